@@ -1,0 +1,1 @@
+"""Switchboard's command line, settings and the embedded development stack."""

@@ -1,0 +1,57 @@
+"""Every setting Switchboard reads, from the environment, in one place.
+
+The README's settings table and docker-compose.yml use exactly these names (a test checks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+# Variable -> (what it sets, default). A default of None means "unset unless given".
+VARIABLES: dict[str, tuple[str, str | None]] = {
+    "SWITCHBOARD_HOME": ("folder for the embedded stack's state (SQLite, Temporal, key)", ".switchboard"),
+    "SWITCHBOARD_DATABASE_URL": ("SQLAlchemy URL of the store", "sqlite:///$SWITCHBOARD_HOME/switchboard.db"),
+    "SWITCHBOARD_TEMPORAL_ADDRESS": ("Temporal frontend host:port", "127.0.0.1:7233"),
+    "SWITCHBOARD_TEMPORAL_NAMESPACE": ("Temporal namespace", "default"),
+    "SWITCHBOARD_TASK_QUEUE": ("task queue of the conversation workflows", "switchboard"),
+    "SWITCHBOARD_TEMPORAL_UI_URL": ("base address of the Temporal Web UI", "http://127.0.0.1:8233"),
+    "SWITCHBOARD_API_HOST": ("address the API listens on", "127.0.0.1"),
+    "SWITCHBOARD_API_PORT": ("port the API listens on", "8000"),
+    "SWITCHBOARD_SUPERVISOR_KEY": ("a supervisor API key to ensure at start (else one is made once)", None),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    temporal_address: str
+    temporal_namespace: str
+    task_queue: str
+    temporal_ui_url: str
+    api_host: str
+    api_port: int
+    bootstrap_supervisor_key: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            return env.get(name) or VARIABLES[name][1]
+
+        home = Path(get("SWITCHBOARD_HOME"))
+        return cls(
+            home=home,
+            database_url=get("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
+            temporal_address=get("SWITCHBOARD_TEMPORAL_ADDRESS"),
+            temporal_namespace=get("SWITCHBOARD_TEMPORAL_NAMESPACE"),
+            task_queue=get("SWITCHBOARD_TASK_QUEUE"),
+            temporal_ui_url=get("SWITCHBOARD_TEMPORAL_UI_URL"),
+            api_host=get("SWITCHBOARD_API_HOST"),
+            api_port=int(get("SWITCHBOARD_API_PORT")),
+            bootstrap_supervisor_key=get("SWITCHBOARD_SUPERVISOR_KEY"),
+        )
