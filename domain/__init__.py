@@ -1,0 +1,1 @@
+"""Pure domain: types shared by every layer, the expression compiler, route evaluation."""

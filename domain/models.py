@@ -1,0 +1,103 @@
+"""Pydantic types shared by the API, the workflow and the activities.
+
+They cross the Temporal boundary, so every field has a default where it can: a field added
+later must not break histories recorded before it existed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Priority(str, Enum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK[self]
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Status(str, Enum):
+    OPEN = "OPEN"
+    WAITING = "WAITING"
+    SOLVED = "SOLVED"
+    CLOSED = "CLOSED"
+
+
+class Authentication(str, Enum):
+    NONE = "NONE"
+    STRONG = "STRONG"
+    FAILED = "FAILED"
+
+
+class ActorType(str, Enum):
+    AGENT = "AGENT"
+    SUPERVISOR = "SUPERVISOR"
+    BOT = "BOT"
+    SYSTEM = "SYSTEM"
+
+
+class Actor(BaseModel):
+    type: ActorType
+    id: str | None = None
+    name: str | None = None
+
+
+SYSTEM_ACTOR = Actor(type=ActorType.SYSTEM, id=None, name="Switchboard")
+
+
+class RoutingRule(BaseModel):
+    """One saved rule of a routing version, as stored and as evaluated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    queue_id: str
+    expression: Any
+    priority: Priority = Priority.NORMAL
+    enabled: bool = True
+    route_only_during_working_hours: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class TraceOutcome(str, Enum):
+    MATCHED = "MATCHED"
+    NOT_MATCHED = "NOT_MATCHED"
+    DISABLED = "DISABLED"
+    SKIPPED = "SKIPPED"
+
+
+class TraceEntry(BaseModel):
+    """One rule tried during evaluation, and why it did or did not match."""
+
+    route_id: str
+    name: str
+    order: int
+    outcome: TraceOutcome
+    reason: str
+
+
+class RoutingDecision(BaseModel):
+    queue_id: str
+    # None when no rule matched: the conversation keeps the priority it has.
+    priority: Priority | None = None
+    route_id: str | None = None
+    routing_version: int = 0
+    trace: list[TraceEntry] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
