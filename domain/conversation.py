@@ -1,0 +1,168 @@
+"""The conversation as its workflow holds it: input, state, timeline events.
+
+The workflow's state is the truth about a conversation; the SQL row is a projection of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.models import (
+    Actor,
+    Authentication,
+    Priority,
+    RoutingDecision,
+    Status,
+    TraceEntry,
+)
+
+# Activities are called by name so the workflow module never imports the store.
+ROUTE_ACTIVITY = "route_conversation"
+PROJECT_ACTIVITY = "project_conversation"
+
+
+def workflow_id(conversation_id: str) -> str:
+    return f"conversation-{conversation_id}"
+
+
+class CustomerRef(BaseModel):
+    identifier: str | None = None
+    type: str | None = None
+
+
+class NewConversation(BaseModel):
+    """What a create request asked for; the workflow's first input."""
+
+    id: str
+    # Which create request started the workflow, so a repeated POST can tell 201 from 200.
+    request_id: str
+    actor: Actor
+    created_at: datetime
+    external_id: str | None = None
+    topic: str | None = None
+    summary: str | None = None
+    priority: Priority | None = None
+    channel: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    customer: CustomerRef | None = None
+    message_content: str | None = None
+    queue_id: str | None = None
+
+
+class EventType(str, Enum):
+    CREATED = "CREATED"
+    ROUTED = "ROUTED"
+    REROUTED = "REROUTED"
+    BOT_STARTED = "BOT_STARTED"
+    AUTHENTICATION_COMPLETED = "AUTHENTICATION_COMPLETED"
+    BOT_TIMED_OUT = "BOT_TIMED_OUT"
+    PRIORITY_CHANGED = "PRIORITY_CHANGED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    TAGGED = "TAGGED"
+    UNTAGGED = "UNTAGGED"
+    ASSIGNED = "ASSIGNED"
+    CLOSED = "CLOSED"
+
+
+class ConversationEvent(BaseModel):
+    seq: int
+    type: EventType
+    at: datetime
+    actor: Actor
+    from_queue_id: str | None = None
+    to_queue_id: str | None = None
+    priority: Priority | None = None
+    route_id: str | None = None
+    routing_version: int | None = None
+    reason: str | None = None
+    trace: list[TraceEntry] | None = None
+    # The routing facts an evaluation used, so history shows what routing saw.
+    facts: dict[str, Any] | None = None
+
+
+class RoutedBy(BaseModel):
+    route_id: str | None = None
+    routing_version: int | None = None
+
+
+class ConversationState(BaseModel):
+    id: str
+    created_request_id: str
+    external_id: str | None = None
+    topic: str | None = None
+    summary: str | None = None
+    status: Status = Status.OPEN
+    priority: Priority = Priority.NORMAL
+    queue_id: str | None = None
+    agent_id: str | None = None
+    channel: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    customer: CustomerRef | None = None
+    customer_id: str | None = None
+    message_content: str | None = None
+    authentication: Authentication = Authentication.NONE
+    routed_by: RoutedBy | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    events: list[ConversationEvent] = Field(default_factory=list)
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    def facts(self) -> dict[str, Any]:
+        """The routing facts this conversation offers, keyed by expression attribute."""
+        facts: dict[str, Any] = {
+            "message.channel": self.channel,
+            "message.from": self.from_,
+            "message.to": self.to,
+            "message.content": self.message_content,
+            "conversation.topic": self.topic,
+            "conversation.tags": list(self.tags),
+            "conversation.priority": self.priority.value,
+            "conversation.queueId": self.queue_id,
+            "conversation.authentication": self.authentication.value,
+        }
+        return {key: value for key, value in facts.items() if value is not None}
+
+
+class RouteRequest(BaseModel):
+    conversation_id: str
+    facts: dict[str, Any]
+    # Queue id -> why rules targeting it are skipped (e.g. the bot's own queue).
+    skip_queues: dict[str, str] = Field(default_factory=dict)
+
+
+class ProjectionRequest(BaseModel):
+    """The conversation as it is now, and the events the store has not seen yet."""
+
+    conversation: ConversationState
+    events: list[ConversationEvent]
+
+
+class CreateResult(BaseModel):
+    conversation: ConversationState
+    created: bool
+
+
+__all__ = [
+    "ConversationEvent",
+    "ConversationState",
+    "CreateResult",
+    "CustomerRef",
+    "EventType",
+    "NewConversation",
+    "ProjectionRequest",
+    "RouteRequest",
+    "RoutedBy",
+    "RoutingDecision",
+]

@@ -1,0 +1,1 @@
+"""SQL storage: configuration as its own truth, conversations as a projection of workflows."""

@@ -1,0 +1,141 @@
+"""The conversation projection: idempotent upserts from the workflow, and the list queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from domain.conversation import ConversationEvent, ConversationState
+from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
+
+
+def _insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    session.exec(insert(table).values(rows).on_conflict_do_nothing())
+
+
+def apply_projection(
+    session: Session, state: ConversationState, events: list[ConversationEvent]
+) -> None:
+    """Idempotent: events are keyed by (conversation, seq), and a row only moves forward."""
+    if events:
+        _insert_ignoring_duplicates(
+            session,
+            ConversationEventRow.__table__,
+            [
+                {
+                    "conversation_id": state.id,
+                    "seq": event.seq,
+                    "type": event.type.value,
+                    "at": event.at,
+                    "body": event.model_dump(mode="json"),
+                }
+                for event in events
+            ],
+        )
+    row = session.get(ConversationRow, state.id)
+    if row is not None and row.last_seq >= state.last_seq:
+        return
+    values = dict(
+        external_id=state.external_id,
+        topic=state.topic,
+        summary=state.summary,
+        status=state.status.value,
+        priority=state.priority.value,
+        priority_rank=state.priority.rank,
+        queue_id=state.queue_id,
+        agent_id=state.agent_id,
+        channel=state.channel,
+        from_=state.from_,
+        to=state.to,
+        customer_id=state.customer_id,
+        authentication=state.authentication.value,
+        routed_route_id=state.routed_by.route_id if state.routed_by else None,
+        routed_version=state.routed_by.routing_version if state.routed_by else None,
+        tags=list(state.tags),
+        last_seq=state.last_seq,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+        closed_at=state.closed_at,
+    )
+    if row is None:
+        session.add(ConversationRow(id=state.id, **values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.add(row)
+    session.exec(delete(ConversationTagRow).where(ConversationTagRow.conversation_id == state.id))
+    for tag in dict.fromkeys(state.tags):
+        session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
+
+
+def by_external_id(session: Session, external_id: str) -> ConversationRow | None:
+    return session.exec(
+        select(ConversationRow).where(ConversationRow.external_id == external_id)
+    ).first()
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    conversation_ids: list[str] | None = None
+    queue_ids: list[str] | None = None
+    statuses: list[str] | None = None
+    priorities: list[str] | None = None
+    agent_id: str | None = None
+    tag_names: list[str] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+# API orderBy field -> columns. "priority" sorts by rank; ties go to the oldest first.
+ORDERABLE = {
+    "createdAt": ConversationRow.created_at,
+    "updatedAt": ConversationRow.updated_at,
+    "priority": ConversationRow.priority_rank,
+    "status": ConversationRow.status,
+    "id": ConversationRow.id,
+}
+
+
+def list_conversations(
+    session: Session,
+    where: ConversationFilter,
+    *,
+    order_field: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[ConversationRow], int]:
+    query = select(ConversationRow)
+    if where.conversation_ids:
+        query = query.where(ConversationRow.id.in_(where.conversation_ids))
+    if where.queue_ids:
+        query = query.where(ConversationRow.queue_id.in_(where.queue_ids))
+    if where.statuses:
+        query = query.where(ConversationRow.status.in_(where.statuses))
+    if where.priorities:
+        query = query.where(ConversationRow.priority.in_(where.priorities))
+    if where.agent_id:
+        query = query.where(ConversationRow.agent_id == where.agent_id)
+    if where.tag_names:
+        tagged = select(ConversationTagRow.conversation_id).where(
+            ConversationTagRow.tag_name.in_(where.tag_names)
+        )
+        query = query.where(ConversationRow.id.in_(tagged))
+    if where.created_after:
+        query = query.where(ConversationRow.created_at >= where.created_after)
+    if where.created_before:
+        query = query.where(ConversationRow.created_at < where.created_before)
+
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = ORDERABLE[order_field]
+    order = [column.desc() if descending else column.asc()]
+    # Waiting order: the same priority waits oldest first; the id makes paging stable.
+    order += [ConversationRow.created_at.asc(), ConversationRow.id.asc()]
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
+    return list(rows), total

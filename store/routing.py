@@ -1,0 +1,119 @@
+"""Routing versions, routing settings, and the compiled current routing."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from domain.models import Actor, RoutingDecision, RoutingRule, utcnow
+from domain.routing import CompiledRouting, compile_routing, evaluate
+from store.tables import QueueRow, RoutingSettingsRow, RoutingVersionRow
+
+
+def latest_version_number(session: Session) -> int:
+    """0 until the first routing is saved: an empty routing that sends everything to default."""
+    return session.exec(select(func.max(RoutingVersionRow.number))).one() or 0
+
+
+def version_rules(row: RoutingVersionRow | None) -> list[RoutingRule]:
+    return [RoutingRule.model_validate(rule) for rule in row.rules] if row else []
+
+
+def current_version(session: Session) -> tuple[int, list[RoutingRule]]:
+    number = latest_version_number(session)
+    return number, version_rules(session.get(RoutingVersionRow, number))
+
+
+def save_version(session: Session, rules: list[RoutingRule], author: Actor) -> RoutingVersionRow:
+    """Appends a version. Two concurrent saves collide on the primary key; the loser raises."""
+    row = RoutingVersionRow(
+        number=latest_version_number(session) + 1,
+        author_type=author.type.value,
+        author_id=author.id,
+        author_name=author.name,
+        created_at=utcnow(),
+        rules=[rule.model_dump(mode="json") for rule in rules],
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_versions(
+    session: Session, *, offset: int, limit: int, descending: bool
+) -> tuple[list[RoutingVersionRow], int]:
+    order = RoutingVersionRow.number.desc() if descending else RoutingVersionRow.number.asc()
+    rows = session.exec(select(RoutingVersionRow).order_by(order).offset(offset).limit(limit)).all()
+    total = session.exec(select(func.count()).select_from(RoutingVersionRow)).one()
+    return list(rows), total
+
+
+def settings_row(session: Session) -> RoutingSettingsRow:
+    row = session.get(RoutingSettingsRow, 1)
+    if row is None:
+        raise LookupError("routing settings are missing: the store was not bootstrapped")
+    return row
+
+
+def default_queue_id(session: Session) -> str:
+    return settings_row(session).default_queue_id
+
+
+def set_default_queue_id(session: Session, queue_id: str) -> RoutingSettingsRow:
+    row = session.get(RoutingSettingsRow, 1) or RoutingSettingsRow(id=1, default_queue_id=queue_id)
+    row.default_queue_id = queue_id
+    row.updated_at = utcnow()
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class CurrentRouting:
+    compiled: CompiledRouting
+    default_queue_id: str
+    # Queues some rule targets that were deleted since the save: their rules are skipped.
+    deleted_queue_ids: frozenset[str]
+
+
+class RoutingLoader:
+    """Loads the routing in force, compiling each version once (versions never change)."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self._keep = keep
+        self._compiled: dict[int, CompiledRouting] = {}
+        self._lock = threading.Lock()
+
+    def compiled(self, session: Session, number: int) -> CompiledRouting:
+        with self._lock:
+            cached = self._compiled.get(number)
+        if cached is not None:
+            return cached
+        compiled = compile_routing(number, version_rules(session.get(RoutingVersionRow, number)))
+        with self._lock:
+            self._compiled[number] = compiled
+            for old in sorted(self._compiled)[: -self._keep]:
+                del self._compiled[old]
+        return compiled
+
+    def current(self, session: Session) -> CurrentRouting:
+        compiled = self.compiled(session, latest_version_number(session))
+        targets = {rule.rule.queue_id for rule in compiled.rules}
+        deleted = session.exec(
+            select(QueueRow.id).where(QueueRow.id.in_(targets), QueueRow.deleted_at.is_not(None))
+        ).all() if targets else []
+        return CurrentRouting(compiled, default_queue_id(session), frozenset(deleted))
+
+    def decide(
+        self, session: Session, facts: dict[str, Any], skip_queues: dict[str, str] | None = None
+    ) -> RoutingDecision:
+        """Evaluates the routing in force; rules into deleted queues are skipped, not fatal."""
+        current = self.current(session)
+        skip = {queue_id: "target queue was deleted" for queue_id in current.deleted_queue_ids}
+        skip.update(skip_queues or {})
+        return evaluate(
+            current.compiled, facts, default_queue_id=current.default_queue_id, skip_queues=skip
+        )

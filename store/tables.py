@@ -1,0 +1,131 @@
+"""SQLModel tables. They never cross into a workflow: activities map them to domain types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlmodel import Field, SQLModel
+
+
+def _utc_column(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class QueueRow(SQLModel, table=True):
+    __tablename__ = "queues"
+    # Names are unique among live queues only, so a deleted queue's name can be used again.
+    __table_args__ = (
+        Index(
+            "ux_queues_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=255)
+    external_id: str | None = Field(default=None, max_length=255)
+    is_auto_assignment_enabled: bool = False
+    auto_assignment_algorithm: str | None = Field(default=None, max_length=32)
+    working_hours_id: str | None = Field(default=None, max_length=255)
+    sticky_agent_timeout_days: int | None = None
+    is_sticky_auto_assignment_enabled: bool = False
+    bot_id: str | None = Field(default=None, max_length=36)
+    bot_timeout_seconds: int = 600
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    deleted_at: datetime | None = _utc_column(nullable=True)
+
+
+class RoutingVersionRow(SQLModel, table=True):
+    """An immutable routing version: the whole ordered rule list as it was saved."""
+
+    __tablename__ = "routing_versions"
+
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    author_type: str = Field(max_length=16)
+    author_id: str | None = Field(default=None, max_length=64)
+    author_name: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc_column()
+    rules: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class RoutingSettingsRow(SQLModel, table=True):
+    __tablename__ = "routing_settings"
+
+    id: int = Field(default=1, primary_key=True)
+    default_queue_id: str = Field(max_length=36)
+    updated_at: datetime = _utc_column()
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """A key is `<id>.<secret>`; only a salted hash of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    principal_type: str = Field(max_length=16)
+    principal_id: str | None = Field(default=None, max_length=36)
+    name: str = Field(max_length=255)
+    salt: str = Field(max_length=64)
+    secret_hash: str = Field(max_length=128)
+    enabled: bool = True
+    created_at: datetime = _utc_column()
+
+
+class ConversationRow(SQLModel, table=True):
+    """The latest state of a conversation as its workflow reported it (a projection)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_waiting", "queue_id", "status", "priority_rank", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    external_id: str | None = Field(default=None, max_length=255, unique=True)
+    topic: str | None = None
+    summary: str | None = None
+    status: str = Field(max_length=16, index=True)
+    priority: str = Field(max_length=16)
+    # Numeric priority, so "priority:desc" sorts URGENT > HIGH > NORMAL > LOW in SQL.
+    priority_rank: int
+    queue_id: str | None = Field(default=None, max_length=36, index=True)
+    agent_id: str | None = Field(default=None, max_length=36, index=True)
+    channel: str | None = Field(default=None, max_length=64)
+    from_: str | None = Field(default=None, max_length=255, sa_column_kwargs={"name": "from_address"})
+    to: str | None = Field(default=None, max_length=255, sa_column_kwargs={"name": "to_address"})
+    customer_id: str | None = Field(default=None, max_length=36)
+    authentication: str = Field(default="NONE", max_length=16)
+    routed_route_id: str | None = Field(default=None, max_length=36)
+    routed_version: int | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Highest event seq applied: a stale or repeated projection never overwrites newer state.
+    last_seq: int = 0
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    closed_at: datetime | None = _utc_column(nullable=True)
+
+
+class ConversationTagRow(SQLModel, table=True):
+    """One row per tag, so `tagNames` filters are plain SQL on every database."""
+
+    __tablename__ = "conversation_tags"
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    tag_name: str = Field(primary_key=True, max_length=255, index=True)
+
+
+class ConversationEventRow(SQLModel, table=True):
+    """A timeline event; (conversation_id, seq) makes a retried projection idempotent."""
+
+    __tablename__ = "conversation_events"
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(primary_key=True)
+    type: str = Field(max_length=32)
+    at: datetime = _utc_column()
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
