@@ -1,0 +1,1 @@
+"""Temporal activities: routing evaluation and the SQL projection, with the store injected."""

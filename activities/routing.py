@@ -1,0 +1,22 @@
+"""Evaluates the routing in force for a conversation's facts."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from domain.conversation import ROUTE_ACTIVITY, RouteRequest
+from domain.models import RoutingDecision
+from store.db import session_scope
+from store.routing import RoutingLoader
+
+
+class RoutingActivities:
+    def __init__(self, engine: Engine, loader: RoutingLoader | None = None) -> None:
+        self._engine = engine
+        self._loader = loader or RoutingLoader()
+
+    @activity.defn(name=ROUTE_ACTIVITY)
+    def route_conversation(self, request: RouteRequest) -> RoutingDecision:
+        with session_scope(self._engine) as session:
+            return self._loader.decide(session, request.facts, request.skip_queues)

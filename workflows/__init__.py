@@ -1,0 +1,1 @@
+"""Temporal workflows. Kept nearly stdlib-only so the sandbox stays cheap."""
