@@ -1,0 +1,66 @@
+"""`Authorization: App <apiKey>`: who is calling, checked before anything else is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import error_response
+from domain.models import Actor, ActorType
+from store import keys
+from store.db import session_scope
+
+# Health and the API's own documentation are open; everything else needs a key.
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    key_id: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.actor.type == ActorType.SUPERVISOR
+
+
+def _lookup(engine: Engine, key: str) -> Principal | None:
+    with session_scope(engine) as session:
+        row = keys.find_key(session, key)
+        if row is None:
+            return None
+        actor = Actor(type=ActorType(row.principal_type), id=row.principal_id or row.id, name=row.name)
+        return Principal(actor=actor, key_id=row.id)
+
+
+class AuthMiddleware:
+    """Pure ASGI, so a request without a valid key is refused before its body is parsed."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, key = header.partition(" ")
+        principal = None
+        if scheme == "App" and key.strip():
+            principal = await run_in_threadpool(_lookup, self.engine, key.strip())
+        if principal is None:
+            text = "Missing API key" if not header else "Invalid API key"
+            response = error_response(401, text, headers={"WWW-Authenticate": "App"})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def current_principal(request: Request) -> Principal:
+    return request.state.principal

@@ -1,0 +1,337 @@
+"""/ccaas/1/conversations: each conversation is a ConversationWorkflow; reads come from SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field, StringConstraints
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import Principal, current_principal
+from api.deps import temporal
+from api.errors import ApiError, bad_request, not_found
+from api.paging import parse_paging
+from api.schemas import ApiInput, ApiModel, UtcTime, as_utc, pagination
+from domain.conversation import CustomerRef, NewConversation, workflow_id
+from domain.models import Priority, RoutingDecision, Status, utcnow
+from store import conversations as conversation_store
+from store import queues as queue_store
+from store.db import session_scope
+from store.routing import RoutingLoader
+from store.tables import ConversationRow
+from workflows import search_attributes as sa
+from workflows.conversation import ConversationWorkflow
+
+router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
+
+# Repeated POSTs with one externalId map to one id, hence to one workflow id: Temporal's
+# workflow-id uniqueness then makes "never a second workflow" hold even for racing requests.
+EXTERNAL_ID_NAMESPACE = uuid.UUID("6f1b8e0c-3c55-4b43-9d0e-5a4c1f0d2b7e")
+# How long a create waits for routing before answering; the workflow goes on regardless.
+CREATE_WAIT_SECONDS = 30.0
+MAX_TAGS = 50
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class CustomerType(str, Enum):
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    EXTERNAL_ID = "EXTERNAL_ID"
+    ID = "ID"
+
+
+class CustomerIn(ApiInput):
+    identifier: str = Field(min_length=1, max_length=255)
+    type: CustomerType
+
+
+class MessageIn(ApiInput):
+    content: str | None = Field(default=None, max_length=4096)
+
+
+class ConversationIn(ApiInput):
+    topic: str | None = Field(default=None, max_length=255)
+    summary: str | None = Field(default=None, max_length=4096)
+    priority: Priority | None = None
+    channel: str | None = Field(default=None, max_length=64)
+    from_: str | None = Field(default=None, max_length=255, alias="from")
+    to: str | None = Field(default=None, max_length=255)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+    customer: CustomerIn | None = None
+    message: MessageIn | None = None
+    queue_id: str | None = Field(default=None, max_length=36)
+
+
+class RoutedByOut(ApiModel):
+    route_id: str | None
+    routing_version: int | None
+
+
+class ConversationOut(ApiModel):
+    id: str
+    external_id: str | None
+    topic: str | None
+    summary: str | None
+    status: Status
+    priority: Priority
+    queue_id: str | None
+    agent_id: str | None
+    channel: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+    tags: list[str]
+    customer_id: str | None
+    authentication: str
+    routed_by: RoutedByOut | None
+    created_at: UtcTime
+    updated_at: UtcTime
+    closed_at: UtcTime | None
+
+
+def conversation_out(row: ConversationRow) -> dict[str, Any]:
+    routed_by = None
+    if row.routed_version is not None:
+        routed_by = RoutedByOut(route_id=row.routed_route_id, routing_version=row.routed_version)
+    return ConversationOut(
+        id=row.id,
+        external_id=row.external_id,
+        topic=row.topic,
+        summary=row.summary,
+        status=Status(row.status),
+        priority=Priority(row.priority),
+        queue_id=row.queue_id,
+        agent_id=row.agent_id,
+        channel=row.channel,
+        from_=row.from_,
+        to=row.to,
+        tags=list(row.tags),
+        customer_id=row.customer_id,
+        authentication=row.authentication,
+        routed_by=routed_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+    ).model_dump(by_alias=True)
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def _read_row(engine: Engine, conversation_id: str) -> ConversationRow | None:
+    with session_scope(engine) as session:
+        return session.get(ConversationRow, conversation_id)
+
+
+def _read_row_by_external_id(engine: Engine, external_id: str) -> ConversationRow | None:
+    with session_scope(engine) as session:
+        return conversation_store.by_external_id(session, external_id)
+
+
+def _is_live_queue(engine: Engine, queue_id: str) -> bool:
+    with session_scope(engine) as session:
+        return queue_store.live_queue(session, queue_id) is not None
+
+
+@router.post("", status_code=201)
+async def create_conversation(
+    body: ConversationIn,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    client: Client = Depends(temporal),
+):
+    engine = _engine(request)
+    if body.queue_id is not None and not await run_in_threadpool(_is_live_queue, engine, body.queue_id):
+        raise bad_request("queueId", "unknown or deleted queue")
+    if body.external_id is not None:
+        existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
+        if existing is not None:
+            return JSONResponse(conversation_out(existing), status_code=200)
+        conversation_id = str(uuid.uuid5(EXTERNAL_ID_NAMESPACE, body.external_id))
+    else:
+        conversation_id = str(uuid.uuid4())
+
+    request_id = str(uuid.uuid4())
+    new = NewConversation(
+        id=conversation_id,
+        request_id=request_id,
+        actor=principal.actor,
+        created_at=utcnow(),
+        external_id=body.external_id,
+        topic=body.topic,
+        summary=body.summary,
+        priority=body.priority,
+        channel=body.channel,
+        from_=body.from_,
+        to=body.to,
+        tags=list(dict.fromkeys(body.tags)),
+        customer=CustomerRef(**body.customer.model_dump(mode="json")) if body.customer else None,
+        message_content=body.message.content if body.message else None,
+        queue_id=body.queue_id,
+    )
+    start = WithStartWorkflowOperation(
+        ConversationWorkflow.run,
+        new,
+        id=workflow_id(conversation_id),
+        task_queue=request.app.state.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.STATUS, Status.OPEN.value),
+                SearchAttributePair(sa.PRIORITY, (body.priority or Priority.NORMAL).value),
+            ]
+        ),
+    )
+    try:
+        result = await asyncio.wait_for(
+            client.execute_update_with_start_workflow(
+                ConversationWorkflow.created, request_id, start_workflow_operation=start
+            ),
+            CREATE_WAIT_SECONDS,
+        )
+        created = result.created
+    except WorkflowAlreadyStartedError:
+        # The conversation with this externalId exists and its workflow has ended.
+        created = False
+    except asyncio.TimeoutError:
+        raise ApiError(
+            503,
+            f"Conversation {conversation_id} was accepted but not routed within "
+            f"{CREATE_WAIT_SECONDS:.0f} s; it will be routed when a worker is available",
+        )
+    row = await run_in_threadpool(_read_row, engine, conversation_id)
+    if row is None:
+        raise not_found("Conversation")
+    return JSONResponse(conversation_out(row), status_code=201 if created else 200)
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Accepts both ?x=a&x=b and ?x=a,b."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
+    allowed = {member.value for member in enum}
+    for value in values or []:
+        if value not in allowed:
+            raise bad_request(name, f"must be one of {sorted(allowed)}")
+    return values
+
+
+@router.get("")
+def list_conversations(
+    request: Request,
+    conversation_ids: list[str] | None = Query(default=None, alias="conversationIds"),
+    queue_ids: list[str] | None = Query(default=None, alias="queueIds"),
+    status: list[str] | None = Query(default=None),
+    priority: list[str] | None = Query(default=None),
+    agent_id: str | None = Query(default=None, alias="agentId", max_length=36),
+    tag_names: list[str] | None = Query(default=None, alias="tagNames"),
+    created_after: datetime | None = Query(default=None, alias="createdAfter"),
+    created_before: datetime | None = Query(default=None, alias="createdBefore"),
+    page: int = 0,
+    limit: int = 20,
+    order_by: str | None = Query(default=None, alias="orderBy"),
+):
+    paging = parse_paging(
+        page, limit, order_by, set(conversation_store.ORDERABLE), "createdAt:desc"
+    )
+    where = conversation_store.ConversationFilter(
+        conversation_ids=_split(conversation_ids),
+        queue_ids=_split(queue_ids),
+        statuses=_enum_values("status", _split(status), Status),
+        priorities=_enum_values("priority", _split(priority), Priority),
+        agent_id=agent_id,
+        tag_names=_split(tag_names),
+        created_after=as_utc(created_after),
+        created_before=as_utc(created_before),
+    )
+    with session_scope(_engine(request)) as session:
+        rows, total = conversation_store.list_conversations(
+            session,
+            where,
+            order_field=paging.field,
+            descending=paging.descending,
+            offset=paging.offset,
+            limit=paging.limit,
+        )
+    return {
+        "conversations": [conversation_out(row) for row in rows],
+        "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
+    }
+
+
+@router.get("/{conversation_id}")
+def get_conversation(conversation_id: str, request: Request):
+    row = _read_row(_engine(request), conversation_id)
+    if row is None:
+        raise not_found("Conversation")
+    return conversation_out(row)
+
+
+class TraceOut(ApiModel):
+    route_id: str
+    name: str
+    order: int
+    outcome: str
+    reason: str
+
+
+class SimulationOut(ApiModel):
+    id: str
+    queue_id: str
+    priority: Priority
+    route_id: str | None
+    routing_version: int
+    trace: list[TraceOut]
+
+
+def _simulate(engine: Engine, loader: RoutingLoader, facts: dict[str, Any]) -> RoutingDecision:
+    with session_scope(engine) as session:
+        return loader.decide(session, facts)
+
+
+@router.get("/{conversation_id}/simulate-routing")
+async def simulate_routing(
+    conversation_id: str, request: Request, client: Client = Depends(temporal)
+):
+    """Where routing would put this conversation now, and why; nothing is changed."""
+    handle = client.get_workflow_handle(workflow_id(conversation_id))
+    try:
+        state = await handle.query(ConversationWorkflow.conversation)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found("Conversation")
+        raise
+    decision = await run_in_threadpool(
+        _simulate, _engine(request), request.app.state.routing_loader, state.facts()
+    )
+    return SimulationOut(
+        id=conversation_id,
+        queue_id=decision.queue_id,
+        priority=decision.priority or state.priority,
+        route_id=decision.route_id,
+        routing_version=decision.routing_version,
+        trace=[TraceOut(**entry.model_dump(mode="json")) for entry in decision.trace],
+    ).model_dump(by_alias=True)

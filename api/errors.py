@@ -1,0 +1,101 @@
+"""The one error shape of the spec, for every failure the API can answer with."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("switchboard.api")
+
+MESSAGE_IDS = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "BAD_REQUEST",
+    409: "CONFLICT",
+    413: "BAD_REQUEST",
+    415: "BAD_REQUEST",
+    429: "TOO_MANY_REQUESTS",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, text: str, validation_errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.validation_errors = validation_errors
+
+
+def bad_request(field: str, message: str) -> ApiError:
+    return ApiError(400, "Bad request", {field: [message]})
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")
+
+
+def error_response(
+    status: int, text: str, validation_errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    exception: dict[str, Any] = {"messageId": MESSAGE_IDS.get(status, "GENERAL_ERROR"), "text": text}
+    if validation_errors:
+        exception["validationErrors"] = validation_errors
+    return JSONResponse(
+        {"requestError": {"serviceException": exception}}, status_code=status, headers=headers
+    )
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('body', 2, 'expression') -> '[2].expression', as the spec writes paths."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header") and path == "":
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def validation_errors_of(exc: RequestValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            errors.setdefault("body", []).append("Malformed JSON")
+            continue
+        message = error.get("msg", "Invalid value")
+        if error.get("type") == "extra_forbidden":
+            message = "Unknown field"
+        errors.setdefault(field_path(tuple(error.get("loc", ()))), []).append(message)
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.text, exc.validation_errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, "Bad request", validation_errors_of(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        text = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, text, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "Internal error")

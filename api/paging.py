@@ -1,0 +1,43 @@
+"""`?page=0&limit=10&orderBy=field:asc|desc`, validated into one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.errors import bad_request
+
+MAX_LIMIT = 999
+# Beyond this an offset is no longer a page anyone reads, and may overflow the database.
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    limit: int
+    field: str
+    descending: bool
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.limit
+
+    @property
+    def order_by(self) -> str:
+        return f"{self.field}:{'desc' if self.descending else 'asc'}"
+
+
+def parse_paging(
+    page: int, limit: int, order_by: str | None, allowed: set[str], default: str
+) -> Paging:
+    if not 0 <= page <= MAX_PAGE:
+        raise bad_request("page", f"must be between 0 and {MAX_PAGE}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise bad_request("limit", f"must be between 1 and {MAX_LIMIT}")
+    field, _, direction = (order_by or default).partition(":")
+    direction = direction or "asc"
+    if field not in allowed or direction not in ("asc", "desc"):
+        raise bad_request(
+            "orderBy", f"must be field:asc or field:desc with field one of {sorted(allowed)}"
+        )
+    return Paging(page=page, limit=limit, field=field, descending=direction == "desc")

@@ -1,0 +1,173 @@
+"""/ccaas/1/queues"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.deps import db, supervisor
+from api.errors import ApiError, bad_request, not_found
+from api.paging import parse_paging
+from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from domain.models import utcnow
+from store import queues as queue_store
+from store import routing as routing_store
+from store.tables import QueueRow
+
+router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
+
+
+class AutoAssignmentAlgorithm(str, Enum):
+    LOAD_BALANCING = "LOAD_BALANCING"
+    ROUND_ROBIN = "ROUND_ROBIN"
+
+
+class QueueIn(ApiInput):
+    name: str = Field(min_length=1, max_length=255)
+    external_id: str | None = Field(default=None, max_length=255)
+    is_auto_assignment_enabled: bool = False
+    auto_assignment_algorithm: AutoAssignmentAlgorithm | None = None
+    working_hours_id: str | None = Field(default=None, max_length=255)
+    sticky_agent_timeout_days: int | None = Field(default=None, ge=1, le=365)
+    is_sticky_auto_assignment_enabled: bool = False
+    bot_id: str | None = Field(default=None, max_length=36)
+    bot_timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+
+
+class QueueOut(ApiModel):
+    id: str
+    name: str
+    external_id: str | None
+    is_auto_assignment_enabled: bool
+    auto_assignment_algorithm: str | None
+    working_hours_id: str | None
+    sticky_agent_timeout_days: int | None
+    is_sticky_auto_assignment_enabled: bool
+    bot_id: str | None
+    bot_timeout_seconds: int
+    created_at: UtcTime
+    updated_at: UtcTime
+    deleted_at: UtcTime | None
+    enabled_agents_count: int
+    enabled_routes_count: int
+
+
+def queue_out(row: QueueRow, routes_count: int) -> QueueOut:
+    return QueueOut(
+        **row.model_dump(exclude={"created_at", "updated_at", "deleted_at"}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        # Agents arrive with the permissions work; until then no agent serves any queue.
+        enabled_agents_count=0,
+        enabled_routes_count=routes_count,
+    )
+
+
+def _check_bot(body: QueueIn) -> None:
+    # Bots and their hand-off arrive with the chatbot work; until then no bot id is known.
+    if body.bot_id is not None:
+        raise bad_request("botId", "unknown bot")
+
+
+def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
+    row = queue_store.live_queue_by_name(session, name)
+    return row is not None and row.id != except_id
+
+
+def _commit_or_conflict(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another request took the same name between our check and our write.
+        session.rollback()
+        raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
+
+
+@router.get("")
+def list_queues(
+    name: str | None = Query(default=None, max_length=255),
+    page: int = 0,
+    limit: int = 20,
+    order_by: str | None = Query(default=None, alias="orderBy"),
+    session: Session = Depends(db),
+):
+    orderable = {"name": QueueRow.name, "createdAt": QueueRow.created_at, "updatedAt": QueueRow.updated_at}
+    paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
+    query = select(QueueRow).where(QueueRow.deleted_at.is_(None))
+    if name:
+        query = query.where(func.lower(QueueRow.name).contains(name.lower(), autoescape=True))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = orderable[paging.field]
+    rows = session.exec(
+        query.order_by(column.desc() if paging.descending else column.asc(), QueueRow.id)
+        .offset(paging.offset)
+        .limit(paging.limit)
+    ).all()
+    counts = queue_store.enabled_routes_count(session)
+    return {
+        "queues": [queue_out(row, counts[row.id]).model_dump(by_alias=True) for row in rows],
+        "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
+    }
+
+
+@router.post("", status_code=201, response_model=QueueOut, dependencies=[Depends(supervisor)])
+def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
+    _check_bot(body)
+    if _name_taken(session, body.name):
+        raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
+    now = utcnow()
+    row = QueueRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **body.model_dump())
+    session.add(row)
+    _commit_or_conflict(session)
+    return queue_out(row, 0)
+
+
+@router.get("/{queue_id}", response_model=QueueOut)
+def get_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
+    # A deleted queue can still be read, so history that names it stays explicable.
+    row = session.get(QueueRow, queue_id)
+    if row is None:
+        raise not_found("Queue")
+    return queue_out(row, queue_store.enabled_routes_count(session)[row.id])
+
+
+@router.put("/{queue_id}", response_model=QueueOut, dependencies=[Depends(supervisor)])
+def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -> QueueOut:
+    row = queue_store.live_queue(session, queue_id)
+    if row is None:
+        raise not_found("Queue")
+    _check_bot(body)
+    if _name_taken(session, body.name, except_id=queue_id):
+        raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
+    for key, value in body.model_dump().items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    _commit_or_conflict(session)
+    return queue_out(row, queue_store.enabled_routes_count(session)[row.id])
+
+
+@router.delete("/{queue_id}", response_model=QueueOut, dependencies=[Depends(supervisor)])
+def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
+    row = queue_store.live_queue(session, queue_id)
+    if row is None:
+        raise not_found("Queue")
+    routes = queue_store.enabled_routes_count(session)[queue_id]
+    if routes:
+        raise ApiError(409, f"Queue is the target of {routes} enabled route(s)")
+    if routing_store.default_queue_id(session) == queue_id:
+        raise ApiError(409, "Queue is the default queue of routing settings")
+    open_count = queue_store.open_conversations_count(session, queue_id)
+    if open_count:
+        raise ApiError(409, f"Queue has {open_count} open conversation(s)")
+    row.deleted_at = row.updated_at = utcnow()
+    session.add(row)
+    session.commit()
+    return queue_out(row, 0)

@@ -1,0 +1,234 @@
+"""/ccaas/1/routing: one ordered rule list, replaced whole; its versions and settings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import Field, JsonValue
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from api.auth import Principal
+from api.deps import db, supervisor
+from api.errors import ApiError, bad_request, not_found
+from api.paging import parse_paging
+from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from domain.models import Priority, RoutingRule, utcnow
+from domain.routing import RoutingValidationError, compile_routing
+from store import queues as queue_store
+from store import routing as routing_store
+from store.tables import RoutingVersionRow
+
+router = APIRouter(prefix="/ccaas/1/routing", tags=["routing"])
+
+MAX_RULES = 1000
+# Routing is one ordered list: by default it comes back whole rather than in pages of 20.
+WHOLE_LIST = 999
+
+
+class RuleIn(ApiInput):
+    # Giving the id of a rule in force keeps its identity (and createdAt) across versions.
+    id: str | None = Field(default=None, max_length=36)
+    name: str = Field(min_length=1, max_length=255)
+    queue_id: str = Field(min_length=1, max_length=36)
+    expression: JsonValue
+    priority: Priority = Priority.NORMAL
+    enabled: bool = True
+    route_only_during_working_hours: bool = False
+
+
+class RuleOut(ApiModel):
+    id: str
+    order: int
+    name: str
+    queue_id: str
+    queue_name: str | None
+    expression: Any
+    priority: Priority
+    enabled: bool
+    route_only_during_working_hours: bool
+    created_at: UtcTime | None
+    updated_at: UtcTime | None
+
+
+class Author(ApiModel):
+    type: str
+    id: str | None
+    name: str | None
+
+
+class VersionSummary(ApiModel):
+    number: int
+    author: Author
+    created_at: UtcTime
+    routes_count: int
+
+
+class SettingsIn(ApiInput):
+    default_queue_id: str = Field(min_length=1, max_length=36)
+
+
+class SettingsOut(ApiModel):
+    default_queue_id: str
+    default_queue_name: str | None
+    updated_at: UtcTime
+
+
+def rules_out(session: Session, rules: list[RoutingRule]) -> list[dict[str, Any]]:
+    names = queue_store.live_queue_names(session, {rule.queue_id for rule in rules})
+    return [
+        RuleOut(
+            order=order,
+            queue_name=names.get(rule.queue_id),
+            **rule.model_dump(exclude={"created_at", "updated_at"}),
+            created_at=rule.created_at,
+            updated_at=rule.updated_at,
+        ).model_dump(by_alias=True)
+        for order, rule in enumerate(rules, start=1)
+    ]
+
+
+def routing_page(session: Session, number: int, rules: list[RoutingRule], page: int, limit: int):
+    paging = parse_paging(page, limit, None, {"order"}, "order:asc")
+    shown = rules[paging.offset : paging.offset + paging.limit]
+    routes = rules_out(session, shown)
+    for route in routes:
+        route["order"] += paging.offset
+    return {
+        "routes": routes,
+        "version": number,
+        "pagination": pagination(len(rules), paging.page, paging.limit, paging.order_by),
+    }
+
+
+def _version_summary(row: RoutingVersionRow) -> dict[str, Any]:
+    return VersionSummary(
+        number=row.number,
+        author=Author(type=row.author_type, id=row.author_id, name=row.author_name),
+        created_at=row.created_at,
+        routes_count=len(row.rules),
+    ).model_dump(by_alias=True)
+
+
+def _new_rules(session: Session, body: list[RuleIn]) -> list[RoutingRule]:
+    """Checks everything a rule list can get wrong, reports all of it, and builds the rules."""
+    _, current = routing_store.current_version(session)
+    existing = {rule.id: rule for rule in current}
+    live = set(queue_store.live_queue_names(session, {rule.queue_id for rule in body}))
+    errors: dict[str, list[str]] = {}
+    seen_ids: set[str] = set()
+    now = utcnow()
+    rules = []
+    for index, rule_in in enumerate(body):
+        if rule_in.queue_id not in live:
+            errors.setdefault(f"[{index}].queueId", []).append("unknown or deleted queue")
+        if rule_in.id is not None:
+            if rule_in.id not in existing:
+                errors.setdefault(f"[{index}].id", []).append("not a rule of the routing in force")
+            elif rule_in.id in seen_ids:
+                errors.setdefault(f"[{index}].id", []).append("given twice")
+            seen_ids.add(rule_in.id)
+        fields = rule_in.model_dump(exclude={"id"})
+        previous = existing.get(rule_in.id) if rule_in.id else None
+        unchanged = previous is not None and previous.model_dump(
+            exclude={"id", "created_at", "updated_at"}
+        ) == RoutingRule(id="", **fields).model_dump(exclude={"id", "created_at", "updated_at"})
+        rules.append(
+            RoutingRule(
+                id=previous.id if previous else str(uuid.uuid4()),
+                created_at=previous.created_at if previous else now,
+                updated_at=previous.updated_at if unchanged else now,
+                **fields,
+            )
+        )
+    try:
+        compile_routing(0, rules)
+    except RoutingValidationError as exc:
+        for path, messages in exc.errors.items():
+            errors.setdefault(path, []).extend(messages)
+    if errors:
+        raise ApiError(400, "Routing refused; the routing in force is unchanged", errors)
+    return rules
+
+
+def _save(session: Session, rules: list[RoutingRule], principal: Principal) -> int:
+    try:
+        row = routing_store.save_version(session, rules, principal.actor)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "Routing was changed by another request at the same time; try again")
+    return row.number
+
+
+@router.get("")
+def get_routing(page: int = 0, limit: int = WHOLE_LIST, session: Session = Depends(db)):
+    number, rules = routing_store.current_version(session)
+    return routing_page(session, number, rules, page, limit)
+
+
+@router.put("")
+def replace_routing(
+    body: Annotated[list[RuleIn], Body(max_length=MAX_RULES)],
+    principal: Principal = Depends(supervisor),
+    session: Session = Depends(db),
+):
+    rules = _new_rules(session, body)
+    number = _save(session, rules, principal)
+    return routing_page(session, number, rules, 0, WHOLE_LIST)
+
+
+@router.delete("")
+def delete_routing(principal: Principal = Depends(supervisor), session: Session = Depends(db)):
+    number = _save(session, [], principal)
+    return routing_page(session, number, [], 0, WHOLE_LIST)
+
+
+@router.get("/versions")
+def list_versions(
+    page: int = 0,
+    limit: int = 20,
+    order_by: str | None = Query(default=None, alias="orderBy"),
+    session: Session = Depends(db),
+):
+    paging = parse_paging(page, limit, order_by, {"number"}, "number:desc")
+    rows, total = routing_store.list_versions(
+        session, offset=paging.offset, limit=paging.limit, descending=paging.descending
+    )
+    return {
+        "versions": [_version_summary(row) for row in rows],
+        "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
+    }
+
+
+@router.get("/versions/{number}")
+def get_version(number: int, session: Session = Depends(db)):
+    row = session.get(RoutingVersionRow, number)
+    if row is None:
+        raise not_found("Routing version")
+    version = _version_summary(row)
+    version["routes"] = rules_out(session, routing_store.version_rules(row))
+    return version
+
+
+@router.get("/settings", response_model=SettingsOut)
+def get_settings(session: Session = Depends(db)) -> SettingsOut:
+    queue_id = routing_store.default_queue_id(session)
+    row = routing_store.settings_row(session)
+    return SettingsOut(
+        default_queue_id=queue_id,
+        default_queue_name=queue_store.live_queue_names(session, {queue_id}).get(queue_id),
+        updated_at=row.updated_at,
+    )
+
+
+@router.put("/settings", response_model=SettingsOut, dependencies=[Depends(supervisor)])
+def put_settings(body: SettingsIn, session: Session = Depends(db)) -> SettingsOut:
+    queue = queue_store.live_queue(session, body.default_queue_id)
+    if queue is None:
+        raise bad_request("defaultQueueId", "unknown or deleted queue")
+    row = routing_store.set_default_queue_id(session, queue.id)
+    session.commit()
+    return SettingsOut(default_queue_id=queue.id, default_queue_name=queue.name, updated_at=row.updated_at)

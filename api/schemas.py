@@ -1,0 +1,50 @@
+"""Shared pieces of the API's JSON: camelCase, UTC times with milliseconds, paging."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def format_time(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+UtcTime = Annotated[datetime, PlainSerializer(format_time, return_type=str)]
+
+
+class ApiModel(BaseModel):
+    """Output: camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ApiInput(ApiModel):
+    """Input: camelCase, and an unknown field is an error, not silently dropped."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True
+    )
+
+
+class Pagination(ApiModel):
+    total_items: int
+    page: int
+    limit: int
+    order_by: str
+
+
+def pagination(total: int, page: int, limit: int, order_by: str) -> dict[str, Any]:
+    return Pagination(total_items=total, page=page, limit=limit, order_by=order_by).model_dump(
+        by_alias=True
+    )
