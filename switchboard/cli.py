@@ -1,0 +1,77 @@
+"""`switchboard dev | api | worker`: the processes of a Switchboard installation."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from switchboard.settings import Settings
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_worker(settings: Settings) -> None:
+    from store.db import make_engine
+    from switchboard.temporal import connect_with_retry
+    from switchboard.worker import build_worker
+
+    # The schema is the API's to create (bootstrap); activities retry until it exists.
+    engine = make_engine(settings.database_url)
+    client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
+    worker = build_worker(client, engine, settings.task_queue)
+    async with worker:
+        logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
+        await _wait_for_signal()
+
+
+async def run_api(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from store.bootstrap import bootstrap
+    from store.db import make_engine
+    from switchboard.temporal import connect_with_retry
+
+    engine = make_engine(settings.database_url)
+    new_key = bootstrap(engine, settings.bootstrap_supervisor_key)
+    if new_key:
+        print(f"Supervisor API key (shown once): {new_key}", flush=True)
+    client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
+    app = create_app(engine, client, settings.task_queue)
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    await uvicorn.Server(config).serve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="the embedded stack: Temporal dev server, worker, API, SQLite")
+    commands.add_parser("api", help="the HTTP API (bootstraps the database on first start)")
+    commands.add_parser("worker", help="a Temporal worker for conversation workflows")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    if args.command == "dev":
+        from switchboard.dev import run_dev
+
+        return run_dev(settings)
+    runner = {"api": run_api, "worker": run_worker}[args.command]
+    try:
+        asyncio.run(runner(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
