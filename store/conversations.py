@@ -22,7 +22,11 @@ def _insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> No
 def apply_projection(
     session: Session, state: ConversationState, events: list[ConversationEvent]
 ) -> None:
-    """Idempotent: events are keyed by (conversation, seq), and a row only moves forward."""
+    """Idempotent: events are keyed by (conversation, seq), and a row only moves forward.
+
+    `state` may come without its events (the workflow sends only the unseen ones), so how
+    far it reaches is the highest seq among `events`."""
+    reaches = max((event.seq for event in events), default=state.last_seq)
     if events:
         _insert_ignoring_duplicates(
             session,
@@ -39,7 +43,7 @@ def apply_projection(
             ],
         )
     row = session.get(ConversationRow, state.id)
-    if row is not None and row.last_seq >= state.last_seq:
+    if row is not None and row.last_seq >= reaches:
         return
     values = dict(
         external_id=state.external_id,
@@ -58,7 +62,7 @@ def apply_projection(
         routed_route_id=state.routed_by.route_id if state.routed_by else None,
         routed_version=state.routed_by.routing_version if state.routed_by else None,
         tags=list(state.tags),
-        last_seq=state.last_seq,
+        last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,
         closed_at=state.closed_at,

@@ -73,6 +73,20 @@ def test_a_repeated_projection_writes_each_event_once(db: Engine):
         assert session.get(ConversationRow, state.id).last_seq == 3
 
 
+def test_a_projection_of_only_the_unseen_events_moves_the_row_forward(db: Engine):
+    state = state_with_events(3, topic="first")
+    with session_scope(db) as session:
+        apply_projection(session, state.model_copy(update={"events": []}), state.events[:2])
+    # As the workflow sends it: the state without its events, and the events not yet seen.
+    with session_scope(db) as session:
+        apply_projection(
+            session, state.model_copy(update={"events": [], "topic": "second"}), state.events[2:]
+        )
+    with session_scope(db) as session:
+        row = session.get(ConversationRow, state.id)
+        assert (row.topic, row.last_seq) == ("second", 3)
+
+
 def test_a_stale_projection_never_overwrites_newer_state(db: Engine):
     newer = state_with_events(3, priority=Priority.URGENT)
     older = newer.model_copy(update={"events": newer.events[:2], "priority": Priority.LOW})
