@@ -44,7 +44,7 @@ def pick_queue(channel: str) -> str:
     return "queue-" + channel
 
 
-@workflow.defn(sandboxed=False)
+@workflow.defn
 class BareWorkflow:
     """The least a routed conversation needs: start, one activity, record the answer."""
 
