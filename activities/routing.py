@@ -19,4 +19,6 @@ class RoutingActivities:
     @activity.defn(name=ROUTE_ACTIVITY)
     def route_conversation(self, request: RouteRequest) -> RoutingDecision:
         with session_scope(self._engine) as session:
-            return self._loader.decide(session, request.facts, request.skip_queues)
+            return self._loader.decide(
+                session, request.facts, request.skip_queues, request.fallback_queue_id
+            )

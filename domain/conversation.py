@@ -34,6 +34,14 @@ class CustomerRef(BaseModel):
     type: str | None = None
 
 
+class QueueRef(BaseModel):
+    """What the workflow must know of a queue it moves into."""
+
+    id: str
+    bot_id: str | None = None
+    bot_timeout_seconds: int = 600
+
+
 class NewConversation(BaseModel):
     """What a create request asked for; the workflow's first input."""
 
@@ -52,11 +60,13 @@ class NewConversation(BaseModel):
     tags: list[str] = Field(default_factory=list)
     customer: CustomerRef | None = None
     message_content: str | None = None
-    queue_id: str | None = None
+    # Given at creation: placed there without routing.
+    queue: QueueRef | None = None
 
 
 class EventType(str, Enum):
     CREATED = "CREATED"
+    UPDATED = "UPDATED"
     ROUTED = "ROUTED"
     REROUTED = "REROUTED"
     BOT_STARTED = "BOT_STARTED"
@@ -86,6 +96,19 @@ class ConversationEvent(BaseModel):
     facts: dict[str, Any] | None = None
 
 
+class BotWait(BaseModel):
+    """A hand-off in progress: the conversation waits for the bot serving its queue."""
+
+    queue_id: str
+    bot_id: str
+    # Where it goes back to when routing after the bot finds no rule.
+    return_queue_id: str | None = None
+    started_at: datetime
+    timeout_seconds: int
+    # The BOT_STARTED event's seq: identifies this hand-off among later ones.
+    seq: int
+
+
 class RoutedBy(BaseModel):
     route_id: str | None = None
     routing_version: int | None = None
@@ -110,10 +133,15 @@ class ConversationState(BaseModel):
     message_content: str | None = None
     authentication: Authentication = Authentication.NONE
     routed_by: RoutedBy | None = None
+    bot_wait: BotWait | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
     events: list[ConversationEvent] = Field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.status == Status.CLOSED
 
     @property
     def last_seq(self) -> int:
@@ -140,6 +168,53 @@ class RouteRequest(BaseModel):
     facts: dict[str, Any]
     # Queue id -> why rules targeting it are skipped (e.g. the bot's own queue).
     skip_queues: dict[str, str] = Field(default_factory=dict)
+    # Where to go when no rule matches, instead of the default queue (e.g. back from a bot).
+    fallback_queue_id: str | None = None
+
+
+class ConversationStart(BaseModel):
+    """The workflow's input: a new conversation, or the state carried by continue-as-new."""
+
+    new: NewConversation | None = None
+    state: ConversationState | None = None
+    projected_seq: int = 0
+
+
+class Change(BaseModel):
+    """A PATCH/PUT of a conversation; only the fields named in `given` are applied."""
+
+    actor: Actor
+    given: list[str] = Field(default_factory=list)
+    topic: str | None = None
+    summary: str | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    queue: QueueRef | None = None
+    agent_id: str | None = None
+    reason: str | None = None
+
+
+class RouteAgain(BaseModel):
+    actor: Actor
+
+
+class AuthenticationReport(BaseModel):
+    actor: Actor
+    bot_id: str
+    succeeded: bool
+
+
+class TagChange(BaseModel):
+    actor: Actor
+    tag: str
+    add: bool
+
+
+# Failure types a workflow handler refuses with; the API maps each to its HTTP status.
+CONFLICT = "CONFLICT"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+CLOSED_TEXT = "Closed conversation cannot be changed"
 
 
 class ProjectionRequest(BaseModel):
@@ -152,17 +227,3 @@ class ProjectionRequest(BaseModel):
 class CreateResult(BaseModel):
     conversation: ConversationState
     created: bool
-
-
-__all__ = [
-    "ConversationEvent",
-    "ConversationState",
-    "CreateResult",
-    "CustomerRef",
-    "EventType",
-    "NewConversation",
-    "ProjectionRequest",
-    "RouteRequest",
-    "RoutedBy",
-    "RoutingDecision",
-]

@@ -97,6 +97,9 @@ class RoutingDecision(BaseModel):
     routing_version: int = 0
     trace: list[TraceEntry] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
+    # The chatbot serving the chosen queue, if any: entering it starts a hand-off.
+    bot_id: str | None = None
+    bot_timeout_seconds: int | None = None
 
 
 def utcnow() -> datetime:

@@ -108,12 +108,29 @@ class RoutingLoader:
         return CurrentRouting(compiled, default_queue_id(session), frozenset(deleted))
 
     def decide(
-        self, session: Session, facts: dict[str, Any], skip_queues: dict[str, str] | None = None
+        self,
+        session: Session,
+        facts: dict[str, Any],
+        skip_queues: dict[str, str] | None = None,
+        fallback_queue_id: str | None = None,
     ) -> RoutingDecision:
-        """Evaluates the routing in force; rules into deleted queues are skipped, not fatal."""
+        """Evaluates the routing in force. Rules into deleted queues are skipped, not fatal;
+        with no match the conversation goes to the fallback queue if it is live, else to the
+        default queue. The decision names the bot serving the chosen queue."""
         current = self.current(session)
         skip = {queue_id: "target queue was deleted" for queue_id in current.deleted_queue_ids}
         skip.update(skip_queues or {})
-        return evaluate(
-            current.compiled, facts, default_queue_id=current.default_queue_id, skip_queues=skip
+        fallback = session.get(QueueRow, fallback_queue_id) if fallback_queue_id else None
+        decision = evaluate(
+            current.compiled,
+            facts,
+            default_queue_id=fallback.id
+            if fallback is not None and fallback.deleted_at is None
+            else current.default_queue_id,
+            skip_queues=skip,
         )
+        queue = session.get(QueueRow, decision.queue_id)
+        if queue is not None and queue.bot_id is not None:
+            decision.bot_id = queue.bot_id
+            decision.bot_timeout_seconds = queue.bot_timeout_seconds
+        return decision

@@ -41,6 +41,19 @@ class QueueRow(SQLModel, table=True):
     deleted_at: datetime | None = _utc_column(nullable=True)
 
 
+class BotRow(SQLModel, table=True):
+    """A chatbot that serves queues (e.g. strong authentication); it acts with its own key."""
+
+    __tablename__ = "bots"
+
+    id: str = Field(primary_key=True, max_length=36)
+    display_name: str = Field(max_length=255)
+    enabled: bool = True
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    deleted_at: datetime | None = _utc_column(nullable=True)
+
+
 class RoutingVersionRow(SQLModel, table=True):
     """An immutable routing version: the whole ordered rule list as it was saved."""
 
