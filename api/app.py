@@ -6,9 +6,10 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api import conversations, queues, routing
+from api import bots, conversation_actions, conversations, queues, routing
 from api.auth import AuthMiddleware
 from api.errors import install_error_handlers
+from api.openapi import api_document
 from store.routing import RoutingLoader
 
 
@@ -29,7 +30,11 @@ def create_app(engine: Engine, temporal: Client, task_queue: str) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "UP"}
 
-    app.include_router(queues.router)
-    app.include_router(routing.router)
-    app.include_router(conversations.router)
+    routers = [queues.router, bots.router, routing.router, conversations.router,
+               conversation_actions.router]
+    for router in routers:
+        app.include_router(router)
+    # Every route of the API, flat: a 405 names all the methods its path allows.
+    app.state.api_routes = [route for router in routers for route in router.routes]
+    app.openapi = lambda: api_document(app)
     return app

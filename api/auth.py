@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response
 from domain.models import Actor, ActorType
+from store import bots as bot_store
 from store import keys
 from store.db import session_scope
 
@@ -34,6 +35,12 @@ def _lookup(engine: Engine, key: str) -> Principal | None:
         if row is None:
             return None
         actor = Actor(type=ActorType(row.principal_type), id=row.principal_id or row.id, name=row.name)
+        if actor.type == ActorType.BOT:
+            # A disabled or deleted bot's key stops working at once.
+            bot = bot_store.live_bot(session, actor.id)
+            if bot is None or not bot.enabled:
+                return None
+            actor = actor.model_copy(update={"name": bot.display_name})
         return Principal(actor=actor, key_id=row.id)
 
 

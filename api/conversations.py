@@ -27,8 +27,8 @@ from api.auth import Principal, current_principal
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
-from api.schemas import ApiInput, ApiModel, UtcTime, as_utc, pagination
-from domain.conversation import CustomerRef, NewConversation, workflow_id
+from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
+from domain.conversation import ConversationStart, CustomerRef, NewConversation, QueueRef, workflow_id
 from domain.models import Priority, RoutingDecision, Status, utcnow
 from store import conversations as conversation_store
 from store import queues as queue_store
@@ -132,11 +132,11 @@ def conversation_out(row: ConversationRow) -> dict[str, Any]:
     ).model_dump(by_alias=True)
 
 
-def _engine(request: Request) -> Engine:
+def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def _read_row(engine: Engine, conversation_id: str) -> ConversationRow | None:
+def read_row(engine: Engine, conversation_id: str) -> ConversationRow | None:
     with session_scope(engine) as session:
         return session.get(ConversationRow, conversation_id)
 
@@ -146,9 +146,13 @@ def _read_row_by_external_id(engine: Engine, external_id: str) -> ConversationRo
         return conversation_store.by_external_id(session, external_id)
 
 
-def _is_live_queue(engine: Engine, queue_id: str) -> bool:
+def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
+    """The live queue as the workflow needs to know it, or None."""
     with session_scope(engine) as session:
-        return queue_store.live_queue(session, queue_id) is not None
+        row = queue_store.live_queue(session, queue_id)
+        if row is None:
+            return None
+        return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds)
 
 
 @router.post("", status_code=201)
@@ -158,9 +162,12 @@ async def create_conversation(
     principal: Principal = Depends(current_principal),
     client: Client = Depends(temporal),
 ):
-    engine = _engine(request)
-    if body.queue_id is not None and not await run_in_threadpool(_is_live_queue, engine, body.queue_id):
-        raise bad_request("queueId", "unknown or deleted queue")
+    engine = engine_of(request)
+    queue = None
+    if body.queue_id is not None:
+        queue = await run_in_threadpool(queue_ref, engine, body.queue_id)
+        if queue is None:
+            raise bad_request("queueId", "unknown or deleted queue")
     if body.external_id is not None:
         existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
         if existing is not None:
@@ -185,11 +192,11 @@ async def create_conversation(
         tags=list(dict.fromkeys(body.tags)),
         customer=CustomerRef(**body.customer.model_dump(mode="json")) if body.customer else None,
         message_content=body.message.content if body.message else None,
-        queue_id=body.queue_id,
+        queue=queue,
     )
     start = WithStartWorkflowOperation(
         ConversationWorkflow.run,
-        new,
+        ConversationStart(new=new),
         id=workflow_id(conversation_id),
         task_queue=request.app.state.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -218,7 +225,7 @@ async def create_conversation(
             f"Conversation {conversation_id} was accepted but not routed within "
             f"{CREATE_WAIT_SECONDS:.0f} s; it will be routed when a worker is available",
         )
-    row = await run_in_threadpool(_read_row, engine, conversation_id)
+    row = await run_in_threadpool(read_row, engine, conversation_id)
     if row is None:
         raise not_found("Conversation")
     return JSONResponse(conversation_out(row), status_code=201 if created else 200)
@@ -267,7 +274,7 @@ def list_conversations(
         created_after=as_utc(created_after),
         created_before=as_utc(created_before),
     )
-    with session_scope(_engine(request)) as session:
+    with session_scope(engine_of(request)) as session:
         rows, total = conversation_store.list_conversations(
             session,
             where,
@@ -284,18 +291,10 @@ def list_conversations(
 
 @router.get("/{conversation_id}")
 def get_conversation(conversation_id: str, request: Request):
-    row = _read_row(_engine(request), conversation_id)
+    row = read_row(engine_of(request), conversation_id)
     if row is None:
         raise not_found("Conversation")
     return conversation_out(row)
-
-
-class TraceOut(ApiModel):
-    route_id: str
-    name: str
-    order: int
-    outcome: str
-    reason: str
 
 
 class SimulationOut(ApiModel):
@@ -325,7 +324,7 @@ async def simulate_routing(
             raise not_found("Conversation")
         raise
     decision = await run_in_threadpool(
-        _simulate, _engine(request), request.app.state.routing_loader, state.facts()
+        _simulate, engine_of(request), request.app.state.routing_loader, state.facts()
     )
     return SimulationOut(
         id=conversation_id,

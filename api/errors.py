@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("switchboard.api")
 
@@ -68,7 +70,9 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path or "body"
 
 
-def validation_errors_of(exc: RequestValidationError) -> dict[str, list[str]]:
+def validation_errors_of(
+    exc: RequestValidationError | ValidationError, prefix: tuple[Any, ...] = ()
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in exc.errors():
         if error.get("type") == "json_invalid":
@@ -77,8 +81,17 @@ def validation_errors_of(exc: RequestValidationError) -> dict[str, list[str]]:
         message = error.get("msg", "Invalid value")
         if error.get("type") == "extra_forbidden":
             message = "Unknown field"
-        errors.setdefault(field_path(tuple(error.get("loc", ()))), []).append(message)
+        errors.setdefault(field_path((*prefix, *error.get("loc", ()))), []).append(message)
     return errors
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes (a 405's Allow header, RFC 9110)."""
+    methods: set[str] = set()
+    for route in getattr(request.app.state, "api_routes", []):
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -91,9 +104,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "Bad request", validation_errors_of(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         text = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, text, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
+        return error_response(exc.status_code, text, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

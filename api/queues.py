@@ -6,7 +6,7 @@ import uuid
 from enum import Enum
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -16,6 +16,7 @@ from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
+from store import bots as bot_store
 from store import queues as queue_store
 from store import routing as routing_store
 from store.tables import QueueRow
@@ -31,13 +32,13 @@ class AutoAssignmentAlgorithm(str, Enum):
 class QueueIn(ApiInput):
     name: str = Field(min_length=1, max_length=255)
     external_id: str | None = Field(default=None, max_length=255)
-    is_auto_assignment_enabled: bool = False
+    is_auto_assignment_enabled: StrictBool = False
     auto_assignment_algorithm: AutoAssignmentAlgorithm | None = None
     working_hours_id: str | None = Field(default=None, max_length=255)
-    sticky_agent_timeout_days: int | None = Field(default=None, ge=1, le=365)
-    is_sticky_auto_assignment_enabled: bool = False
+    sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
+    is_sticky_auto_assignment_enabled: StrictBool = False
     bot_id: str | None = Field(default=None, max_length=36)
-    bot_timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+    bot_timeout_seconds: StrictInt = Field(default=600, ge=1, le=7 * 24 * 3600)
 
 
 class QueueOut(ApiModel):
@@ -70,10 +71,9 @@ def queue_out(row: QueueRow, routes_count: int) -> QueueOut:
     )
 
 
-def _check_bot(body: QueueIn) -> None:
-    # Bots and their hand-off arrive with the chatbot work; until then no bot id is known.
-    if body.bot_id is not None:
-        raise bad_request("botId", "unknown bot")
+def _check_bot(session: Session, body: QueueIn) -> None:
+    if body.bot_id is not None and bot_store.live_bot(session, body.bot_id) is None:
+        raise bad_request("botId", "unknown or deleted bot")
 
 
 def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
@@ -119,7 +119,7 @@ def list_queues(
 
 @router.post("", status_code=201, response_model=QueueOut, dependencies=[Depends(supervisor)])
 def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
-    _check_bot(body)
+    _check_bot(session, body)
     if _name_taken(session, body.name):
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
     now = utcnow()
@@ -143,7 +143,7 @@ def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -
     row = queue_store.live_queue(session, queue_id)
     if row is None:
         raise not_found("Queue")
-    _check_bot(body)
+    _check_bot(session, body)
     if _name_taken(session, body.name, except_id=queue_id):
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
     for key, value in body.model_dump().items():

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
-from pydantic import Field, JsonValue
+from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import Field, JsonValue, StrictBool, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.auth import Principal
 from api.deps import db, supervisor
-from api.errors import ApiError, bad_request, not_found
-from api.paging import parse_paging
+from api.errors import ApiError, bad_request, not_found, validation_errors_of
+from api.paging import MAX_LIMIT, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
@@ -23,9 +23,12 @@ from store.tables import RoutingVersionRow
 
 router = APIRouter(prefix="/ccaas/1/routing", tags=["routing"])
 
-MAX_RULES = 1000
-# Routing is one ordered list: by default it comes back whole rather than in pages of 20.
-WHOLE_LIST = 999
+# Routing is one ordered list and comes back whole by default, so it holds at most what one
+# page of the largest limit shows.
+MAX_RULES = MAX_LIMIT
+WHOLE_LIST = MAX_LIMIT
+# Version numbers are 32-bit in every database we run on.
+MAX_VERSION = 2**31 - 1
 
 
 class RuleIn(ApiInput):
@@ -35,8 +38,8 @@ class RuleIn(ApiInput):
     queue_id: str = Field(min_length=1, max_length=36)
     expression: JsonValue
     priority: Priority = Priority.NORMAL
-    enabled: bool = True
-    route_only_during_working_hours: bool = False
+    enabled: StrictBool = True
+    route_only_during_working_hours: StrictBool = False
 
 
 class RuleOut(ApiModel):
@@ -112,16 +115,30 @@ def _version_summary(row: RoutingVersionRow) -> dict[str, Any]:
     ).model_dump(by_alias=True)
 
 
-def _new_rules(session: Session, body: list[RuleIn]) -> list[RoutingRule]:
+def _parse_rules(body: list[Any], errors: dict[str, list[str]]) -> list[tuple[int, RuleIn]]:
+    """Each rule on its own, so one rule's schema error does not hide another's."""
+    parsed = []
+    for index, item in enumerate(body):
+        try:
+            parsed.append((index, RuleIn.model_validate(item)))
+        except ValidationError as exc:
+            for path, messages in validation_errors_of(exc, prefix=(index,)).items():
+                errors.setdefault(path, []).extend(messages)
+    return parsed
+
+
+def _new_rules(session: Session, body: list[Any]) -> list[RoutingRule]:
     """Checks everything a rule list can get wrong, reports all of it, and builds the rules."""
+    errors: dict[str, list[str]] = {}
+    parsed = _parse_rules(body, errors)
     _, current = routing_store.current_version(session)
     existing = {rule.id: rule for rule in current}
-    live = set(queue_store.live_queue_names(session, {rule.queue_id for rule in body}))
-    errors: dict[str, list[str]] = {}
+    live = set(queue_store.live_queue_names(session, {rule.queue_id for _, rule in parsed}))
     seen_ids: set[str] = set()
     now = utcnow()
     rules = []
-    for index, rule_in in enumerate(body):
+    indexes = []
+    for index, rule_in in parsed:
         if rule_in.queue_id not in live:
             errors.setdefault(f"[{index}].queueId", []).append("unknown or deleted queue")
         if rule_in.id is not None:
@@ -143,11 +160,14 @@ def _new_rules(session: Session, body: list[RuleIn]) -> list[RoutingRule]:
                 **fields,
             )
         )
+        indexes.append(index)
     try:
         compile_routing(0, rules)
     except RoutingValidationError as exc:
+        # compile_routing numbers the rules it was given; name them by their place in the body.
         for path, messages in exc.errors.items():
-            errors.setdefault(path, []).extend(messages)
+            position, _, rest = path[1:].partition("]")
+            errors.setdefault(f"[{indexes[int(position)]}]{rest}", []).extend(messages)
     if errors:
         raise ApiError(400, "Routing refused; the routing in force is unchanged", errors)
     return rules
@@ -169,9 +189,21 @@ def get_routing(page: int = 0, limit: int = WHOLE_LIST, session: Session = Depen
     return routing_page(session, number, rules, page, limit)
 
 
-@router.put("")
+RULES_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_RULES,
+    "items": RuleIn.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}"),
+}
+
+
+@router.put(
+    "",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": RULES_SCHEMA}}}
+    },
+)
 def replace_routing(
-    body: Annotated[list[RuleIn], Body(max_length=MAX_RULES)],
+    body: Annotated[list[Any], Body(max_length=MAX_RULES)],
     principal: Principal = Depends(supervisor),
     session: Session = Depends(db),
 ):
@@ -204,7 +236,9 @@ def list_versions(
 
 
 @router.get("/versions/{number}")
-def get_version(number: int, session: Session = Depends(db)):
+def get_version(
+    number: Annotated[int, Path(ge=0, le=MAX_VERSION)], session: Session = Depends(db)
+):
     row = session.get(RoutingVersionRow, number)
     if row is None:
         raise not_found("Routing version")

@@ -37,6 +37,16 @@ class ApiInput(ApiModel):
     )
 
 
+class TraceOut(ApiModel):
+    """One rule tried by routing, and why it did or did not match."""
+
+    route_id: str
+    name: str
+    order: int
+    outcome: str
+    reason: str
+
+
 class Pagination(ApiModel):
     total_items: int
     page: int

@@ -1,0 +1,252 @@
+"""Changes to a conversation, each carried out by its workflow through an update, and the
+timeline read from the workflow: PATCH/PUT, route again, the bot's report, tags, events."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import Principal, current_principal
+from api.conversations import Tag, conversation_out, engine_of, queue_ref, read_row
+from api.deps import temporal
+from api.errors import ApiError, bad_request, not_found
+from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime
+from domain.conversation import (
+    CLOSED_TEXT,
+    AuthenticationReport,
+    Change,
+    RouteAgain,
+    TagChange,
+    workflow_id,
+)
+from domain.models import ActorType, Priority, Status
+from store.db import session_scope
+from store.tables import ConversationRow, QueueRow
+from workflows.conversation import ConversationWorkflow
+
+router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
+
+# Workflow refusals (ApplicationError types) and the HTTP status each becomes.
+REFUSALS = {"CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+class ConversationChangeIn(ApiInput):
+    topic: str | None = Field(default=None, max_length=255)
+    summary: str | None = Field(default=None, max_length=4096)
+    status: Status | None = None
+    priority: Priority | None = None
+    queue_id: str | None = Field(default=None, max_length=36)
+    agent_id: str | None = Field(default=None, max_length=36)
+    reason: str | None = Field(default=None, max_length=1024)
+
+
+class TagIn(ApiInput):
+    tag_name: Tag
+
+
+class AuthenticationStatus(str, Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class AuthenticationLevel(str, Enum):
+    STRONG = "STRONG"
+
+
+class AuthenticationIn(ApiInput):
+    status: AuthenticationStatus
+    level: AuthenticationLevel = AuthenticationLevel.STRONG
+
+
+class ActorOut(ApiModel):
+    type: str
+    id: str | None
+    name: str | None
+
+
+class EventOut(ApiModel):
+    seq: int
+    type: str
+    at: UtcTime
+    actor: ActorOut
+    from_queue_id: str | None
+    to_queue_id: str | None
+    priority: Priority | None
+    route_id: str | None
+    routing_version: int | None
+    reason: str | None
+    trace: list[TraceOut] | None
+    facts: dict[str, Any] | None
+
+
+def _conversation_and_queue(request: Request, conversation_id: str):
+    with session_scope(engine_of(request)) as session:
+        row = session.get(ConversationRow, conversation_id)
+        queue = session.get(QueueRow, row.queue_id) if row and row.queue_id else None
+        return row, queue
+
+
+async def _authorize(request: Request, principal: Principal, conversation_id: str) -> ConversationRow:
+    """Who may change a conversation: a supervisor any; a bot only one in a queue it serves.
+    Agents' rights (their queues, their assignments) come with agents themselves."""
+    row, queue = await run_in_threadpool(_conversation_and_queue, request, conversation_id)
+    if row is None:
+        raise not_found("Conversation")
+    if principal.is_supervisor:
+        return row
+    if principal.actor.type == ActorType.BOT and queue is not None and queue.bot_id == principal.actor.id:
+        return row
+    raise ApiError(403, "Not allowed to act on this conversation")
+
+
+async def _update(request: Request, client: Client, conversation_id: str, update, argument):
+    """Runs a workflow update and answers with the conversation as it is after it."""
+    handle = client.get_workflow_handle(workflow_id(conversation_id))
+    try:
+        await handle.execute_update(update, argument)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
+            raise ApiError(REFUSALS[cause.type], cause.message)
+        raise
+    except RPCError as exc:
+        # The workflow has ended: the conversation is closed (or never existed).
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
+            if row is not None and row.status == Status.CLOSED.value:
+                raise ApiError(409, CLOSED_TEXT)
+            raise not_found("Conversation")
+        raise
+    row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
+    return conversation_out(row)
+
+
+async def _change(conversation_id: str, body: ConversationChangeIn, request: Request,
+                  principal: Principal, client: Client):
+    await _authorize(request, principal, conversation_id)
+    given = body.model_fields_set - {"reason"}
+    queue = None
+    if "queue_id" in given:
+        if body.queue_id is None:
+            raise bad_request("queueId", "cannot be null")
+        queue = await run_in_threadpool(queue_ref, engine_of(request), body.queue_id)
+        if queue is None:
+            raise bad_request("queueId", "unknown or deleted queue")
+    if "agent_id" in given and body.agent_id is not None:
+        # Agents arrive with the permissions work; until then no agent id is known.
+        raise bad_request("agentId", "unknown agent")
+    for field in ("status", "priority"):
+        if field in given and getattr(body, field) is None:
+            raise bad_request(field, "cannot be null")
+    change = Change(
+        actor=principal.actor,
+        given=sorted({"queue_id": "queue"}.get(name, name) for name in given),
+        topic=body.topic,
+        summary=body.summary,
+        status=body.status,
+        priority=body.priority,
+        queue=queue,
+        agent_id=body.agent_id,
+        reason=body.reason,
+    )
+    return await _update(request, client, conversation_id, ConversationWorkflow.change, change)
+
+
+@router.patch("/{conversation_id}")
+async def patch_conversation(
+    conversation_id: str, body: ConversationChangeIn, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    """Changes the fields given; a new `queueId` is a manual reroute (with an optional `reason`)."""
+    return await _change(conversation_id, body, request, principal, client)
+
+
+@router.put("/{conversation_id}")
+async def put_conversation(
+    conversation_id: str, body: ConversationChangeIn, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    """As PATCH: only the fields given change (a conversation's other fields are not the
+    client's to reset)."""
+    return await _change(conversation_id, body, request, principal, client)
+
+
+@router.post("/{conversation_id}/route")
+async def route_again(
+    conversation_id: str, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    await _authorize(request, principal, conversation_id)
+    return await _update(
+        request, client, conversation_id, ConversationWorkflow.route, RouteAgain(actor=principal.actor)
+    )
+
+
+@router.post("/{conversation_id}/authentication")
+async def report_authentication(
+    conversation_id: str, body: AuthenticationIn, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    """The bot serving the conversation's queue reports the result of strong authentication;
+    routing then runs again by itself."""
+    if principal.actor.type != ActorType.BOT:
+        raise ApiError(403, "Only the bot serving the conversation's queue may report")
+    report = AuthenticationReport(
+        actor=principal.actor,
+        bot_id=principal.actor.id,
+        succeeded=body.status == AuthenticationStatus.SUCCEEDED,
+    )
+    return await _update(
+        request, client, conversation_id, ConversationWorkflow.report_authentication, report
+    )
+
+
+@router.post("/{conversation_id}/tags")
+async def add_tag(
+    conversation_id: str, body: TagIn, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    await _authorize(request, principal, conversation_id)
+    change = TagChange(actor=principal.actor, tag=body.tag_name, add=True)
+    return await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+
+
+@router.delete("/{conversation_id}/tags/{tag_name}")
+async def remove_tag(
+    conversation_id: str, tag_name: str, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    await _authorize(request, principal, conversation_id)
+    change = TagChange(actor=principal.actor, tag=tag_name, add=False)
+    return await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+
+
+@router.get("/{conversation_id}/events")
+async def conversation_events(
+    conversation_id: str, principal: Principal = Depends(current_principal),
+    client: Client = Depends(temporal),
+):
+    """The conversation's timeline, oldest first, as its workflow holds it."""
+    if principal.actor.type == ActorType.BOT:
+        raise ApiError(403, "Bots may not read conversation history")
+    try:
+        state = await client.get_workflow_handle(workflow_id(conversation_id)).query(
+            ConversationWorkflow.conversation
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found("Conversation")
+        raise
+    return {
+        "events": [
+            EventOut.model_validate(event.model_dump(mode="json")).model_dump(by_alias=True)
+            for event in state.events
+        ]
+    }
