@@ -1,4 +1,4 @@
-"""`switchboard dev | api | worker`: the processes of a Switchboard installation."""
+"""`switchboard dev | api | worker | demo`: the processes of a Switchboard installation."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("dev", help="the embedded stack: Temporal dev server, worker, API, SQLite")
     commands.add_parser("api", help="the HTTP API (bootstraps the database on first start)")
     commands.add_parser("worker", help="a Temporal worker for conversation workflows")
+    commands.add_parser("demo", help="the chatbot hand-off scenario against a running stack")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from switchboard.dev import run_dev
 
         return run_dev(settings)
+    if args.command == "demo":
+        from switchboard.demo import run_demo
+
+        return run_demo(settings)
     runner = {"api": run_api, "worker": run_worker}[args.command]
     try:
         asyncio.run(runner(settings))

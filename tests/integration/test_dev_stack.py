@@ -125,3 +125,30 @@ def test_dev_serves_stops_on_ctrl_c_and_keeps_state_across_a_restart(dev_stack: 
     assert again.status_code == 201 and again.json()["queueId"] == queue["id"]
     dev_stack.interrupt()
     assert processes_of(dev_stack.home) == []
+
+
+def test_demo_carries_one_conversation_through_the_hand_off(dev_stack: DevStack):
+    dev_stack.start()
+    demo = [sys.executable, "-m", "switchboard.cli", "demo"]
+    first = subprocess.run(demo, env=dev_stack.env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "routed to Front desk" in first.stdout
+    assert "routing alone moved it to Authenticated sessions" in first.stdout
+    timeline = first.stdout.split("as a supervisor reads it:")[1]
+    for event in ["CREATED", "ROUTED", "REROUTED", "BOT_STARTED", "AUTHENTICATION_COMPLETED"]:
+        assert event in timeline
+    assert "Strongly authenticated sessions (v1)" in timeline
+
+    # A second run finds everything in place: it makes no new routing version.
+    second = subprocess.run(demo, env=dev_stack.env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Strongly authenticated sessions (v1)" in second.stdout
+
+
+def test_demo_without_a_running_stack_says_how_to_start_one(tmp_path: Path):
+    env = {**os.environ, "SWITCHBOARD_HOME": str(tmp_path), "SWITCHBOARD_SUPERVISOR_KEY": "k" * 43,
+           "SWITCHBOARD_API_PORT": str(free_port())}
+    result = subprocess.run([sys.executable, "-m", "switchboard.cli", "demo"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "make run" in result.stderr
