@@ -225,5 +225,7 @@ class ProjectionRequest(BaseModel):
 
 
 class CreateResult(BaseModel):
-    conversation: ConversationState
+    """Whether this create request started the conversation (201) or found it (200); the
+    conversation itself is read from the store, which the workflow has already updated."""
+
     created: bool

@@ -29,6 +29,19 @@ TEMPORAL_BINARY = Path(sys.executable).parent / "temporal"
 POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The Temporal SDK's native threads can abort interpreter teardown after every test has
+    passed (temporalio/sdk-python#300). pytest is done here, so leave with its own status."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(getattr(config, "_switchboard_exit_status", 0))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._switchboard_exit_status = int(exitstatus)
+
+
 @pytest_asyncio.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(

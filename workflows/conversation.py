@@ -143,9 +143,7 @@ class ConversationWorkflow:
         await workflow.wait_condition(
             lambda: self._placed and self._projected_seq >= self._state.last_seq
         )
-        return CreateResult(
-            conversation=self._state, created=request_id == self._state.created_request_id
-        )
+        return CreateResult(created=request_id == self._state.created_request_id)
 
     @workflow.update
     async def change(self, change: Change) -> ConversationState:
