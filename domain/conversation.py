@@ -15,7 +15,6 @@ from domain.models import (
     Actor,
     Authentication,
     Priority,
-    RoutingDecision,
     Status,
     TraceEntry,
 )

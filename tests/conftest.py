@@ -99,6 +99,24 @@ class Stack:
     database_url: str
 
 
+# HTML and schema pages: checked for the key only.
+DOCUMENTATION = {"/docs", "/redoc", "/openapi.json"}
+
+
+def clean_body_check(key: str):
+    """An httpx response hook: no answer leaks the key, a stack trace or a framework body."""
+
+    async def check(response: httpx.Response) -> None:
+        await response.aread()
+        assert key not in response.text
+        if response.request.url.path in DOCUMENTATION:
+            return
+        assert "Traceback" not in response.text, response.text
+        assert "detail" not in response.text, response.text
+
+    return check
+
+
 @pytest_asyncio.fixture
 async def stack(engine: Engine, database_url: str, temporal_client: Client) -> AsyncIterator[Stack]:
     key = bootstrap(engine)
@@ -109,5 +127,6 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
             transport=httpx.ASGITransport(app=app),
             base_url="http://switchboard.test",
             headers={"Authorization": f"App {key}"},
+            event_hooks={"response": [clean_body_check(key)]},
         ) as http:
             yield Stack(http, engine, temporal_client, task_queue, key, database_url)
