@@ -20,5 +20,6 @@ class RoutingActivities:
     def route_conversation(self, request: RouteRequest) -> RoutingDecision:
         with session_scope(self._engine) as session:
             return self._loader.decide(
-                session, request.facts, request.skip_queues, request.fallback_queue_id
+                session, request.facts, request.customer, request.skip_queues,
+                request.fallback_queue_id,
             )

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api import bots, conversation_actions, conversations, queues, routing
+from api import agents, bots, conversation_actions, conversations, people, queues, routing
 from api.auth import AuthMiddleware
 from api.errors import install_error_handlers
 from api.openapi import api_document
+from api.permissions import authorize
 from store.routing import RoutingLoader
 
 
 def create_app(engine: Engine, temporal: Client, task_queue: str) -> FastAPI:
     app = FastAPI(
+        dependencies=[Depends(authorize)],
         title="Switchboard",
         version="0.1.0",
         summary="Conversation queues and routing; every conversation a Temporal workflow.",
@@ -30,8 +32,8 @@ def create_app(engine: Engine, temporal: Client, task_queue: str) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "UP"}
 
-    routers = [queues.router, bots.router, routing.router, conversations.router,
-               conversation_actions.router]
+    routers = [queues.router, bots.router, agents.router, routing.router, conversations.router,
+               conversation_actions.router, people.router]
     for router in routers:
         app.include_router(router)
     # Every route of the API, flat: a 405 names all the methods its path allows.

@@ -14,6 +14,7 @@ from domain.models import Actor, ActorType
 from store import bots as bot_store
 from store import keys
 from store.db import session_scope
+from store.tables import AgentRow
 
 # Health and the API's own documentation are open; everything else needs a key.
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -34,13 +35,22 @@ def _lookup(engine: Engine, key: str) -> Principal | None:
         row = keys.find_key(session, key)
         if row is None:
             return None
-        actor = Actor(type=ActorType(row.principal_type), id=row.principal_id or row.id, name=row.name)
-        if actor.type == ActorType.BOT:
-            # A disabled or deleted bot's key stops working at once.
-            bot = bot_store.live_bot(session, actor.id)
+        # The principal is read afresh at every request: a disabled or deleted agent or bot,
+        # or an agent's changed role, takes effect at once.
+        if row.principal_type == "BOT":
+            bot = bot_store.live_bot(session, row.principal_id) if row.principal_id else None
             if bot is None or not bot.enabled:
                 return None
-            actor = actor.model_copy(update={"name": bot.display_name})
+            actor = Actor(type=ActorType.BOT, id=bot.id, name=bot.display_name)
+        elif row.principal_type == "AGENT":
+            agent = session.get(AgentRow, row.principal_id) if row.principal_id else None
+            if agent is None or not agent.enabled:
+                return None
+            actor = Actor(type=ActorType(agent.role), id=agent.id, name=agent.display_name)
+        elif row.principal_type == "SUPERVISOR":  # the bootstrap supervisor key
+            actor = Actor(type=ActorType.SUPERVISOR, id=row.id, name=row.name)
+        else:
+            return None
         return Principal(actor=actor, key_id=row.id)
 
 

@@ -10,7 +10,7 @@ from pydantic import Field, StrictBool
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.deps import db, supervisor
+from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
@@ -83,7 +83,7 @@ def list_bots(
     }
 
 
-@router.post("", status_code=201, response_model=BotWithKey, dependencies=[Depends(supervisor)])
+@router.post("", status_code=201, response_model=BotWithKey)
 def create_bot(body: BotIn, session: Session = Depends(db)) -> BotWithKey:
     now = utcnow()
     row = BotRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **body.model_dump())
@@ -102,7 +102,7 @@ def get_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
     return bot_out(row)
 
 
-@router.put("/{bot_id}", response_model=BotOut, dependencies=[Depends(supervisor)])
+@router.put("/{bot_id}", response_model=BotOut)
 def update_bot(bot_id: str, body: BotIn, session: Session = Depends(db)) -> BotOut:
     row = _live(session, bot_id)
     row.display_name, row.enabled, row.updated_at = body.display_name, body.enabled, utcnow()
@@ -111,7 +111,7 @@ def update_bot(bot_id: str, body: BotIn, session: Session = Depends(db)) -> BotO
     return bot_out(row)
 
 
-@router.delete("/{bot_id}", response_model=BotOut, dependencies=[Depends(supervisor)])
+@router.delete("/{bot_id}", response_model=BotOut)
 def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
     row = _live(session, bot_id)
     served = bot_store.queues_served(session, bot_id)
@@ -119,16 +119,16 @@ def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
         raise ApiError(409, f"Bot serves {len(served)} queue(s); give them another bot or none first")
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
-    bot_store.disable_keys(session, ActorType.BOT.value, bot_id)
+    keys.disable_keys(session, ActorType.BOT.value, bot_id)
     session.commit()
     return bot_out(row)
 
 
-@router.post("/{bot_id}/api-key", response_model=ApiKeyOut, dependencies=[Depends(supervisor)])
+@router.post("/{bot_id}/api-key", response_model=ApiKeyOut)
 def rotate_bot_key(bot_id: str, session: Session = Depends(db)) -> ApiKeyOut:
     """A new key; every earlier key of this bot stops working at once."""
     row = _live(session, bot_id)
-    bot_store.disable_keys(session, ActorType.BOT.value, bot_id)
+    keys.disable_keys(session, ActorType.BOT.value, bot_id)
     key = _new_key(session, row)
     session.commit()
     return ApiKeyOut(api_key=key)

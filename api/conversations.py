@@ -27,8 +27,16 @@ from api.auth import Principal, current_principal
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
+from api.permissions import visible_queues
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
-from domain.conversation import ConversationStart, CustomerRef, NewConversation, QueueRef, workflow_id
+from domain.conversation import (
+    ConversationStart,
+    ConversationState,
+    CustomerRef,
+    NewConversation,
+    QueueRef,
+    workflow_id,
+)
 from domain.models import Priority, RoutingDecision, Status, utcnow
 from store import conversations as conversation_store
 from store import queues as queue_store
@@ -249,6 +257,7 @@ def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[
 @router.get("")
 def list_conversations(
     request: Request,
+    principal: Principal = Depends(current_principal),
     conversation_ids: list[str] | None = Query(default=None, alias="conversationIds"),
     queue_ids: list[str] | None = Query(default=None, alias="queueIds"),
     status: list[str] | None = Query(default=None),
@@ -264,6 +273,8 @@ def list_conversations(
     paging = parse_paging(
         page, limit, order_by, set(conversation_store.ORDERABLE), "createdAt:desc"
     )
+    # Agents and bots list only the conversations they may work.
+    visible = visible_queues(engine_of(request), principal)
     where = conversation_store.ConversationFilter(
         conversation_ids=_split(conversation_ids),
         queue_ids=_split(queue_ids),
@@ -273,6 +284,8 @@ def list_conversations(
         tag_names=_split(tag_names),
         created_after=as_utc(created_after),
         created_before=as_utc(created_before),
+        visible_queue_ids=visible[0] if visible else None,
+        visible_agent_id=visible[1] if visible else None,
     )
     with session_scope(engine_of(request)) as session:
         rows, total = conversation_store.list_conversations(
@@ -306,9 +319,9 @@ class SimulationOut(ApiModel):
     trace: list[TraceOut]
 
 
-def _simulate(engine: Engine, loader: RoutingLoader, facts: dict[str, Any]) -> RoutingDecision:
+def _simulate(engine: Engine, loader: RoutingLoader, state: ConversationState) -> RoutingDecision:
     with session_scope(engine) as session:
-        return loader.decide(session, facts)
+        return loader.decide(session, state.facts(), state.customer)
 
 
 @router.get("/{conversation_id}/simulate-routing")
@@ -324,7 +337,7 @@ async def simulate_routing(
             raise not_found("Conversation")
         raise
     decision = await run_in_threadpool(
-        _simulate, engine_of(request), request.app.state.routing_loader, state.facts()
+        _simulate, engine_of(request), request.app.state.routing_loader, state
     )
     return SimulationOut(
         id=conversation_id,

@@ -63,6 +63,8 @@ def field_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if part in ("body", "query", "path", "header") and path == "":
             continue
+        if part == "[key]":  # pydantic's marker for a dict key: the key itself is named already
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:

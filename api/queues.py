@@ -11,15 +11,16 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.deps import db, supervisor
+from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
+from store import agents as agent_store
 from store import bots as bot_store
 from store import queues as queue_store
 from store import routing as routing_store
-from store.tables import QueueRow
+from store.tables import AgentQueueRow, QueueRow
 
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
 
@@ -59,16 +60,25 @@ class QueueOut(ApiModel):
     enabled_routes_count: int
 
 
-def queue_out(row: QueueRow, routes_count: int) -> QueueOut:
-    return QueueOut(
-        **row.model_dump(exclude={"created_at", "updated_at", "deleted_at"}),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deleted_at=row.deleted_at,
-        # Agents arrive with the permissions work; until then no agent serves any queue.
-        enabled_agents_count=0,
-        enabled_routes_count=routes_count,
-    )
+def queue_out(session: Session, row: QueueRow) -> QueueOut:
+    return queues_out(session, [row])[0]
+
+
+def queues_out(session: Session, rows: list[QueueRow]) -> list[QueueOut]:
+    routes = queue_store.enabled_routes_count(session)
+    agents = agent_store.enabled_agents_count(session)
+    return [
+        QueueOut(
+            **row.model_dump(exclude={"created_at", "updated_at", "deleted_at"}),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deleted_at=row.deleted_at,
+            # A deleted queue has no routes or agents that count.
+            enabled_agents_count=0 if row.deleted_at else agents[row.id],
+            enabled_routes_count=0 if row.deleted_at else routes[row.id],
+        )
+        for row in rows
+    ]
 
 
 def _check_bot(session: Session, body: QueueIn) -> None:
@@ -93,6 +103,7 @@ def _commit_or_conflict(session: Session) -> None:
 @router.get("")
 def list_queues(
     name: str | None = Query(default=None, max_length=255),
+    agent_id: str | None = Query(default=None, alias="agentId", max_length=36),
     page: int = 0,
     limit: int = 20,
     order_by: str | None = Query(default=None, alias="orderBy"),
@@ -103,6 +114,10 @@ def list_queues(
     query = select(QueueRow).where(QueueRow.deleted_at.is_(None))
     if name:
         query = query.where(func.lower(QueueRow.name).contains(name.lower(), autoescape=True))
+    if agent_id:
+        query = query.where(QueueRow.id.in_(
+            select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
+        ))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = orderable[paging.field]
     rows = session.exec(
@@ -110,14 +125,13 @@ def list_queues(
         .offset(paging.offset)
         .limit(paging.limit)
     ).all()
-    counts = queue_store.enabled_routes_count(session)
     return {
-        "queues": [queue_out(row, counts[row.id]).model_dump(by_alias=True) for row in rows],
+        "queues": [queue.model_dump(by_alias=True) for queue in queues_out(session, list(rows))],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
 
-@router.post("", status_code=201, response_model=QueueOut, dependencies=[Depends(supervisor)])
+@router.post("", status_code=201, response_model=QueueOut)
 def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
     _check_bot(session, body)
     if _name_taken(session, body.name):
@@ -126,7 +140,7 @@ def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
     row = QueueRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **body.model_dump())
     session.add(row)
     _commit_or_conflict(session)
-    return queue_out(row, 0)
+    return queue_out(session, row)
 
 
 @router.get("/{queue_id}", response_model=QueueOut)
@@ -135,10 +149,10 @@ def get_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
     row = session.get(QueueRow, queue_id)
     if row is None:
         raise not_found("Queue")
-    return queue_out(row, queue_store.enabled_routes_count(session)[row.id])
+    return queue_out(session, row)
 
 
-@router.put("/{queue_id}", response_model=QueueOut, dependencies=[Depends(supervisor)])
+@router.put("/{queue_id}", response_model=QueueOut)
 def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -> QueueOut:
     row = queue_store.live_queue(session, queue_id)
     if row is None:
@@ -151,10 +165,10 @@ def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -
     row.updated_at = utcnow()
     session.add(row)
     _commit_or_conflict(session)
-    return queue_out(row, queue_store.enabled_routes_count(session)[row.id])
+    return queue_out(session, row)
 
 
-@router.delete("/{queue_id}", response_model=QueueOut, dependencies=[Depends(supervisor)])
+@router.delete("/{queue_id}", response_model=QueueOut)
 def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
     row = queue_store.live_queue(session, queue_id)
     if row is None:
@@ -170,4 +184,4 @@ def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
     session.commit()
-    return queue_out(row, 0)
+    return queue_out(session, row)

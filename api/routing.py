@@ -10,8 +10,8 @@ from pydantic import Field, JsonValue, StrictBool, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.auth import Principal
-from api.deps import db, supervisor
+from api.auth import Principal, current_principal
+from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
@@ -204,7 +204,7 @@ RULES_SCHEMA = {
 )
 def replace_routing(
     body: Annotated[list[Any], Body(max_length=MAX_RULES)],
-    principal: Principal = Depends(supervisor),
+    principal: Principal = Depends(current_principal),
     session: Session = Depends(db),
 ):
     rules = _new_rules(session, body)
@@ -213,7 +213,7 @@ def replace_routing(
 
 
 @router.delete("")
-def delete_routing(principal: Principal = Depends(supervisor), session: Session = Depends(db)):
+def delete_routing(principal: Principal = Depends(current_principal), session: Session = Depends(db)):
     number = _save(session, [], principal)
     return routing_page(session, number, [], 0, WHOLE_LIST)
 
@@ -258,7 +258,7 @@ def get_settings(session: Session = Depends(db)) -> SettingsOut:
     )
 
 
-@router.put("/settings", response_model=SettingsOut, dependencies=[Depends(supervisor)])
+@router.put("/settings", response_model=SettingsOut)
 def put_settings(body: SettingsIn, session: Session = Depends(db)) -> SettingsOut:
     queue = queue_store.live_queue(session, body.default_queue_id)
     if queue is None:

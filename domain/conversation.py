@@ -90,6 +90,8 @@ class ConversationEvent(BaseModel):
     route_id: str | None = None
     routing_version: int | None = None
     reason: str | None = None
+    # ASSIGNED: the agent the conversation was given to (None: unassigned).
+    agent_id: str | None = None
     trace: list[TraceEntry] | None = None
     # The routing facts an evaluation used, so history shows what routing saw.
     facts: dict[str, Any] | None = None
@@ -165,6 +167,8 @@ class ConversationState(BaseModel):
 class RouteRequest(BaseModel):
     conversation_id: str
     facts: dict[str, Any]
+    # Who the customer is, to find their person in People (else by message.from).
+    customer: CustomerRef | None = None
     # Queue id -> why rules targeting it are skipped (e.g. the bot's own queue).
     skip_queues: dict[str, str] = Field(default_factory=dict)
     # Where to go when no rule matches, instead of the default queue (e.g. back from a bot).

@@ -100,6 +100,8 @@ class RoutingDecision(BaseModel):
     # The chatbot serving the chosen queue, if any: entering it starts a hand-off.
     bot_id: str | None = None
     bot_timeout_seconds: int | None = None
+    # The person (People) whose attributes were the customer.* facts, if one was found.
+    customer_id: str | None = None
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -94,6 +94,9 @@ class ConversationFilter:
     tag_names: list[str] | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # Who is asking, if not a supervisor: conversations in these queues, or assigned to this agent.
+    visible_queue_ids: list[str] | None = None
+    visible_agent_id: str | None = None
 
 
 # API orderBy field -> columns. "priority" sorts by rank; ties go to the oldest first.
@@ -135,6 +138,12 @@ def list_conversations(
         query = query.where(ConversationRow.created_at >= where.created_after)
     if where.created_before:
         query = query.where(ConversationRow.created_at < where.created_before)
+
+    if where.visible_queue_ids is not None:
+        visible = ConversationRow.queue_id.in_(where.visible_queue_ids)
+        if where.visible_agent_id is not None:
+            visible = or_(visible, ConversationRow.agent_id == where.visible_agent_id)
+        query = query.where(visible)
 
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = ORDERABLE[order_field]

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain.models import utcnow
@@ -53,6 +54,15 @@ def find_key(session: Session, key: str) -> ApiKeyRow | None:
     if row is None or not row.enabled:
         return None
     return row if hmac.compare_digest(row.secret_hash, _hash(row.salt, key)) else None
+
+
+def disable_keys(session: Session, principal_type: str, principal_id: str) -> None:
+    """Every key of this principal stops working at once (rotation, deletion)."""
+    session.exec(
+        update(ApiKeyRow)
+        .where(ApiKeyRow.principal_type == principal_type, ApiKeyRow.principal_id == principal_id)
+        .values(enabled=False)
+    )
 
 
 def has_supervisor_key(session: Session) -> bool:

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from domain.conversation import CustomerRef
 from domain.models import Actor, RoutingDecision, RoutingRule, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate
+from store.people import customer_facts, person_for_conversation
 from store.tables import QueueRow, RoutingSettingsRow, RoutingVersionRow
 
 
@@ -111,12 +113,22 @@ class RoutingLoader:
         self,
         session: Session,
         facts: dict[str, Any],
+        customer: CustomerRef | None = None,
         skip_queues: dict[str, str] | None = None,
         fallback_queue_id: str | None = None,
     ) -> RoutingDecision:
-        """Evaluates the routing in force. Rules into deleted queues are skipped, not fatal;
-        with no match the conversation goes to the fallback queue if it is live, else to the
-        default queue. The decision names the bot serving the chosen queue."""
+        """Evaluates the routing in force with the customer's attributes from People (found by
+        `customer`, else by message.from) as the customer.* facts, as they are now. Rules into
+        deleted queues are skipped, not fatal; with no match the conversation goes to the
+        fallback queue if it is live, else to the default queue. The decision names the bot
+        serving the chosen queue and the person whose facts it used."""
+        person = person_for_conversation(
+            session,
+            customer.identifier if customer else None,
+            customer.type if customer else None,
+            facts.get("message.from"),
+        )
+        facts = {**facts, **customer_facts(person)}
         current = self.current(session)
         skip = {queue_id: "target queue was deleted" for queue_id in current.deleted_queue_ids}
         skip.update(skip_queues or {})
@@ -133,4 +145,5 @@ class RoutingLoader:
         if queue is not None and queue.bot_id is not None:
             decision.bot_id = queue.bot_id
             decision.bot_timeout_seconds = queue.bot_timeout_seconds
+        decision.customer_id = person.id if person else None
         return decision

@@ -54,6 +54,31 @@ class BotRow(SQLModel, table=True):
     deleted_at: datetime | None = _utc_column(nullable=True)
 
 
+class AgentRow(SQLModel, table=True):
+    """A person working conversations (AGENT) or managing the service (SUPERVISOR)."""
+
+    __tablename__ = "agents"
+
+    id: str = Field(primary_key=True, max_length=36)
+    display_name: str = Field(max_length=255)
+    email: str = Field(max_length=255, unique=True)
+    role: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    enabled: bool = True
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class AgentQueueRow(SQLModel, table=True):
+    """An agent's membership of a queue: the conversations it may work."""
+
+    __tablename__ = "agent_queues"
+
+    agent_id: str = Field(primary_key=True, max_length=36)
+    queue_id: str = Field(primary_key=True, max_length=36, index=True)
+    created_at: datetime = _utc_column()
+
+
 class RoutingVersionRow(SQLModel, table=True):
     """An immutable routing version: the whole ordered rule list as it was saved."""
 
@@ -142,3 +167,37 @@ class ConversationEventRow(SQLModel, table=True):
     type: str = Field(max_length=32)
     at: datetime = _utc_column()
     body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PersonRow(SQLModel, table=True):
+    """A customer or lead; its attributes are the `customer.*` facts of routing."""
+
+    __tablename__ = "persons"
+
+    id: str = Field(primary_key=True, max_length=36)
+    # Unique when given; NULLs never collide, on SQLite and PostgreSQL alike.
+    external_id: str | None = Field(default=None, max_length=255, unique=True)
+    type: str = Field(default="CUSTOMER", max_length=16)
+    first_name: str | None = Field(default=None, max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, max_length=255)
+    city: str | None = Field(default=None, max_length=255)
+    preferred_language: str | None = Field(default=None, max_length=255)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    custom_attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc_column()
+    modified_at: datetime = _utc_column()
+
+
+class PersonContactRow(SQLModel, table=True):
+    """One phone number or email of a person. The key is the normalised value, so a number or
+    an address belongs to at most one person, and a look-up by it touches one row."""
+
+    __tablename__ = "person_contacts"
+
+    kind: str = Field(primary_key=True, max_length=8)  # PHONE | EMAIL
+    normalized: str = Field(primary_key=True, max_length=255)
+    person_id: str = Field(max_length=36, index=True)
+    # As the person was given it, and its place in the person's list: shown back unchanged.
+    value: str = Field(max_length=255)
+    position: int

@@ -282,6 +282,7 @@ class ConversationWorkflow:
             RouteRequest(
                 conversation_id=self._state.id,
                 facts=self._state.facts(),
+                customer=self._state.customer,
                 skip_queues=skip_queues or {},
                 fallback_queue_id=fallback_queue_id,
             ),
@@ -293,6 +294,7 @@ class ConversationWorkflow:
     def _place_by_routing(self, decision: RoutingDecision, actor: Actor, why: str | None) -> None:
         if decision.priority is not None:
             self._state.priority = decision.priority
+        self._state.customer_id = decision.customer_id
         self._state.routed_by = RoutedBy(
             route_id=decision.route_id, routing_version=decision.routing_version
         )
@@ -356,7 +358,7 @@ class ConversationWorkflow:
             workflow.upsert_search_attributes(search_attribute_updates(state))
         if "agent_id" in change.given and change.agent_id != state.agent_id:
             state.agent_id = change.agent_id
-            self._record(EventType.ASSIGNED, actor, reason=change.reason)
+            self._record(EventType.ASSIGNED, actor, agent_id=change.agent_id, reason=change.reason)
         if "queue" in change.given and change.queue.id != state.queue_id:
             state.routed_by = None
             self._move(EventType.REROUTED, actor, change.queue, reason=change.reason)

@@ -1,0 +1,235 @@
+"""/ccaas/1/agents: the people who work conversations (AGENT) or run the service
+(SUPERVISOR), their status, their queues, and their API keys (shown once)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field, StrictBool
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.deps import db
+from api.errors import ApiError, bad_request, not_found
+from api.paging import parse_paging
+from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from domain.models import utcnow
+from store import agents as agent_store
+from store import keys
+from store import queues as queue_store
+from store.tables import AgentQueueRow, AgentRow
+
+router = APIRouter(prefix="/ccaas/1/agents", tags=["agents"])
+
+# Agents' keys: their role is read from the agent at every request, so a change of role or
+# a disabled agent takes effect at once.
+AGENT_KEY = "AGENT"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+class Role(str, Enum):
+    AGENT = "AGENT"
+    SUPERVISOR = "SUPERVISOR"
+
+
+class AgentStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    BUSY = "BUSY"
+    AWAY = "AWAY"
+    INVISIBLE = "INVISIBLE"
+
+
+class AgentIn(ApiInput):
+    display_name: str = Field(min_length=1, max_length=255)
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    role: Role = Role.AGENT
+    status: AgentStatus = AgentStatus.ACTIVE
+    enabled: StrictBool = True
+
+
+class StatusIn(ApiInput):
+    status: AgentStatus
+
+
+class MembershipIn(ApiInput):
+    queue_id: str = Field(min_length=1, max_length=36)
+
+
+class AgentOut(ApiModel):
+    id: str
+    display_name: str
+    email: str
+    role: Role
+    status: AgentStatus
+    enabled: bool
+    created_at: UtcTime
+    updated_at: UtcTime
+
+
+class AgentWithKey(AgentOut):
+    api_key: str
+
+
+class ApiKeyOut(ApiModel):
+    api_key: str
+
+
+def agent_out(row: AgentRow) -> AgentOut:
+    return AgentOut.model_validate(row, from_attributes=True)
+
+
+def _agent(session: Session, agent_id: str) -> AgentRow:
+    row = session.get(AgentRow, agent_id)
+    if row is None:
+        raise not_found("Agent")
+    return row
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "An agent with this email already exists", {"email": ["already in use"]})
+
+
+def _email_free(session: Session, email: str, except_id: str | None = None) -> None:
+    other = agent_store.by_email(session, email.lower())
+    if other is not None and other.id != except_id:
+        raise ApiError(409, "An agent with this email already exists", {"email": ["already in use"]})
+
+
+def _new_key(session: Session, agent: AgentRow) -> str:
+    key = keys.new_key()
+    keys.store_key(session, key, principal_type=AGENT_KEY, principal_id=agent.id, name=agent.display_name)
+    return key
+
+
+def _queues(session: Session, agent_id: str) -> dict:
+    ids = agent_store.agent_queue_ids(session, agent_id)
+    names = queue_store.live_queue_names(session, set(ids))
+    return {"queues": [{"id": queue_id, "name": names[queue_id]} for queue_id in ids if queue_id in names]}
+
+
+@router.get("")
+def list_agents(
+    role: Role | None = None,
+    status: AgentStatus | None = None,
+    enabled: bool | None = None,
+    queue_id: str | None = Query(default=None, alias="queueId", max_length=36),
+    name: str | None = Query(default=None, max_length=255),
+    page: int = 0,
+    limit: int = 20,
+    order_by: str | None = Query(default=None, alias="orderBy"),
+    session: Session = Depends(db),
+):
+    orderable = {"displayName": AgentRow.display_name, "createdAt": AgentRow.created_at}
+    paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
+    query = select(AgentRow)
+    if role is not None:
+        query = query.where(AgentRow.role == role.value)
+    if status is not None:
+        query = query.where(AgentRow.status == status.value)
+    if enabled is not None:
+        query = query.where(AgentRow.enabled == enabled)
+    if queue_id:
+        members = select(AgentQueueRow.agent_id).where(AgentQueueRow.queue_id == queue_id)
+        query = query.where(AgentRow.id.in_(members))
+    if name:
+        query = query.where(func.lower(AgentRow.display_name).contains(name.lower(), autoescape=True))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = orderable[paging.field]
+    rows = session.exec(
+        query.order_by(column.desc() if paging.descending else column.asc(), AgentRow.id)
+        .offset(paging.offset).limit(paging.limit)
+    ).all()
+    return {
+        "agents": [agent_out(row).model_dump(by_alias=True) for row in rows],
+        "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
+    }
+
+
+@router.post("", status_code=201, response_model=AgentWithKey)
+def create_agent(body: AgentIn, session: Session = Depends(db)) -> AgentWithKey:
+    _email_free(session, body.email)
+    now = utcnow()
+    row = AgentRow(
+        id=str(uuid.uuid4()), created_at=now, updated_at=now,
+        **body.model_dump(mode="json", exclude={"email"}), email=body.email.lower(),
+    )
+    session.add(row)
+    key = _new_key(session, row)
+    # A racing create of the same email loses here, at the unique index: 409, not 500.
+    _commit(session)
+    return AgentWithKey(**agent_out(row).model_dump(), api_key=key)
+
+
+@router.get("/{agent_id}", response_model=AgentOut)
+def get_agent(agent_id: str, session: Session = Depends(db)) -> AgentOut:
+    return agent_out(_agent(session, agent_id))
+
+
+@router.put("/{agent_id}", response_model=AgentOut)
+def update_agent(agent_id: str, body: AgentIn, session: Session = Depends(db)) -> AgentOut:
+    row = _agent(session, agent_id)
+    _email_free(session, body.email, except_id=agent_id)
+    for key, value in body.model_dump(mode="json", exclude={"email"}).items():
+        setattr(row, key, value)
+    row.email, row.updated_at = body.email.lower(), utcnow()
+    session.add(row)
+    _commit(session)
+    return agent_out(row)
+
+
+@router.put("/{agent_id}/status", response_model=AgentOut)
+def set_status(agent_id: str, body: StatusIn, session: Session = Depends(db)) -> AgentOut:
+    row = _agent(session, agent_id)
+    row.status, row.updated_at = body.status.value, utcnow()
+    session.add(row)
+    session.commit()
+    return agent_out(row)
+
+
+@router.post("/{agent_id}/api-key", response_model=ApiKeyOut)
+def rotate_agent_key(agent_id: str, session: Session = Depends(db)) -> ApiKeyOut:
+    """A new key; every earlier key of this agent stops working at once."""
+    row = _agent(session, agent_id)
+    keys.disable_keys(session, AGENT_KEY, agent_id)
+    key = _new_key(session, row)
+    session.commit()
+    return ApiKeyOut(api_key=key)
+
+
+@router.get("/{agent_id}/queues")
+def list_agent_queues(agent_id: str, session: Session = Depends(db)):
+    _agent(session, agent_id)
+    return _queues(session, agent_id)
+
+
+@router.post("/{agent_id}/queues")
+def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depends(db)):
+    _agent(session, agent_id)
+    if queue_store.live_queue(session, body.queue_id) is None:
+        raise bad_request("queueId", "unknown or deleted queue")
+    if session.get(AgentQueueRow, (agent_id, body.queue_id)) is None:
+        session.add(AgentQueueRow(agent_id=agent_id, queue_id=body.queue_id, created_at=utcnow()))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # a racing request added the same membership: same outcome
+    return _queues(session, agent_id)
+
+
+@router.delete("/{agent_id}/queues/{queue_id}")
+def remove_agent_queue(agent_id: str, queue_id: str, session: Session = Depends(db)):
+    _agent(session, agent_id)
+    if session.get(AgentQueueRow, (agent_id, queue_id)) is None:
+        raise not_found("Membership")
+    session.exec(delete(AgentQueueRow).where(
+        AgentQueueRow.agent_id == agent_id, AgentQueueRow.queue_id == queue_id
+    ))
+    session.commit()
+    return _queues(session, agent_id)

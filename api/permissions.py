@@ -1,0 +1,139 @@
+"""Who may do what: the spec's permission table, enforced for every route in this one place.
+
+Every route of the API has an entry; a route without one is refused for everybody (and a
+test fails), so a new route cannot be open by accident.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from fastapi import Request
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import PUBLIC_PATHS, Principal
+from api.errors import ApiError, not_found
+from domain.models import ActorType
+from store import agents as agent_store
+from store import bots as bot_store
+from store.db import session_scope
+from store.tables import ConversationRow, QueueRow
+
+
+class Access(str, Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    # Agent: a conversation in one of its queues or assigned to it. Bot: one in a queue it serves.
+    OWN_CONVERSATION = "own conversation"
+    # An agent acting on itself (e.g. its own status).
+    SELF = "self"
+
+
+S, A, B = ActorType.SUPERVISOR, ActorType.AGENT, ActorType.BOT
+ALLOW, DENY, OWN, SELF = Access.ALLOW, Access.DENY, Access.OWN_CONVERSATION, Access.SELF
+
+EVERYONE = {S: ALLOW, A: ALLOW, B: ALLOW}
+SUPERVISORS = {S: ALLOW, A: DENY, B: DENY}
+WORK = {S: ALLOW, A: OWN, B: OWN}
+HISTORY = {S: ALLOW, A: OWN, B: DENY}
+# Only a bot reports; whether it is the bot the conversation waits for is the workflow's to
+# say (403 for another bot, 409 when no bot is waited for).
+REPORT = {S: DENY, A: DENY, B: ALLOW}
+OWN_STATUS = {S: ALLOW, A: SELF, B: DENY}
+
+Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
+BOTS = "/ccaas/1/bots"
+
+PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
+    ("GET", Q): EVERYONE,
+    ("POST", Q): SUPERVISORS,
+    ("GET", f"{Q}/{{queue_id}}"): EVERYONE,
+    ("PUT", f"{Q}/{{queue_id}}"): SUPERVISORS,
+    ("DELETE", f"{Q}/{{queue_id}}"): SUPERVISORS,
+    ("GET", R): EVERYONE,
+    ("PUT", R): SUPERVISORS,
+    ("DELETE", R): SUPERVISORS,
+    ("GET", f"{R}/versions"): EVERYONE,
+    ("GET", f"{R}/versions/{{number}}"): EVERYONE,
+    ("GET", f"{R}/settings"): EVERYONE,
+    ("PUT", f"{R}/settings"): SUPERVISORS,
+    ("GET", BOTS): EVERYONE,
+    ("POST", BOTS): SUPERVISORS,
+    ("GET", f"{BOTS}/{{bot_id}}"): EVERYONE,
+    ("PUT", f"{BOTS}/{{bot_id}}"): SUPERVISORS,
+    ("DELETE", f"{BOTS}/{{bot_id}}"): SUPERVISORS,
+    ("POST", f"{BOTS}/{{bot_id}}/api-key"): SUPERVISORS,
+    ("GET", G): EVERYONE,
+    ("POST", G): SUPERVISORS,
+    ("GET", f"{G}/{{agent_id}}"): EVERYONE,
+    ("PUT", f"{G}/{{agent_id}}"): SUPERVISORS,
+    ("PUT", f"{G}/{{agent_id}}/status"): OWN_STATUS,
+    ("POST", f"{G}/{{agent_id}}/api-key"): SUPERVISORS,
+    ("GET", f"{G}/{{agent_id}}/queues"): EVERYONE,
+    ("POST", f"{G}/{{agent_id}}/queues"): SUPERVISORS,
+    ("DELETE", f"{G}/{{agent_id}}/queues/{{queue_id}}"): SUPERVISORS,
+    ("GET", P): EVERYONE,
+    ("POST", P): SUPERVISORS,
+    ("GET", f"{P}/{{person_id}}"): EVERYONE,
+    ("PUT", f"{P}/{{person_id}}"): SUPERVISORS,
+    ("PATCH", f"{P}/{{person_id}}"): SUPERVISORS,
+    ("DELETE", f"{P}/{{person_id}}"): SUPERVISORS,
+    # Creating is every role's (a channel integration uses a bot or supervisor key); the list
+    # shows each caller only the conversations it may see (see `visible_queues`).
+    ("POST", C): EVERYONE,
+    ("GET", C): EVERYONE,
+    ("GET", f"{C}/{{conversation_id}}"): WORK,
+    ("PATCH", f"{C}/{{conversation_id}}"): WORK,
+    ("PUT", f"{C}/{{conversation_id}}"): WORK,
+    ("POST", f"{C}/{{conversation_id}}/route"): WORK,
+    ("POST", f"{C}/{{conversation_id}}/tags"): WORK,
+    ("DELETE", f"{C}/{{conversation_id}}/tags/{{tag_name}}"): WORK,
+    ("POST", f"{C}/{{conversation_id}}/authentication"): REPORT,
+    ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
+    ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
+}
+
+
+def _may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool:
+    with session_scope(engine) as session:
+        row = session.get(ConversationRow, conversation_id)
+        if row is None:
+            raise not_found("Conversation")
+        if principal.actor.type == ActorType.AGENT:
+            return row.agent_id == principal.actor.id or row.queue_id in agent_store.agent_queue_ids(
+                session, principal.actor.id
+            )
+        queue = session.get(QueueRow, row.queue_id) if row.queue_id else None
+        return queue is not None and queue.bot_id == principal.actor.id
+
+
+def visible_queues(engine: Engine, principal: Principal) -> tuple[list[str], str | None] | None:
+    """What a caller may list: None for everything, else (queue ids, assigned agent id)."""
+    if principal.is_supervisor:
+        return None
+    with session_scope(engine) as session:
+        if principal.actor.type == ActorType.AGENT:
+            return agent_store.agent_queue_ids(session, principal.actor.id), principal.actor.id
+        return bot_store.queues_served(session, principal.actor.id), None
+
+
+async def authorize(request: Request) -> None:
+    """An app-wide dependency: runs before every route's own code."""
+    route = request.scope["route"]
+    if route.path in PUBLIC_PATHS:
+        return
+    principal: Principal = request.state.principal
+    rules = PERMISSIONS.get((request.method, route.path))
+    if rules is None:
+        raise ApiError(403, "No permission is defined for this route")
+    access = rules[principal.actor.type]
+    if access == ALLOW:
+        return
+    if access == SELF and request.path_params.get("agent_id") == principal.actor.id:
+        return
+    if access == OWN and await run_in_threadpool(
+        _may_work, request.app.state.engine, principal, request.path_params["conversation_id"]
+    ):
+        return
+    raise ApiError(403, "Not allowed")

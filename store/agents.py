@@ -1,0 +1,30 @@
+"""Agent queries: who they are, and which queues they work."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session, select
+
+from store.tables import AgentQueueRow, AgentRow
+
+
+def agent_queue_ids(session: Session, agent_id: str) -> list[str]:
+    return list(session.exec(
+        select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
+        .order_by(AgentQueueRow.created_at, AgentQueueRow.queue_id)
+    ).all())
+
+
+def enabled_agents_count(session: Session) -> Counter[str]:
+    """How many enabled agents are members of each queue."""
+    rows = session.exec(
+        select(AgentQueueRow.queue_id)
+        .join(AgentRow, AgentRow.id == AgentQueueRow.agent_id)
+        .where(AgentRow.enabled)
+    ).all()
+    return Counter(rows)
+
+
+def by_email(session: Session, email: str) -> AgentRow | None:
+    return session.exec(select(AgentRow).where(AgentRow.email == email)).first()
