@@ -18,6 +18,7 @@ FRONT_DESK = "Front desk"
 BOT_QUEUE = "Authentication bot"
 AUTHENTICATED = "Authenticated sessions"
 BOT_NAME = "Strong authentication bot"
+AGENT_EMAIL = "front-desk-agent@switchboard.invalid"
 STRONG_RULE = "Strongly authenticated sessions"
 FRONT_RULE = "Web chat to the front desk"
 
@@ -40,6 +41,18 @@ class Demo:
             bot = self.call("POST", "/bots", json={"displayName": BOT_NAME})
             return bot["id"], bot["apiKey"]
         return bot["id"], self.call("POST", f"/bots/{bot['id']}/api-key")["apiKey"]
+
+    def agent_key(self, queue: dict) -> tuple[str, str]:
+        """The demo agent, a member of `queue`, and a key for it (rotated if it exists)."""
+        agents = self.call("GET", "/agents", params={"limit": 999})["agents"]
+        agent = next((a for a in agents if a["email"] == AGENT_EMAIL), None)
+        if agent is None:
+            agent = self.call("POST", "/agents", json={"displayName": "Ana (front desk)", "email": AGENT_EMAIL})
+            key = agent["apiKey"]
+        else:
+            key = self.call("POST", f"/agents/{agent['id']}/api-key")["apiKey"]
+        self.call("POST", f"/agents/{agent['id']}/queues", json={"queueId": queue["id"]})
+        return agent["id"], key
 
     def queue(self, name: str, **fields: Any) -> dict:
         found = [q for q in self.call("GET", "/queues", params={"name": name, "limit": 999})["queues"]
@@ -95,6 +108,7 @@ def scenario(demo: Demo, base: str) -> int:
     bot_queue = demo.queue(BOT_QUEUE, botId=bot_id)
     authenticated = demo.queue(AUTHENTICATED)
     demo.routing(front, authenticated)
+    _, agent_key = demo.agent_key(front)
     names = {q["id"]: q["name"] for q in (front, bot_queue, authenticated)}
 
     conversation = demo.call("POST", "/conversations", json={
@@ -104,9 +118,14 @@ def scenario(demo: Demo, base: str) -> int:
     print(f"1. Created conversation {cid}: routed to {names.get(conversation['queueId'])}, "
           f"priority {conversation['priority']}")
 
-    moved = demo.call("PATCH", f"/conversations/{cid}",
-                      json={"queueId": bot_queue["id"], "reason": "customer must authenticate strongly"})
-    print(f"2. Rerouted by hand to {names.get(moved['queueId'])}; the bot is waited for")
+    with httpx.Client(base_url=base, headers={"Authorization": f"App {agent_key}"}, timeout=60) as agent:
+        moved = agent.patch(f"/ccaas/1/conversations/{cid}",
+                            json={"queueId": bot_queue["id"], "reason": "customer must authenticate strongly"})
+    if moved.status_code != 200:
+        print(f"The agent's reroute was refused: {moved.text}", file=sys.stderr)
+        return 1
+    print(f"2. The front desk agent rerouted it to {names.get(moved.json()['queueId'])}; "
+          "the bot is waited for")
 
     with httpx.Client(base_url=base, headers={"Authorization": f"App {bot_key}"}, timeout=60) as bot:
         reported = bot.post(f"/ccaas/1/conversations/{cid}/authentication",

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from domain.models import utcnow
 from store import keys
 from store.db import session_scope
-from store.tables import BotRow
 from tests.helpers import assert_error, create_queue, put_routing, rule, unique
 
 QUEUES = "/ccaas/1/queues"
@@ -48,21 +45,23 @@ async def state(stack) -> dict[str, Any]:
     }
 
 
-def make_key(stack, principal_type: str, enabled: bool = True) -> str:
-    """A key of the given kind; a BOT key belongs to a real bot, as its key must."""
+def disabled_supervisor_key(stack) -> str:
     key = keys.new_key()
     with session_scope(stack.engine) as session:
-        principal_id = None
-        if principal_type == "BOT":
-            now = utcnow()
-            principal_id = str(uuid.uuid4())
-            session.add(BotRow(id=principal_id, display_name=unique("bot"), created_at=now, updated_at=now))
-        row = keys.store_key(
-            session, key, principal_type=principal_type, principal_id=principal_id,
-            name=unique(principal_type),
-        )
-        row.enabled = enabled
+        row = keys.store_key(session, key, principal_type="SUPERVISOR", principal_id=None, name="off")
+        row.enabled = False
     return key
+
+
+async def principal_key(stack, kind: str) -> str:
+    """A key of an agent or a bot, made as a supervisor makes one: through the API."""
+    if kind == "AGENT":
+        body = {"displayName": unique("agent"), "email": f"{unique('agent')}@example.com"}
+        response = await stack.http.post("/ccaas/1/agents", json=body)
+    else:
+        response = await stack.http.post("/ccaas/1/bots", json={"displayName": unique("bot")})
+    assert response.status_code == 201, response.text
+    return response.json()["apiKey"]
 
 
 # Requests a caller without a valid key might send; none of them may do anything.
@@ -129,7 +128,7 @@ async def test_a_bad_key_is_401_and_changes_nothing(stack, authorization, method
 
 
 async def test_a_disabled_key_is_401(stack):
-    key = make_key(stack, "SUPERVISOR", enabled=False)
+    key = disabled_supervisor_key(stack)
     before = await state(stack)
     assert_error(await send(stack, "GET", QUEUES, f"App {key}"), 401, "UNAUTHORIZED")
     response = await send(stack, "POST", QUEUES, f"App {key}", json={"name": unique("q")})
@@ -151,7 +150,7 @@ async def test_auth_comes_before_the_body_is_parsed(stack):
 
 @pytest.mark.parametrize("principal_type", ["AGENT", "BOT"])
 async def test_a_known_key_without_the_right_is_403_and_changes_nothing(stack, principal_type):
-    key = f"App {make_key(stack, principal_type)}"
+    key = f"App {await principal_key(stack, principal_type)}"
     queue = await create_queue(stack.http)
     before = await state(stack)
     # Reading is everyone's right.

@@ -54,6 +54,8 @@ class DevStack:
         self.env.pop("SWITCHBOARD_DATABASE_URL", None)
         self.env.pop("SWITCHBOARD_SUPERVISOR_KEY", None)
         self.process: subprocess.Popen | None = None
+        # A file, not a pipe: nobody reads while the stack runs, and a full pipe would block it.
+        self.log = home.parent / "dev.log"
 
     @property
     def url(self) -> str:
@@ -61,14 +63,14 @@ class DevStack:
 
     def start(self) -> None:
         # A session of its own, so "Ctrl-C" can go to the whole group as a terminal sends it.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "switchboard.cli", "dev"],
-            env=self.env, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "switchboard.cli", "dev"],
+                env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stdout.read()
+            assert self.process.poll() is None, self.log.read_text()
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -79,8 +81,8 @@ class DevStack:
 
     def interrupt(self) -> str:
         os.killpg(self.process.pid, signal.SIGINT)
-        output, _ = self.process.communicate(timeout=60)
-        return output
+        self.process.wait(timeout=60)
+        return self.log.read_text()
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -137,6 +139,8 @@ def test_demo_carries_one_conversation_through_the_hand_off(dev_stack: DevStack)
     timeline = first.stdout.split("as a supervisor reads it:")[1]
     for event in ["CREATED", "ROUTED", "REROUTED", "BOT_STARTED", "AUTHENTICATION_COMPLETED"]:
         assert event in timeline
+    rerouted = next(line for line in timeline.splitlines() if "REROUTED" in line)
+    assert "AGENT Ana (front desk)" in rerouted
     assert "Strongly authenticated sessions (v1)" in timeline
 
     # A second run finds everything in place: it makes no new routing version.

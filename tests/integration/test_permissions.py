@@ -1,0 +1,228 @@
+"""The spec's permission table, role by role and route by route, against the real API.
+
+Every route of the application must have a row here (and in api/permissions.py): a route
+added later without one fails `test_every_route_has_a_row`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from api.permissions import PERMISSIONS
+from tests.conftest import Stack
+from tests.helpers import create_conversation, create_queue, unique
+
+ROLES = ("supervisor", "agent", "stranger agent", "bot", "other bot")
+EVERYONE = set(ROLES)
+SUPERVISORS = {"supervisor"}
+# Conversation work: the agent is a member of the conversation's queue, the bot serves it.
+WORK = {"supervisor", "agent", "bot"}
+HISTORY = {"supervisor", "agent"}
+REPORT = {"bot"}
+OWN_STATUS = {"supervisor", "agent"}
+
+
+@dataclass
+class World:
+    """Principals and places; the conversation queue is served by `bot` and worked by `agent`."""
+
+    stack: Stack
+    clients: dict[str, httpx.AsyncClient]
+    queue: dict
+    agent_id: str
+
+    async def fresh_conversation(self, **fields: Any) -> str:
+        return (await create_conversation(self.stack.http, queueId=self.queue["id"], **fields))["id"]
+
+    async def fresh_queue(self) -> str:
+        return (await create_queue(self.stack.http))["id"]
+
+    async def fresh_bot(self) -> str:
+        return (await self.stack.http.post("/ccaas/1/bots", json={"displayName": unique("b")})).json()["id"]
+
+    async def fresh_agent(self) -> str:
+        body = {"displayName": unique("a"), "email": f"{unique('a')}@example.com"}
+        return (await self.stack.http.post("/ccaas/1/agents", json=body)).json()["id"]
+
+    async def fresh_person(self) -> str:
+        response = await self.stack.http.post("/people/2/persons", json={"firstName": unique("p")})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+Request = Callable[[World], Awaitable[tuple[str, str, Any]]]
+
+
+def fixed(method: str, url: str, body: Any = None) -> Request:
+    async def build(world: World):
+        return method, url, body
+    return build
+
+
+def on(method: str, make: str, template: str, body: Any = None) -> Request:
+    """A request on a fresh resource made by `World.<make>`, so no call depends on another."""
+    async def build(world: World):
+        return method, template.format(await getattr(world, make)()), body
+    return build
+
+
+def on_agent(method: str, template: str, body: Any = None) -> Request:
+    async def build(world: World):
+        return method, template.format(world.agent_id), body
+    return build
+
+
+def on_conversation(method: str, suffix: str = "", body: Any = None, **fields: Any) -> Request:
+    async def build(world: World):
+        return method, f"/ccaas/1/conversations/{await world.fresh_conversation(**fields)}{suffix}", body
+    return build
+
+
+async def settings_body(world: World):
+    default = (await world.stack.http.get("/ccaas/1/routing/settings")).json()["defaultQueueId"]
+    return "PUT", "/ccaas/1/routing/settings", {"defaultQueueId": default}
+
+
+async def membership(world: World):
+    return "POST", f"/ccaas/1/agents/{await world.fresh_agent()}/queues", {"queueId": world.queue["id"]}
+
+
+async def remove_membership(world: World):
+    agent = await world.fresh_agent()
+    await world.stack.http.post(f"/ccaas/1/agents/{agent}/queues", json={"queueId": world.queue["id"]})
+    return "DELETE", f"/ccaas/1/agents/{agent}/queues/{world.queue['id']}", None
+
+
+Q, C, G, B, P = "/ccaas/1/queues", "/ccaas/1/conversations", "/ccaas/1/agents", "/ccaas/1/bots", "/people/2/persons"
+AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
+
+ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
+    ("GET", Q): (fixed("GET", Q), EVERYONE),
+    ("POST", Q): (fixed("POST", Q, {"name": "new"}), SUPERVISORS),
+    ("GET", Q + "/{queue_id}"): (on("GET", "fresh_queue", Q + "/{}"), EVERYONE),
+    ("PUT", Q + "/{queue_id}"): (on("PUT", "fresh_queue", Q + "/{}", {"name": "renamed"}), SUPERVISORS),
+    ("DELETE", Q + "/{queue_id}"): (on("DELETE", "fresh_queue", Q + "/{}"), SUPERVISORS),
+    ("GET", "/ccaas/1/routing"): (fixed("GET", "/ccaas/1/routing"), EVERYONE),
+    ("PUT", "/ccaas/1/routing"): (fixed("PUT", "/ccaas/1/routing", []), SUPERVISORS),
+    ("DELETE", "/ccaas/1/routing"): (fixed("DELETE", "/ccaas/1/routing"), SUPERVISORS),
+    ("GET", "/ccaas/1/routing/versions"): (fixed("GET", "/ccaas/1/routing/versions"), EVERYONE),
+    ("GET", "/ccaas/1/routing/versions/{number}"): (fixed("GET", "/ccaas/1/routing/versions/1"), EVERYONE),
+    ("GET", "/ccaas/1/routing/settings"): (fixed("GET", "/ccaas/1/routing/settings"), EVERYONE),
+    ("PUT", "/ccaas/1/routing/settings"): (settings_body, SUPERVISORS),
+    ("GET", B): (fixed("GET", B), EVERYONE),
+    ("POST", B): (fixed("POST", B, {"displayName": "new bot"}), SUPERVISORS),
+    ("GET", B + "/{bot_id}"): (on("GET", "fresh_bot", B + "/{}"), EVERYONE),
+    ("PUT", B + "/{bot_id}"): (on("PUT", "fresh_bot", B + "/{}", {"displayName": "x"}), SUPERVISORS),
+    ("DELETE", B + "/{bot_id}"): (on("DELETE", "fresh_bot", B + "/{}"), SUPERVISORS),
+    ("POST", B + "/{bot_id}/api-key"): (on("POST", "fresh_bot", B + "/{}/api-key"), SUPERVISORS),
+    ("GET", G): (fixed("GET", G), EVERYONE),
+    ("POST", G): (fixed("POST", G, {"displayName": "new", "email": "new@example.com"}), SUPERVISORS),
+    ("GET", G + "/{agent_id}"): (on("GET", "fresh_agent", G + "/{}"), EVERYONE),
+    ("PUT", G + "/{agent_id}"): (on("PUT", "fresh_agent", G + "/{}", {"displayName": "x", "email": "x@example.com"}), SUPERVISORS),
+    ("PUT", G + "/{agent_id}/status"): (on_agent("PUT", G + "/{}/status", {"status": "BUSY"}), OWN_STATUS),
+    ("POST", G + "/{agent_id}/api-key"): (on("POST", "fresh_agent", G + "/{}/api-key"), SUPERVISORS),
+    ("GET", G + "/{agent_id}/queues"): (on_agent("GET", G + "/{}/queues"), EVERYONE),
+    ("POST", G + "/{agent_id}/queues"): (membership, SUPERVISORS),
+    ("DELETE", G + "/{agent_id}/queues/{queue_id}"): (remove_membership, SUPERVISORS),
+    ("GET", P): (fixed("GET", P), EVERYONE),
+    ("POST", P): (fixed("POST", P, {"firstName": "New"}), SUPERVISORS),
+    ("GET", P + "/{person_id}"): (on("GET", "fresh_person", P + "/{}"), EVERYONE),
+    ("PUT", P + "/{person_id}"): (on("PUT", "fresh_person", P + "/{}", {"firstName": "X"}), SUPERVISORS),
+    ("PATCH", P + "/{person_id}"): (on("PATCH", "fresh_person", P + "/{}", {"firstName": "X"}), SUPERVISORS),
+    ("DELETE", P + "/{person_id}"): (on("DELETE", "fresh_person", P + "/{}"), SUPERVISORS),
+    ("POST", C): (fixed("POST", C, {}), EVERYONE),
+    ("GET", C): (fixed("GET", C), EVERYONE),
+    ("GET", C + "/{conversation_id}"): (on_conversation("GET"), WORK),
+    ("PATCH", C + "/{conversation_id}"): (on_conversation("PATCH", body={"topic": "x"}), WORK),
+    ("PUT", C + "/{conversation_id}"): (on_conversation("PUT", body={"topic": "x"}), WORK),
+    ("POST", C + "/{conversation_id}/route"): (on_conversation("POST", "/route"), WORK),
+    ("POST", C + "/{conversation_id}/tags"): (on_conversation("POST", "/tags", {"tagName": "t"}), WORK),
+    ("DELETE", C + "/{conversation_id}/tags/{tag_name}"): (on_conversation("DELETE", "/tags/t", tags=["t"]), WORK),
+    ("POST", C + "/{conversation_id}/authentication"): (
+        on_conversation("POST", "/authentication", {"status": "SUCCEEDED"}), REPORT),
+    ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
+    ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
+}
+
+
+def app_routes(stack: Stack) -> set[tuple[str, str]]:
+    transport = stack.http._transport
+    routes = set()
+    for route in transport.app.state.api_routes:
+        assert isinstance(route, APIRoute)
+        routes |= {(method, route.path) for method in route.methods}
+    return routes
+
+
+def test_every_route_has_a_row(stack: Stack):
+    routes = app_routes(stack)
+    assert routes == set(ROWS), f"rows missing: {routes - set(ROWS)}; rows for no route: {set(ROWS) - routes}"
+    assert routes == set(PERMISSIONS), f"permissions missing: {routes - set(PERMISSIONS)}"
+
+
+@pytest.fixture
+async def world(stack: Stack):
+    assert (await stack.http.put("/ccaas/1/routing", json=[])).status_code == 200  # version 1
+    queue_bot = (await stack.http.post("/ccaas/1/bots", json={"displayName": "serving bot"})).json()
+    other_bot = (await stack.http.post("/ccaas/1/bots", json={"displayName": "other bot"})).json()
+    queue = await create_queue(stack.http, unique("worked"), botId=queue_bot["id"])
+    agents = {}
+    for name in ("agent", "stranger agent"):
+        body = {"displayName": name, "email": f"{unique('agent')}@example.com"}
+        agents[name] = (await stack.http.post("/ccaas/1/agents", json=body)).json()
+    member = await stack.http.post(f"/ccaas/1/agents/{agents['agent']['id']}/queues", json={"queueId": queue["id"]})
+    assert member.status_code == 200, member.text
+    keys = {"agent": agents["agent"]["apiKey"], "stranger agent": agents["stranger agent"]["apiKey"],
+            "bot": queue_bot["apiKey"], "other bot": other_bot["apiKey"]}
+    clients = {"supervisor": stack.http}
+    for role, key in keys.items():
+        clients[role] = httpx.AsyncClient(
+            transport=stack.http._transport, base_url=stack.http.base_url,
+            headers={"Authorization": f"App {key}"},
+        )
+    yield World(stack, clients, queue, agents["agent"]["id"])
+    for role, client in clients.items():
+        if role != "supervisor":
+            await client.aclose()
+
+
+@pytest.mark.parametrize("route", sorted(ROWS), ids=lambda route: f"{route[0]} {route[1]}")
+async def test_each_role_gets_what_the_table_gives(world: World, route):
+    build, allowed = ROWS[route]
+    for role in ROLES:
+        method, url, body = await build(world)
+        if isinstance(body, dict) and "email" in body:
+            body = {**body, "email": f"{unique('e')}@example.com"}
+        if isinstance(body, dict) and set(body) in ({"name"}, {"displayName"}):
+            body = {key: unique(value) for key, value in body.items()}
+        response = await world.clients[role].request(method, url, json=body)
+        if role in allowed:
+            assert response.status_code in (200, 201, 204), (role, method, url, response.text)
+        else:
+            assert response.status_code == 403, (role, method, url, response.text)
+            assert response.json()["requestError"]["serviceException"]["messageId"] == "FORBIDDEN"
+
+
+async def test_lists_show_agents_and_bots_only_the_conversations_they_may_work(world: World):
+    mine = await world.fresh_conversation()
+    elsewhere = (await create_conversation(world.stack.http))["id"]
+    assigned_queue = await world.fresh_queue()
+    assigned = (await create_conversation(world.stack.http, queueId=assigned_queue))["id"]
+    response = await world.stack.http.patch(f"{C}/{assigned}", json={"agentId": world.agent_id})
+    assert response.status_code == 200, response.text
+
+    async def listed(role: str) -> set[str]:
+        body = (await world.clients[role].get(C, params={"limit": 999})).json()
+        return {conversation["id"] for conversation in body["conversations"]}
+
+    assert {mine, elsewhere, assigned} <= await listed("supervisor")
+    assert await listed("agent") == {mine, assigned}
+    assert await listed("stranger agent") == set()
+    assert await listed("bot") == {mine}
+    assert await listed("other bot") == set()
