@@ -14,7 +14,9 @@ from api.permissions import authorize
 from store.routing import RoutingLoader
 
 
-def create_app(engine: Engine, temporal: Client, task_queue: str) -> FastAPI:
+def create_app(
+    engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233"
+) -> FastAPI:
     app = FastAPI(
         dependencies=[Depends(authorize)],
         title="Switchboard",
@@ -24,6 +26,7 @@ def create_app(engine: Engine, temporal: Client, task_queue: str) -> FastAPI:
     app.state.engine = engine
     app.state.temporal = temporal
     app.state.task_queue = task_queue
+    app.state.temporal_ui_url = temporal_ui_url
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
     install_error_handlers(app)

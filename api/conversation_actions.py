@@ -209,6 +209,28 @@ async def remove_tag(
     return await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
 
 
+@router.get("/{conversation_id}/workflow-history")
+async def workflow_history(conversation_id: str, request: Request, client: Client = Depends(temporal)):
+    """The conversation's raw Temporal event history (its current run) as JSON that
+    temporalio's Replayer accepts (`WorkflowHistory.from_json`), and where the Temporal Web
+    UI shows it."""
+    handle = client.get_workflow_handle(workflow_id(conversation_id))
+    try:
+        history = await handle.fetch_history()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found("Conversation")
+        raise
+    ui = request.app.state.temporal_ui_url.rstrip("/")
+    return {
+        "workflowId": history.workflow_id,
+        "runId": history.run_id,
+        "temporalUiUrl": f"{ui}/namespaces/{client.namespace}/workflows/{history.workflow_id}"
+                         f"/{history.run_id}/history",
+        "history": history.to_json_dict(),
+    }
+
+
 @router.get("/{conversation_id}/events")
 async def conversation_events(
     conversation_id: str, client: Client = Depends(temporal),

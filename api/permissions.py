@@ -92,6 +92,7 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("POST", f"{C}/{{conversation_id}}/authentication"): REPORT,
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
+    ("GET", f"{C}/{{conversation_id}}/workflow-history"): SUPERVISORS,
 }
 
 

@@ -46,7 +46,7 @@ async def run_api(settings: Settings) -> None:
     if new_key:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
-    app = create_app(engine, client, settings.task_queue)
+    app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
     await uvicorn.Server(config).serve()
 

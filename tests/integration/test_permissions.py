@@ -148,6 +148,7 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
         on_conversation("POST", "/authentication", {"status": "SUCCEEDED"}), REPORT),
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
     ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
+    ("GET", C + "/{conversation_id}/workflow-history"): (on_conversation("GET", "/workflow-history"), SUPERVISORS),
 }
 
 

@@ -1,0 +1,157 @@
+"""Records the histories of real runs of every ConversationWorkflow path into this folder,
+for tests/replay to replay against the current workflow code.
+
+Run: .venv/bin/python -m tests.histories.record
+
+Record again (and commit the files) when a path is added or when a change is meant to be
+incompatible and is guarded by `workflow.patched` (see the README, "Changing the workflow").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from domain.conversation import workflow_id
+from store.bootstrap import bootstrap
+from store.db import make_engine
+from switchboard.worker import build_worker
+from workflows import search_attributes
+
+HERE = Path(__file__).parent
+# Small, so one scenario continues as new without thousands of events.
+CONTINUE_AS_NEW_AFTER = 60
+
+
+async def until(condition, timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.1)
+
+
+async def save_runs(client: Client, name: str, conversation_id: str) -> list[str]:
+    """Writes every run of the conversation's workflow, oldest first."""
+    runs = [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id(conversation_id)}'")]
+    runs.sort(key=lambda run: run.start_time)
+    written = []
+    for index, run in enumerate(runs):
+        history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        path = HERE / (f"{name}.json" if len(runs) == 1 else f"{name}-run{index + 1}.json")
+        path.write_text(history.to_json())
+        written.append(path.name)
+    return written
+
+
+async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncClient, places: dict) -> None:
+    C = "/ccaas/1/conversations"
+
+    async def create(**body) -> str:
+        response = await http.post(C, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def ok(response: httpx.Response) -> dict:
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def close(cid: str) -> None:
+        await ok(await http.patch(f"{C}/{cid}", json={"status": "CLOSED", "reason": "done"}))
+
+    # Routing at creation, then every kind of change a person makes, then closing.
+    cid = await create(channel="SMS", topic="Refund", tags=["new"])
+    await ok(await http.patch(f"{C}/{cid}", json={"priority": "HIGH", "status": "WAITING", "summary": "s"}))
+    await ok(await http.post(f"{C}/{cid}/tags", json={"tagName": "vip"}))
+    await ok(await http.delete(f"{C}/{cid}/tags/new"))
+    await ok(await http.patch(f"{C}/{cid}", json={"agentId": places["agent"]}))
+    await ok(await http.post(f"{C}/{cid}/route"))
+    await close(cid)
+    print(await save_runs(client, "routed_changed_closed", cid))
+
+    # Placed by the creator, rerouted by hand.
+    cid = await create(queueId=places["front"], externalId=f"ext-{uuid.uuid4()}")
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["other"], "reason": "wrong desk"}))
+    await close(cid)
+    print(await save_runs(client, "placed_and_rerouted", cid))
+
+    # The hand-off: rerouted to the bot's queue, the bot reports, routing moves it on.
+    cid = await create(channel="SMS")
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["bot"], "reason": "authenticate"}))
+    await ok(await as_bot.post(f"{C}/{cid}/authentication", json={"status": "SUCCEEDED"}))
+    await close(cid)
+    print(await save_runs(client, "bot_completed", cid))
+
+    # The bot never reports: timed out, routed on.
+    cid = await create(channel="SMS")
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["quick_bot"]}))
+
+    async def timed_out() -> bool:
+        events = (await http.get(f"{C}/{cid}/events")).json()["events"]
+        return any(event["type"] == "BOT_TIMED_OUT" for event in events)
+
+    await until(timed_out)
+    await close(cid)
+    print(await save_runs(client, "bot_timed_out", cid))
+
+    # A long conversation continues as new, then is closed in its second run.
+    cid = await create(channel="SMS")
+    for index in range(12):
+        await ok(await http.post(f"{C}/{cid}/tags", json={"tagName": f"t{index}"}))
+    await close(cid)
+    written = await save_runs(client, "continued_as_new", cid)
+    assert len(written) >= 2, "the workflow did not continue as new"
+    print(written)
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={CONTINUE_AS_NEW_AFTER}",
+        ],
+    )
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            engine = make_engine(f"sqlite:///{home}/record.db")
+            key = bootstrap(engine)
+            app = create_app(engine, env.client, "record")
+            transport = httpx.ASGITransport(app=app)
+            base = "http://switchboard.record"
+            async with build_worker(env.client, engine, "record"), httpx.AsyncClient(
+                transport=transport, base_url=base, headers={"Authorization": f"App {key}"}
+            ) as http:
+                bot = (await http.post("/ccaas/1/bots", json={"displayName": "bot"})).json()
+                agent = (await http.post("/ccaas/1/agents", json={
+                    "displayName": "Ana", "email": "ana@example.com"})).json()
+                places = {"agent": agent["id"]}
+                for name, fields in {
+                    "front": {}, "other": {}, "authenticated": {},
+                    "bot": {"botId": bot["id"]}, "quick_bot": {"botId": bot["id"], "botTimeoutSeconds": 1},
+                }.items():
+                    places[name] = (await http.post("/ccaas/1/queues", json={"name": name, **fields})).json()["id"]
+                rules = [
+                    {"name": "strong", "queueId": places["authenticated"],
+                     "expression": {"$eq": {"conversation.authentication": "STRONG"}}},
+                    {"name": "sms", "queueId": places["front"], "expression": {"$eq": {"message.channel": "SMS"}}},
+                ]
+                assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
+                async with httpx.AsyncClient(transport=transport, base_url=base,
+                                             headers={"Authorization": f"App {bot['apiKey']}"}) as as_bot:
+                    await record(env.client, http, as_bot, places)
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

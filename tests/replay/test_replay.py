@@ -1,0 +1,54 @@
+"""Replay safety: recorded histories of real runs of every workflow path must replay against
+the current ConversationWorkflow. A change that would break running conversations fails here.
+No server is needed. Record new histories with `python -m tests.histories.record`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domain.conversation import ConversationStart
+from workflows.conversation import ConversationWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+PATHS = {"routed_changed_closed", "placed_and_rerouted", "bot_completed", "bot_timed_out", "continued_as_new"}
+
+
+def history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+
+
+def test_every_workflow_path_has_a_recorded_history():
+    recorded = {path.stem.split("-run")[0] for path in HISTORIES}
+    assert recorded == PATHS
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
+async def test_recorded_history_replays_on_the_current_workflow(path: Path):
+    replayer = Replayer(workflows=[ConversationWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history(path))
+
+
+@workflow.defn(name="ConversationWorkflow")
+class ConversationWorkflowWithAnExtraTimer(ConversationWorkflow):
+    """The kind of change that breaks running conversations: a new command (a timer) before
+    routing, without `workflow.patched`."""
+
+    @workflow.run
+    async def run(self, start: ConversationStart) -> None:
+        await asyncio.sleep(1)
+        await super().run(start)
+
+
+async def test_a_non_deterministic_change_fails_the_replay():
+    replayer = Replayer(
+        workflows=[ConversationWorkflowWithAnExtraTimer], data_converter=pydantic_data_converter
+    )
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(history(HISTORIES[0]))
