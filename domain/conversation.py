@@ -33,12 +33,15 @@ class CustomerRef(BaseModel):
     type: str | None = None
 
 
+DEFAULT_BOT_TIMEOUT_SECONDS = 600
+
+
 class QueueRef(BaseModel):
     """What the workflow must know of a queue it moves into."""
 
     id: str
     bot_id: str | None = None
-    bot_timeout_seconds: int = 600
+    bot_timeout_seconds: int = DEFAULT_BOT_TIMEOUT_SECONDS
 
 
 class NewConversation(BaseModel):
@@ -214,6 +217,7 @@ class TagChange(BaseModel):
 
 
 # Failure types a workflow handler refuses with; the API maps each to its HTTP status.
+BAD_REQUEST = "BAD_REQUEST"
 CONFLICT = "CONFLICT"
 FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"

@@ -91,7 +91,7 @@ class TraceEntry(BaseModel):
 
 class RoutingDecision(BaseModel):
     queue_id: str
-    # None when no rule matched: the conversation keeps the priority it has.
+    # A matched rule's priority; NORMAL when none matched. None only where no routing ran.
     priority: Priority | None = None
     route_id: str | None = None
     routing_version: int = 0

@@ -82,7 +82,7 @@ def evaluate(
     trace: bool = True,
 ) -> RoutingDecision:
     """Route by the first enabled rule whose expression holds; none → the default queue with
-    priority None (the conversation keeps the priority it has).
+    priority NORMAL (the spec's rule).
 
     `skip_queues` maps a queue id to the reason rules targeting it are passed over (the bot's own
     queue, a deleted queue). `trace=False` builds no trace at all.
@@ -95,7 +95,7 @@ def evaluate(
             # The skip check only runs for a match, so the common empty mapping costs nothing.
             if test(facts) and queue_id not in skip_queues:
                 return _decision(routing, facts, queue_id, priority, route_id, [])
-        return _decision(routing, facts, default_queue_id, None, None, [])
+        return _decision(routing, facts, default_queue_id, Priority.NORMAL, None, [])
 
     entries: list[TraceEntry] = []
     for compiled in routing.rules:
@@ -111,7 +111,7 @@ def evaluate(
             entries.append(_entry(compiled, TraceOutcome.MATCHED, f"matched: {compiled.predicate.explain(facts)}"))
             return _decision(routing, facts, rule.queue_id, rule.priority, rule.id, entries)
         entries.append(_entry(compiled, TraceOutcome.NOT_MATCHED, compiled.predicate.explain(facts)))
-    return _decision(routing, facts, default_queue_id, None, None, entries)
+    return _decision(routing, facts, default_queue_id, Priority.NORMAL, None, entries)
 
 
 def _decision(

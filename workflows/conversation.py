@@ -18,6 +18,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.conversation import (
         CLOSED_TEXT,
+        DEFAULT_BOT_TIMEOUT_SECONDS,
+        BAD_REQUEST,
         CONFLICT,
         FORBIDDEN,
         NOT_FOUND,
@@ -53,16 +55,16 @@ with workflow.unsafe.imports_passed_through():
 # marker, with no round-trip through the server's task queues; a workflow task that is lost
 # (worker crash, aborted update) simply routes again. The projection writes, so it is a
 # regular activity: it runs only once its command is committed to history, so it never
-# writes events of a workflow task that was later thrown away. A bounded retry rides out a
-# database restart without hiding a real fault forever.
+# writes events of a workflow task that was later thrown away. Both retry without end: a
+# database outage delays a conversation, it never fails or half-changes it.
 ROUTE_TIMEOUT = timedelta(seconds=10)
 PROJECT_TIMEOUT = timedelta(seconds=10)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-    maximum_attempts=30,
+    maximum_interval=timedelta(seconds=30),
 )
+MAX_TAGS = 50
 
 
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
@@ -121,13 +123,19 @@ class ConversationWorkflow:
                     or self._should_continue_as_new()
                 )
             if self._should_continue_as_new():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._project()
+                await self._settle()
                 workflow.continue_as_new(
                     ConversationStart(state=self._state, projected_seq=self._projected_seq)
                 )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._project()
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Every accepted update done and projected, including any accepted meanwhile."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await self._project()
+            if workflow.all_handlers_finished():
+                return
 
     # ---- reads
 
@@ -145,22 +153,22 @@ class ConversationWorkflow:
         )
         return CreateResult(created=request_id == self._state.created_request_id)
 
+    # Updates answer nothing: callers read the store, which is projected before they return,
+    # and a result would be kept in history for every change.
+
     @workflow.update
-    async def change(self, change: Change) -> ConversationState:
+    async def change(self, change: Change) -> None:
         async with self._moves:
             self._refuse_if_closed()
             self._apply(change)
         await self._project()
-        return self._state
 
     @change.validator
     def _validate_change(self, change: Change) -> None:
         self._refuse_if_closed()
-        if "queue" in change.given and change.queue is None:
-            raise refuse("queueId cannot be null", CONFLICT)
 
     @workflow.update
-    async def route(self, request: RouteAgain) -> ConversationState:
+    async def route(self, request: RouteAgain) -> None:
         """Runs routing again now, with the conversation's current facts."""
         async with self._moves:
             self._refuse_if_closed()
@@ -170,14 +178,13 @@ class ConversationWorkflow:
             ):
                 self._place_by_routing(decision, request.actor, "routing run again")
         await self._project()
-        return self._state
 
     @route.validator
     def _validate_route(self, request: RouteAgain) -> None:
         self._refuse_if_closed()
 
     @workflow.update
-    async def report_authentication(self, report: AuthenticationReport) -> ConversationState:
+    async def report_authentication(self, report: AuthenticationReport) -> None:
         async with self._moves:
             # The wait may have ended while this report queued for the lock.
             wait = self._check_report(report)
@@ -192,25 +199,25 @@ class ConversationWorkflow:
             )
             await self._route_on_from_bot(wait, "authentication completed")
         await self._project()
-        return self._state
 
     @report_authentication.validator
     def _validate_report(self, report: AuthenticationReport) -> None:
         self._check_report(report)
 
     @workflow.update
-    async def tag(self, change: TagChange) -> ConversationState:
+    async def tag(self, change: TagChange) -> None:
         async with self._moves:
             self._refuse_if_closed()
             self._apply_tag(change)
         await self._project()
-        return self._state
 
     @tag.validator
     def _validate_tag(self, change: TagChange) -> None:
         self._refuse_if_closed()
         if not change.add and change.tag not in self._state.tags:
             raise refuse(f"Conversation has no tag {change.tag!r}", NOT_FOUND)
+        if change.add and change.tag not in self._state.tags and len(self._state.tags) >= MAX_TAGS:
+            raise refuse(f"A conversation has at most {MAX_TAGS} tags", BAD_REQUEST)
 
     # ---- the pieces
 
@@ -305,7 +312,7 @@ class ConversationWorkflow:
             QueueRef(
                 id=decision.queue_id,
                 bot_id=decision.bot_id,
-                bot_timeout_seconds=decision.bot_timeout_seconds or 600,
+                bot_timeout_seconds=decision.bot_timeout_seconds or DEFAULT_BOT_TIMEOUT_SECONDS,
             ),
             reason=f"{why}: {outcome}" if why else outcome,
             route_id=decision.route_id,

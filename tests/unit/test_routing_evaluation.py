@@ -90,7 +90,7 @@ def test_compile_routing_error_keys_prefix_the_expression_path(expression, key):
 def test_compile_routing_of_no_rules_routes_to_the_default_queue():
     routing = compile_routing(2, [])
     decision = evaluate(routing, {"message.channel": "SMS"}, default_queue_id="default")
-    assert (decision.queue_id, decision.priority, decision.route_id) == ("default", None, None)
+    assert (decision.queue_id, decision.priority, decision.route_id) == ("default", Priority.NORMAL, None)
     assert decision.routing_version == 2
     assert decision.trace == []
 
@@ -117,10 +117,10 @@ def test_first_match_wins(trace):
 
 
 @pytest.mark.parametrize("trace", [True, False])
-def test_no_match_goes_to_the_default_queue_and_keeps_priority(trace):
+def test_no_match_goes_to_the_default_queue_with_normal_priority(trace):
     rules = [rule("email", "q-email", EMAIL), rule("vip", "q-vip", VIP, priority=Priority.URGENT)]
     decision = route(rules, {"message.channel": "SMS"}, trace=trace)
-    assert (decision.queue_id, decision.priority, decision.route_id) == ("default", None, None)
+    assert (decision.queue_id, decision.priority, decision.route_id) == ("default", Priority.NORMAL, None)
     assert decision.routing_version == 7
     if trace:
         assert outcomes(decision) == [("email", TraceOutcome.NOT_MATCHED), ("vip", TraceOutcome.NOT_MATCHED)]
@@ -160,7 +160,7 @@ def test_rules_targeting_a_skipped_queue_are_passed_over(trace):
 def test_when_only_skipped_rules_match_the_default_queue_is_used(trace):
     decision = route([rule("to-bot", "q-bot", STRONG)], {"conversation.authentication": "STRONG"},
                      skip_queues={"q-bot": "the bot's own queue"}, trace=trace)
-    assert (decision.queue_id, decision.route_id, decision.priority) == ("default", None, None)
+    assert (decision.queue_id, decision.route_id, decision.priority) == ("default", None, Priority.NORMAL)
 
 
 def test_a_skipped_queue_without_a_reason_still_gets_one():
@@ -316,7 +316,7 @@ def test_untraced_and_traced_evaluation_agree_with_a_plain_first_match(seed):
                  if c.rule.enabled and c.rule.queue_id not in skip and c.predicate(facts)),
                 None,
             )
-            want = (expected.queue_id, expected.priority, expected.id) if expected else ("default", None, None)
+            want = (expected.queue_id, expected.priority, expected.id) if expected else ("default", Priority.NORMAL, None)
             assert (fast.queue_id, fast.priority, fast.route_id) == want
             assert (slow.queue_id, slow.priority, slow.route_id) == want
             assert fast.trace == []
