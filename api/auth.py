@@ -47,8 +47,8 @@ def _lookup(engine: Engine, key: str) -> Principal | None:
             if agent is None or not agent.enabled:
                 return None
             actor = Actor(type=ActorType(agent.role), id=agent.id, name=agent.display_name)
-        elif row.principal_type == "SUPERVISOR":  # the bootstrap supervisor key
-            actor = Actor(type=ActorType.SUPERVISOR, id=row.id, name=row.name)
+        elif row.principal_type == "SUPERVISOR" and row.principal_id:  # the bootstrap key
+            actor = Actor(type=ActorType.SUPERVISOR, id=row.principal_id, name=row.name)
         else:
             return None
         return Principal(actor=actor, key_id=row.id)

@@ -34,7 +34,7 @@ from workflows.conversation import ConversationWorkflow
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 
 # Workflow refusals (ApplicationError types) and the HTTP status each becomes.
-REFUSALS = {"CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404}
+REFUSALS = {"BAD_REQUEST": 400, "CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404}
 
 
 class ConversationChangeIn(ApiInput):

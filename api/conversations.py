@@ -27,7 +27,7 @@ from api.auth import Principal, current_principal
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
-from api.permissions import visible_queues
+from api.permissions import may_work, visible_queues
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
 from domain.conversation import (
     ConversationStart,
@@ -179,7 +179,7 @@ async def create_conversation(
     if body.external_id is not None:
         existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
         if existing is not None:
-            return JSONResponse(conversation_out(existing), status_code=200)
+            return await _found(engine, principal, existing)
         conversation_id = str(uuid.uuid5(EXTERNAL_ID_NAMESPACE, body.external_id))
     else:
         conversation_id = str(uuid.uuid4())
@@ -208,7 +208,8 @@ async def create_conversation(
         id=workflow_id(conversation_id),
         task_queue=request.app.state.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        # A conversation whose workflow failed may be created again; an ended one may not.
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(sa.STATUS, Status.OPEN.value),
@@ -236,7 +237,17 @@ async def create_conversation(
     row = await run_in_threadpool(read_row, engine, conversation_id)
     if row is None:
         raise not_found("Conversation")
-    return JSONResponse(conversation_out(row), status_code=201 if created else 200)
+    if not created:
+        return await _found(engine, principal, row)
+    return JSONResponse(conversation_out(row), status_code=201)
+
+
+async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> JSONResponse:
+    """A repeated externalId: the conversation, to those who may read it; to others only
+    that it exists (a repeat must not be a way around the read rights)."""
+    if principal.is_supervisor or await run_in_threadpool(may_work, engine, principal, row.id):
+        return JSONResponse(conversation_out(row), status_code=200)
+    raise ApiError(409, f"Conversation {row.id} already has this externalId")
 
 
 def _split(values: list[str] | None) -> list[str] | None:

@@ -15,6 +15,7 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
 from store import agents as agent_store
 from store import bots as bot_store
@@ -39,7 +40,7 @@ class QueueIn(ApiInput):
     sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
     is_sticky_auto_assignment_enabled: StrictBool = False
     bot_id: str | None = Field(default=None, max_length=36)
-    bot_timeout_seconds: StrictInt = Field(default=600, ge=1, le=7 * 24 * 3600)
+    bot_timeout_seconds: StrictInt = Field(default=DEFAULT_BOT_TIMEOUT_SECONDS, ge=1, le=7 * 24 * 3600)
 
 
 class QueueOut(ApiModel):
@@ -158,6 +159,8 @@ def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -
     if row is None:
         raise not_found("Queue")
     _check_bot(session, body)
+    if body.bot_id is not None and routing_store.default_queue_id(session) == queue_id:
+        raise ApiError(409, "The default queue cannot be served by a bot", {"botId": ["default queue"]})
     if _name_taken(session, body.name, except_id=queue_id):
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
     for key, value in body.model_dump().items():

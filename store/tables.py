@@ -101,7 +101,7 @@ class RoutingSettingsRow(SQLModel, table=True):
 
 
 class ApiKeyRow(SQLModel, table=True):
-    """A key is `<id>.<secret>`; only a salted hash of the secret is kept."""
+    """A key is a random token; only its salted hash is kept, under an id derived from it."""
 
     __tablename__ = "api_keys"
 
@@ -161,6 +161,8 @@ class ConversationEventRow(SQLModel, table=True):
     """A timeline event; (conversation_id, seq) makes a retried projection idempotent."""
 
     __tablename__ = "conversation_events"
+    # Queue statistics read the last hour's moves by type and time.
+    __table_args__ = (Index("ix_conversation_events_type_at", "type", "at"),)
 
     conversation_id: str = Field(primary_key=True, max_length=36)
     seq: int = Field(primary_key=True)

@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 
-from switchboard.settings import Settings
+from switchboard.settings import Settings, SettingsError
 
 
 async def _wait_for_signal() -> None:
@@ -61,16 +61,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = Settings.from_env()
-    if args.command == "dev":
+    try:
+        settings = Settings.from_env()
+    except SettingsError as bad_setting:
+        print(f"switchboard {args.command}: {bad_setting}", file=sys.stderr)
+        return 2
+    return run(args.command, settings)
+
+
+def run(command: str, settings: Settings) -> int:
+    if command == "dev":
         from switchboard.dev import run_dev
 
         return run_dev(settings)
-    if args.command == "demo":
+    if command == "demo":
         from switchboard.demo import run_demo
 
         return run_demo(settings)
-    runner = {"api": run_api, "worker": run_worker}[args.command]
+    runner = {"api": run_api, "worker": run_worker}[command]
     try:
         asyncio.run(runner(settings))
     except KeyboardInterrupt:

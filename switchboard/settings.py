@@ -24,6 +24,14 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
 }
 
 
+# A supervisor key an operator chooses must be as hard to guess as one we make.
+MIN_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message names the variable."""
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -44,6 +52,12 @@ class Settings:
             return env.get(name) or VARIABLES[name][1]
 
         home = Path(get("SWITCHBOARD_HOME"))
+        key = get("SWITCHBOARD_SUPERVISOR_KEY")
+        if key is not None and len(key) < MIN_KEY_LENGTH:
+            raise SettingsError(f"SWITCHBOARD_SUPERVISOR_KEY must be at least {MIN_KEY_LENGTH} characters")
+        port = get("SWITCHBOARD_API_PORT")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"SWITCHBOARD_API_PORT must be a port number, not {port!r}")
         return cls(
             home=home,
             database_url=get("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
@@ -52,6 +66,6 @@ class Settings:
             task_queue=get("SWITCHBOARD_TASK_QUEUE"),
             temporal_ui_url=get("SWITCHBOARD_TEMPORAL_UI_URL"),
             api_host=get("SWITCHBOARD_API_HOST"),
-            api_port=int(get("SWITCHBOARD_API_PORT")),
-            bootstrap_supervisor_key=get("SWITCHBOARD_SUPERVISOR_KEY"),
+            api_port=int(port),
+            bootstrap_supervisor_key=key,
         )

@@ -328,3 +328,21 @@ async def test_unknown_ids_are_404_in_the_error_shape(stack):
     ]:
         kwargs = {"json": {"name": unique("q")}} if method == "PUT" else {}
         assert_error(await stack.http.request(method, url, **kwargs), 404, "NOT_FOUND")
+
+
+async def test_a_body_too_large_is_413_in_the_error_shape(stack):
+    before = await state(stack)
+    response = await stack.http.post(QUEUES, content=b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+                                     headers={"Content-Type": "application/json"})
+    assert_error(response, 413, "BAD_REQUEST")
+    assert await state(stack) == before
+
+
+async def test_a_streamed_body_without_a_length_is_411_in_the_error_shape(stack):
+    async def chunks():
+        yield b'{"name": "streamed"}'
+
+    before = await state(stack)
+    response = await stack.http.post(QUEUES, content=chunks(), headers={"Content-Type": "application/json"})
+    assert_error(response, 411, "BAD_REQUEST")
+    assert await state(stack) == before

@@ -62,10 +62,11 @@ async def test_a_routing_of_several_rules_places_each_conversation_by_its_facts(
         assert fetched == created
 
 
-async def test_no_match_keeps_a_given_priority_and_goes_to_the_default_queue(stack: Stack):
+async def test_no_match_goes_to_the_default_queue_with_normal_priority(stack: Stack):
+    # The spec's evaluation rule: none matched -> default queue, NORMAL (routing decides).
     created = await create_conversation(stack.http, channel="SMS", priority="HIGH")
     assert created["queueId"] == await _default_queue_id(stack)
-    assert created["priority"] == "HIGH"
+    assert created["priority"] == "NORMAL"
     assert created["routedBy"] == {"routeId": None, "routingVersion": 0}
 
 

@@ -273,3 +273,24 @@ async def test_a_bad_change_is_refused_at_its_field_and_changes_nothing(
 async def test_changing_an_unknown_conversation_is_404(stack: Stack):
     assert_error(await stack.http.patch("/ccaas/1/conversations/nope", json={"topic": "x"}), 404, "NOT_FOUND")
     assert_error(await stack.http.get("/ccaas/1/conversations/nope/events"), 404, "NOT_FOUND")
+
+
+async def test_a_conversation_takes_at_most_fifty_tags(stack: Stack, scenario: Scenario):
+    conversation = await create_conversation(stack.http, tags=[f"t{i}" for i in range(50)])
+    url = f"/ccaas/1/conversations/{conversation['id']}/tags"
+    assert_error(await stack.http.post(url, json={"tagName": "one too many"}), 400, "BAD_REQUEST")
+    again = await stack.http.post(url, json={"tagName": "t0"})  # already there: no change, no refusal
+    assert again.status_code == 200 and len(again.json()["tags"]) == 50
+
+
+async def test_a_bot_queue_cannot_be_the_default_queue(stack: Stack, scenario: Scenario):
+    settings = await stack.http.get("/ccaas/1/routing/settings")
+    assert_error(await stack.http.put("/ccaas/1/routing/settings",
+                                      json={"defaultQueueId": scenario.bot_queue["id"]}),
+                 400, "BAD_REQUEST", "defaultQueueId")
+    default = settings.json()["defaultQueueId"]
+    name = (await stack.http.get(f"/ccaas/1/queues/{default}")).json()["name"]
+    assert_error(await stack.http.put(f"/ccaas/1/queues/{default}",
+                                      json={"name": name, "botId": scenario.bot["id"]}), 409, "CONFLICT", "botId")
+    assert (await stack.http.get("/ccaas/1/routing/settings")).json() == settings.json()
+    assert (await stack.http.get(f"/ccaas/1/queues/{default}")).json()["botId"] is None

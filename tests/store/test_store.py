@@ -17,7 +17,7 @@ from store import routing as routing_store
 from store.bootstrap import DEFAULT_QUEUE_NAME, bootstrap
 from store.conversations import ConversationFilter, apply_projection, list_conversations
 from store.db import session_scope
-from store.tables import ConversationEventRow, ConversationRow, QueueRow
+from store.tables import ApiKeyRow, ConversationEventRow, ConversationRow, QueueRow
 
 
 @pytest.fixture
@@ -44,6 +44,18 @@ def test_bootstrap_is_idempotent_and_makes_one_default_queue(db: Engine):
         defaults = session.exec(select(QueueRow).where(QueueRow.name == DEFAULT_QUEUE_NAME)).all()
         assert len(defaults) == 1
         assert routing_store.default_queue_id(session) == defaults[0].id
+
+
+def test_a_short_supervisor_key_is_refused(engine: Engine):
+    with pytest.raises(ValueError):
+        bootstrap(engine, supervisor_key="k" * 31)
+
+
+def test_the_supervisors_id_is_not_derived_from_its_key(db: Engine):
+    with session_scope(db) as session:
+        row = session.exec(select(ApiKeyRow).where(ApiKeyRow.principal_type == "SUPERVISOR")).one()
+        assert row.principal_id and row.principal_id != row.id
+        uuid.UUID(row.principal_id)
 
 
 def test_a_given_supervisor_key_is_stored_and_found(engine: Engine):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from switchboard.settings import VARIABLES, Settings
+from switchboard.settings import VARIABLES, Settings, SettingsError
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +57,13 @@ def test_settings_come_from_the_environment():
     assert settings.api_port == 9000
     assert settings.temporal_address == "temporal:7233"
     assert settings.bootstrap_supervisor_key is None
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("SWITCHBOARD_SUPERVISOR_KEY", "short"),
+    ("SWITCHBOARD_API_PORT", "eighty"),
+    ("SWITCHBOARD_API_PORT", "70000"),
+])
+def test_a_setting_that_cannot_work_is_refused_with_its_name(variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})
