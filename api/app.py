@@ -6,9 +6,20 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api import agents, bots, conversation_actions, conversations, people, queues, routing
+from api import (
+    agents,
+    bots,
+    conversation_actions,
+    conversations,
+    people,
+    queues,
+    routing,
+    routing_simulation,
+    statistics,
+)
 from api.auth import AuthMiddleware
 from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
 from api.openapi import api_document
 from api.permissions import authorize
 from store.routing import RoutingLoader
@@ -29,14 +40,18 @@ def create_app(
     app.state.temporal_ui_url = temporal_ui_url
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
+    app.add_middleware(BodySizeLimit)  # outermost: nothing reads a body that is too large
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "UP"}
 
-    routers = [queues.router, bots.router, agents.router, routing.router, conversations.router,
-               conversation_actions.router, people.router]
+    # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
+    routers = [
+        statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
+        routing.router, conversations.router, conversation_actions.router, people.router,
+    ]
     for router in routers:
         app.include_router(router)
     # Every route of the API, flat: a 405 names all the methods its path allows.

@@ -47,6 +47,8 @@ BOTS = "/ccaas/1/bots"
 
 PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
+    ("GET", f"{Q}/statistics"): EVERYONE,
+    ("GET", f"{Q}/{{queue_id}}/statistics"): EVERYONE,
     ("POST", Q): SUPERVISORS,
     ("GET", f"{Q}/{{queue_id}}"): EVERYONE,
     ("PUT", f"{Q}/{{queue_id}}"): SUPERVISORS,
@@ -56,8 +58,11 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("DELETE", R): SUPERVISORS,
     ("GET", f"{R}/versions"): EVERYONE,
     ("GET", f"{R}/versions/{{number}}"): EVERYONE,
+    ("GET", f"{R}/versions/{{a}}/diff/{{b}}"): EVERYONE,
     ("GET", f"{R}/settings"): EVERYONE,
     ("PUT", f"{R}/settings"): SUPERVISORS,
+    # A dry run reads the facts of any conversation: a supervisor's tool.
+    ("POST", f"{R}/simulate"): SUPERVISORS,
     ("GET", BOTS): EVERYONE,
     ("POST", BOTS): SUPERVISORS,
     ("GET", f"{BOTS}/{{bot_id}}"): EVERYONE,
@@ -73,9 +78,10 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{G}/{{agent_id}}/queues"): EVERYONE,
     ("POST", f"{G}/{{agent_id}}/queues"): SUPERVISORS,
     ("DELETE", f"{G}/{{agent_id}}/queues/{{queue_id}}"): SUPERVISORS,
-    ("GET", P): EVERYONE,
+    # People are customers' personal data: the spec's table grants them to supervisors only.
+    ("GET", P): SUPERVISORS,
     ("POST", P): SUPERVISORS,
-    ("GET", f"{P}/{{person_id}}"): EVERYONE,
+    ("GET", f"{P}/{{person_id}}"): SUPERVISORS,
     ("PUT", f"{P}/{{person_id}}"): SUPERVISORS,
     ("PATCH", f"{P}/{{person_id}}"): SUPERVISORS,
     ("DELETE", f"{P}/{{person_id}}"): SUPERVISORS,
@@ -96,7 +102,7 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
 }
 
 
-def _may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool:
+def may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool:
     with session_scope(engine) as session:
         row = session.get(ConversationRow, conversation_id)
         if row is None:
@@ -134,7 +140,7 @@ async def authorize(request: Request) -> None:
     if access == SELF and request.path_params.get("agent_id") == principal.actor.id:
         return
     if access == OWN and await run_in_threadpool(
-        _may_work, request.app.state.engine, principal, request.path_params["conversation_id"]
+        may_work, request.app.state.engine, principal, request.path_params["conversation_id"]
     ):
         return
     raise ApiError(403, "Not allowed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -69,6 +70,44 @@ class VersionSummary(ApiModel):
     routes_count: int
 
 
+class VersionRef(ApiModel):
+    """One side of a diff. Version 0, the empty routing of a fresh install, has no author or time."""
+
+    number: int
+    author: Author | None
+    created_at: UtcTime | None
+    routes_count: int
+
+
+class FieldChange(ApiModel):
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class RuleChange(ApiModel):
+    id: str
+    # The rule's name in the `to` version (a rename shows as a change of `name`).
+    name: str
+    changes: list[FieldChange]
+
+
+class VersionDiff(ApiModel):
+    from_: VersionRef = Field(alias="from")
+    to: VersionRef
+    # Rules of `to` whose id is not in `from`, as `to` has them, in its order.
+    added: list[RuleOut]
+    # Rules of `from` whose id is not in `to`, as `from` had them, in its order.
+    removed: list[RuleOut]
+    # Rules in both whose compared fields differ, in the order of `to`.
+    changed: list[RuleChange]
+    unchanged: int
+
+
+# What a diff compares, in the order it reports changes; `order` is the 1-based position.
+DIFF_FIELDS = ("name", "queueId", "expression", "priority", "enabled", "routeOnlyDuringWorkingHours", "order")
+
+
 class SettingsIn(ApiInput):
     default_queue_id: str = Field(min_length=1, max_length=36)
 
@@ -127,7 +166,7 @@ def _parse_rules(body: list[Any], errors: dict[str, list[str]]) -> list[tuple[in
     return parsed
 
 
-def _new_rules(session: Session, body: list[Any]) -> list[RoutingRule]:
+def new_rules(session: Session, body: list[Any]) -> list[RoutingRule]:
     """Checks everything a rule list can get wrong, reports all of it, and builds the rules."""
     errors: dict[str, list[str]] = {}
     parsed = _parse_rules(body, errors)
@@ -207,7 +246,7 @@ def replace_routing(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(db),
 ):
-    rules = _new_rules(session, body)
+    rules = new_rules(session, body)
     number = _save(session, rules, principal)
     return routing_page(session, number, rules, 0, WHOLE_LIST)
 
@@ -247,6 +286,72 @@ def get_version(
     return version
 
 
+def _same_json(left: Any, right: Any) -> bool:
+    """JSON equality without Python's 1 == 1.0 == True; object key order does not count."""
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+def _diff_side(session: Session, number: int) -> tuple[VersionRef, list[RuleOut]] | None:
+    """A version and its rules as RuleOut, or None if there is no such version."""
+    if number == 0:
+        return VersionRef(number=0, author=None, created_at=None, routes_count=0), []
+    row = session.get(RoutingVersionRow, number)
+    if row is None:
+        return None
+    ref = VersionRef(
+        number=row.number,
+        author=Author(type=row.author_type, id=row.author_id, name=row.author_name),
+        created_at=row.created_at,
+        routes_count=len(row.rules),
+    )
+    rules = [RuleOut.model_validate(rule) for rule in rules_out(session, routing_store.version_rules(row))]
+    return ref, rules
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    return [
+        FieldChange(field=field, from_=old[field], to=new[field])
+        for field in DIFF_FIELDS
+        if not _same_json(old[field], new[field])
+    ]
+
+
+@router.get("/versions/{a}/diff/{b}", response_model=VersionDiff)
+def diff_versions(
+    a: Annotated[int, Path(ge=0, le=MAX_VERSION, description="From this version (0: the empty routing)")],
+    b: Annotated[int, Path(ge=0, le=MAX_VERSION, description="To this version; may be lower than a")],
+    session: Session = Depends(db),
+) -> VersionDiff:
+    """What changed from version a to version b: rules added, removed and changed field by field
+    (matched by rule id), with each version's author and time."""
+    sides = {number: _diff_side(session, number) for number in dict.fromkeys((a, b))}
+    missing = [str(number) for number, side in sides.items() if side is None]
+    if missing:
+        which = f"version {missing[0]}" if len(missing) == 1 else f"versions {' and '.join(missing)}"
+        raise ApiError(404, f"Routing {which} not found")
+    (from_ref, from_rules), (to_ref, to_rules) = sides[a], sides[b]
+    old = {rule.id: rule.model_dump(mode="json", by_alias=True) for rule in from_rules}
+    new_ids = {rule.id for rule in to_rules}
+    changed = []
+    unchanged = 0
+    for rule in to_rules:
+        if rule.id not in old:
+            continue
+        changes = _changes(old[rule.id], rule.model_dump(mode="json", by_alias=True))
+        if changes:
+            changed.append(RuleChange(id=rule.id, name=rule.name, changes=changes))
+        else:
+            unchanged += 1
+    return VersionDiff(
+        from_=from_ref,
+        to=to_ref,
+        added=[rule for rule in to_rules if rule.id not in old],
+        removed=[rule for rule in from_rules if rule.id not in new_ids],
+        changed=changed,
+        unchanged=unchanged,
+    )
+
+
 @router.get("/settings", response_model=SettingsOut)
 def get_settings(session: Session = Depends(db)) -> SettingsOut:
     queue_id = routing_store.default_queue_id(session)
@@ -263,6 +368,9 @@ def put_settings(body: SettingsIn, session: Session = Depends(db)) -> SettingsOu
     queue = queue_store.live_queue(session, body.default_queue_id)
     if queue is None:
         raise bad_request("defaultQueueId", "unknown or deleted queue")
+    if queue.bot_id is not None:
+        # Routing after a bot falls back here: a bot queue would send it back to a bot.
+        raise bad_request("defaultQueueId", "a queue served by a bot cannot be the default queue")
     row = routing_store.set_default_queue_id(session, queue.id)
     session.commit()
     return SettingsOut(default_queue_id=queue.id, default_queue_name=queue.name, updated_at=row.updated_at)

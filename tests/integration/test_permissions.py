@@ -104,6 +104,8 @@ AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
 
 ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", Q): (fixed("GET", Q), EVERYONE),
+    ("GET", Q + "/statistics"): (fixed("GET", Q + "/statistics"), EVERYONE),
+    ("GET", Q + "/{queue_id}/statistics"): (on("GET", "fresh_queue", Q + "/{}/statistics"), EVERYONE),
     ("POST", Q): (fixed("POST", Q, {"name": "new"}), SUPERVISORS),
     ("GET", Q + "/{queue_id}"): (on("GET", "fresh_queue", Q + "/{}"), EVERYONE),
     ("PUT", Q + "/{queue_id}"): (on("PUT", "fresh_queue", Q + "/{}", {"name": "renamed"}), SUPERVISORS),
@@ -113,8 +115,10 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("DELETE", "/ccaas/1/routing"): (fixed("DELETE", "/ccaas/1/routing"), SUPERVISORS),
     ("GET", "/ccaas/1/routing/versions"): (fixed("GET", "/ccaas/1/routing/versions"), EVERYONE),
     ("GET", "/ccaas/1/routing/versions/{number}"): (fixed("GET", "/ccaas/1/routing/versions/1"), EVERYONE),
+    ("GET", "/ccaas/1/routing/versions/{a}/diff/{b}"): (fixed("GET", "/ccaas/1/routing/versions/0/diff/1"), EVERYONE),
     ("GET", "/ccaas/1/routing/settings"): (fixed("GET", "/ccaas/1/routing/settings"), EVERYONE),
     ("PUT", "/ccaas/1/routing/settings"): (settings_body, SUPERVISORS),
+    ("POST", "/ccaas/1/routing/simulate"): (fixed("POST", "/ccaas/1/routing/simulate", {"version": 1, "recent": 10}), SUPERVISORS),
     ("GET", B): (fixed("GET", B), EVERYONE),
     ("POST", B): (fixed("POST", B, {"displayName": "new bot"}), SUPERVISORS),
     ("GET", B + "/{bot_id}"): (on("GET", "fresh_bot", B + "/{}"), EVERYONE),
@@ -130,9 +134,9 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", G + "/{agent_id}/queues"): (on_agent("GET", G + "/{}/queues"), EVERYONE),
     ("POST", G + "/{agent_id}/queues"): (membership, SUPERVISORS),
     ("DELETE", G + "/{agent_id}/queues/{queue_id}"): (remove_membership, SUPERVISORS),
-    ("GET", P): (fixed("GET", P), EVERYONE),
+    ("GET", P): (fixed("GET", P), SUPERVISORS),
     ("POST", P): (fixed("POST", P, {"firstName": "New"}), SUPERVISORS),
-    ("GET", P + "/{person_id}"): (on("GET", "fresh_person", P + "/{}"), EVERYONE),
+    ("GET", P + "/{person_id}"): (on("GET", "fresh_person", P + "/{}"), SUPERVISORS),
     ("PUT", P + "/{person_id}"): (on("PUT", "fresh_person", P + "/{}", {"firstName": "X"}), SUPERVISORS),
     ("PATCH", P + "/{person_id}"): (on("PATCH", "fresh_person", P + "/{}", {"firstName": "X"}), SUPERVISORS),
     ("DELETE", P + "/{person_id}"): (on("DELETE", "fresh_person", P + "/{}"), SUPERVISORS),
@@ -227,3 +231,15 @@ async def test_lists_show_agents_and_bots_only_the_conversations_they_may_work(w
     assert await listed("stranger agent") == set()
     assert await listed("bot") == {mine}
     assert await listed("other bot") == set()
+
+
+async def test_a_repeated_external_id_is_no_way_around_the_read_rights(world: World):
+    external_id = unique("ext")
+    created = await create_conversation(world.stack.http, externalId=external_id)
+    repeat = await world.clients["stranger agent"].post(C, json={"externalId": external_id})
+    assert repeat.status_code == 409, repeat.text
+    assert created["id"] in repeat.text and "createdAt" not in repeat.text
+    mine = await world.fresh_conversation(externalId=unique("ext2"))
+    row = (await world.stack.http.get(f"{C}/{mine}")).json()
+    again = await world.clients["agent"].post(C, json={"externalId": row["externalId"]})
+    assert again.status_code == 200 and again.json()["id"] == mine

@@ -1,0 +1,137 @@
+"""POST /ccaas/1/routing/simulate: what a draft routing would do to real traffic, before it
+is saved. Nothing is changed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field, model_validator
+from sqlmodel import Session
+
+from api.deps import db
+from api.errors import ApiError, bad_request, not_found
+from api.routing import MAX_RULES, MAX_VERSION, new_rules
+from api.schemas import ApiInput, ApiModel
+from domain.models import RoutingDecision
+from domain.routing import CompiledRouting, compile_routing, evaluate
+from store import queues as queue_store
+from store import routing as routing_store
+from store import simulation as simulation_store
+from store.tables import RoutingVersionRow
+
+router = APIRouter(prefix="/ccaas/1/routing", tags=["routing"])
+
+MAX_SUBJECTS = 1000
+
+
+class SimulationIn(ApiInput):
+    # The routing to try: a draft rule list (validated like a PUT), or a saved version.
+    rules: list[Any] | None = Field(default=None, max_length=MAX_RULES)
+    version: int | None = Field(default=None, ge=0, le=MAX_VERSION)
+    # What to try it on: explicit facts, given conversations, or the most recent ones.
+    facts: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_SUBJECTS)
+    conversation_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_SUBJECTS)
+    recent: int | None = Field(default=None, ge=1, le=MAX_SUBJECTS)
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> "SimulationIn":
+        if self.rules is not None and self.version is not None:
+            raise ValueError("give either rules or version, not both")
+        subjects = [self.facts, self.conversation_ids, self.recent]
+        if sum(subject is not None for subject in subjects) != 1:
+            raise ValueError("give exactly one of facts, conversationIds, recent")
+        return self
+
+
+class Placement(ApiModel):
+    queue_id: str
+    queue_name: str | None
+    priority: str | None
+    route_id: str | None
+    route_name: str | None
+
+
+class Outcome(ApiModel):
+    subject: str
+    now: Placement
+    draft: Placement
+    moves: bool
+
+
+class Move(ApiModel):
+    from_queue_id: str
+    from_queue_name: str | None
+    to_queue_id: str
+    to_queue_name: str | None
+    count: int
+
+
+def _draft(session: Session, body: SimulationIn) -> CompiledRouting:
+    if body.version is not None:
+        if body.version and session.get(RoutingVersionRow, body.version) is None:
+            raise not_found("Routing version")
+        return compile_routing(body.version, routing_store.version_rules(
+            session.get(RoutingVersionRow, body.version)))
+    if body.rules is None:
+        raise bad_request("rules", "give a draft rule list or a version to compare with the routing in force")
+    try:
+        return compile_routing(0, new_rules(session, body.rules))
+    except ApiError as refused:
+        errors = {f"rules{path}": messages for path, messages in (refused.validation_errors or {}).items()}
+        raise ApiError(400, "Draft routing refused", errors)
+
+
+def _subjects(session: Session, body: SimulationIn) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """(label, facts) to try, and the conversations that had nothing to replay."""
+    if body.facts is not None:
+        return [(f"facts[{index}]", facts) for index, facts in enumerate(body.facts)], []
+    ids = body.conversation_ids or simulation_store.recent_conversation_ids(session, body.recent)
+    recorded = simulation_store.routed_facts(session, ids)
+    return [(cid, recorded[cid]) for cid in ids if cid in recorded], [cid for cid in ids if cid not in recorded]
+
+
+@router.post("/simulate")
+def simulate(body: SimulationIn, session: Session = Depends(db)):
+    current = routing_store.RoutingLoader().current(session)
+    draft = _draft(session, body)
+    subjects, not_routed = _subjects(session, body)
+    skip = {queue_id: "target queue was deleted" for queue_id in current.deleted_queue_ids}
+
+    def decide(routing: CompiledRouting, facts: dict[str, Any]) -> RoutingDecision:
+        return evaluate(routing, facts, default_queue_id=current.default_queue_id,
+                        skip_queues=skip, trace=False)
+
+    decisions = [(label, decide(current.compiled, facts), decide(draft, facts)) for label, facts in subjects]
+    queue_names = queue_store.live_queue_names(
+        session, {d.queue_id for _, now, new in decisions for d in (now, new)})
+    rule_names = {c.rule.id: c.rule.name for routing in (current.compiled, draft) for c in routing.rules}
+
+    def placement(decision: RoutingDecision) -> Placement:
+        return Placement(
+            queue_id=decision.queue_id, queue_name=queue_names.get(decision.queue_id),
+            priority=decision.priority.value if decision.priority else None,
+            route_id=decision.route_id, route_name=rule_names.get(decision.route_id),
+        )
+
+    moves = Counter((now.queue_id, new.queue_id) for _, now, new in decisions if now.queue_id != new.queue_id)
+    return {
+        "currentVersion": current.compiled.version,
+        "draftVersion": body.version,
+        "results": [
+            Outcome(subject=label, now=placement(now), draft=placement(new),
+                    moves=now.queue_id != new.queue_id).model_dump(by_alias=True)
+            for label, now, new in decisions
+        ],
+        "notRouted": not_routed,
+        "summary": {
+            "total": len(decisions),
+            "moved": sum(moves.values()),
+            "moves": [
+                Move(from_queue_id=src, from_queue_name=queue_names.get(src), to_queue_id=dst,
+                     to_queue_name=queue_names.get(dst), count=count).model_dump(by_alias=True)
+                for (src, dst), count in moves.most_common()
+            ],
+        },
+    }

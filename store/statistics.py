@@ -1,0 +1,253 @@
+"""Queue statistics, computed from the conversation projection and its timeline events.
+
+Definitions (every time is UTC; `now` is a parameter, so a caller or a test fixes the clock):
+
+- A **move** is a ROUTED or REROUTED event; its body names `from_queue_id` (None when the
+  conversation had no queue yet) and `to_queue_id`. A move whose from and to are the same queue
+  (routing run again that changed only the priority) is no move into or out of anything: it is
+  not counted and does not restart a stay.
+- **Open** conversations of a queue: those whose current `queue_id` is the queue and whose
+  status is OPEN, WAITING or SOLVED (anything but CLOSED).
+- **Longest waiting**: among the queue's open conversations, the one that entered the queue
+  earliest, where *entered* is its latest move into the queue (not its creation); ties go to
+  the smaller conversation id. A conversation with no such event (it cannot happen for one
+  placed by its workflow) counts from its creation. The age is `now - since`, never negative.
+- **Routed in / out in the last hour**: moves into / out of the queue with
+  `now - window <= at <= now`.
+- **Mean time in queue over the last hour**: over the stays in the queue that *ended by a move
+  out* within that window; a stay begins at the conversation's latest move into the queue
+  before that move out (which may be older than the window). It is the mean of (move out -
+  entry) in seconds, None when no stay ended. Closing a conversation does not end a stay (the
+  conversation is not routed anywhere), so each stay counted is one of `routedOut` (all of
+  them, unless a move out has no earlier move in, which the workflow never writes).
+
+Cost, per request, with Q the queues asked about (plans checked on SQLite and PostgreSQL):
+- counts: one GROUP BY over the conversations of Q with status in (OPEN, WAITING, SOLVED),
+  through `ix_conversations_waiting (queue_id, status, ...)` (covering on SQLite) or
+  `ix_conversations_status`: it reads the open conversations, never the closed history;
+- longest waiting: the same open conversations, each with one look-up of its own events
+  through their primary key (conversation_id, seq), ranked per queue in SQL; one row per
+  queue comes back: O(events of the open conversations);
+- the window: the move events with `at` in the last hour, and for each move out one look-up
+  of the same conversation's earlier events (primary key, seq below the move's) to find where
+  its stay began: O(moves in the window x events per conversation). The range on
+  `conversation_events.at` is bounded only with an index on (type, at) or (at); without one
+  this query scans the events table (the one part that reads all history).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import DateTime, case, func, or_, type_coerce
+from sqlmodel import Session, select
+
+from domain.conversation import EventType
+from domain.models import PRIORITY_RANK, Priority, Status
+from store.tables import ConversationEventRow, ConversationRow, QueueRow
+
+WINDOW = timedelta(hours=1)
+MOVES = (EventType.ROUTED.value, EventType.REROUTED.value)
+OPEN_STATUSES = (Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value)
+# Highest first, as the spec orders priorities.
+PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}
+
+EVENTS = ConversationEventRow.__table__
+CONVERSATIONS = ConversationRow.__table__
+UTC_TIME = DateTime(timezone=True)
+
+
+@dataclass(frozen=True)
+class LongestWaiting:
+    conversation_id: str
+    since: datetime
+    age_seconds: float
+
+
+@dataclass
+class QueueStatistics:
+    queue_id: str
+    queue_name: str
+    by_status: dict[str, int] = field(
+        default_factory=lambda: {status: 0 for status in OPEN_STATUSES}
+    )
+    by_priority: dict[str, int] = field(
+        default_factory=lambda: {priority.value: 0 for priority in PRIORITIES}
+    )
+    longest_waiting: LongestWaiting | None = None
+    routed_in: int = 0
+    routed_out: int = 0
+    mean_time_in_queue_seconds: float | None = None
+
+    @property
+    def open_conversations(self) -> int:
+        return sum(self.by_status.values())
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _seconds(delta: timedelta) -> float:
+    return round(delta.total_seconds(), 3)
+
+
+def _from_queue(events) -> Any:
+    return events.c.body["from_queue_id"].as_string()
+
+
+def _to_queue(events) -> Any:
+    return events.c.body["to_queue_id"].as_string()
+
+
+def live_queues(session: Session) -> list[QueueRow]:
+    """Every live queue, in the queue list's default order (oldest first)."""
+    return list(
+        session.exec(
+            select(QueueRow)
+            .where(QueueRow.deleted_at.is_(None))
+            .order_by(QueueRow.created_at, QueueRow.id)
+        ).all()
+    )
+
+
+def queue_statistics(
+    session: Session, queues: list[QueueRow], now: datetime, window: timedelta = WINDOW
+) -> list[QueueStatistics]:
+    """Statistics of each of `queues` (live or deleted), in their order, as of `now`."""
+    now = _utc(now)
+    stats = {
+        queue.id: QueueStatistics(queue_id=queue.id, queue_name=queue.name) for queue in queues
+    }
+    if not stats:
+        return []
+    ids = list(stats)
+    _count_open(session, ids, stats)
+    _longest_waiting(session, ids, stats, now)
+    _window(session, ids, stats, now, window)
+    return [stats[queue.id] for queue in queues]
+
+
+def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatistics]) -> None:
+    rows = session.exec(
+        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank,
+               func.count())
+        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(OPEN_STATUSES))
+        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank)
+    ).all()
+    for queue_id, status, rank, count in rows:
+        queue = stats[queue_id]
+        queue.by_status[status] += count
+        queue.by_priority[PRIORITY_BY_RANK[rank].value] += count
+
+
+def _longest_waiting(
+    session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime
+) -> None:
+    # The latest real move into the conversation's current queue: its entry. A correlated
+    # look-up through the events' primary key, once per open conversation.
+    entered = (
+        select(func.max(EVENTS.c.at))
+        .where(
+            EVENTS.c.conversation_id == CONVERSATIONS.c.id,
+            EVENTS.c.type.in_(MOVES),
+            _to_queue(EVENTS) == CONVERSATIONS.c.queue_id,
+            or_(_from_queue(EVENTS).is_(None), _from_queue(EVENTS) != CONVERSATIONS.c.queue_id),
+        )
+        .scalar_subquery()
+    )
+    # Materialized, so a planner that inlines it does not run the look-up twice a row (once
+    # for the ranking, once for the output).
+    waiting = (
+        select(
+            CONVERSATIONS.c.id,
+            CONVERSATIONS.c.queue_id,
+            type_coerce(func.coalesce(entered, CONVERSATIONS.c.created_at), UTC_TIME)
+            .label("since"),
+        )
+        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(OPEN_STATUSES))
+        .cte("waiting")
+        .prefix_with("MATERIALIZED")
+    )
+    ranked = select(
+        waiting.c.id,
+        waiting.c.queue_id,
+        waiting.c.since,
+        func.row_number()
+        .over(partition_by=waiting.c.queue_id, order_by=(waiting.c.since, waiting.c.id))
+        .label("place"),
+    ).subquery()
+    rows = session.exec(
+        select(ranked.c.id, ranked.c.queue_id, ranked.c.since).where(ranked.c.place == 1)
+    ).all()
+    for conversation_id, queue_id, since in rows:
+        since = _utc(since)
+        stats[queue_id].longest_waiting = LongestWaiting(
+            conversation_id=conversation_id,
+            since=since,
+            age_seconds=max(0.0, _seconds(now - since)),
+        )
+
+
+def _window(
+    session: Session,
+    ids: list[str],
+    stats: dict[str, QueueStatistics],
+    now: datetime,
+    window: timedelta,
+) -> None:
+    prior = EVENTS.alias("prior")
+    left = _from_queue(EVENTS)
+    # Where the stay that this move ends began: the latest real move into the queue it leaves.
+    entry = (
+        select(func.max(prior.c.at))
+        .where(
+            prior.c.conversation_id == EVENTS.c.conversation_id,
+            prior.c.seq < EVENTS.c.seq,
+            prior.c.type.in_(MOVES),
+            _to_queue(prior) == left,
+            or_(_from_queue(prior).is_(None), _from_queue(prior) != left),
+        )
+        .scalar_subquery()
+    )
+    query = select(
+        EVENTS.c.at,
+        left.label("from_queue_id"),
+        _to_queue(EVENTS).label("to_queue_id"),
+        type_coerce(
+            case((left.is_not(None) & (left != _to_queue(EVENTS)), entry), else_=None), UTC_TIME
+        ).label("entered_at"),
+    ).where(
+        EVENTS.c.type.in_(MOVES),
+        EVENTS.c.at >= now - window,
+        EVENTS.c.at <= now,
+    )
+    if len(ids) == 1:
+        query = query.where(or_(left == ids[0], _to_queue(EVENTS) == ids[0]))
+
+    routed_in: Counter[str] = Counter()
+    routed_out: Counter[str] = Counter()
+    stays: defaultdict[str, list[float]] = defaultdict(list)
+    for at, from_queue, to_queue, entered_at in session.exec(query).all():
+        if from_queue == to_queue:
+            continue
+        if to_queue in stats:
+            routed_in[to_queue] += 1
+        if from_queue in stats:
+            routed_out[from_queue] += 1
+            if entered_at is not None:
+                stays[from_queue].append((_utc(at) - _utc(entered_at)).total_seconds())
+    for queue_id, queue in stats.items():
+        queue.routed_in = routed_in[queue_id]
+        queue.routed_out = routed_out[queue_id]
+        durations = stays.get(queue_id)
+        queue.mean_time_in_queue_seconds = (
+            round(sum(durations) / len(durations), 3) if durations else None
+        )
