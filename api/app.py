@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
@@ -20,6 +21,7 @@ from api import (
 from api.auth import AuthMiddleware
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.observability import RequestMetrics, metrics_endpoint
 from api.openapi import api_document
 from api.permissions import authorize
 from store.routing import RoutingLoader
@@ -40,12 +42,17 @@ def create_app(
     app.state.temporal_ui_url = temporal_ui_url
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
-    app.add_middleware(BodySizeLimit)  # outermost: nothing reads a body that is too large
+    app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
+    registry = CollectorRegistry()  # one per app: tests and benchmarks make several
+    app.add_middleware(RequestMetrics, registry=registry)  # outermost: counts every answer
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "UP"}
+
+    app.add_api_route("/metrics", metrics_endpoint(registry), methods=["GET"], tags=["health"],
+                      include_in_schema=False)
 
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [

@@ -17,7 +17,10 @@ from store.db import session_scope
 from store.tables import AgentRow
 
 # Health and the API's own documentation are open; everything else needs a key.
-PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# /metrics holds only counts by route template, for a scraper that has no key.
+PUBLIC_PATHS = frozenset(
+    {"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from switchboard.logs import configure_logging
 from switchboard.settings import Settings, SettingsError
 
 
@@ -21,12 +22,14 @@ async def _wait_for_signal() -> None:
 
 async def run_worker(settings: Settings) -> None:
     from store.db import make_engine
-    from switchboard.temporal import connect_with_retry
+    from switchboard.temporal import connect_with_retry, metrics_runtime
     from switchboard.worker import build_worker
 
     # The schema is the API's to create (bootstrap); activities retry until it exists.
     engine = make_engine(settings.database_url)
-    client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
+    address = settings.worker_metrics_address
+    runtime = metrics_runtime(address) if address else None
+    client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     worker = build_worker(client, engine, settings.task_queue)
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
@@ -47,7 +50,9 @@ async def run_api(settings: Settings) -> None:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
     app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url)
-    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    # Our own access lines (api/observability.py) replace uvicorn's, which carry query strings.
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
+                            log_config=None, access_log=False)
     await uvicorn.Server(config).serve()
 
 
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="the chatbot hand-off scenario against a running stack")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as bad_setting:

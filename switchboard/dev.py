@@ -24,6 +24,7 @@ from switchboard.settings import Settings
 from workflows import search_attributes
 
 STARTUP_TIMEOUT = 60.0
+DEV_WORKER_METRICS = "127.0.0.1:9464"
 
 
 def temporal_binary() -> str:
@@ -117,6 +118,7 @@ def run_dev(settings: Settings) -> int:
         "SWITCHBOARD_TEMPORAL_ADDRESS": settings.temporal_address,
         "SWITCHBOARD_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "SWITCHBOARD_TASK_QUEUE": settings.task_queue,
+        "SWITCHBOARD_WORKER_METRICS_ADDRESS": settings.worker_metrics_address or DEV_WORKER_METRICS,
     }
     me = [sys.executable, "-m", "switchboard.cli"]
     api_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -131,6 +133,8 @@ def run_dev(settings: Settings) -> int:
             "\nSwitchboard is running. Ctrl-C stops it.\n"
             f"  API          {api_url}/ccaas/1/queues\n"
             f"  API docs     {api_url}/docs\n"
+            f"  Metrics      {api_url}/metrics (API), "
+            f"http://{env['SWITCHBOARD_WORKER_METRICS_ADDRESS']}/metrics (worker)\n"
             f"  Temporal UI  {settings.temporal_ui_url}\n"
             f"  Data         {settings.home.resolve()}\n"
             f"  Supervisor key ({settings.home / 'supervisor.key'}): {key}\n",

@@ -21,6 +21,7 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_API_HOST": ("address the API listens on", "127.0.0.1"),
     "SWITCHBOARD_API_PORT": ("port the API listens on", "8000"),
     "SWITCHBOARD_SUPERVISOR_KEY": ("a supervisor API key to ensure at start (else one is made once)", None),
+    "SWITCHBOARD_WORKER_METRICS_ADDRESS": ("host:port where a worker serves the Temporal SDK's Prometheus metrics", None),
 }
 
 
@@ -43,6 +44,7 @@ class Settings:
     api_host: str
     api_port: int
     bootstrap_supervisor_key: str | None
+    worker_metrics_address: str | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -68,4 +70,5 @@ class Settings:
             api_host=get("SWITCHBOARD_API_HOST"),
             api_port=int(port),
             bootstrap_supervisor_key=key,
+            worker_metrics_address=get("SWITCHBOARD_WORKER_METRICS_ADDRESS"),
         )

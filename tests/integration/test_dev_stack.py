@@ -50,6 +50,7 @@ class DevStack:
             "SWITCHBOARD_API_PORT": str(self.api_port),
             "SWITCHBOARD_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
             "SWITCHBOARD_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
+            "SWITCHBOARD_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
         }
         self.env.pop("SWITCHBOARD_DATABASE_URL", None)
         self.env.pop("SWITCHBOARD_SUPERVISOR_KEY", None)
