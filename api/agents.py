@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import parse_paging
+from api.paging import page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
 from store import agents as agent_store
@@ -140,12 +140,7 @@ def list_agents(
         query = query.where(AgentRow.id.in_(members))
     if name:
         query = query.where(func.lower(AgentRow.display_name).contains(name.lower(), autoescape=True))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    column = orderable[paging.field]
-    rows = session.exec(
-        query.order_by(column.desc() if paging.descending else column.asc(), AgentRow.id)
-        .offset(paging.offset).limit(paging.limit)
-    ).all()
+    rows, total = page_of(session, query, paging, orderable[paging.field], AgentRow.id)
     return {
         "agents": [agent_out(row).model_dump(by_alias=True) for row in rows],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),

@@ -7,12 +7,11 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import db
 from api.errors import ApiError, not_found
-from api.paging import parse_paging
+from api.paging import page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import ActorType, utcnow
 from store import bots as bot_store
@@ -71,12 +70,7 @@ def list_bots(
     orderable = {"displayName": BotRow.display_name, "createdAt": BotRow.created_at}
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
     query = select(BotRow).where(BotRow.deleted_at.is_(None))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    column = orderable[paging.field]
-    rows = session.exec(
-        query.order_by(column.desc() if paging.descending else column.asc(), BotRow.id)
-        .offset(paging.offset).limit(paging.limit)
-    ).all()
+    rows, total = page_of(session, query, paging, orderable[paging.field], BotRow.id)
     return {
         "bots": [bot_out(row).model_dump(by_alias=True) for row in rows],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),

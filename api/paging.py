@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from api.errors import bad_request
 
@@ -41,3 +45,12 @@ def parse_paging(
             "orderBy", f"must be field:asc or field:desc with field one of {sorted(allowed)}"
         )
     return Paging(page=page, limit=limit, field=field, descending=direction == "desc")
+
+
+def page_of(session: Session, query: Any, paging: Paging, column: Any, *tiebreak: Any) -> tuple[list, int]:
+    """One page of `query` in the asked order, then `tiebreak` (so pages are stable), and
+    how many rows the whole query has."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    order = column.desc() if paging.descending else column.asc()
+    rows = session.exec(query.order_by(order, *tiebreak).offset(paging.offset).limit(paging.limit)).all()
+    return list(rows), total

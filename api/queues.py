@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import parse_paging
+from api.paging import page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
@@ -119,15 +119,9 @@ def list_queues(
         query = query.where(QueueRow.id.in_(
             select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
         ))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    column = orderable[paging.field]
-    rows = session.exec(
-        query.order_by(column.desc() if paging.descending else column.asc(), QueueRow.id)
-        .offset(paging.offset)
-        .limit(paging.limit)
-    ).all()
+    rows, total = page_of(session, query, paging, orderable[paging.field], QueueRow.id)
     return {
-        "queues": [queue.model_dump(by_alias=True) for queue in queues_out(session, list(rows))],
+        "queues": [queue.model_dump(by_alias=True) for queue in queues_out(session, rows)],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
