@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import page_of, parse_paging
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, pagination
 from domain.models import utcnow
 from store import agents as agent_store
 from store import keys
@@ -70,10 +70,6 @@ class AgentOut(ApiModel):
 
 
 class AgentWithKey(AgentOut):
-    api_key: str
-
-
-class ApiKeyOut(ApiModel):
     api_key: str
 
 

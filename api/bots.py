@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import page_of, parse_paging
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, pagination
 from domain.models import ActorType, utcnow
 from store import bots as bot_store
 from store import keys
@@ -36,10 +36,6 @@ class BotOut(ApiModel):
 
 
 class BotWithKey(BotOut):
-    api_key: str
-
-
-class ApiKeyOut(ApiModel):
     api_key: str
 
 

@@ -30,6 +30,7 @@ from api.paging import parse_paging
 from api.permissions import may_work, visible_queues
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
 from domain.conversation import (
+    MAX_TAGS,
     ConversationStart,
     ConversationState,
     CustomerRef,
@@ -53,7 +54,6 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 EXTERNAL_ID_NAMESPACE = uuid.UUID("6f1b8e0c-3c55-4b43-9d0e-5a4c1f0d2b7e")
 # How long a create waits for routing before answering; the workflow goes on regardless.
 CREATE_WAIT_SECONDS = 30.0
-MAX_TAGS = 50
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 

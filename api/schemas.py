@@ -37,6 +37,12 @@ class ApiInput(ApiModel):
     )
 
 
+class ApiKeyOut(ApiModel):
+    """A key, shown this once: at creation or rotation."""
+
+    api_key: str
+
+
 class TraceOut(ApiModel):
     """One rule tried by routing, and why it did or did not match."""
 

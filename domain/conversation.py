@@ -34,6 +34,7 @@ class CustomerRef(BaseModel):
 
 
 DEFAULT_BOT_TIMEOUT_SECONDS = 600
+MAX_TAGS = 50  # per conversation: at creation and as tags are added
 
 
 class QueueRef(BaseModel):

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.conversation import (
         CLOSED_TEXT,
         DEFAULT_BOT_TIMEOUT_SECONDS,
+        MAX_TAGS,
         BAD_REQUEST,
         CONFLICT,
         FORBIDDEN,
@@ -64,7 +65,6 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
-MAX_TAGS = 50
 
 
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
