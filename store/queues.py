@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain.models import Status
-from store.routing import current_version
-from store.tables import ConversationRow, QueueRow
+from store.routing import latest_version_number
+from store.tables import ConversationRow, QueueRow, RoutingVersionRow
 
 
 def live_queue(session: Session, queue_id: str) -> QueueRow | None:
@@ -35,9 +35,11 @@ def live_queue_names(session: Session, queue_ids: set[str]) -> dict[str, str]:
 
 
 def enabled_routes_count(session: Session) -> Counter[str]:
-    """How many enabled rules of the routing in force target each queue."""
-    _, rules = current_version(session)
-    return Counter(rule.queue_id for rule in rules if rule.enabled)
+    """How many enabled rules of the routing in force target each queue. Read from the stored
+    JSON as it is: queue reads should not build a model of every rule (up to 999) to count."""
+    row = session.get(RoutingVersionRow, latest_version_number(session))
+    rules = row.rules if row else []
+    return Counter(rule["queue_id"] for rule in rules if rule.get("enabled", True))
 
 
 def open_conversations_count(session: Session, queue_id: str) -> int:
