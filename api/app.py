@@ -19,6 +19,7 @@ from api import (
     statistics,
 )
 from api.auth import AuthMiddleware
+from api.console import install_console
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.observability import RequestMetrics, metrics_endpoint
@@ -64,4 +65,5 @@ def create_app(
     # Every route of the API, flat: a 405 names all the methods its path allows.
     app.state.api_routes = [route for router in routers for route in router.routes]
     app.openapi = lambda: api_document(app)
+    install_console(app)  # after the API: the console is one more client of it
     return app

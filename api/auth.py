@@ -21,6 +21,13 @@ from store.tables import AgentRow
 PUBLIC_PATHS = frozenset(
     {"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
+# The console signs its users in with a cookie and acts through this same API with their key
+# (api/console), so its pages pass here without an Authorization header.
+CONSOLE_PREFIX = "/console"
+
+
+def is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class Principal:
         return self.actor.type == ActorType.SUPERVISOR
 
 
-def _lookup(engine: Engine, key: str) -> Principal | None:
+def principal_for_key(engine: Engine, key: str) -> Principal | None:
     with session_scope(engine) as session:
         row = keys.find_key(session, key)
         if row is None:
@@ -65,14 +72,14 @@ class AuthMiddleware:
         self.engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or is_console(scope["path"]):
             await self.app(scope, receive, send)
             return
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, key = header.partition(" ")
         principal = None
         if scheme == "App" and key.strip():
-            principal = await run_in_threadpool(_lookup, self.engine, key.strip())
+            principal = await run_in_threadpool(principal_for_key, self.engine, key.strip())
         if principal is None:
             text = "Missing API key" if not header else "Invalid API key"
             response = error_response(401, text, headers={"WWW-Authenticate": "App"})

@@ -1,0 +1,42 @@
+"""The web console at /console: server-rendered pages that act only through the API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from api.console import board, conversations, directory, routing_editor, signing
+from api.console.client import ApiFailed
+from api.console.render import HERE, page, redirect
+from api.console.session import CsrfRefused, SignInRequired, SupervisorsOnly
+
+PAGES = [signing.router, board.router, conversations.router, routing_editor.router, directory.router]
+
+
+def install_console(app: FastAPI) -> None:
+    for router in PAGES:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired):
+        if request.method == "GET":
+            return signing.sign_in_page(request, exc.message, status_code=401, next_path=request.url.path)
+        return redirect(signing.SIGN_IN_PATH)
+
+    @app.exception_handler(CsrfRefused)
+    async def refuse_csrf(request: Request, exc: CsrfRefused):
+        return page(request, "error.html", status_code=403, title="Form refused",
+                    message="This form was not sent by this console page (missing or wrong CSRF "
+                            "token). Reload the page and try again.")
+
+    @app.exception_handler(SupervisorsOnly)
+    async def supervisors_only(request: Request, exc: SupervisorsOnly):
+        return page(request, "error.html", status_code=403, title="Not allowed",
+                    message="This page is for supervisors.")
+
+    @app.exception_handler(ApiFailed)
+    async def show_refusal(request: Request, exc: ApiFailed):
+        return page(request, "error.html", status_code=exc.refusal.status,
+                    title={403: "Not allowed", 404: "Not found"}.get(exc.refusal.status, "Refused"),
+                    message=exc.refusal.text)

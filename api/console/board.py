@@ -1,0 +1,75 @@
+"""The queues board and one queue's conversations in waiting order."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.console.client import Api, api
+from api.console.render import page
+from api.console.session import check_csrf, console_user
+from api.auth import Principal
+from domain.models import Priority, Status
+
+router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
+
+PAGE_SIZE = 20
+OPEN_STATUSES = [Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value]
+STATUS_CHOICES = {"open": OPEN_STATUSES, "all": []} | {status.value: [status.value] for status in Status}
+
+
+async def visible_queue_ids(client: Api, principal: Principal) -> set[str] | None:
+    """None for a supervisor (every queue); an agent's own queues otherwise."""
+    if principal.is_supervisor:
+        return None
+    body = await client.read(f"/ccaas/1/agents/{principal.actor.id}/queues")
+    return {queue["id"] for queue in body["queues"]}
+
+
+async def queues_by_id(client: Api) -> dict[str, dict]:
+    return {queue["id"]: queue for queue in await client.read_all("/ccaas/1/queues", "queues")}
+
+
+async def bot_names(client: Api) -> dict[str, str]:
+    return {bot["id"]: bot["displayName"] for bot in await client.read_all("/ccaas/1/bots", "bots")}
+
+
+@router.get("/console")
+async def show_board(request: Request, principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    statistics = await client.read("/ccaas/1/queues/statistics")
+    queues = await queues_by_id(client)
+    mine = await visible_queue_ids(client, principal)
+    shown = [stats for stats in statistics["queues"] if mine is None or stats["queueId"] in mine]
+    # Busiest first: what needs attention comes first on a small screen too.
+    shown.sort(key=lambda stats: (-stats["openConversations"], stats["queueName"].lower()))
+    return page(request, "board.html", title="Queues board", section="board", queues=shown,
+                details=queues, bots=await bot_names(client), generated_at=statistics["generatedAt"],
+                priorities=[priority.value for priority in reversed(Priority)])
+
+
+@router.get("/console/queues/{queue_id}")
+async def show_queue(
+    request: Request, queue_id: str, status: str = "open", priority: str = "",
+    page_number: int = Query(default=0, alias="page", ge=0, le=100_000), client: Api = Depends(api),
+):
+    queue = await client.read(f"/ccaas/1/queues/{queue_id}")
+    params: dict = {"queueIds": queue_id, "orderBy": "priority:desc", "page": page_number, "limit": PAGE_SIZE,
+                    "status": STATUS_CHOICES.get(status, OPEN_STATUSES)}
+    if priority in Priority.__members__:
+        params["priority"] = priority
+    listing = await client.read("/ccaas/1/conversations", params)
+    total = listing["pagination"]["totalItems"]
+
+    def page_link(number: int) -> str:
+        return f"/console/queues/{queue_id}?" + urlencode({"status": status, "priority": priority, "page": number})
+
+    return page(
+        request, "queue.html", title=queue["name"], section="queues", queue=queue,
+        conversations=listing["conversations"], total=total, status=status, priority=priority,
+        statuses=list(STATUS_CHOICES), priorities=[p.value for p in reversed(Priority)],
+        previous_page=page_link(page_number - 1) if page_number > 0 else None,
+        next_page=page_link(page_number + 1) if (page_number + 1) * PAGE_SIZE < total else None,
+        page_number=page_number, pages=max(1, -(-total // PAGE_SIZE)),
+        bots=await bot_names(client) if queue.get("botId") else {},
+    )

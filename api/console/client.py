@@ -1,0 +1,87 @@
+"""The console's only way to read or change anything: the API itself, with the user's key.
+
+Requests go through the whole application in process (authentication, the permission
+table, validation), so the console can never do what the same key could not do over HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+
+@dataclass
+class Refusal:
+    """An error answer of the API, ready to show: the text, and messages by field path."""
+
+    status: int
+    text: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def at(self, path: str) -> list[str]:
+        return self.fields.get(path, [])
+
+    def under(self, prefix: str) -> dict[str, list[str]]:
+        """Messages at `prefix` or below it, keyed by the rest of the path."""
+        found = {}
+        for path, messages in self.fields.items():
+            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+                found[path[len(prefix):].lstrip(".")] = messages
+        return found
+
+
+class ApiFailed(Exception):
+    """An answer the page cannot go on from (403 or 404 on the thing it shows)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.text)
+        self.refusal = refusal
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def refusal(self) -> Refusal | None:
+        if self.ok:
+            return None
+        exception = (self.body or {}).get("requestError", {}).get("serviceException", {})
+        return Refusal(self.status, exception.get("text", "Request failed"),
+                       exception.get("validationErrors") or {})
+
+
+class Api:
+    def __init__(self, request: Request) -> None:
+        self._transport = httpx.ASGITransport(app=request.app)
+        self._headers = {"Authorization": f"App {request.state.api_key}"}
+
+    async def call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Answer:
+        async with httpx.AsyncClient(transport=self._transport, base_url="http://console.internal") as http:
+            response = await http.request(method, path, json=json, params=params, headers=self._headers)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+        return Answer(response.status_code, body)
+
+    async def read(self, path: str, params: Any = None) -> Any:
+        """A GET the page needs: its refusal becomes the page's answer."""
+        answer = await self.call("GET", path, params=params)
+        if not answer.ok:
+            raise ApiFailed(answer.refusal)
+        return answer.body
+
+    async def read_all(self, path: str, items: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """The `items` of a list endpoint, up to the API's page limit of 999."""
+        body = await self.read(path, {**(params or {}), "limit": 999})
+        return body[items]
+
+
+def api(request: Request) -> Api:
+    return Api(request)

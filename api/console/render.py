@@ -1,0 +1,67 @@
+"""Pages from the Jinja2 templates, with what every page shows: the user, the nav, the token."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.console.session import CSRF_FIELD, csrf_token, remember_csrf
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def when(value: str | None) -> str:
+    moment = parse_time(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
+def duration(seconds: float | None) -> str:
+    """3725 -> '1h 2m': what a person reads at a glance."""
+    if seconds is None:
+        return ""
+    seconds = int(max(seconds, 0))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    shown = [f"{count}{unit}" for count, unit in parts if count][:2]
+    return " ".join(shown) or "0s"
+
+
+def age(value: str | None) -> str:
+    moment = parse_time(value)
+    return duration((datetime.now(timezone.utc) - moment).total_seconds()) if moment else ""
+
+
+templates.env.filters.update(when=when, age=age, duration=duration)
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    response = templates.TemplateResponse(
+        request, template, status_code=status_code,
+        context={
+            "user": principal.actor if principal else None,
+            "is_supervisor": bool(principal and principal.is_supervisor),
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request),
+            **context,
+        },
+    )
+    remember_csrf(request, response)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a form: the page to see its effect (post, redirect, get)."""
+    return RedirectResponse(url, status_code=303)
