@@ -133,6 +133,7 @@ def run_dev(settings: Settings) -> int:
             "\nSwitchboard is running. Ctrl-C stops it.\n"
             f"  API          {api_url}/ccaas/1/queues\n"
             f"  API docs     {api_url}/docs\n"
+            f"  Console      {api_url}/console (sign in with the supervisor key)\n"
             f"  Metrics      {api_url}/metrics (API), "
             f"http://{env['SWITCHBOARD_WORKER_METRICS_ADDRESS']}/metrics (worker)\n"
             f"  Temporal UI  {settings.temporal_ui_url}\n"

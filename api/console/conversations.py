@@ -1,5 +1,150 @@
-"""(in progress)"""
+"""A conversation's page: its fields, its customer, its timeline, and the actions its
+viewer may take. Every action is one API call; its refusal is shown at its form."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import Principal
+from api.console.board import queues_by_id
+from api.console.client import Api, Answer, api
+from api.console.render import page, redirect
+from api.console.session import check_csrf, console_user, require_supervisor
+from domain.models import Priority, Status
+
+router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
+BASE = "/ccaas/1/conversations"
+# Closing has its own button (it cannot be undone); the status picker offers the rest.
+CHANGEABLE_STATUSES = [status.value for status in Status if status != Status.CLOSED]
+
+
+def rule_name(event: dict[str, Any]) -> str | None:
+    """The deciding rule's name, as the trace of that decision recorded it."""
+    for entry in event.get("trace") or []:
+        if entry["routeId"] == event.get("routeId"):
+            return entry["name"]
+    return None
+
+
+async def show_conversation(
+    request: Request, conversation_id: str, client: Api, principal: Principal,
+    refusal=None, failed_action: str | None = None,
+):
+    conversation = await client.read(f"{BASE}/{conversation_id}")
+    events = (await client.read(f"{BASE}/{conversation_id}/events"))["events"]
+    queues = await queues_by_id(client)
+    customer = None
+    if conversation.get("customerId") and principal.is_supervisor:  # People are supervisors' to read
+        answer = await client.call("GET", f"/people/2/persons/{conversation['customerId']}")
+        customer = answer.body if answer.ok else None
+    for event in events:
+        event["ruleName"] = rule_name(event)
+    routed_by = conversation.get("routedBy") or {}
+    deciding_rule = next((event["ruleName"] for event in reversed(events)
+                          if event["routeId"] and event["routeId"] == routed_by.get("routeId")), None)
+    return page(
+        request, "conversation.html", status_code=refusal.status if refusal else 200,
+        title=conversation.get("topic") or f"Conversation {conversation_id[:8]}", section="queues",
+        conversation=conversation, events=events, queues=queues, customer=customer, deciding_rule=deciding_rule,
+        live_queues=sorted((q for q in queues.values() if not q.get("deletedAt")), key=lambda q: q["name"].lower()),
+        statuses=CHANGEABLE_STATUSES, priorities=[p.value for p in reversed(Priority)],
+        refusal=refusal, failed_action=failed_action,
+    )
+
+
+@router.get("/console/conversations/{conversation_id}")
+async def conversation_page(
+    request: Request, conversation_id: str,
+    principal: Principal = Depends(console_user), client: Api = Depends(api),
+):
+    return await show_conversation(request, conversation_id, client, principal)
+
+
+async def act(request: Request, conversation_id: str, action: str, answer: Answer, client: Api, principal: Principal):
+    """Back to the page after a change; the same page with the refusal at the form if not."""
+    if not answer.ok:
+        return await show_conversation(request, conversation_id, client, principal, answer.refusal, action)
+    if not (await client.call("GET", f"{BASE}/{conversation_id}")).ok:
+        # Moved out of every queue this agent works in: it is no longer theirs to see.
+        return redirect("/console")
+    return redirect(f"/console/conversations/{conversation_id}#timeline")
+
+
+def given(form, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@router.post("/console/conversations/{conversation_id}/reroute")
+async def reroute(request: Request, conversation_id: str,
+                  principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    form = await request.form()
+    change = {"queueId": given(form, "queueId") or "", "reason": given(form, "reason")}
+    answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={k: v for k, v in change.items() if v is not None})
+    return await act(request, conversation_id, "reroute", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/route")
+async def route_again(request: Request, conversation_id: str,
+                      principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    answer = await client.call("POST", f"{BASE}/{conversation_id}/route")
+    return await act(request, conversation_id, "route", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/change")
+async def change(request: Request, conversation_id: str,
+                 principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    form = await request.form()
+    # Only what the user changed: the other picker may show a value that has moved on since.
+    shown = {"status": given(form, "shownStatus"), "priority": given(form, "shownPriority")}
+    body = {name: given(form, name) for name in shown if given(form, name) and given(form, name) != shown[name]}
+    if not body:
+        return redirect(f"/console/conversations/{conversation_id}")
+    answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json=body)
+    return await act(request, conversation_id, "change", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/close")
+async def close(request: Request, conversation_id: str,
+                principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={"status": Status.CLOSED.value})
+    return await act(request, conversation_id, "close", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/tags")
+async def add_tag(request: Request, conversation_id: str,
+                  principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    form = await request.form()
+    answer = await client.call("POST", f"{BASE}/{conversation_id}/tags", json={"tagName": given(form, "tagName") or ""})
+    return await act(request, conversation_id, "tags", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/tags/remove")
+async def remove_tag(request: Request, conversation_id: str,
+                     principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    form = await request.form()
+    tag = quote(given(form, "tagName") or "", safe="")
+    answer = await client.call("DELETE", f"{BASE}/{conversation_id}/tags/{tag}")
+    return await act(request, conversation_id, "tags", answer, client, principal)
+
+
+@router.get("/console/conversations/{conversation_id}/workflow-history",
+            dependencies=[Depends(require_supervisor)])
+async def download_history(conversation_id: str, client: Api = Depends(api)):
+    body = await client.read(f"{BASE}/{conversation_id}/workflow-history")
+    return Response(
+        json.dumps(body["history"], indent=1), media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="conversation-{conversation_id}-history.json"'},
+    )
+
+
+@router.get("/console/conversations/{conversation_id}/temporal", dependencies=[Depends(require_supervisor)])
+async def open_in_temporal(conversation_id: str, client: Api = Depends(api)):
+    """The Temporal Web UI page of this conversation's workflow, as the API names it."""
+    body = await client.read(f"{BASE}/{conversation_id}/workflow-history")
+    return RedirectResponse(body["temporalUiUrl"], status_code=303)

@@ -1,5 +1,168 @@
-"""(in progress)"""
+"""The routing editor (supervisors): the ordered rules as one form, simulated before saving.
 
-from fastapi import APIRouter
+The draft lives in the form itself: every button posts the whole rule list back, and the
+page comes back with the change made (a rule added, moved, deleted) or with the API's
+answer (the simulation, or its refusal shown at each rule's field). Nothing is stored
+until "Save", which makes a routing version.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.console.board import queues_by_id
+from api.console.client import Api, Refusal, api
+from api.console.render import page, redirect
+from api.console.session import check_csrf, require_supervisor
+from domain.models import Priority
+
+router = APIRouter(dependencies=[Depends(require_supervisor), Depends(check_csrf)])
+ROUTING = "/ccaas/1/routing"
+RULE_FIELDS = ("name", "queueId", "priority", "expression")
+DEFAULT_RECENT = 100
+NEW_RULE_EXPRESSION = '{"$eq": {"message.channel": "WHATSAPP"}}'
+
+
+@dataclass
+class DraftRule:
+    id: str | None
+    name: str
+    queue_id: str
+    priority: str
+    enabled: bool
+    expression_text: str
+    errors: dict[str, list[str]] = field(default_factory=dict)  # by field; expression: "path: message"
+
+    def body(self) -> dict[str, Any]:
+        rule = {"name": self.name, "queueId": self.queue_id, "priority": self.priority,
+                "enabled": self.enabled, "expression": json.loads(self.expression_text)}
+        return {"id": self.id, **rule} if self.id else rule
+
+
+def from_routes(routes: list[dict]) -> list[DraftRule]:
+    return [DraftRule(route["id"], route["name"], route["queueId"], route["priority"], route["enabled"],
+                      json.dumps(route["expression"], indent=2)) for route in routes]
+
+
+def from_form(form) -> list[DraftRule]:
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    count = int(text("count")) if text("count").isdigit() else 0
+    return [
+        DraftRule(text(f"rules-{i}-id") or None, text(f"rules-{i}-name").strip(), text(f"rules-{i}-queueId"),
+                  text(f"rules-{i}-priority"), bool(text(f"rules-{i}-enabled")), text(f"rules-{i}-expression"))
+        for i in range(min(count, 999))
+    ]
+
+
+def check_json(rules: list[DraftRule]) -> bool:
+    """Expressions must at least be JSON before the API can judge them."""
+    for rule in rules:
+        try:
+            json.loads(rule.expression_text)
+        except ValueError as exc:
+            rule.errors["expression"] = [f"not valid JSON: {exc}"]
+    return not any(rule.errors for rule in rules)
+
+
+def place_errors(rules: list[DraftRule], refusal: Refusal, prefix: str = "") -> dict[str, list[str]]:
+    """Puts each of the API's messages at its rule and field; returns those that have no place."""
+    unplaced: dict[str, list[str]] = {}
+    for path, messages in refusal.fields.items():
+        local = path[len(prefix):] if path.startswith(prefix) else path
+        position, _, rest = local[1:].partition("]") if local.startswith("[") else ("", "", "")
+        if not position.isdigit() or int(position) >= len(rules):
+            unplaced[path] = messages
+            continue
+        name, _, inner = rest.lstrip(".").partition(".")
+        name, bracket, index = name.partition("[")  # e.g. "expression.$and[1]" or "expression"
+        target = name if name in RULE_FIELDS else "rule"
+        where = (bracket + index + ("." if inner and bracket else "") + inner) if target == "expression" else ""
+        rules[int(position)].errors.setdefault(target, []).extend(
+            f"{where}: {message}" if where else message for message in messages)
+    return unplaced
+
+
+def apply_edit(rules: list[DraftRule], action: str) -> None:
+    """add, delete-N, up-N, down-N: the editing buttons."""
+    if action == "add":
+        rules.append(DraftRule(None, "", "", Priority.NORMAL.value, True, NEW_RULE_EXPRESSION))
+        return
+    verb, _, number = action.partition("-")
+    if not number.isdigit() or int(number) >= len(rules):
+        return
+    index = int(number)
+    if verb == "delete":
+        del rules[index]
+    elif verb == "up" and index > 0:
+        rules[index - 1], rules[index] = rules[index], rules[index - 1]
+    elif verb == "down" and index < len(rules) - 1:
+        rules[index + 1], rules[index] = rules[index], rules[index + 1]
+
+
+async def editor(request: Request, client: Api, rules: list[DraftRule], *, version: int, status_code: int = 200,
+                 refusal: Refusal | None = None, simulation: dict | None = None, recent: int = DEFAULT_RECENT):
+    queues = await queues_by_id(client)
+    return page(request, "routing_editor.html", status_code=status_code, title="Routing", section="routing",
+                rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation,
+                recent=recent, priorities=[p.value for p in reversed(Priority)],
+                live_queues=sorted((q for q in queues.values() if not q.get("deletedAt")), key=lambda q: q["name"].lower()))
+
+
+@router.get("/console/routing")
+async def show_editor(request: Request, client: Api = Depends(api)):
+    routing = await client.read(ROUTING)
+    return await editor(request, client, from_routes(routing["routes"]), version=routing["version"])
+
+
+@router.post("/console/routing")
+async def edit(request: Request, client: Api = Depends(api)):
+    form = await request.form()
+    rules = from_form(form)
+    action = form.get("action", "")
+    version = int(form.get("version", "0")) if str(form.get("version", "0")).isdigit() else 0
+    recent = int(form["recent"]) if str(form.get("recent", "")).isdigit() else DEFAULT_RECENT
+    if action not in ("simulate", "save"):
+        apply_edit(rules, str(action))
+        return await editor(request, client, rules, version=version, recent=recent)
+    if not check_json(rules):
+        return await editor(request, client, rules, version=version, status_code=400, recent=recent,
+                            refusal=Refusal(400, "Some expressions are not JSON; nothing was sent"))
+    draft = [rule.body() for rule in rules]
+    if action == "save":
+        answer = await client.call("PUT", ROUTING, json=draft)
+        if answer.ok:
+            return redirect(f"/console/routing/versions?saved={answer.body['version']}")
+        prefix = ""
+    else:
+        answer = await client.call("POST", f"{ROUTING}/simulate", json={"rules": draft, "recent": max(1, min(recent, 1000))})
+        prefix = "rules"
+    refusal = answer.refusal
+    if refusal:
+        refusal.fields = place_errors(rules, refusal, prefix)
+        return await editor(request, client, rules, version=version, status_code=refusal.status,
+                            refusal=refusal, recent=recent)
+    return await editor(request, client, rules, version=version, simulation=answer.body, recent=recent)
+
+
+@router.get("/console/routing/versions")
+async def versions(request: Request, page_number: int = Query(default=0, alias="page", ge=0, le=100_000),
+                   saved: int | None = None, client: Api = Depends(api)):
+    listing = await client.read(f"{ROUTING}/versions", {"page": page_number, "limit": 50})
+    total = listing["pagination"]["totalItems"]
+    return page(request, "routing_versions.html", title="Routing versions", section="routing",
+                versions=listing["versions"], saved=saved, total=total, page_number=page_number,
+                has_next=(page_number + 1) * 50 < total)
+
+
+@router.get("/console/routing/diff")
+async def diff(request: Request, a: int = Query(ge=0), b: int = Query(ge=0), client: Api = Depends(api)):
+    changes = await client.read(f"{ROUTING}/versions/{a}/diff/{b}")
+    return page(request, "routing_diff.html", title=f"Routing version {a} → {b}", section="routing",
+                diff=changes, a=a, b=b, queues=await queues_by_id(client))

@@ -46,15 +46,16 @@ def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
 
 def csrf_token(request: Request) -> str:
     """This browser's token, made on its first page; `remember_csrf` stores a new one."""
-    token = request.cookies.get(CSRF_COOKIE)
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_token", None)
     if not token:
-        token = request.state.__dict__.setdefault("new_csrf_token", secrets.token_urlsafe(32))
+        token = request.state.new_csrf_token = secrets.token_urlsafe(32)
     return token
 
 
 def remember_csrf(request: Request, response: Response) -> None:
-    if "new_csrf_token" in request.state.__dict__:
-        _cookie(response, CSRF_COOKIE, request.state.new_csrf_token, SESSION_SECONDS)
+    new_token = getattr(request.state, "new_csrf_token", None)
+    if new_token and not request.cookies.get(CSRF_COOKIE):
+        _cookie(response, CSRF_COOKIE, new_token, SESSION_SECONDS)
 
 
 def sign_in(response: Response, key: str) -> None:

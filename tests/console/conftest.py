@@ -21,6 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
@@ -48,6 +49,7 @@ class LiveStack:
     supervisor_key: str
     api: httpx.AsyncClient  # the HTTP API with the supervisor key, to set up and to act as a bot
     engine: Engine
+    app: FastAPI
 
 
 @pytest_asyncio.fixture
@@ -66,7 +68,7 @@ async def live_stack(engine: Engine, temporal_client: Client) -> AsyncIterator[L
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"App {key}"}) as http:
-            yield LiveStack(base_url, key, http, engine)
+            yield LiveStack(base_url, key, http, engine, app)
         server.should_exit = True
         await serving
 

@@ -114,8 +114,12 @@ def test_dev_serves_stops_on_ctrl_c_and_keeps_state_across_a_restart(dev_stack: 
     assert created.status_code == 201, created.text
     assert created.json()["queueId"] == queue["id"]
 
+    console = httpx.get(f"{dev_stack.url}/console")
+    assert console.status_code == 401 and "Sign in" in console.text  # the console is served too
+
     output = dev_stack.interrupt()
     assert key in output, "the first start prints the supervisor key"
+    assert f"{dev_stack.url}/console" in output
     assert dev_stack.process.returncode == 0, output
     assert processes_of(dev_stack.home) == [], "a child process outlived Ctrl-C"
 

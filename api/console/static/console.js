@@ -1,15 +1,23 @@
 // Small enhancements; every page works without them.
 
 // An element with data-refresh="<seconds>" and an id is fetched again on that period and
-// swapped in place, unless the user is typing inside it.
+// swapped in place, until the user starts filling in a form inside it.
 function refreshPeriodically(element) {
   const seconds = Number(element.dataset.refresh) || 5;
+  let editing = false;
+  element.addEventListener("input", () => { editing = true; });
+  element.addEventListener("change", () => { editing = true; });
   setInterval(async () => {
-    if (element.contains(document.activeElement) && document.activeElement !== document.body) return;
+    const focused = document.activeElement;
+    if (editing || (element.contains(focused) && focused.matches("input, select, textarea"))) return;
     const response = await fetch(location.href, { credentials: "same-origin" });
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(element.id);
-    if (fresh) element.replaceChildren(...fresh.childNodes);
+    if (!fresh) return;
+    // Keep what the reader unfolded (a routing trace, say) unfolded.
+    const open = [...element.querySelectorAll("details[open][id]")].map((details) => details.id);
+    element.replaceChildren(...fresh.childNodes);
+    open.forEach((id) => { const details = document.getElementById(id); if (details) details.open = true; });
   }, seconds * 1000);
 }
 

@@ -1,0 +1,107 @@
+"""Who gets into the console and what they may do there: the cookie, CSRF, agents' limits."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import expect
+
+from api.console.session import CSRF_COOKIE, KEY_COOKIE
+from tests.console.helpers import create, queue, sign_in
+
+TOKEN = "a" * 43
+
+
+def cookies(key: str, token: str = TOKEN) -> dict[str, str]:
+    return {"Cookie": f"{KEY_COOKIE}={key}; {CSRF_COOKIE}={token}"}
+
+
+async def test_an_agent_cannot_reach_the_routing_editor_and_a_form_without_its_token_is_refused(browser_page, live_stack):
+    page, api = browser_page, live_stack.api
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    await sign_in(page, agent["apiKey"])
+    for supervisors_only in ("Routing", "Agents", "Bots", "People"):
+        await expect(page.get_by_role("link", name=supervisors_only, exact=True)).to_have_count(0)
+
+    response = await page.goto("/console/routing")
+    assert response.status == 403
+    await expect(page.get_by_test_id("refusal")).to_contain_text("for supervisors")
+    # The form the editor would post, sent anyway with this browser's own token: refused too.
+    token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = await page.request.post("/console/routing", form={"csrf_token": token, "count": "0", "action": "save"})
+    assert refused.status == 403
+
+    # A form posted without its CSRF token is refused, and nothing is done.
+    front_desk = await queue(api, "Front desk")
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    conversation = await create(api, "/ccaas/1/conversations", {"topic": "Lost card", "queueId": front_desk})
+    await page.goto(f"/console/conversations/{conversation['id']}")
+    await page.locator("form[aria-label='Add a tag'] input[name=csrf_token]").evaluate("input => input.remove()")
+    await page.get_by_label("New tag").fill("vip")
+    await page.get_by_role("button", name="Add tag").click()
+    await expect(page.get_by_role("heading", name="Form refused")).to_be_visible()
+    assert (await api.get(f"/ccaas/1/conversations/{conversation['id']}")).json()["tags"] == []
+
+
+def post_paths(routes) -> list[str]:
+    paths = []
+    for route in routes:
+        if hasattr(route, "original_router"):  # FastAPI's record of a router included in another
+            paths += post_paths(route.original_router.routes)
+        elif "POST" in getattr(route, "methods", ()):
+            paths.append(route.path)
+    return paths
+
+
+async def test_every_console_form_needs_the_token(live_stack):
+    """Checked on every POST route of the console, so a new form cannot forget it."""
+    posts = [path for path in post_paths(live_stack.app.routes) if path.startswith("/console")]
+    assert len(posts) > 10
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        for path in posts:
+            concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+            for form in ({}, {"csrf_token": "not-the-cookie"}):
+                answer = await browser.post(concrete, data=form, headers=cookies(live_stack.supervisor_key))
+                assert answer.status_code == 403, (path, form, answer.status_code)
+                assert "Form refused" in answer.text
+        # From another site, even with the right token: refused by its Origin.
+        answer = await browser.post("/console/sign-out", data={"csrf_token": TOKEN},
+                                    headers={**cookies(live_stack.supervisor_key), "Origin": "https://evil.example"})
+        assert answer.status_code == 403
+
+
+async def test_sign_in_sets_a_locked_down_cookie_and_refuses_bad_keys(live_stack):
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        first = await browser.get("/console")
+        assert first.status_code == 401 and "Sign in" in first.text
+        token = first.cookies[CSRF_COOKIE]
+        headers = {"Cookie": f"{CSRF_COOKIE}={token}"}
+
+        wrong = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": "nope"}, headers=headers)
+        assert wrong.status_code == 401 and "not valid" in wrong.text
+        bot = await create(live_stack.api, "/ccaas/1/bots", {"displayName": "Auth bot"})
+        as_bot = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": bot["apiKey"]}, headers=headers)
+        assert as_bot.status_code == 403 and "bots use the API" in as_bot.text
+
+        signed = await browser.post("/console/sign-in", headers=headers, data={
+            "csrf_token": token, "apiKey": live_stack.supervisor_key, "next": "https://evil.example/"})
+        assert signed.status_code == 303 and signed.headers["location"] == "/console"  # no open redirect
+        cookie = signed.headers["set-cookie"]
+        assert cookie.startswith(f"{KEY_COOKIE}=")
+        for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/console"):
+            assert attribute in cookie, cookie
+
+        out = await browser.post("/console/sign-out", data={"csrf_token": token},
+                                 headers=cookies(live_stack.supervisor_key, token))
+        assert out.status_code == 303 and f'{KEY_COOKIE}=""' in out.headers["set-cookie"]
+
+
+async def test_a_rotated_key_signs_the_console_user_out(live_stack):
+    api = live_stack.api
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        assert (await browser.get("/console", headers=cookies(agent["apiKey"]))).status_code == 200
+        await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {})
+        again = await browser.get("/console", headers=cookies(agent["apiKey"]))
+        assert again.status_code == 401 and "no longer valid" in again.text
