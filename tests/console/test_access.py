@@ -105,3 +105,50 @@ async def test_a_rotated_key_signs_the_console_user_out(live_stack):
         await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {})
         again = await browser.get("/console", headers=cookies(agent["apiKey"]))
         assert again.status_code == 401 and "no longer valid" in again.text
+
+
+async def test_the_temporal_link_and_history_download_are_a_supervisors(live_stack):
+    api = live_stack.api
+    front_desk = await queue(api, "Front desk")
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    conversation = await create(api, "/ccaas/1/conversations", {"topic": "History", "queueId": front_desk})
+    base = f"/console/conversations/{conversation['id']}"
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        link = await browser.get(f"{base}/temporal", headers=cookies(live_stack.supervisor_key))
+        assert link.status_code == 303
+        assert link.headers["location"].startswith("http://127.0.0.1:8233/namespaces/")
+        assert f"/workflows/conversation-{conversation['id']}/" in link.headers["location"]
+        download = await browser.get(f"{base}/workflow-history", headers=cookies(live_stack.supervisor_key))
+        assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+
+        assert (await browser.get(base, headers=cookies(agent["apiKey"]))).status_code == 200
+        for supervisors_only in ("temporal", "workflow-history"):
+            refused = await browser.get(f"{base}/{supervisors_only}", headers=cookies(agent["apiKey"]))
+            assert refused.status_code == 403
+        page = (await browser.get(base, headers=cookies(agent["apiKey"]))).text
+        assert "workflow-history" not in page and "Temporal UI" not in page
+
+
+async def test_the_console_works_from_the_keyboard(browser_page, live_stack):
+    page = browser_page
+    await page.goto("/console")
+    await page.keyboard.type(live_stack.supervisor_key)  # the key field has the focus
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Queues board")).to_be_visible()
+
+    async def tab_to(name: str) -> None:
+        for _ in range(30):
+            await page.keyboard.press("Tab")
+            if (await page.evaluate("document.activeElement.textContent")).strip() == name:
+                return
+        raise AssertionError(f"{name!r} is not reachable with Tab")
+
+    await tab_to("Skip to content")
+    await tab_to("Routing")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Routing", exact=True)).to_be_visible()
+    await tab_to("Add rule")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("rule")).to_have_count(1)
+    await expect(page.get_by_label("Name")).to_have_accessible_name("Name")
