@@ -1,5 +1,9 @@
-"""(in progress)"""
+"""The directory: queues, agents, bots and people, each managed through the API."""
 
 from fastapi import APIRouter
 
+from api.console import directory_agents, directory_bots, directory_people, directory_queues
+
 router = APIRouter()
+for part in (directory_queues, directory_agents, directory_bots, directory_people):
+    router.include_router(part.router)

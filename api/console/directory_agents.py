@@ -1,0 +1,111 @@
+"""Agents (a supervisor's pages): the list, create (the key shown once), edit, enable or
+disable (agents are disabled, not deleted, so timelines keep naming them), status, queue
+membership and key rotation."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, Depends, Request
+
+from api.agents import AgentStatus, Role
+from api.console.client import Api, Refusal, api
+from api.console.directory_forms import act, form_values, key_page
+from api.console.render import page
+from api.console.session import check_csrf, console_user, require_supervisor
+
+router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])
+AGENTS = "/ccaas/1/agents"
+# PUT replaces an agent: the fields a form does not hold are sent back as they are.
+AGENT_FIELDS = ("displayName", "email", "role", "status", "enabled")
+ROLES = [(role.value, role.value.capitalize()) for role in Role]
+STATUSES = [(status.value, status.value.capitalize()) for status in AgentStatus]
+
+
+def edited(values: dict[str, str]) -> dict[str, str]:
+    return {field: values.get(field, "").strip() for field in ("displayName", "email", "role")}
+
+
+async def agents_page(request: Request, client: Api, refusal: Refusal | None = None,
+                      values: dict[str, str] | None = None):
+    return page(request, "directory_agents.html", status_code=refusal.status if refusal else 200,
+                title="Agents", section="agents", agents=await client.read_all(AGENTS, "agents"),
+                roles=ROLES, refusal=refusal, values={"role": Role.AGENT.value} | (values or {}))
+
+
+async def agent_page(request: Request, client: Api, agent_id: str, refusal: Refusal | None = None,
+                     values: dict[str, str] | None = None):
+    agent = await client.read(f"{AGENTS}/{agent_id}")
+    memberships = (await client.read(f"{AGENTS}/{agent_id}/queues"))["queues"]
+    member_of = {queue["id"] for queue in memberships}
+    queues = await client.read_all("/ccaas/1/queues", "queues")
+    return page(
+        request, "directory_agent.html", status_code=refusal.status if refusal else 200,
+        title=agent["displayName"], section="agents", agent=agent, memberships=memberships,
+        queue_choices=[(queue["id"], queue["name"]) for queue in queues if queue["id"] not in member_of],
+        roles=ROLES, statuses=STATUSES, refusal=refusal, values=edited(agent) | (values or {}),
+    )
+
+
+async def replaced(client: Api, agent_id: str, **changes) -> dict:
+    """The agent's whole body for PUT, with `changes`."""
+    agent = await client.read(f"{AGENTS}/{agent_id}")
+    return {field: agent[field] for field in AGENT_FIELDS} | changes
+
+
+async def change(request: Request, client: Api, agent_id: str, method: str, path: str, body=lambda values: None):
+    """One change on the agent's page; a refusal is shown on that page."""
+    return await act(request, client, method, path, partial(agent_page, request, client, agent_id),
+                     body=body, done=f"/console/agents/{agent_id}")
+
+
+@router.get("/console/agents")
+async def show_agents(request: Request, client: Api = Depends(api)):
+    return await agents_page(request, client)
+
+
+@router.post("/console/agents")
+async def create_agent(request: Request, client: Api = Depends(api)):
+    return await act(request, client, "POST", AGENTS, partial(agents_page, request, client), body=edited,
+                     done=key_page(request, client, "agent"))
+
+
+@router.get("/console/agents/{agent_id}")
+async def show_agent(request: Request, agent_id: str, client: Api = Depends(api)):
+    return await agent_page(request, client, agent_id)
+
+
+@router.post("/console/agents/{agent_id}/edit")
+async def edit_agent(request: Request, agent_id: str, client: Api = Depends(api)):
+    body = await replaced(client, agent_id, **edited(await form_values(request)))
+    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}", lambda values: body)
+
+
+@router.post("/console/agents/{agent_id}/enabled")
+async def enable_agent(request: Request, agent_id: str, client: Api = Depends(api)):
+    body = await replaced(client, agent_id, enabled=(await form_values(request)).get("enabled") == "true")
+    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}", lambda values: body)
+
+
+@router.post("/console/agents/{agent_id}/status")
+async def set_status(request: Request, agent_id: str, client: Api = Depends(api)):
+    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}/status",
+                        lambda values: {"status": values.get("status", "")})
+
+
+@router.post("/console/agents/{agent_id}/queues")
+async def add_to_queue(request: Request, agent_id: str, client: Api = Depends(api)):
+    return await change(request, client, agent_id, "POST", f"{AGENTS}/{agent_id}/queues",
+                        lambda values: {"queueId": values.get("queueId", "")})
+
+
+@router.post("/console/agents/{agent_id}/queues/{queue_id}/remove")
+async def remove_from_queue(request: Request, agent_id: str, queue_id: str, client: Api = Depends(api)):
+    return await change(request, client, agent_id, "DELETE", f"{AGENTS}/{agent_id}/queues/{queue_id}")
+
+
+@router.post("/console/agents/{agent_id}/api-key")
+async def rotate_key(request: Request, agent_id: str, client: Api = Depends(api)):
+    return await act(request, client, "POST", f"{AGENTS}/{agent_id}/api-key",
+                     partial(agent_page, request, client, agent_id),
+                     done=key_page(request, client, "agent", agent_id))
