@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+
+from api.auth import is_console
+from api.errors import validation_errors_of
 
 from api.console import board, conversations, directory, routing_editor, signing
 from api.console.client import ApiFailed
@@ -34,6 +38,16 @@ def install_console(app: FastAPI) -> None:
     async def supervisors_only(request: Request, exc: SupervisorsOnly):
         return page(request, "error.html", status_code=403, title="Not allowed",
                     message="This page is for supervisors.")
+
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_address(request: Request, exc: RequestValidationError):
+        """A console address with a bad parameter (?page=-1) gets a page, the API its JSON."""
+        if not is_console(request.url.path):
+            return await api_validation(request, exc)
+        problems = "; ".join(f"{path}: {', '.join(messages)}" for path, messages in validation_errors_of(exc).items())
+        return page(request, "error.html", status_code=400, title="Bad address", message=problems)
 
     @app.exception_handler(ApiFailed)
     async def show_refusal(request: Request, exc: ApiFailed):

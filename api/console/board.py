@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from fastapi import APIRouter, Depends, Form, Query, Request
 
-from fastapi import APIRouter, Depends, Query, Request
-
-from api.console.client import Api, api
-from api.console.render import page
+from api.console.client import Api, ApiFailed, api
+from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
+from api.agents import AgentStatus
 from api.auth import Principal
-from domain.models import Priority, Status
+from domain.models import ActorType, Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 
@@ -43,9 +42,21 @@ async def show_board(request: Request, principal: Principal = Depends(console_us
     shown = [stats for stats in statistics["queues"] if mine is None or stats["queueId"] in mine]
     # Busiest first: what needs attention comes first on a small screen too.
     shown.sort(key=lambda stats: (-stats["openConversations"], stats["queueName"].lower()))
+    me = await client.read(f"/ccaas/1/agents/{principal.actor.id}") if principal.actor.type == ActorType.AGENT else None
     return page(request, "board.html", title="Queues board", section="board", queues=shown,
                 details=queues, bots=await bot_names(client), generated_at=statistics["generatedAt"],
-                priorities=[priority.value for priority in reversed(Priority)])
+                priorities=[priority.value for priority in reversed(Priority)], me=me,
+                agent_statuses=[status.value for status in AgentStatus])
+
+
+@router.post("/console/my-status")
+async def set_my_status(status: str = Form(default=""), principal: Principal = Depends(console_user),
+                        client: Api = Depends(api)):
+    """An agent's own status: the one thing about agents that an agent may change."""
+    answer = await client.call("PUT", f"/ccaas/1/agents/{principal.actor.id}/status", json={"status": status})
+    if not answer.ok:
+        raise ApiFailed(answer.refusal)
+    return redirect("/console")
 
 
 @router.get("/console/queues/{queue_id}")
@@ -60,16 +71,11 @@ async def show_queue(
         params["priority"] = priority
     listing = await client.read("/ccaas/1/conversations", params)
     total = listing["pagination"]["totalItems"]
-
-    def page_link(number: int) -> str:
-        return f"/console/queues/{queue_id}?" + urlencode({"status": status, "priority": priority, "page": number})
-
     return page(
         request, "queue.html", title=queue["name"], section="queues", queue=queue,
         conversations=listing["conversations"], total=total, status=status, priority=priority,
         statuses=list(STATUS_CHOICES), priorities=[p.value for p in reversed(Priority)],
-        previous_page=page_link(page_number - 1) if page_number > 0 else None,
-        next_page=page_link(page_number + 1) if (page_number + 1) * PAGE_SIZE < total else None,
-        page_number=page_number, pages=max(1, -(-total // PAGE_SIZE)),
+        pager=pager(f"/console/queues/{queue_id}", {"status": status, "priority": priority}, page_number,
+                    PAGE_SIZE, total),
         bots=await bot_names(client) if queue.get("botId") else {},
     )

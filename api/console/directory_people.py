@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.console.client import Api, Refusal, api
 from api.console.directory_forms import act, folded, json_object, optional, split_list
-from api.console.render import page
+from api.console.render import page, pager
 from api.console.session import check_csrf, console_user, require_supervisor
 from api.people import PersonType
 
@@ -77,9 +77,7 @@ async def show_people(request: Request, page_number: int = Query(default=0, alia
     total = listing["pagination"]["totalItems"]
     return page(
         request, "directory_people.html", title="People", section="people", persons=listing["persons"],
-        total=total, page_number=page_number, pages=max(1, -(-total // PAGE_SIZE)),
-        previous_page=f"/console/people?page={page_number - 1}" if page_number > 0 else None,
-        next_page=f"/console/people?page={page_number + 1}" if (page_number + 1) * PAGE_SIZE < total else None,
+        total=total, page_number=page_number, pager=pager("/console/people", {}, page_number, PAGE_SIZE, total),
         person_name=person_name,
     )
 

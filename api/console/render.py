@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -44,6 +46,24 @@ def age(value: str | None) -> str:
 
 
 templates.env.filters.update(when=when, age=age, duration=duration)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a list's page stands, and the links to its neighbours (None at either end)."""
+
+    number: int
+    count: int
+    previous: str | None
+    next: str | None
+
+
+def pager(path: str, params: dict[str, Any], number: int, size: int, total: int) -> Pager:
+    def link(to: int) -> str:
+        return f"{path}?" + urlencode({**params, "page": to})
+
+    return Pager(number, max(1, -(-total // size)), link(number - 1) if number > 0 else None,
+                 link(number + 1) if (number + 1) * size < total else None)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from urllib.parse import urlparse
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import CONSOLE_PREFIX, Principal, principal_for_key
@@ -103,8 +103,7 @@ class SupervisorsOnly(Exception):
     """A supervisor's page asked for by an agent: not shown (the API would refuse it anyway)."""
 
 
-async def require_supervisor(request: Request) -> Principal:
-    principal = await console_user(request)
+async def require_supervisor(principal: Principal = Depends(console_user)) -> Principal:
     if not principal.is_supervisor:
         raise SupervisorsOnly()
     return principal

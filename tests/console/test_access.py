@@ -152,3 +152,13 @@ async def test_the_console_works_from_the_keyboard(browser_page, live_stack):
     await page.keyboard.press("Enter")
     await expect(page.get_by_test_id("rule")).to_have_count(1)
     await expect(page.get_by_label("Name")).to_have_accessible_name("Name")
+
+
+async def test_an_agent_sets_its_own_status_on_the_board(browser_page, live_stack):
+    page, api = browser_page, live_stack.api
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    await sign_in(page, agent["apiKey"])
+    await page.get_by_label("Your status", exact=True).select_option("BUSY")
+    await page.get_by_role("button", name="Set status").click()
+    await expect(page.get_by_label("Your status", exact=True)).to_have_value("BUSY")
+    assert (await api.get(f"/ccaas/1/agents/{agent['id']}")).json()["status"] == "BUSY"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from playwright.async_api import expect
 
 from tests.console.helpers import create, queue, sign_in
@@ -89,3 +91,20 @@ async def test_pages_fit_a_narrow_screen(browser_page, live_stack):
         await page.goto(path)
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (path, overflow)
+
+
+async def test_the_queue_view_pages_by_twenty_and_keeps_its_filters(live_stack):
+    api = live_stack.api
+    front_desk = await queue(api, "Front desk")
+    for number in range(21):
+        await create(api, "/ccaas/1/conversations", {"topic": f"c{number:02d}", "queueId": front_desk, "priority": "HIGH"})
+    headers = {"Cookie": f"switchboard_key={live_stack.supervisor_key}"}
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=headers) as browser:
+        first = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH"})).text
+        assert first.count('data-testid="queue-conversation"') == 20 and "c00" in first and "c20" not in first
+        assert "Page 1 of 2" in first and 'rel="next"' in first and 'rel="prev"' not in first
+        assert f"/console/queues/{front_desk}?status=open&amp;priority=HIGH&amp;page=1" in first
+        second = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH", "page": 1})).text
+        assert second.count('data-testid="queue-conversation"') == 1 and "c20" in second
+        bad = await browser.get(f"/console/queues/{front_desk}", params={"page": -1})
+        assert bad.status_code == 400 and "Bad address" in bad.text and "page" in bad.text
