@@ -1,4 +1,4 @@
-"""Steps the console tests share: signing in, and setting up through the API."""
+"""Steps the console tests share: signing in, and setting up through the API or the pages."""
 
 from __future__ import annotations
 
@@ -21,3 +21,22 @@ async def create(api: httpx.AsyncClient, path: str, body: dict) -> dict:
 
 async def queue(api: httpx.AsyncClient, name: str, **fields) -> str:
     return (await create(api, "/ccaas/1/queues", {"name": name, **fields}))["id"]
+
+
+async def signed_in(page: Page, key: str) -> None:
+    await sign_in(page, key)
+    # Delete, disable and rotate ask first (data-confirm): say yes.
+    page.on("dialog", lambda dialog: dialog.accept())
+
+
+async def create_queue(page: Page, name: str, bot: str | None = None, timeout: str | None = None) -> None:
+    await page.goto("/console/queues")
+    await page.get_by_label("Name").fill(name)
+    if bot:
+        await page.get_by_label("Bot serving it").select_option(label=bot)
+    if timeout is not None:
+        await page.get_by_label("Bot timeout (seconds)").fill(timeout)
+    await page.get_by_role("button", name="Create queue").click()
+    # The page after the form: the new queue listed, or the form again with its refusal.
+    outcome = page.get_by_role("link", name=name, exact=True).or_(page.locator(".field-errors"))
+    await expect(outcome.first).to_be_visible()

@@ -5,37 +5,18 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from api.console.client import Refusal
 from api.console.directory_forms import folded, split_list
-from tests.console.helpers import create, queue, sign_in
+from tests.console.helpers import create, create_queue, queue, sign_in, signed_in
 
 QUEUES = "/ccaas/1/queues"
-
-
-async def signed_in(page: Page, key: str) -> None:
-    await sign_in(page, key)
-    # Delete, disable and rotate ask first (data-confirm): say yes.
-    page.on("dialog", lambda dialog: dialog.accept())
 
 
 async def queues_by_name(api) -> dict[str, dict]:
     response = await api.get(QUEUES, params={"limit": 999})
     return {queue["name"]: queue for queue in response.json()["queues"]}
-
-
-async def create_queue(page: Page, name: str, bot: str | None = None, timeout: str | None = None) -> None:
-    await page.goto("/console/queues")
-    await page.get_by_label("Name").fill(name)
-    if bot:
-        await page.get_by_label("Bot serving it").select_option(label=bot)
-    if timeout is not None:
-        await page.get_by_label("Bot timeout (seconds)").fill(timeout)
-    await page.get_by_role("button", name="Create queue").click()
-    # The page after the form: the new queue listed, or the form again with its refusal.
-    outcome = page.get_by_role("link", name=name, exact=True).or_(page.locator(".field-errors"))
-    await expect(outcome.first).to_be_visible()
 
 
 async def test_supervisor_sets_up_the_scenario_queues_and_their_bot(browser_page, live_stack):
