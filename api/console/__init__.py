@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import is_console
 from api.errors import validation_errors_of
@@ -25,7 +26,8 @@ def install_console(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
         if request.method == "GET":
-            return signing.sign_in_page(request, exc.message, status_code=401, next_path=request.url.path)
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return signing.sign_in_page(request, exc.message, status_code=401, next_path=here)
         return redirect(signing.SIGN_IN_PATH)
 
     @app.exception_handler(CsrfRefused)
@@ -40,6 +42,16 @@ def install_console(app: FastAPI) -> None:
                     message="This page is for supervisors.")
 
     api_validation = app.exception_handlers[RequestValidationError]
+    api_http_error = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_such_page(request: Request, exc: StarletteHTTPException):
+        """404 and 405 under /console are pages too."""
+        if not is_console(request.url.path):
+            return await api_http_error(request, exc)
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Refused")
+        return page(request, "error.html", status_code=exc.status_code, title=title,
+                    message="There is no such console page.")
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError):

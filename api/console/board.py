@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Query, Request
 
 from api.console.client import Api, ApiFailed, api
+from api.console.lookups import bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
 from api.agents import AgentStatus
@@ -15,27 +16,14 @@ router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 
 PAGE_SIZE = 20
 OPEN_STATUSES = [Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value]
-STATUS_CHOICES = {"open": OPEN_STATUSES, "all": []} | {status.value: [status.value] for status in Status}
-
-
-async def visible_queue_ids(client: Api, principal: Principal) -> set[str] | None:
-    """None for a supervisor (every queue); an agent's own queues otherwise."""
-    if principal.is_supervisor:
-        return None
-    body = await client.read(f"/ccaas/1/agents/{principal.actor.id}/queues")
-    return {queue["id"] for queue in body["queues"]}
-
-
-async def queues_by_id(client: Api) -> dict[str, dict]:
-    return {queue["id"]: queue for queue in await client.read_all("/ccaas/1/queues", "queues")}
-
-
-async def bot_names(client: Api) -> dict[str, str]:
-    return {bot["id"]: bot["displayName"] for bot in await client.read_all("/ccaas/1/bots", "bots")}
+# The filter's choices: its label, and the statuses it lists.
+STATUS_CHOICES = {"open": ("not closed", OPEN_STATUSES), "all": ("all", [])} | {
+    status.value: (status.value.lower(), [status.value]) for status in Status}
 
 
 @router.get("/console")
-async def show_board(request: Request, principal: Principal = Depends(console_user), client: Api = Depends(api)):
+async def show_board(request: Request, moved: str = Query(default="", max_length=36),
+                     principal: Principal = Depends(console_user), client: Api = Depends(api)):
     statistics = await client.read("/ccaas/1/queues/statistics")
     queues = await queues_by_id(client)
     mine = await visible_queue_ids(client, principal)
@@ -45,7 +33,7 @@ async def show_board(request: Request, principal: Principal = Depends(console_us
     me = await client.read(f"/ccaas/1/agents/{principal.actor.id}") if principal.actor.type == ActorType.AGENT else None
     return page(request, "board.html", title="Queues board", section="board", queues=shown,
                 details=queues, bots=await bot_names(client), generated_at=statistics["generatedAt"],
-                priorities=[priority.value for priority in reversed(Priority)], me=me,
+                priorities=[priority.value for priority in reversed(Priority)], me=me, moved=moved,
                 agent_statuses=[status.value for status in AgentStatus])
 
 
@@ -66,7 +54,7 @@ async def show_queue(
 ):
     queue = await client.read(f"/ccaas/1/queues/{queue_id}")
     params: dict = {"queueIds": queue_id, "orderBy": "priority:desc", "page": page_number, "limit": PAGE_SIZE,
-                    "status": STATUS_CHOICES.get(status, OPEN_STATUSES)}
+                    "status": STATUS_CHOICES.get(status, STATUS_CHOICES["open"])[1]}
     if priority in Priority.__members__:
         params["priority"] = priority
     listing = await client.read("/ccaas/1/conversations", params)
@@ -74,7 +62,7 @@ async def show_queue(
     return page(
         request, "queue.html", title=queue["name"], section="queues", queue=queue,
         conversations=listing["conversations"], total=total, status=status, priority=priority,
-        statuses=list(STATUS_CHOICES), priorities=[p.value for p in reversed(Priority)],
+        statuses={choice: label for choice, (label, _) in STATUS_CHOICES.items()}, priorities=[p.value for p in reversed(Priority)],
         pager=pager(f"/console/queues/{queue_id}", {"status": status, "priority": priority}, page_number,
                     PAGE_SIZE, total),
         bots=await bot_names(client) if queue.get("botId") else {},

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
-from api.console.board import queues_by_id
 from api.console.client import Api, Answer, api
+from api.console.forms import form_values, optional
+from api.console.lookups import live_queues, queues_by_id
 from api.console.render import page, redirect
 from api.console.session import check_csrf, console_user, require_supervisor
 from domain.models import Priority, Status
@@ -37,7 +38,8 @@ async def show_conversation(
 ):
     conversation = await client.read(f"{BASE}/{conversation_id}")
     events = (await client.read(f"{BASE}/{conversation_id}/events"))["events"]
-    queues = await queues_by_id(client)
+    queues = await queues_by_id(client, [conversation.get("queueId")]
+                                + [e[side] for e in events for side in ("fromQueueId", "toQueueId")])
     customer = None
     if conversation.get("customerId") and principal.is_supervisor:  # People are supervisors' to read
         answer = await client.call("GET", f"/people/2/persons/{conversation['customerId']}")
@@ -51,7 +53,7 @@ async def show_conversation(
         request, "conversation.html", status_code=refusal.status if refusal else 200,
         title=conversation.get("topic") or f"Conversation {conversation_id[:8]}", section="queues",
         conversation=conversation, events=events, queues=queues, customer=customer, deciding_rule=deciding_rule,
-        live_queues=sorted((q for q in queues.values() if not q.get("deletedAt")), key=lambda q: q["name"].lower()),
+        live_queues=live_queues(queues),
         statuses=CHANGEABLE_STATUSES, priorities=[p.value for p in reversed(Priority)],
         refusal=refusal, failed_action=failed_action,
     )
@@ -65,72 +67,68 @@ async def conversation_page(
     return await show_conversation(request, conversation_id, client, principal)
 
 
-async def act(request: Request, conversation_id: str, action: str, answer: Answer, client: Api, principal: Principal):
+async def show_outcome(request: Request, conversation_id: str, action: str, answer: Answer, client: Api, principal: Principal):
     """Back to the page after a change; the same page with the refusal at the form if not."""
     if not answer.ok:
         return await show_conversation(request, conversation_id, client, principal, answer.refusal, action)
     if not (await client.call("GET", f"{BASE}/{conversation_id}")).ok:
         # Moved out of every queue this agent works in: it is no longer theirs to see.
-        return redirect("/console")
-    return redirect(f"/console/conversations/{conversation_id}#timeline")
-
-
-def given(form, name: str) -> str | None:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+        return redirect(f"/console?moved={conversation_id}")
+    return redirect(f"/console/conversations/{conversation_id}")
 
 
 @router.post("/console/conversations/{conversation_id}/reroute")
 async def reroute(request: Request, conversation_id: str,
                   principal: Principal = Depends(console_user), client: Api = Depends(api)):
-    form = await request.form()
-    change = {"queueId": given(form, "queueId") or "", "reason": given(form, "reason")}
+    form = await form_values(request)
+    change = {"queueId": optional(form, "queueId") or "", "reason": optional(form, "reason")}
     answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={k: v for k, v in change.items() if v is not None})
-    return await act(request, conversation_id, "reroute", answer, client, principal)
+    return await show_outcome(request, conversation_id, "reroute", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/route")
 async def route_again(request: Request, conversation_id: str,
                       principal: Principal = Depends(console_user), client: Api = Depends(api)):
     answer = await client.call("POST", f"{BASE}/{conversation_id}/route")
-    return await act(request, conversation_id, "route", answer, client, principal)
+    return await show_outcome(request, conversation_id, "route", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/change")
-async def change(request: Request, conversation_id: str,
+async def change_status_or_priority(request: Request, conversation_id: str,
                  principal: Principal = Depends(console_user), client: Api = Depends(api)):
-    form = await request.form()
+    form = await form_values(request)
     # Only what the user changed: the other picker may show a value that has moved on since.
-    shown = {"status": given(form, "shownStatus"), "priority": given(form, "shownPriority")}
-    body = {name: given(form, name) for name in shown if given(form, name) and given(form, name) != shown[name]}
+    shown = {"status": optional(form, "shownStatus"), "priority": optional(form, "shownPriority")}
+    chosen = {name: optional(form, name) for name in shown}
+    body = {name: value for name, value in chosen.items() if value and value != shown[name]}
     if not body:
         return redirect(f"/console/conversations/{conversation_id}")
     answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json=body)
-    return await act(request, conversation_id, "change", answer, client, principal)
+    return await show_outcome(request, conversation_id, "change", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/close")
 async def close(request: Request, conversation_id: str,
                 principal: Principal = Depends(console_user), client: Api = Depends(api)):
     answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={"status": Status.CLOSED.value})
-    return await act(request, conversation_id, "close", answer, client, principal)
+    return await show_outcome(request, conversation_id, "close", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/tags")
 async def add_tag(request: Request, conversation_id: str,
                   principal: Principal = Depends(console_user), client: Api = Depends(api)):
-    form = await request.form()
-    answer = await client.call("POST", f"{BASE}/{conversation_id}/tags", json={"tagName": given(form, "tagName") or ""})
-    return await act(request, conversation_id, "tags", answer, client, principal)
+    form = await form_values(request)
+    answer = await client.call("POST", f"{BASE}/{conversation_id}/tags", json={"tagName": optional(form, "tagName") or ""})
+    return await show_outcome(request, conversation_id, "tags", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/tags/remove")
 async def remove_tag(request: Request, conversation_id: str,
                      principal: Principal = Depends(console_user), client: Api = Depends(api)):
-    form = await request.form()
-    tag = quote(given(form, "tagName") or "", safe="")
+    form = await form_values(request)
+    tag = quote(optional(form, "tagName") or "", safe="")
     answer = await client.call("DELETE", f"{BASE}/{conversation_id}/tags/{tag}")
-    return await act(request, conversation_id, "tags", answer, client, principal)
+    return await show_outcome(request, conversation_id, "tags", answer, client, principal)
 
 
 @router.get("/console/conversations/{conversation_id}/workflow-history",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.agents import AgentStatus, Role
 from api.console.client import Api, Refusal, api
-from api.console.directory_forms import act, form_values, key_page
+from api.console.forms import act, form_values, key_page
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_supervisor
 

@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request
 
 from api.console.client import Api, Refusal, api
-from api.console.directory_forms import act, key_page
+from api.console.forms import act, key_page
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_supervisor
 

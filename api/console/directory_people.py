@@ -11,7 +11,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.console.client import Api, Refusal, api
-from api.console.directory_forms import act, folded, json_object, optional, split_list
+from api.console.forms import act, folded, json_object, optional, split_list
 from api.console.render import page, pager
 from api.console.session import check_csrf, console_user, require_supervisor
 from api.people import PersonType

@@ -47,6 +47,13 @@ def age(value: str | None) -> str:
 
 templates.env.filters.update(when=when, age=age, duration=duration)
 
+# Pages hold customers' data and one-time keys: not kept after sign-out, not framed by others.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
 
 @dataclass(frozen=True)
 class Pager:
@@ -79,6 +86,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         },
     )
     remember_csrf(request, response)
+    response.headers.update(PAGE_HEADERS)
     return response
 
 

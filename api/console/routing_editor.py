@@ -14,16 +14,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.console.board import queues_by_id
 from api.console.client import Api, Refusal, api
-from api.console.render import page, redirect
+from api.console.lookups import live_queues, queues_by_id, strict_json
+from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, require_supervisor
+from domain.expressions import ATTRIBUTES, COMPARISONS, CUSTOM_ATTRIBUTE_PREFIX, LOGICAL
 from domain.models import Priority
 
 router = APIRouter(dependencies=[Depends(require_supervisor), Depends(check_csrf)])
 ROUTING = "/ccaas/1/routing"
 RULE_FIELDS = ("name", "queueId", "priority", "expression")
 DEFAULT_RECENT = 100
+VERSIONS_PAGE = 50
 NEW_RULE_EXPRESSION = '{"$eq": {"message.channel": "WHATSAPP"}}'
 
 
@@ -35,17 +37,21 @@ class DraftRule:
     priority: str
     enabled: bool
     expression_text: str
+    # Not edited here (working hours are not built yet), but kept: a save must not reset it.
+    working_hours_only: bool = False
     errors: dict[str, list[str]] = field(default_factory=dict)  # by field; expression: "path: message"
 
     def body(self) -> dict[str, Any]:
         rule = {"name": self.name, "queueId": self.queue_id, "priority": self.priority,
-                "enabled": self.enabled, "expression": json.loads(self.expression_text)}
+                "enabled": self.enabled, "expression": strict_json(self.expression_text),
+                "routeOnlyDuringWorkingHours": self.working_hours_only}
         return {"id": self.id, **rule} if self.id else rule
 
 
 def from_routes(routes: list[dict]) -> list[DraftRule]:
     return [DraftRule(route["id"], route["name"], route["queueId"], route["priority"], route["enabled"],
-                      json.dumps(route["expression"], indent=2)) for route in routes]
+                      json.dumps(route["expression"], indent=2), route["routeOnlyDuringWorkingHours"])
+            for route in routes]
 
 
 def from_form(form) -> list[DraftRule]:
@@ -56,7 +62,8 @@ def from_form(form) -> list[DraftRule]:
     count = int(text("count")) if text("count").isdigit() else 0
     return [
         DraftRule(text(f"rules-{i}-id") or None, text(f"rules-{i}-name").strip(), text(f"rules-{i}-queueId"),
-                  text(f"rules-{i}-priority"), bool(text(f"rules-{i}-enabled")), text(f"rules-{i}-expression"))
+                  text(f"rules-{i}-priority"), bool(text(f"rules-{i}-enabled")), text(f"rules-{i}-expression"),
+                  bool(text(f"rules-{i}-workingHoursOnly")))
         for i in range(min(count, 999))
     ]
 
@@ -65,7 +72,7 @@ def check_json(rules: list[DraftRule]) -> bool:
     """Expressions must at least be JSON before the API can judge them."""
     for rule in rules:
         try:
-            json.loads(rule.expression_text)
+            strict_json(rule.expression_text)
         except ValueError as exc:
             rule.errors["expression"] = [f"not valid JSON: {exc}"]
     return not any(rule.errors for rule in rules)
@@ -106,13 +113,22 @@ def apply_edit(rules: list[DraftRule], action: str) -> None:
         rules[index + 1], rules[index] = rules[index], rules[index + 1]
 
 
+# The expression language at a glance, from the compiler's own tables.
+EXPRESSION_HELP = {
+    "attributes": [(name, attribute.kind.value, attribute.values) for name, attribute in ATTRIBUTES.items()]
+    + [(CUSTOM_ATTRIBUTE_PREFIX + "<name>", "scalar", ())],
+    "comparisons": COMPARISONS,
+    "logical": LOGICAL,
+}
+
+
 async def editor(request: Request, client: Api, rules: list[DraftRule], *, version: int, status_code: int = 200,
                  refusal: Refusal | None = None, simulation: dict | None = None, recent: int = DEFAULT_RECENT):
-    queues = await queues_by_id(client)
+    queues = await queues_by_id(client, [rule.queue_id for rule in rules])
     return page(request, "routing_editor.html", status_code=status_code, title="Routing", section="routing",
-                rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation,
+                rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation, help=EXPRESSION_HELP,
                 recent=recent, priorities=[p.value for p in reversed(Priority)],
-                live_queues=sorted((q for q in queues.values() if not q.get("deletedAt")), key=lambda q: q["name"].lower()))
+                live_queues=live_queues(queues))
 
 
 @router.get("/console/routing")
@@ -136,6 +152,13 @@ async def edit(request: Request, client: Api = Depends(api)):
                             refusal=Refusal(400, "Some expressions are not JSON; nothing was sent"))
     draft = [rule.body() for rule in rules]
     if action == "save":
+        in_force = (await client.read(ROUTING))["version"]
+        if in_force != version:
+            # Saved by someone else since this draft was loaded: say so once; a second Save
+            # (now against the newer version) replaces it knowingly.
+            return await editor(request, client, rules, version=in_force, status_code=409, recent=recent, refusal=Refusal(
+                409, f"Version {in_force} was saved while you edited (this draft started from version {version}). "
+                     f"Compare them under Versions; Save again to replace it with this draft."))
         answer = await client.call("PUT", ROUTING, json=draft)
         if answer.ok:
             return redirect(f"/console/routing/versions?saved={answer.body['version']}")
@@ -154,15 +177,16 @@ async def edit(request: Request, client: Api = Depends(api)):
 @router.get("/console/routing/versions")
 async def versions(request: Request, page_number: int = Query(default=0, alias="page", ge=0, le=100_000),
                    saved: int | None = None, client: Api = Depends(api)):
-    listing = await client.read(f"{ROUTING}/versions", {"page": page_number, "limit": 50})
+    listing = await client.read(f"{ROUTING}/versions", {"page": page_number, "limit": VERSIONS_PAGE})
     total = listing["pagination"]["totalItems"]
     return page(request, "routing_versions.html", title="Routing versions", section="routing",
-                versions=listing["versions"], saved=saved, total=total, page_number=page_number,
-                has_next=(page_number + 1) * 50 < total)
+                versions=listing["versions"], saved=saved, total=total,
+                pager=pager("/console/routing/versions", {}, page_number, VERSIONS_PAGE, total))
 
 
 @router.get("/console/routing/diff")
 async def diff(request: Request, a: int = Query(ge=0), b: int = Query(ge=0), client: Api = Depends(api)):
     changes = await client.read(f"{ROUTING}/versions/{a}/diff/{b}")
     return page(request, "routing_diff.html", title=f"Routing version {a} → {b}", section="routing",
-                diff=changes, a=a, b=b, queues=await queues_by_id(client))
+                diff=changes, a=a, b=b, queues=await queues_by_id(client, [
+                    rule["queueId"] for rule in changes["added"] + changes["removed"]]))

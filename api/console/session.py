@@ -1,9 +1,10 @@
 """Who is using the console: the API key in a cookie, and the CSRF token every form carries.
 
-The key lives in an HttpOnly, Secure, SameSite=Strict cookie scoped to /console, so page
-scripts never see it and other sites never send it. Forms carry a token that must equal a
-second cookie (double submit); with SameSite=Strict and an Origin check on top, a form
-posted from elsewhere is refused before anything acts on it.
+The key lives in an HttpOnly, Secure, SameSite=Lax cookie scoped to /console: page scripts
+never see it, and other sites' forms, frames and scripts never send it (a link followed from
+elsewhere does, so the user stays signed in). Nothing changes on a GET; every POST carries
+a token that must equal a second cookie (double submit), and a POST from another origin is
+refused, before anything acts on it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ KEY_COOKIE = "switchboard_key"
 CSRF_COOKIE = "switchboard_csrf"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_FORM_FIELDS = 8000
 # Signed in for a working day at most; signing in again is one paste of the key.
 SESSION_SECONDS = 12 * 3600
 
@@ -40,7 +42,7 @@ class CsrfRefused(Exception):
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="strict"
+        name, value, max_age=max_age, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="lax"
     )
 
 
@@ -63,7 +65,7 @@ def sign_in(response: Response, key: str) -> None:
 
 
 def sign_out(response: Response) -> None:
-    response.delete_cookie(KEY_COOKIE, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="strict")
+    response.delete_cookie(KEY_COOKIE, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="lax")
 
 
 async def check_csrf(request: Request) -> None:
@@ -71,10 +73,13 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlparse(origin).netloc != request.headers.get("host"):
+    # Behind a proxy that rewrites Host, the address the browser used is X-Forwarded-Host.
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host")
+    if origin and urlparse(origin).netloc != host:
         raise CsrfRefused()
     expected = request.cookies.get(CSRF_COOKIE, "")
-    form = await request.form()  # cached: the page's own handler reads the same form
+    # Cached: the page's own handler reads the same form. A routing of 999 rules has ~7000 fields.
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
     given = form.get(CSRF_FIELD, "")
     if not expected or not isinstance(given, str) or not hmac.compare_digest(given, expected):
         raise CsrfRefused()

@@ -5,6 +5,16 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Page, expect
 
+from api.console.session import CSRF_COOKIE, KEY_COOKIE
+
+# For requests without a browser: httpx does not send Secure cookies over plain HTTP, so
+# the tests set the Cookie header themselves, with this as the CSRF token.
+TOKEN = "a" * 43
+
+
+def cookies(key: str, token: str = TOKEN) -> dict[str, str]:
+    return {"Cookie": f"{KEY_COOKIE}={key}; {CSRF_COOKIE}={token}"}
+
 
 async def sign_in(page: Page, key: str) -> None:
     await page.goto("/console")

@@ -1,10 +1,10 @@
-"""What the directory pages share: a form's change through the API and its refusal shown on
-the form, reading forms into API bodies (with refusals made before the API is asked: a number
-that is not one, JSON that does not parse), and the page that shows a new key once."""
+"""What the console's forms share: reading posted fields into API bodies (refusing before the
+API is asked what cannot be sent: a number that is not one, JSON that does not parse), a
+change through the API with its refusal shown on the form, and the page that shows a new
+key once."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console.client import Answer, Api, Refusal
+from api.console.lookups import strict_json
 from api.console.render import page, redirect
 
 CHECK_TEXT = "Check the highlighted fields"
@@ -61,9 +62,9 @@ def json_object(values: Mapping[str, str], name: str, path: str) -> dict[str, An
     if not text:
         return {}
     try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FormProblem(path, f"is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
+        parsed = strict_json(text)
+    except ValueError as error:
+        raise FormProblem(path, f"is not valid JSON: {error}")
     if not isinstance(parsed, dict):
         raise FormProblem(path, 'must be a JSON object, like {"segment": "gold"}')
     return parsed
