@@ -8,12 +8,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import is_console
-from api.errors import validation_errors_of
-
 from api.console import board, conversations, directory, routing_editor, signing
 from api.console.client import ApiFailed
 from api.console.render import HERE, page, redirect
 from api.console.session import CsrfRefused, SignInRequired, SupervisorsOnly
+from api.errors import validation_errors_of
 
 PAGES = [signing.router, board.router, conversations.router, routing_editor.router, directory.router]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 
+from api.agents import AgentStatus
+from api.auth import Principal
 from api.console.client import Api, ApiFailed, api
 from api.console.lookups import bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
-from api.agents import AgentStatus
-from api.auth import Principal
 from domain.models import ActorType, Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
@@ -62,7 +62,8 @@ async def show_queue(
     return page(
         request, "queue.html", title=queue["name"], section="queues", queue=queue,
         conversations=listing["conversations"], total=total, status=status, priority=priority,
-        statuses={choice: label for choice, (label, _) in STATUS_CHOICES.items()}, priorities=[p.value for p in reversed(Priority)],
+        statuses={choice: label for choice, (label, _) in STATUS_CHOICES.items()},
+        priorities=[p.value for p in reversed(Priority)],
         pager=pager(f"/console/queues/{queue_id}", {"status": status, "priority": priority}, page_number,
                     PAGE_SIZE, total),
         bots=await bot_names(client) if queue.get("botId") else {},

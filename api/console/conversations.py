@@ -137,7 +137,7 @@ async def download_history(conversation_id: str, client: Api = Depends(api)):
     body = await client.read(f"{BASE}/{conversation_id}/workflow-history")
     return Response(
         json.dumps(body["history"], indent=1), media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="conversation-{conversation_id}-history.json"'},
+        headers={"Content-Disposition": f'attachment; filename="{body["workflowId"]}-history.json"'},
     )
 
 

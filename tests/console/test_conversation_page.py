@@ -97,14 +97,14 @@ async def test_the_queue_view_pages_by_twenty_and_keeps_its_filters(live_stack):
     api = live_stack.api
     front_desk = await queue(api, "Front desk")
     for number in range(21):
-        await create(api, "/ccaas/1/conversations", {"topic": f"c{number:02d}", "queueId": front_desk, "priority": "HIGH"})
+        await create(api, "/ccaas/1/conversations", {"topic": f"Case {number:02d}", "queueId": front_desk, "priority": "HIGH"})
     headers = {"Cookie": f"switchboard_key={live_stack.supervisor_key}"}
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers=headers) as browser:
         first = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH"})).text
-        assert first.count('data-testid="queue-conversation"') == 20 and "c00" in first and "c20" not in first
+        assert first.count('data-testid="queue-conversation"') == 20 and ">Case 00<" in first and ">Case 20<" not in first
         assert "Page 1 of 2" in first and 'rel="next"' in first and 'rel="prev"' not in first
         assert f"/console/queues/{front_desk}?status=open&amp;priority=HIGH&amp;page=1" in first
         second = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH", "page": 1})).text
-        assert second.count('data-testid="queue-conversation"') == 1 and "c20" in second
+        assert second.count('data-testid="queue-conversation"') == 1 and ">Case 20<" in second
         bad = await browser.get(f"/console/queues/{front_desk}", params={"page": -1})
         assert bad.status_code == 400 and "Bad address" in bad.text and "page" in bad.text
