@@ -87,7 +87,7 @@ async def test_pages_fit_a_narrow_screen(browser_page, live_stack):
     await page.set_viewport_size({"width": 375, "height": 800})
     await sign_in(page, live_stack.supervisor_key)
     for path in ("/console", f"/console/queues/{front_desk}", f"/console/conversations/{conversation['id']}",
-                 "/console/routing"):
+                 "/console/routing", "/console/queues", "/console/agents", "/console/bots", "/console/people/new"):
         await page.goto(path)
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (path, overflow)
