@@ -81,7 +81,8 @@ async def check_csrf(request: Request) -> None:
     # Cached: the page's own handler reads the same form. A routing of 999 rules has ~7000 fields.
     form = await request.form(max_fields=MAX_FORM_FIELDS)
     given = form.get(CSRF_FIELD, "")
-    if not expected or not isinstance(given, str) or not hmac.compare_digest(given, expected):
+    # Bytes: compare_digest refuses non-ASCII text with an error, and a form may carry any.
+    if not expected or not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
         raise CsrfRefused()
 
 

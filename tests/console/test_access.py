@@ -57,7 +57,7 @@ async def test_every_console_form_needs_the_token(live_stack):
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
         for path in posts:
             concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
-            for form in ({}, {"csrf_token": "not-the-cookie"}):
+            for form in ({}, {"csrf_token": "not-the-cookie"}, {"csrf_token": "jeton-été"}):
                 answer = await browser.post(concrete, data=form, headers=cookies(live_stack.supervisor_key))
                 assert answer.status_code == 403, (path, form, answer.status_code)
                 assert "Form refused" in answer.text
@@ -74,8 +74,9 @@ async def test_sign_in_sets_a_locked_down_cookie_and_refuses_bad_keys(live_stack
         token = first.cookies[CSRF_COOKIE]
         headers = {"Cookie": f"{CSRF_COOKIE}={token}"}
 
-        wrong = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": "nope"}, headers=headers)
-        assert wrong.status_code == 401 and "not valid" in wrong.text
+        for wrong_key in ("nope", "clé-" + "x" * 40, "x" * 5000):
+            wrong = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": wrong_key}, headers=headers)
+            assert wrong.status_code == 401 and "not valid" in wrong.text
         bot = await create(live_stack.api, "/ccaas/1/bots", {"displayName": "Auth bot"})
         as_bot = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": bot["apiKey"]}, headers=headers)
         assert as_bot.status_code == 403 and "bots use the API" in as_bot.text
