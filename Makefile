@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_evaluation
 	$(BIN)/python -m bench.bench_end_to_end
+	$(BIN)/python -m bench.bench_console
 
 clean:
 	rm -rf $(VENV) .switchboard
