@@ -84,6 +84,8 @@ class EventOut(ApiModel):
     reason: str | None
     agent_id: str | None
     trace: list[TraceOut] | None
+    # Rules tried beyond the first 99 and the last, left out of `trace`.
+    trace_omitted: int = 0
     facts: dict[str, Any] | None
 
 

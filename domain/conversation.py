@@ -97,6 +97,7 @@ class ConversationEvent(BaseModel):
     # ASSIGNED: the agent the conversation was given to (None: unassigned).
     agent_id: str | None = None
     trace: list[TraceEntry] | None = None
+    trace_omitted: int = 0  # rules tried beyond those in `trace`
     # The routing facts an evaluation used, so history shows what routing saw.
     facts: dict[str, Any] | None = None
 

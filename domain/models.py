@@ -96,6 +96,8 @@ class RoutingDecision(BaseModel):
     route_id: str | None = None
     routing_version: int = 0
     trace: list[TraceEntry] = Field(default_factory=list)
+    # Rules tried but left out of `trace` (see domain.routing.bounded): 0 when it is whole.
+    trace_omitted: int = 0
     facts: dict[str, Any] = Field(default_factory=dict)
     # The chatbot serving the chosen queue, if any: entering it starts a hand-off.
     bot_id: str | None = None

@@ -136,3 +136,15 @@ def _entry(compiled: CompiledRule, outcome: TraceOutcome, reason: str) -> TraceE
     return TraceEntry(
         route_id=compiled.rule.id, name=compiled.rule.name, order=compiled.order, outcome=outcome, reason=reason
     )
+
+
+def bounded(decision: RoutingDecision, limit: int) -> RoutingDecision:
+    """The decision with at most `limit` trace entries: the first rules tried and the last
+    one (the match, or the last miss), the others counted in `trace_omitted`. A decision is
+    kept in its conversation's workflow state and history, where a trace of every rule of a
+    long routing (~190 bytes a rule) would add up to Temporal's payload limits."""
+    trace = decision.trace
+    if len(trace) <= limit:
+        return decision
+    kept = [*trace[: limit - 1], trace[-1]]
+    return decision.model_copy(update={"trace": kept, "trace_omitted": len(trace) - len(kept)})

@@ -318,6 +318,7 @@ class ConversationWorkflow:
             route_id=decision.route_id,
             routing_version=decision.routing_version,
             trace=decision.trace,
+            trace_omitted=decision.trace_omitted,
             facts=decision.facts,
         )
 

@@ -86,3 +86,14 @@ async def test_a_deleted_queue_is_still_named_in_the_timeline_and_unknown_pages_
         assert missing.status_code == 404 and "There is no such console page" in missing.text
         odd = await browser.get("/console/conversations/x%3Fy")  # an id must stay one path segment
         assert odd.status_code == 404 and "Not found" in odd.text
+
+
+async def test_a_bounded_trace_says_how_many_rules_it_leaves_out(live_stack):
+    api = live_stack.api
+    never = await queue(api, "Never")
+    rules = [{"name": f"r{n}", "queueId": never, "expression": {"$eq": {"message.channel": "FAX"}}} for n in range(150)]
+    assert (await api.put("/ccaas/1/routing", json=rules)).status_code == 200
+    conversation = await create(api, "/ccaas/1/conversations", {"channel": "SMS"})
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+        page = (await browser.get(f"/console/conversations/{conversation['id']}")).text
+    assert "Trace: 150 rules tried" in page and "… 50 more rules tried, not kept" in page

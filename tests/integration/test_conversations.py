@@ -265,3 +265,19 @@ async def test_an_unknown_conversation_is_404(stack: Stack):
     assert_error(
         await stack.http.get("/ccaas/1/conversations/nope/simulate-routing"), 404, "NOT_FOUND"
     )
+
+
+async def test_a_routed_event_keeps_a_bounded_trace_of_a_long_routing(stack: Stack):
+    """A conversation's workflow holds its events: a trace of every rule of a long routing in
+    each would grow its state toward Temporal's payload limits."""
+    never = await create_queue(stack.http)
+    await put_routing(stack.http, [rule(f"r{n}", never["id"], {"$eq": {"message.channel": "FAX"}})
+                                   for n in range(150)])
+    created = await create_conversation(stack.http, channel="SMS")
+    events = (await stack.http.get(f"/ccaas/1/conversations/{created['id']}/events")).json()["events"]
+    routed = next(event for event in events if event["type"] == "ROUTED")
+    assert len(routed["trace"]) == 100 and routed["traceOmitted"] == 50
+    assert [entry["order"] for entry in routed["trace"][-2:]] == [99, 150]
+    # The dry run explains the same decision with every rule.
+    simulation = (await stack.http.get(f"/ccaas/1/conversations/{created['id']}/simulate-routing")).json()
+    assert len(simulation["trace"]) == 150

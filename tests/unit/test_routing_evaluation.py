@@ -14,6 +14,7 @@ from domain.routing import (
     CompiledRouting,
     CompiledRule,
     RoutingValidationError,
+    bounded,
     compile_routing,
     evaluate,
 )
@@ -333,3 +334,16 @@ def test_untraced_and_traced_evaluation_agree_with_a_plain_first_match(seed):
             matched += expected is not None
             defaulted += expected is None
     assert matched > 50 and defaulted > 50  # both outcomes were exercised
+
+
+def test_a_bounded_trace_keeps_the_first_rules_and_the_deciding_one_and_counts_the_rest():
+    rules = [rule(f"r{n}", "q", TELEGRAM) for n in range(10)] + [rule("hit", "vip", EMAIL)]
+    decision = evaluate(compile_routing(1, rules), {"message.channel": "EMAIL"}, default_queue_id="default")
+    assert len(decision.trace) == 11
+
+    kept = bounded(decision, 4)
+    assert [entry.route_id for entry in kept.trace] == ["r0", "r1", "r2", "hit"]
+    assert kept.trace[-1].outcome == TraceOutcome.MATCHED
+    assert kept.trace_omitted == 7
+    assert (kept.queue_id, kept.route_id) == (decision.queue_id, decision.route_id)
+    assert bounded(decision, 11) == decision and bounded(decision, 11).trace_omitted == 0
