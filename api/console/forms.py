@@ -117,14 +117,13 @@ async def act(request: Request, client: Api, method: str, path: str, again: Agai
 def key_page(request: Request, client: Api, what: str,
              thing_id: str | None = None) -> Callable[[Answer], Awaitable[HTMLResponse]]:
     """The `done` of a form whose answer holds a new API key ("agent" or "bot"; the one just
-    made, or `thing_id`'s): the page that shows it this once, never cached."""
+    made, or `thing_id`'s): the page that shows it this once."""
 
     async def show(answer: Answer) -> HTMLResponse:
         shown_id = thing_id or answer.body["id"]
         name = (await client.read(f"/ccaas/1/{what}s/{shown_id}"))["displayName"]
-        response = page(request, "directory_key.html", title=f"API key of {name}", section=what + "s",
-                        key=answer.body["apiKey"], what=what, name=name, back=f"/console/{what}s/{shown_id}")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        # Not cached, as every console page (render.PAGE_HEADERS).
+        return page(request, "directory_key.html", title=f"API key of {name}", section=what + "s",
+                    key=answer.body["apiKey"], what=what, name=name, back=f"/console/{what}s/{shown_id}")
 
     return show

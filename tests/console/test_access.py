@@ -98,7 +98,11 @@ async def test_a_rotated_key_signs_the_console_user_out(live_stack):
     api = live_stack.api
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
-        assert (await browser.get("/console", headers=cookies(agent["apiKey"]))).status_code == 200
+        board = await browser.get("/console", headers=cookies(agent["apiKey"]))
+        assert board.status_code == 200
+        # Not kept for the Back button after sign-out, not framed by another site.
+        assert board.headers["cache-control"] == "no-store"
+        assert board.headers["content-security-policy"] == "frame-ancestors 'none'"
         await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {})
         again = await browser.get("/console", headers=cookies(agent["apiKey"]))
         assert again.status_code == 401 and "no longer valid" in again.text
