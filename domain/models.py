@@ -34,6 +34,10 @@ class Status(str, Enum):
     CLOSED = "CLOSED"
 
 
+# Every status but CLOSED: what a queue's open conversations are.
+OPEN_STATUSES = (Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value)
+
+
 class Authentication(str, Enum):
     NONE = "NONE"
     STRONG = "STRONG"

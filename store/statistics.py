@@ -46,12 +46,11 @@ from sqlalchemy import DateTime, case, func, or_, type_coerce
 from sqlmodel import Session, select
 
 from domain.conversation import EventType
-from domain.models import PRIORITY_RANK, Priority, Status
+from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority
 from store.tables import ConversationEventRow, ConversationRow, QueueRow
 
 WINDOW = timedelta(hours=1)
 MOVES = (EventType.ROUTED.value, EventType.REROUTED.value)
-OPEN_STATUSES = (Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value)
 # Highest first, as the spec orders priorities.
 PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}

@@ -10,14 +10,13 @@ from api.console.client import Api, ApiFailed, api
 from api.console.lookups import bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
-from domain.models import ActorType, Priority, Status
+from domain.models import OPEN_STATUSES, ActorType, Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 
 PAGE_SIZE = 20
-OPEN_STATUSES = [Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value]
 # The filter's choices: its label, and the statuses it lists.
-STATUS_CHOICES = {"open": ("not closed", OPEN_STATUSES), "all": ("all", [])} | {
+STATUS_CHOICES = {"open": ("not closed", list(OPEN_STATUSES)), "all": ("all", [])} | {
     status.value: (status.value.lower(), [status.value]) for status in Status}
 
 

@@ -24,14 +24,6 @@ class Refusal:
     def at(self, path: str) -> list[str]:
         return self.fields.get(path, [])
 
-    def under(self, prefix: str) -> dict[str, list[str]]:
-        """Messages at `prefix` or below it, keyed by the rest of the path."""
-        found = {}
-        for path, messages in self.fields.items():
-            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-                found[path[len(prefix):].lstrip(".")] = messages
-        return found
-
 
 class ApiFailed(Exception):
     """An answer the page cannot go on from (403 or 404 on the thing it shows)."""

@@ -77,7 +77,7 @@ async def show_people(request: Request, page_number: int = Query(default=0, alia
     total = listing["pagination"]["totalItems"]
     return page(
         request, "directory_people.html", title="People", section="people", persons=listing["persons"],
-        total=total, page_number=page_number, pager=pager("/console/people", {}, page_number, PAGE_SIZE, total),
+        total=total, pager=pager("/console/people", {}, page_number, PAGE_SIZE, total),
         person_name=person_name,
     )
 

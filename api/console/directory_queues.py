@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request
 
 from api.auth import Principal
-from api.console.lookups import bot_names, visible_queue_ids
+from api.console.lookups import visible_queue_ids
 from api.console.client import Api, Refusal, api
 from api.console.forms import act, optional, whole_number
 from api.console.render import page
@@ -19,6 +19,7 @@ router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 supervisors = [Depends(require_supervisor)]
 QUEUES = "/ccaas/1/queues"
 SETTINGS = "/ccaas/1/routing/settings"
+BOTS = "/ccaas/1/bots"
 # PUT replaces a queue: what the console does not edit is sent back as it is.
 KEPT_FIELDS = ("externalId", "isAutoAssignmentEnabled", "autoAssignmentAlgorithm", "workingHoursId",
                "stickyAgentTimeoutDays", "isStickyAutoAssignmentEnabled")
@@ -38,8 +39,7 @@ def queue_values(queue: dict) -> dict[str, str]:
             "botTimeoutSeconds": str(queue["botTimeoutSeconds"])}
 
 
-async def bot_choices(client: Api) -> list[tuple[str, str]]:
-    bots = await client.read_all("/ccaas/1/bots", "bots")
+def bot_choices(bots: list[dict]) -> list[tuple[str, str]]:
     return [("", "No bot")] + [
         (bot["id"], bot["displayName"] + ("" if bot["enabled"] else " (disabled)")) for bot in bots
     ]
@@ -48,17 +48,18 @@ async def bot_choices(client: Api) -> list[tuple[str, str]]:
 async def queues_page(request: Request, client: Api, principal: Principal, refusal: Refusal | None = None,
                       values: dict[str, str] | None = None):
     queues = await client.read_all(QUEUES, "queues")
+    bots = await client.read_all(BOTS, "bots")
     mine = await visible_queue_ids(client, principal)
     context = {}
     if mine is None:
         context = {"default_queue_id": (await client.read(SETTINGS))["defaultQueueId"],
-                   "bot_choices": await bot_choices(client),
+                   "bot_choices": bot_choices(bots),
                    "default_choices": [(queue["id"], queue["name"]) for queue in queues if not queue["botId"]]}
     return page(
         request, "directory_queues.html", status_code=refusal.status if refusal else 200,
         title="Queues" if mine is None else "Your queues", section="queues",
         queues=[queue for queue in queues if mine is None or queue["id"] in mine],
-        bots=await bot_names(client), refusal=refusal,
+        bots={bot["id"]: bot["displayName"] for bot in bots}, refusal=refusal,
         values={"botTimeoutSeconds": str(DEFAULT_BOT_TIMEOUT_SECONDS)} | (values or {}), **context,
     )
 
@@ -70,7 +71,7 @@ async def settings_page(request: Request, client: Api, queue_id: str, refusal: R
     return page(
         request, "directory_queue_settings.html", status_code=refusal.status if refusal else 200,
         title=f"Settings of {queue['name']}", section="queues", queue=queue,
-        is_default=settings["defaultQueueId"] == queue_id, bot_choices=await bot_choices(client),
+        is_default=settings["defaultQueueId"] == queue_id, bot_choices=bot_choices(await client.read_all(BOTS, "bots")),
         refusal=refusal, values=queue_values(queue) | (values or {}),
     )
 

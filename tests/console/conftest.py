@@ -48,7 +48,6 @@ class LiveStack:
     base_url: str
     supervisor_key: str
     api: httpx.AsyncClient  # the HTTP API with the supervisor key, to set up and to act as a bot
-    engine: Engine
     app: FastAPI
 
 
@@ -68,7 +67,7 @@ async def live_stack(engine: Engine, temporal_client: Client) -> AsyncIterator[L
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"App {key}"}) as http:
-            yield LiveStack(base_url, key, http, engine, app)
+            yield LiveStack(base_url, key, http, app)
         server.should_exit = True
         await serving
 
