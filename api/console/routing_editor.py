@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.console.client import Api, Refusal, api
+from api.console.forms import form_values
 from api.console.lookups import live_queues, queues_by_id, strict_json
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, require_supervisor
@@ -54,17 +55,21 @@ def from_routes(routes: list[dict]) -> list[DraftRule]:
             for route in routes]
 
 
-def from_form(form) -> list[DraftRule]:
-    def text(name: str) -> str:
-        value = form.get(name, "")
-        return value if isinstance(value, str) else ""
+def small_number(values: dict[str, str], name: str, default: int) -> int:
+    """A hidden or numeric field the page itself fills in: anything odd is the default."""
+    text = values.get(name, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else default
 
-    count = int(text("count")) if text("count").isdigit() else 0
+
+def from_form(values: dict[str, str]) -> list[DraftRule]:
+    def text(name: str) -> str:
+        return values.get(name, "")
+
     return [
         DraftRule(text(f"rules-{i}-id") or None, text(f"rules-{i}-name").strip(), text(f"rules-{i}-queueId"),
                   text(f"rules-{i}-priority"), bool(text(f"rules-{i}-enabled")), text(f"rules-{i}-expression"),
                   bool(text(f"rules-{i}-workingHoursOnly")))
-        for i in range(min(count, 999))
+        for i in range(min(small_number(values, "count", 0), 999))
     ]
 
 
@@ -139,13 +144,13 @@ async def show_editor(request: Request, client: Api = Depends(api)):
 
 @router.post("/console/routing")
 async def edit(request: Request, client: Api = Depends(api)):
-    form = await request.form()
+    form = await form_values(request)
     rules = from_form(form)
     action = form.get("action", "")
-    version = int(form.get("version", "0")) if str(form.get("version", "0")).isdigit() else 0
-    recent = int(form["recent"]) if str(form.get("recent", "")).isdigit() else DEFAULT_RECENT
+    version = small_number(form, "version", 0)
+    recent = small_number(form, "recent", DEFAULT_RECENT)
     if action not in ("simulate", "save"):
-        apply_edit(rules, str(action))
+        apply_edit(rules, action)
         return await editor(request, client, rules, version=version, recent=recent)
     if not check_json(rules):
         return await editor(request, client, rules, version=version, status_code=400, recent=recent,

@@ -97,3 +97,14 @@ async def test_a_bounded_trace_says_how_many_rules_it_leaves_out(live_stack):
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
         page = (await browser.get(f"/console/conversations/{conversation['id']}")).text
     assert "Trace: 150 rules tried" in page and "… 50 more rules tried, not kept" in page
+
+
+async def test_the_editor_takes_odd_numbers_in_its_own_fields_for_their_defaults(live_stack):
+    """Hidden and numeric fields the page fills in; a careless or hostile client's values
+    (far too long, not digits) must not break the page."""
+    odd = {"csrf_token": TOKEN, "count": "9" * 5000, "version": "٣", "recent": "-1", "action": "add"}
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+        answer = await browser.post("/console/routing", data=odd)
+    assert answer.status_code == 200
+    assert answer.text.count('data-testid="rule"') == 1  # no rules read; the one just added
+    assert 'name="version" value="0"' in answer.text and 'name="recent" type="number" min="1" max="1000" value="100"' in answer.text
