@@ -6,6 +6,7 @@ table, validation), so the console can never do what the same key could not do o
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,16 +53,14 @@ class Answer:
 
 
 class Api:
-    def __init__(self, request: Request) -> None:
-        self._transport = httpx.ASGITransport(app=request.app)
-        self._headers = {"Authorization": f"App {request.state.api_key}"}
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
 
     async def call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Answer:
         if any(part in path for part in ("?", "#", "/../", "/./")) or path.endswith(("/..", "/.")):
             # An id from the console's address must stay one path segment of the call it names.
             return Answer(404, {"requestError": {"serviceException": {"text": "Not found"}}})
-        async with httpx.AsyncClient(transport=self._transport, base_url="http://console.internal") as http:
-            response = await http.request(method, path, json=json, params=params, headers=self._headers)
+        response = await self._http.request(method, path, json=json, params=params)
         body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
         return Answer(response.status_code, body)
 
@@ -78,5 +77,10 @@ class Api:
         return body[items]
 
 
-def api(request: Request) -> Api:
-    return Api(request)
+async def api(request: Request) -> AsyncIterator[Api]:
+    """A dependency: one client for all the calls of one console request, with its user's key."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=request.app), base_url="http://console.internal",
+        headers={"Authorization": f"App {request.state.api_key}"},
+    ) as http:
+        yield Api(http)
