@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from domain.models import utcnow
 from store import keys
-from store.db import create_schema, session_scope
+from store.db import migrate, session_scope
 from store.queues import live_queue_by_name
 from store.tables import ApiKeyRow, QueueRow, RoutingSettingsRow
 
@@ -21,7 +21,7 @@ def bootstrap(engine: Engine, supervisor_key: str | None = None) -> str | None:
     """Idempotent. Returns a supervisor key only when it made a new one (to show it once)."""
     if supervisor_key is not None and len(supervisor_key) < MIN_KEY_LENGTH:
         raise ValueError(f"SWITCHBOARD_SUPERVISOR_KEY must be at least {MIN_KEY_LENGTH} characters")
-    create_schema(engine)
+    migrate(engine)
     with session_scope(engine) as session:
         if session.get(RoutingSettingsRow, 1) is None:
             queue = live_queue_by_name(session, DEFAULT_QUEUE_NAME)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine
 
 from store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -33,7 +42,7 @@ def make_engine(url: str) -> Engine:
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # WAL lets the API read while the worker's projection writes, from another process.
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -41,8 +50,81 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+def _switch_to_wal(cursor: sqlite3.Cursor, attempts: int = 100) -> None:
+    # The file keeps WAL once set; only the first switch needs the file to itself. When two
+    # processes open a new file at once (API and worker starting, concurrent migrations),
+    # SQLite refuses the second switch with "database is locked" at once, without waiting
+    # for the busy timeout: so wait here, a few seconds at most.
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# What the last release before the migration history made with create_all.
+PREVIOUS_RELEASE_REVISION = "0001_initial"
+# Alembic tells at INFO which dialect it found on every start, and "assumes non-transactional
+# DDL" on SQLite, wrongly here (migrate holds one transaction). Only what it changes, "Running
+# upgrade ...", is news in the logs.
+logging.getLogger("alembic.runtime.migration").addFilter(
+    lambda record: not record.getMessage().startswith(("Context impl", "Will assume"))
+)
+
+
+def migrate(engine: Engine) -> str:
+    """Brings the schema to the newest revision of store/migrations and returns that revision.
+
+    Every process may call it at start: concurrent calls take turns, and the later ones find
+    nothing to do. It runs in one transaction on the engine's own database (SQLite file, or
+    PostgreSQL schema chosen by search_path), where the alembic_version table lives too."""
+    head = _scripts().get_current_head()
+    assert head is not None, "store/migrations has no revisions"
+    with engine.begin() as connection:
+        _take_migration_lock(connection)
+        context = MigrationContext.configure(connection)
+        current = context.get_current_revision()
+        if current is None and inspect(connection).has_table("queues"):
+            # Made by a release before the history existed: its tables are revision 0001.
+            context.stamp(_scripts(), PREVIOUS_RELEASE_REVISION)
+            current = PREVIOUS_RELEASE_REVISION
+        if current != head:
+            command.upgrade(alembic_config(connection), "head")
+    return head
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, made in code (no alembic.ini): store/migrations/env.py runs
+    the history on this connection, inside its transaction."""
+    config = Config(attributes={"connection": connection})
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    # Read once a process: most calls find the database at head and need nothing else.
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def _take_migration_lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held until the transaction ends. The key names the schema: migrating one schema
+        # (one per test, say) never waits for another.
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        key = zlib.crc32(f"switchboard migrate {schema}".encode())
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        # Take SQLite's write lock now, not at the first write: a second migrator waits here
+        # (the busy timeout) and then reads the version the first one committed. SQLite's DDL
+        # is transactional, so a failed migration leaves nothing half done. The pysqlite
+        # driver only begins before INSERT/UPDATE/DELETE, so this BEGIN is ours to issue;
+        # unlike a lock file it needs no path and holds for every process on the database.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -141,6 +141,10 @@ class ConversationRow(SQLModel, table=True):
     routed_route_id: str | None = Field(default=None, max_length=36)
     routed_version: int | None = None
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The first message and the customer reference, so routing can be simulated from SQL.
+    message_content: str | None = Field(default=None, sa_type=Text)
+    customer_identifier: str | None = Field(default=None, max_length=255)
+    customer_type: str | None = Field(default=None, max_length=16)
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()

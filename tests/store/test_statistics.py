@@ -18,7 +18,7 @@ from domain.conversation import ConversationEvent, ConversationState, EventType
 from domain.models import SYSTEM_ACTOR, Priority, Status
 from store import statistics
 from store.conversations import apply_projection
-from store.db import create_schema, session_scope
+from store.db import migrate, session_scope
 from store.tables import QueueRow
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=timezone.utc)
@@ -92,7 +92,7 @@ def stats_of(
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    create_schema(engine)
+    migrate(engine)
     return engine
 
 
