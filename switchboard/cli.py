@@ -1,9 +1,10 @@
-"""`switchboard dev | api | worker | demo`: the processes of a Switchboard installation."""
+"""`switchboard dev | api | worker | demo | migrate`: the processes of a Switchboard installation."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -36,6 +37,19 @@ async def run_worker(settings: Settings) -> None:
         await _wait_for_signal()
 
 
+def run_migrate(settings: Settings) -> int:
+    from store.db import make_engine, migrate
+
+    # The API migrates on start too; this is for upgrading before (or without) starting it.
+    engine = make_engine(settings.database_url)
+    try:
+        revision = migrate(engine)
+    finally:
+        engine.dispose()
+    print(f"database schema at revision {revision}", flush=True)
+    return 0
+
+
 async def run_api(settings: Settings) -> None:
     import uvicorn
 
@@ -63,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("api", help="the HTTP API (bootstraps the database on first start)")
     commands.add_parser("worker", help="a Temporal worker for conversation workflows")
     commands.add_parser("demo", help="the chatbot hand-off scenario against a running stack")
+    commands.add_parser("migrate", help="upgrade the database's schema to the newest revision")
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -83,11 +98,11 @@ def run(command: str, settings: Settings) -> int:
         from switchboard.demo import run_demo
 
         return run_demo(settings)
+    if command == "migrate":
+        return run_migrate(settings)
     runner = {"api": run_api, "worker": run_worker}[command]
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -4,6 +4,7 @@ schema, and concurrent starts take turns."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -298,3 +299,16 @@ def test_concurrent_migrations_take_turns(database_url: str, engine: Engine, tmp
     assert revision_of(engine) == [HEAD]
     assert differences_from_models(engine) == []
 
+
+def test_switchboard_migrate_upgrades_the_configured_database(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": database_url,
+           "SWITCHBOARD_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "migrate"],
+        cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"at revision {HEAD}" in result.stdout
+    assert revision_of(engine) == [HEAD]
