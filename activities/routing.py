@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.conversation import ROUTE_ACTIVITY, RouteRequest
+from domain.expressions import ExpressionError
 from domain.models import RoutingDecision
-from domain.routing import bounded
+from domain.routing import RoutingValidationError, bounded
 from store.db import session_scope
 from store.routing import RoutingLoader
-
 
 # Trace entries a ROUTED event keeps: every rule up to the 100th tried is explained in full;
 # GET /conversations/{id}/simulate-routing explains any decision again with every rule.
 STORED_TRACE_LIMIT = 100
+# The failure type of a stored routing that cannot be read: retrying cannot mend it.
+PERMANENT_ROUTING_FAILURE = "PermanentRoutingFailure"
 
 
 class RoutingActivities:
@@ -24,9 +28,17 @@ class RoutingActivities:
 
     @activity.defn(name=ROUTE_ACTIVITY)
     def route_conversation(self, request: RouteRequest) -> RoutingDecision:
-        with session_scope(self._engine) as session:
-            decision = self._loader.decide(
-                session, request.facts, request.customer, request.skip_queues,
-                request.fallback_queue_id,
-            )
+        try:
+            with session_scope(self._engine) as session:
+                decision = self._loader.decide(
+                    session, request.facts, request.customer, request.skip_queues,
+                    request.fallback_queue_id,
+                )
+        except (ValidationError, ExpressionError, RoutingValidationError) as bad_data:
+            # Saved routings are validated, so only a store changed behind the API gets here.
+            raise ApplicationError(
+                f"the stored routing cannot be evaluated: {bad_data}",
+                type=PERMANENT_ROUTING_FAILURE,
+                non_retryable=True,
+            ) from bad_data
         return bounded(decision, STORED_TRACE_LIMIT)

@@ -28,8 +28,13 @@ from api.permissions import authorize
 from store.routing import RoutingLoader
 
 
+# How long a change waits for the conversation's workflow before answering 503.
+UPDATE_DEADLINE_SECONDS = 20.0
+
+
 def create_app(
-    engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233"
+    engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233",
+    update_deadline: float = UPDATE_DEADLINE_SECONDS,
 ) -> FastAPI:
     app = FastAPI(
         dependencies=[Depends(authorize)],
@@ -41,6 +46,7 @@ def create_app(
     app.state.temporal = temporal
     app.state.task_queue = task_queue
     app.state.temporal_ui_url = temporal_ui_url
+    app.state.update_deadline = update_deadline
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
@@ -64,6 +70,7 @@ def create_app(
         app.include_router(router)
     # Every route of the API, flat: a 405 names all the methods its path allows.
     app.state.api_routes = [route for router in routers for route in router.routes]
-    app.openapi = lambda: api_document(app)
+    # FastAPI's documented way to replace the schema, which its typing (a method) does not allow.
+    app.openapi = lambda: api_document(app)  # type: ignore[method-assign]
     install_console(app)  # after the API: the console is one more client of it
     return app

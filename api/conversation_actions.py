@@ -1,8 +1,9 @@
-"""Changes to a conversation, each carried out by its workflow through an update, and the
-timeline read from the workflow: PATCH/PUT, route again, the bot's report, tags, events."""
+"""Changes to a conversation, each carried out by its workflow through one update per intent,
+and the timeline read from the store: PATCH/PUT, route again, the bot's report, tags, events."""
 
 from __future__ import annotations
 
+import asyncio
 from enum import Enum
 from typing import Any
 
@@ -16,17 +17,24 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal, current_principal
 from api.conversations import Tag, conversation_out, engine_of, queue_ref, read_row
 from api.deps import temporal
-from api.errors import ApiError, bad_request, not_found
+from api.errors import ApiError, bad_request, not_found, unavailable
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime
 from domain.conversation import (
     CLOSED_TEXT,
+    Agent,
+    Assignment,
     AuthenticationReport,
-    Change,
+    Edit,
+    PriorityChange,
+    Reroute,
     RouteAgain,
+    StatusChange,
     TagChange,
+    Text,
     workflow_id,
 )
 from domain.models import Priority, Status
+from store import conversations as conversation_store
 from store.db import session_scope
 from store.tables import AgentRow
 from workflows.conversation import ConversationWorkflow
@@ -34,7 +42,11 @@ from workflows.conversation import ConversationWorkflow
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 
 # Workflow refusals (ApplicationError types) and the HTTP status each becomes.
-REFUSALS = {"BAD_REQUEST": 400, "CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404}
+REFUSALS = {
+    "BAD_REQUEST": 400, "CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404, "UNAVAILABLE": 503,
+}
+# The server cannot be reached or answer now: worth trying again later.
+UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 
 class ConversationChangeIn(ApiInput):
@@ -96,25 +108,61 @@ def _is_enabled_agent(request: Request, agent_id: str) -> bool:
 
 
 async def _update(request: Request, client: Client, conversation_id: str, update, argument):
-    """Runs a workflow update and answers with the conversation as it is after it."""
+    """Runs a workflow update and answers with the conversation as it is after it.
+
+    An update no worker answers within the app's `update_deadline` is a 503 with Retry-After.
+    Temporal still holds it: it is applied once if a worker takes it up later, or not at all;
+    an update is one handler, so it is never applied in part."""
     handle = client.get_workflow_handle(workflow_id(conversation_id))
     try:
-        await handle.execute_update(update, argument)
+        await asyncio.wait_for(
+            handle.execute_update(update, argument), request.app.state.update_deadline
+        )
+    except asyncio.TimeoutError:
+        raise unavailable(
+            "The conversation's workflow did not answer in time; the change is applied once "
+            "a worker takes it up, or not at all"
+        ) from None
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            raise ApiError(REFUSALS[cause.type], cause.message)
+            if REFUSALS[cause.type] == 503:
+                raise unavailable(cause.message) from None
+            raise ApiError(REFUSALS[cause.type], cause.message) from None
         raise
     except RPCError as exc:
         # The workflow has ended: the conversation is closed (or never existed).
         if exc.status == RPCStatusCode.NOT_FOUND:
             row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
             if row is not None and row.status == Status.CLOSED.value:
-                raise ApiError(409, CLOSED_TEXT)
-            raise not_found("Conversation")
+                raise ApiError(409, CLOSED_TEXT) from None
+            raise not_found("Conversation") from None
+        if exc.status in UNREACHABLE:
+            raise unavailable("Temporal cannot be reached now; nothing was changed") from None
         raise
     row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
     return conversation_out(row)
+
+
+def _one_update(edit: Edit):
+    """The update a change is: the one for its intent when it has a single one, else `edit`,
+    which applies several together."""
+    named = [field for field in ("topic", "summary", "priority", "agent", "queue", "status")
+             if getattr(edit, field) is not None]
+    actor, reason = edit.actor, edit.reason
+    if named == ["priority"]:
+        return ConversationWorkflow.set_priority, PriorityChange(
+            actor=actor, priority=edit.priority, reason=reason)
+    if named == ["status"]:
+        return ConversationWorkflow.set_status, StatusChange(
+            actor=actor, status=edit.status, reason=reason)
+    if named == ["queue"]:
+        return ConversationWorkflow.reroute, Reroute(actor=actor, queue=edit.queue, reason=reason)
+    if named == ["agent"]:
+        assert edit.agent is not None
+        return ConversationWorkflow.assign, Assignment(
+            actor=actor, agent_id=edit.agent.agent_id, reason=reason)
+    return ConversationWorkflow.edit, edit
 
 
 async def _change(conversation_id: str, body: ConversationChangeIn, request: Request,
@@ -133,18 +181,18 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
     for field in ("status", "priority"):
         if field in given and getattr(body, field) is None:
             raise bad_request(field, "cannot be null")
-    change = Change(
+    edit = Edit(
         actor=principal.actor,
-        given=sorted({"queue_id": "queue"}.get(name, name) for name in given),
-        topic=body.topic,
-        summary=body.summary,
-        status=body.status,
-        priority=body.priority,
-        queue=queue,
-        agent_id=body.agent_id,
         reason=body.reason,
+        topic=Text(value=body.topic) if "topic" in given else None,
+        summary=Text(value=body.summary) if "summary" in given else None,
+        priority=body.priority,
+        agent=Agent(agent_id=body.agent_id) if "agent_id" in given else None,
+        queue=queue,
+        status=body.status,
     )
-    return await _update(request, client, conversation_id, ConversationWorkflow.change, change)
+    update, argument = _one_update(edit)
+    return await _update(request, client, conversation_id, update, argument)
 
 
 @router.patch("/{conversation_id}")
@@ -234,21 +282,13 @@ async def workflow_history(conversation_id: str, request: Request, client: Clien
 
 
 @router.get("/{conversation_id}/events")
-async def conversation_events(
-    conversation_id: str, client: Client = Depends(temporal),
-):
-    """The conversation's timeline, oldest first, as its workflow holds it."""
-    try:
-        state = await client.get_workflow_handle(workflow_id(conversation_id)).query(
-            ConversationWorkflow.conversation
-        )
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise not_found("Conversation")
-        raise
+def conversation_events(conversation_id: str, request: Request):
+    """The conversation's timeline, oldest first, from the store: readable with every worker
+    down and after Temporal has dropped a closed conversation's history."""
+    with session_scope(engine_of(request)) as session:
+        events = conversation_store.timeline(session, conversation_id)
+    if events is None:
+        raise not_found("Conversation")
     return {
-        "events": [
-            EventOut.model_validate(event.model_dump(mode="json")).model_dump(by_alias=True)
-            for event in state.events
-        ]
+        "events": [EventOut.model_validate(event).model_dump(by_alias=True) for event in events]
     }

@@ -21,18 +21,16 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, current_principal
 from api.deps import temporal
-from api.errors import ApiError, bad_request, not_found
+from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import parse_paging
 from api.permissions import may_work, visible_queues
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
 from domain.conversation import (
     MAX_TAGS,
     ConversationStart,
-    ConversationState,
     CustomerRef,
     NewConversation,
     QueueRef,
@@ -229,11 +227,10 @@ async def create_conversation(
         # The conversation with this externalId exists and its workflow has ended.
         created = False
     except asyncio.TimeoutError:
-        raise ApiError(
-            503,
+        raise unavailable(
             f"Conversation {conversation_id} was accepted but not routed within "
             f"{CREATE_WAIT_SECONDS:.0f} s; it will be routed when a worker is available",
-        )
+        ) from None
     row = await run_in_threadpool(read_row, engine, conversation_id)
     if row is None:
         raise not_found("Conversation")
@@ -330,30 +327,27 @@ class SimulationOut(ApiModel):
     trace: list[TraceOut]
 
 
-def _simulate(engine: Engine, loader: RoutingLoader, state: ConversationState) -> RoutingDecision:
+def _simulate(engine: Engine, loader: RoutingLoader, conversation_id: str) -> RoutingDecision | None:
     with session_scope(engine) as session:
-        return loader.decide(session, state.facts(), state.customer)
+        row = session.get(ConversationRow, conversation_id)
+        if row is None:
+            return None
+        return loader.decide(
+            session, conversation_store.routing_facts_of(row), conversation_store.customer_of(row)
+        )
 
 
 @router.get("/{conversation_id}/simulate-routing")
-async def simulate_routing(
-    conversation_id: str, request: Request, client: Client = Depends(temporal)
-):
-    """Where routing would put this conversation now, and why; nothing is changed."""
-    handle = client.get_workflow_handle(workflow_id(conversation_id))
-    try:
-        state = await handle.query(ConversationWorkflow.conversation)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise not_found("Conversation")
-        raise
-    decision = await run_in_threadpool(
-        _simulate, engine_of(request), request.app.state.routing_loader, state
-    )
+def simulate_routing(conversation_id: str, request: Request):
+    """Where routing would put this conversation now, and why, from its facts in the store;
+    nothing is changed."""
+    decision = _simulate(engine_of(request), request.app.state.routing_loader, conversation_id)
+    if decision is None:
+        raise not_found("Conversation")
     return SimulationOut(
         id=conversation_id,
         queue_id=decision.queue_id,
-        priority=decision.priority or state.priority,
+        priority=decision.priority or Priority.NORMAL,
         route_id=decision.route_id,
         routing_version=decision.routing_version,
         trace=[TraceOut(**entry.model_dump(mode="json")) for entry in decision.trace],

@@ -30,12 +30,14 @@ MESSAGE_IDS = {
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, text: str, validation_errors: dict[str, list[str]] | None = None
+        self, status: int, text: str, validation_errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(text)
         self.status = status
         self.text = text
         self.validation_errors = validation_errors
+        self.headers = headers
 
 
 def bad_request(field: str, message: str) -> ApiError:
@@ -44,6 +46,14 @@ def bad_request(field: str, message: str) -> ApiError:
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found")
+
+
+# How long a client is asked to wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(text: str) -> ApiError:
+    return ApiError(503, text, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def error_response(
@@ -100,7 +110,7 @@ def _allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.text, exc.validation_errors)
+        return error_response(exc.status, exc.text, exc.validation_errors, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from domain.models import (
     Actor,
@@ -19,7 +19,7 @@ from domain.models import (
     TraceEntry,
 )
 
-# Activities are called by name so the workflow module never imports the store.
+# Activity names: fixed, as recorded histories name them.
 ROUTE_ACTIVITY = "route_conversation"
 PROJECT_ACTIVITY = "project_conversation"
 
@@ -121,6 +121,11 @@ class RoutedBy(BaseModel):
 
 
 class ConversationState(BaseModel):
+    """What the workflow keeps between changes: the current facts and the last event's seq.
+
+    Bounded whatever the conversation's length: its events live in the store once projected
+    (the workflow holds only those not yet projected, beside this state)."""
+
     id: str
     created_request_id: str
     external_id: str | None = None
@@ -143,30 +148,51 @@ class ConversationState(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
-    events: list[ConversationEvent] = Field(default_factory=list)
+    last_seq: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_release_that_kept_every_event(cls, data: Any) -> Any:
+        """Before events left the state, continue-as-new carried them all (already projected:
+        a run continues as new only once settled); only their last seq is still needed."""
+        if isinstance(data, dict) and "events" in data:
+            data = dict(data)
+            events = data.pop("events") or []
+            data.setdefault("last_seq", events[-1]["seq"] if events else 0)
+        return data
 
     @property
     def closed(self) -> bool:
         return self.status == Status.CLOSED
 
-    @property
-    def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
-
     def facts(self) -> dict[str, Any]:
         """The routing facts this conversation offers, keyed by expression attribute."""
-        facts: dict[str, Any] = {
-            "message.channel": self.channel,
-            "message.from": self.from_,
-            "message.to": self.to,
-            "message.content": self.message_content,
-            "conversation.topic": self.topic,
-            "conversation.tags": list(self.tags),
-            "conversation.priority": self.priority.value,
-            "conversation.queueId": self.queue_id,
-            "conversation.authentication": self.authentication.value,
-        }
-        return {key: value for key, value in facts.items() if value is not None}
+        return routing_facts(
+            channel=self.channel, from_=self.from_, to=self.to,
+            message_content=self.message_content, topic=self.topic, tags=self.tags,
+            priority=self.priority.value, queue_id=self.queue_id,
+            authentication=self.authentication.value,
+        )
+
+
+def routing_facts(
+    *, channel: str | None, from_: str | None, to: str | None, message_content: str | None,
+    topic: str | None, tags: list[str], priority: str, queue_id: str | None, authentication: str,
+) -> dict[str, Any]:
+    """The routing facts of a conversation, keyed by expression attribute; missing ones absent.
+    One definition for the workflow's state and the store's row (simulate-routing)."""
+    facts: dict[str, Any] = {
+        "message.channel": channel,
+        "message.from": from_,
+        "message.to": to,
+        "message.content": message_content,
+        "conversation.topic": topic,
+        "conversation.tags": list(tags),
+        "conversation.priority": priority,
+        "conversation.queueId": queue_id,
+        "conversation.authentication": authentication,
+    }
+    return {key: value for key, value in facts.items() if value is not None}
 
 
 class RouteRequest(BaseModel):
@@ -189,7 +215,8 @@ class ConversationStart(BaseModel):
 
 
 class Change(BaseModel):
-    """A PATCH/PUT of a conversation; only the fields named in `given` are applied."""
+    """A PATCH/PUT as the `change` update took it, steered by the field names in `given`.
+    Kept only for conversations started before one update per intent (see `Edit`)."""
 
     actor: Actor
     given: list[str] = Field(default_factory=list)
@@ -199,6 +226,56 @@ class Change(BaseModel):
     priority: Priority | None = None
     queue: QueueRef | None = None
     agent_id: str | None = None
+    reason: str | None = None
+
+
+class Text(BaseModel):
+    """A new value for a text field; null clears it."""
+
+    value: str | None = None
+
+
+class Agent(BaseModel):
+    """A new assignee; null unassigns."""
+
+    agent_id: str | None = None
+
+
+class Edit(BaseModel):
+    """Several changes at once (a PATCH naming several fields), applied together or not at all.
+    A field left None is not changed."""
+
+    actor: Actor
+    reason: str | None = None
+    topic: Text | None = None
+    summary: Text | None = None
+    priority: Priority | None = None
+    agent: Agent | None = None
+    queue: QueueRef | None = None
+    status: Status | None = None
+
+
+class Reroute(BaseModel):
+    actor: Actor
+    queue: QueueRef
+    reason: str | None = None
+
+
+class Assignment(BaseModel):
+    actor: Actor
+    agent_id: str | None = None  # None: unassigned
+    reason: str | None = None
+
+
+class PriorityChange(BaseModel):
+    actor: Actor
+    priority: Priority
+    reason: str | None = None
+
+
+class StatusChange(BaseModel):
+    actor: Actor
+    status: Status
     reason: str | None = None
 
 
@@ -223,11 +300,13 @@ BAD_REQUEST = "BAD_REQUEST"
 CONFLICT = "CONFLICT"
 FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
+# Routing could not be evaluated in time (e.g. the store is down): nothing was changed.
+UNAVAILABLE = "UNAVAILABLE"
 CLOSED_TEXT = "Closed conversation cannot be changed"
 
 
 class ProjectionRequest(BaseModel):
-    """The conversation as it is now, and the events the store has not seen yet."""
+    """The conversation as it is now, and the events the store has not seen yet (oldest first)."""
 
     conversation: ConversationState
     events: list[ConversationEvent]

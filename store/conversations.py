@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from domain.conversation import ConversationEvent, ConversationState
+from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
 
 
@@ -62,6 +63,9 @@ def apply_projection(
         routed_route_id=state.routed_by.route_id if state.routed_by else None,
         routed_version=state.routed_by.routing_version if state.routed_by else None,
         tags=list(state.tags),
+        message_content=state.message_content,
+        customer_identifier=state.customer.identifier if state.customer else None,
+        customer_type=state.customer.type if state.customer else None,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,
@@ -76,6 +80,33 @@ def apply_projection(
     session.exec(delete(ConversationTagRow).where(ConversationTagRow.conversation_id == state.id))
     for tag in dict.fromkeys(state.tags):
         session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
+
+
+def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | None:
+    """A conversation's events as the workflow recorded them, oldest first; None if there is
+    no such conversation."""
+    if session.get(ConversationRow, conversation_id) is None:
+        return None
+    return list(session.exec(
+        select(ConversationEventRow.body)
+        .where(ConversationEventRow.conversation_id == conversation_id)
+        .order_by(ConversationEventRow.seq)
+    ).all())
+
+
+def routing_facts_of(row: ConversationRow) -> dict[str, Any]:
+    """The routing facts of a conversation as the store holds it (as its workflow would)."""
+    return routing_facts(
+        channel=row.channel, from_=row.from_, to=row.to, message_content=row.message_content,
+        topic=row.topic, tags=row.tags, priority=row.priority, queue_id=row.queue_id,
+        authentication=row.authentication,
+    )
+
+
+def customer_of(row: ConversationRow) -> CustomerRef | None:
+    if row.customer_identifier is None:
+        return None
+    return CustomerRef(identifier=row.customer_identifier, type=row.customer_type)
 
 
 def by_external_id(session: Session, external_id: str) -> ConversationRow | None:

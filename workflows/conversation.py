@@ -1,66 +1,72 @@
-"""ConversationWorkflow: one durable workflow per conversation, holding its whole state.
+"""ConversationWorkflow: one durable workflow per conversation, the only place its changes
+are decided.
 
-Every change goes through a handler: updates for actions whose caller needs an answer or a
-clean refusal (validators refuse before anything reaches history), queries for reads. Moves
-(routing, reroutes, the bot hand-off) hold one lock, so racing requests apply one at a time
-and each effective change is one event.
+The transitions themselves live in domain.conversation_core (pure, unit-tested); this module
+adds what needs Temporal: handlers, the routing and projection activities, durable waits,
+search attributes. Updates answer actions whose caller needs an answer or a clean refusal
+(validators refuse before anything reaches history), one update per intent. Moves hold one
+lock, so racing requests apply one at a time and each effective change is one event. The
+state stays bounded: events leave it once the store holds them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.projection import ProjectionActivities
+    from activities.routing import PERMANENT_ROUTING_FAILURE, RoutingActivities
     from domain.conversation import (
-        CLOSED_TEXT,
-        DEFAULT_BOT_TIMEOUT_SECONDS,
-        MAX_TAGS,
-        BAD_REQUEST,
-        CONFLICT,
-        FORBIDDEN,
-        NOT_FOUND,
-        PROJECT_ACTIVITY,
-        ROUTE_ACTIVITY,
+        UNAVAILABLE,
+        Assignment,
         AuthenticationReport,
         BotWait,
         Change,
-        ConversationEvent,
         ConversationStart,
         ConversationState,
         CreateResult,
-        EventType,
+        Edit,
         NewConversation,
+        PriorityChange,
         ProjectionRequest,
-        QueueRef,
+        Reroute,
         RouteAgain,
-        RoutedBy,
         RouteRequest,
+        StatusChange,
         TagChange,
     )
-    from domain.models import (
-        SYSTEM_ACTOR,
-        Actor,
-        Authentication,
-        Priority,
-        RoutingDecision,
-        Status,
-    )
+    from domain.conversation_core import ConversationCore, Refused, edit_of, new_state
+    from domain.models import Authentication, RoutingDecision
     from workflows import search_attributes as sa
 
 # Routing only reads, so it runs as a local activity: in the worker, recorded in history as a
 # marker, with no round-trip through the server's task queues; a workflow task that is lost
-# (worker crash, aborted update) simply routes again. The projection writes, so it is a
-# regular activity: it runs only once its command is committed to history, so it never
-# writes events of a workflow task that was later thrown away. Both retry without end: a
-# database outage delays a conversation, it never fails or half-changes it.
-ROUTE_TIMEOUT = timedelta(seconds=10)
-PROJECT_TIMEOUT = timedelta(seconds=10)
-ACTIVITY_RETRY = RetryPolicy(
+# (worker crash, aborted update) simply routes again. It is bounded: an update waiting on it
+# is refused (nothing changed) after ROUTING_LIMIT, and a stored routing that cannot be read
+# is not retried at all.
+ROUTING_ATTEMPT = timedelta(seconds=10)
+ROUTING_LIMIT = timedelta(seconds=60)
+ROUTING_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=[PERMANENT_ROUTING_FAILURE],
+)
+# Where no caller waits (creation, a bot's timeout), failed routing is tried again after this.
+ROUTING_AGAIN_AFTER = timedelta(seconds=30)
+# The projection writes, so it is a regular activity: it runs only once its command is
+# committed to history, so it never writes events of a workflow task that was later thrown
+# away. Its writes are idempotent upserts, so it retries until the store takes them: a
+# database outage delays a conversation's reads, never loses or half-writes its events.
+PROJECTION_ATTEMPT = timedelta(seconds=10)
+PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
@@ -76,38 +82,34 @@ def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUp
     ]
 
 
-def refuse(text: str, kind: str) -> ApplicationError:
-    return ApplicationError(text, type=kind, non_retryable=True)
+def _upsert_search_attributes(state: ConversationState) -> None:
+    workflow.upsert_search_attributes(search_attribute_updates(state))
 
 
-def new_state(new: NewConversation) -> ConversationState:
-    return ConversationState(
-        id=new.id,
-        created_request_id=new.request_id,
-        external_id=new.external_id,
-        topic=new.topic,
-        summary=new.summary,
-        priority=new.priority or Priority.NORMAL,
-        channel=new.channel,
-        from_=new.from_,
-        to=new.to,
-        tags=list(new.tags),
-        customer=new.customer,
-        message_content=new.message_content,
-        created_at=new.created_at,
-        updated_at=new.created_at,
-    )
+@contextmanager
+def refusals_as_update_failures() -> Iterator[None]:
+    """A refusal fails the update (the caller gets it), never the workflow task."""
+    try:
+        yield
+    except Refused as refused:
+        raise ApplicationError(refused.text, type=refused.kind, non_retryable=True) from None
 
 
 @workflow.defn
 class ConversationWorkflow:
     @workflow.init
     def __init__(self, start: ConversationStart) -> None:
-        self._state = start.state if start.state is not None else new_state(start.new)
+        assert start.state is not None or start.new is not None
+        state = start.state if start.state is not None else new_state(start.new)  # type: ignore[arg-type]
+        self._core = ConversationCore(state, workflow.now, _upsert_search_attributes)
         self._projected_seq = start.projected_seq
         self._placed = start.state is not None
         self._moves = asyncio.Lock()
         self._projection_lock = asyncio.Lock()
+
+    @property
+    def _state(self) -> ConversationState:
+        return self._core.state
 
     @workflow.run
     async def run(self, start: ConversationStart) -> None:
@@ -137,7 +139,7 @@ class ConversationWorkflow:
             if workflow.all_handlers_finished():
                 return
 
-    # ---- reads
+    # ---- reads (for debugging: the API reads the store)
 
     @workflow.query
     def conversation(self) -> ConversationState:
@@ -157,11 +159,57 @@ class ConversationWorkflow:
     # and a result would be kept in history for every change.
 
     @workflow.update
+    async def edit(self, edit: Edit) -> None:
+        """Several fields at once (a PATCH naming more than one intent): all or nothing."""
+        await self._change(lambda: self._core.edit(edit))
+
+    @edit.validator
+    def _validate_edit(self, edit: Edit) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update
+    async def reroute(self, request: Reroute) -> None:
+        await self._change(lambda: self._core.reroute(request.queue, request.actor, request.reason))
+
+    @reroute.validator
+    def _validate_reroute(self, request: Reroute) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update
+    async def assign(self, request: Assignment) -> None:
+        await self._change(
+            lambda: self._core.assign(request.agent_id, request.actor, request.reason)
+        )
+
+    @assign.validator
+    def _validate_assign(self, request: Assignment) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update
+    async def set_priority(self, request: PriorityChange) -> None:
+        await self._change(
+            lambda: self._core.set_priority(request.priority, request.actor, request.reason)
+        )
+
+    @set_priority.validator
+    def _validate_set_priority(self, request: PriorityChange) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update
+    async def set_status(self, request: StatusChange) -> None:
+        await self._change(
+            lambda: self._core.set_status(request.status, request.actor, request.reason)
+        )
+
+    @set_status.validator
+    def _validate_set_status(self, request: StatusChange) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update
     async def change(self, change: Change) -> None:
-        async with self._moves:
-            self._refuse_if_closed()
-            self._apply(change)
-        await self._project()
+        """The one update every PATCH used before `edit` and the updates per intent; kept
+        while recorded histories and running conversations may still call it."""
+        await self._change(lambda: self._core.edit(edit_of(change)))
 
     @change.validator
     def _validate_change(self, change: Change) -> None:
@@ -170,13 +218,12 @@ class ConversationWorkflow:
     @workflow.update
     async def route(self, request: RouteAgain) -> None:
         """Runs routing again now, with the conversation's current facts."""
-        async with self._moves:
-            self._refuse_if_closed()
-            decision = await self._evaluate_routing()
-            if (decision.queue_id, decision.priority or self._state.priority) != (
-                self._state.queue_id, self._state.priority
-            ):
-                self._place_by_routing(decision, request.actor, "routing run again")
+        await self._until_placed()
+        with refusals_as_update_failures():
+            async with self._moves:
+                self._core.refuse_if_closed()
+                decision = await self._decide(self._core.route_request())
+                self._core.route_again(decision, request.actor)
         await self._project()
 
     @route.validator
@@ -185,65 +232,70 @@ class ConversationWorkflow:
 
     @workflow.update
     async def report_authentication(self, report: AuthenticationReport) -> None:
-        async with self._moves:
-            # The wait may have ended while this report queued for the lock.
-            wait = self._check_report(report)
-            self._state.authentication = (
-                Authentication.STRONG if report.succeeded else Authentication.FAILED
-            )
-            self._record(
-                EventType.AUTHENTICATION_COMPLETED,
-                report.actor,
-                reason="strong authentication succeeded" if report.succeeded
-                else "strong authentication failed",
-            )
-            await self._route_on_from_bot(wait, "authentication completed")
+        await self._until_placed()
+        with refusals_as_update_failures():
+            async with self._moves:
+                # The wait may have ended while this report queued for the lock.
+                wait = self._core.check_report(report.bot_id)
+                authentication = (
+                    Authentication.STRONG if report.succeeded else Authentication.FAILED
+                )
+                # The wait ends before routing runs (its timer is cancelled first, as every
+                # recorded history has it); if routing fails, it resumes and nothing changed.
+                self._core.end_bot_wait()
+                try:
+                    decision = await self._decide(
+                        self._core.route_request(after_bot=wait, authentication=authentication)
+                    )
+                except Refused:
+                    self._core.resume_bot_wait(wait)
+                    raise
+                self._core.complete_authentication(authentication, report.actor, decision)
         await self._project()
 
     @report_authentication.validator
     def _validate_report(self, report: AuthenticationReport) -> None:
-        self._check_report(report)
+        with refusals_as_update_failures():
+            self._core.check_report(report.bot_id)
 
     @workflow.update
     async def tag(self, change: TagChange) -> None:
-        async with self._moves:
-            self._refuse_if_closed()
-            self._apply_tag(change)
-        await self._project()
+        await self._change(lambda: self._core.tag(change))
 
     @tag.validator
     def _validate_tag(self, change: TagChange) -> None:
-        self._refuse_if_closed()
-        if not change.add and change.tag not in self._state.tags:
-            raise refuse(f"Conversation has no tag {change.tag!r}", NOT_FOUND)
-        if change.add and change.tag not in self._state.tags and len(self._state.tags) >= MAX_TAGS:
-            raise refuse(f"A conversation has at most {MAX_TAGS} tags", BAD_REQUEST)
+        with refusals_as_update_failures():
+            self._core.check_tag(change)
 
     # ---- the pieces
 
-    async def _create(self, new: NewConversation) -> None:
-        self._record(EventType.CREATED, new.actor, priority=self._state.priority)
-        async with self._moves:
-            if new.queue is not None:
-                self._state.routed_by = None
-                self._move(EventType.ROUTED, new.actor, new.queue, reason="queueId given at creation")
-            else:
-                self._place_by_routing(await self._evaluate_routing(), SYSTEM_ACTOR, None)
-        self._placed = True
+    async def _until_placed(self) -> None:
+        """Handlers act on a created conversation; an update can reach a workflow before its
+        first task has routed it."""
+        if not self._placed:
+            await workflow.wait_condition(lambda: self._placed)
+
+    async def _change(self, apply) -> None:
+        """A change that needs no routing: applied under the lock, then projected."""
+        await self._until_placed()
+        with refusals_as_update_failures():
+            async with self._moves:
+                self._core.refuse_if_closed()
+                apply()
         await self._project()
 
     def _refuse_if_closed(self) -> None:
-        if self._state.closed:
-            raise refuse(CLOSED_TEXT, CONFLICT)
+        with refusals_as_update_failures():
+            self._core.refuse_if_closed()
 
-    def _check_report(self, report: AuthenticationReport) -> BotWait:
-        self._refuse_if_closed()
-        wait = self._state.bot_wait
-        if wait is None:
-            raise refuse("Conversation is not waiting in a bot queue", CONFLICT)
-        if wait.bot_id != report.bot_id:
-            raise refuse("Only the bot serving the conversation's queue may report", FORBIDDEN)
-        return wait
+    async def _create(self, new: NewConversation) -> None:
+        async with self._moves:
+            decision = None
+            if new.queue is None:
+                decision = await self._decide_when_possible(self._core.route_request())
+            self._core.create(new, decision)
+        self._placed = True
+        await self._project()
 
     def _should_continue_as_new(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
@@ -262,145 +314,38 @@ class ConversationWorkflow:
                 pass
         async with self._moves:
             if self._state.bot_wait is wait:
-                self._record(
-                    EventType.BOT_TIMED_OUT,
-                    SYSTEM_ACTOR,
-                    from_queue_id=wait.queue_id,
-                    reason=f"no report from the bot within {wait.timeout_seconds} s",
+                self._core.end_bot_wait()
+                decision = await self._decide_when_possible(
+                    self._core.route_request(after_bot=wait)
                 )
-                await self._route_on_from_bot(wait, "bot timed out")
+                self._core.time_out_bot(wait, decision)
         await self._project()
 
-    async def _route_on_from_bot(self, wait: BotWait, why: str) -> None:
-        """Routing again after a hand-off: never back into the bot's own queue; with no
-        matching rule, back to the queue the conversation came from."""
-        self._state.bot_wait = None
-        decision = await self._evaluate_routing(
-            skip_queues={wait.queue_id: "the bot's own queue"},
-            fallback_queue_id=wait.return_queue_id,
-        )
-        self._place_by_routing(decision, SYSTEM_ACTOR, why)
-
-    async def _evaluate_routing(
-        self, skip_queues: dict[str, str] | None = None, fallback_queue_id: str | None = None
-    ) -> RoutingDecision:
-        return await workflow.execute_local_activity(
-            ROUTE_ACTIVITY,
-            RouteRequest(
-                conversation_id=self._state.id,
-                facts=self._state.facts(),
-                customer=self._state.customer,
-                skip_queues=skip_queues or {},
-                fallback_queue_id=fallback_queue_id,
-            ),
-            result_type=RoutingDecision,
-            start_to_close_timeout=ROUTE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-
-    def _place_by_routing(self, decision: RoutingDecision, actor: Actor, why: str | None) -> None:
-        if decision.priority is not None:
-            self._state.priority = decision.priority
-        self._state.customer_id = decision.customer_id
-        self._state.routed_by = RoutedBy(
-            route_id=decision.route_id, routing_version=decision.routing_version
-        )
-        outcome = "matched rule" if decision.route_id else "no rule matched"
-        self._move(
-            EventType.ROUTED,
-            actor,
-            QueueRef(
-                id=decision.queue_id,
-                bot_id=decision.bot_id,
-                bot_timeout_seconds=decision.bot_timeout_seconds or DEFAULT_BOT_TIMEOUT_SECONDS,
-            ),
-            reason=f"{why}: {outcome}" if why else outcome,
-            route_id=decision.route_id,
-            routing_version=decision.routing_version,
-            trace=decision.trace,
-            trace_omitted=decision.trace_omitted,
-            facts=decision.facts,
-        )
-
-    def _move(self, type: EventType, actor: Actor, queue: QueueRef, **fields) -> None:
-        """Puts the conversation in a queue; a queue with a bot starts a hand-off."""
-        state = self._state
-        previous_wait = state.bot_wait
-        from_queue = state.queue_id
-        state.queue_id = queue.id
-        state.bot_wait = None
-        self._record(
-            type, actor, from_queue_id=from_queue, to_queue_id=queue.id,
-            priority=state.priority, **fields,
-        )
-        if queue.bot_id is not None:
-            started = self._record(
-                EventType.BOT_STARTED,
-                SYSTEM_ACTOR,
-                to_queue_id=queue.id,
-                reason=f"waiting up to {queue.bot_timeout_seconds} s for the queue's bot",
+    async def _decide(self, request: RouteRequest) -> RoutingDecision:
+        """Routing's decision, or a refusal when it cannot be had within ROUTING_LIMIT."""
+        try:
+            return await workflow.execute_local_activity_method(
+                RoutingActivities.route_conversation,
+                request,
+                start_to_close_timeout=ROUTING_ATTEMPT,
+                schedule_to_close_timeout=ROUTING_LIMIT,
+                retry_policy=ROUTING_RETRY,
             )
-            state.bot_wait = BotWait(
-                queue_id=queue.id,
-                bot_id=queue.bot_id,
-                # From one bot queue into another, "back" still means the human queue before.
-                return_queue_id=previous_wait.return_queue_id if previous_wait else from_queue,
-                started_at=started.at,
-                timeout_seconds=queue.bot_timeout_seconds,
-                seq=started.seq,
-            )
-        workflow.upsert_search_attributes(search_attribute_updates(state))
+        except FailureError as failure:
+            # A local activity's failure arrives as the activity's own error or timeout, a
+            # cancellation as CancelledError: that one is not ours to absorb.
+            if isinstance(failure, CancelledError):
+                raise
+            workflow.logger.warning("routing failed: %s", failure.cause or failure)
+            raise Refused("Routing is unavailable now; nothing was changed", UNAVAILABLE) from None
 
-    def _apply(self, change: Change) -> None:
-        """Applies a PATCH: one event per field that really changes, status last."""
-        state, actor = self._state, change.actor
-        for field in ("topic", "summary"):
-            value = getattr(change, field)
-            if field in change.given and getattr(state, field) != value:
-                setattr(state, field, value)
-                self._record(EventType.UPDATED, actor, reason=f"{field} changed")
-        if "priority" in change.given and change.priority and change.priority != state.priority:
-            state.priority = change.priority
-            self._record(EventType.PRIORITY_CHANGED, actor, priority=state.priority,
-                         reason=change.reason)
-            workflow.upsert_search_attributes(search_attribute_updates(state))
-        if "agent_id" in change.given and change.agent_id != state.agent_id:
-            state.agent_id = change.agent_id
-            self._record(EventType.ASSIGNED, actor, agent_id=change.agent_id, reason=change.reason)
-        if "queue" in change.given and change.queue.id != state.queue_id:
-            state.routed_by = None
-            self._move(EventType.REROUTED, actor, change.queue, reason=change.reason)
-        if "status" in change.given and change.status and change.status != state.status:
-            self._set_status(change.status, actor, change.reason)
-
-    def _set_status(self, status: Status, actor: Actor, reason: str | None) -> None:
-        state = self._state
-        state.status = status
-        if status == Status.CLOSED:
-            state.bot_wait = None
-            state.closed_at = workflow.now()
-            self._record(EventType.CLOSED, actor, reason=reason)
-        else:
-            self._record(EventType.STATUS_CHANGED, actor, reason=reason or status.value)
-        workflow.upsert_search_attributes(search_attribute_updates(state))
-
-    def _apply_tag(self, change: TagChange) -> None:
-        tags = self._state.tags
-        if change.add and change.tag not in tags:
-            tags.append(change.tag)
-            self._record(EventType.TAGGED, change.actor, reason=change.tag)
-        elif not change.add and change.tag in tags:
-            tags.remove(change.tag)
-            self._record(EventType.UNTAGGED, change.actor, reason=change.tag)
-
-    def _record(self, type: EventType, actor: Actor, **fields) -> ConversationEvent:
-        now = workflow.now()
-        event = ConversationEvent(
-            seq=self._state.last_seq + 1, type=type, at=now, actor=actor, **fields
-        )
-        self._state.events.append(event)
-        self._state.updated_at = now
-        return event
+    async def _decide_when_possible(self, request: RouteRequest) -> RoutingDecision:
+        """Where no caller waits for an answer, routing is tried again until it decides."""
+        while True:
+            try:
+                return await self._decide(request)
+            except Refused:
+                await workflow.sleep(ROUTING_AGAIN_AFTER)
 
     async def _project(self) -> None:
         """Writes what the store has not seen; one projection at a time, in seq order."""
@@ -408,13 +353,12 @@ class ConversationWorkflow:
             target = self._state.last_seq
             if target <= self._projected_seq:
                 return
-            unseen = [e for e in self._state.events if e.seq > self._projected_seq]
-            await workflow.execute_activity(
-                PROJECT_ACTIVITY,
-                ProjectionRequest(
-                    conversation=self._state.model_copy(update={"events": []}), events=unseen
-                ),
-                start_to_close_timeout=PROJECT_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+            unseen = [event for event in self._core.pending if event.seq > self._projected_seq]
+            await workflow.execute_activity_method(
+                ProjectionActivities.project_conversation,
+                ProjectionRequest(conversation=self._state.model_copy(deep=True), events=unseen),
+                start_to_close_timeout=PROJECTION_ATTEMPT,
+                retry_policy=PROJECTION_RETRY,
             )
             self._projected_seq = max(self._projected_seq, target)
+            self._core.forget_projected(self._projected_seq)

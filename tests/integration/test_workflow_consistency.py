@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.conversation_actions import EventOut
 from domain.conversation import workflow_id
 from store.bootstrap import bootstrap
 from store.db import session_scope
@@ -59,9 +60,9 @@ async def test_racing_reroutes_and_a_bot_report_leave_one_event_per_effective_ch
 
     assert all(r.status_code in (200, 409) for r in responses), [r.text for r in responses]
     state = await stack.temporal.get_workflow_handle(workflow_id(cid)).query(ConversationWorkflow.conversation)
-    events = [event.model_dump(mode="json") for event in state.events]
+    events = stored_events(stack.engine, cid)
 
-    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [e["seq"] for e in events] == list(range(1, state.last_seq + 1))
     # Each move starts where the previous one left the conversation.
     moves = [e for e in events if e["type"] in ("ROUTED", "REROUTED")]
     for before, after in zip(moves, moves[1:]):
@@ -69,10 +70,73 @@ async def test_racing_reroutes_and_a_bot_report_leave_one_event_per_effective_ch
     assert moves[-1]["to_queue_id"] == state.queue_id
     assert state.bot_wait is None
 
-    # The store holds exactly the workflow's events, once each, and the same final state.
-    assert stored_events(stack.engine, cid) == events
+    # The store holds every event, once each, and the workflow's final state.
+    assert (await stack.http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"] == [
+        EventOut.model_validate(event).model_dump(by_alias=True) for event in events
+    ]
     row = (await stack.http.get(f"/ccaas/1/conversations/{cid}")).json()
     assert (row["queueId"], row["authentication"]) == (state.queue_id, state.authentication.value)
+
+
+# A fixed bound on what continue-as-new carries, whatever the conversation's length.
+CARRIED_STATE_LIMIT = 64 * 1024
+
+
+async def carried_input_sizes(client, cid: str) -> list[int]:
+    """The size of each run's input: what the run before it carried over by continue-as-new."""
+    runs = [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id(cid)}'")]
+    sizes = []
+    for run in runs:
+        history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        sizes.append(sum(payload.ByteSize() for payload in started.input.payloads))
+    return sizes
+
+
+async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_state(engine: Engine):
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
+    )
+    try:
+        key = bootstrap(engine)
+        task_queue = f"can-{uuid.uuid4()}"
+        app = create_app(engine, env.client, task_queue)
+        async with build_worker(env.client, engine, task_queue), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
+            headers={"Authorization": f"App {key}"},
+        ) as http:
+            # Every rule is tried and traced on each routing: the events that weigh most.
+            queue_a, queue_b = await create_queue(http), await create_queue(http)
+            await put_routing(http, [rule(f"rule {n}", queue_a["id"], {"$eq": {"message.channel": "FAX"}})
+                                     for n in range(120)])
+            cid = (await create_conversation(http, channel="SMS"))["id"]
+            changes = [
+                ("PATCH", {"priority": "HIGH"}), ("PATCH", {"queueId": queue_a["id"], "reason": "x" * 500}),
+                ("POST", None), ("PATCH", {"priority": "LOW", "topic": "t" * 255}),
+                ("PATCH", {"queueId": queue_b["id"]}),
+            ]
+            for index in range(500):
+                method, body = changes[index % len(changes)]
+                if method == "POST":
+                    response = await http.post(f"/ccaas/1/conversations/{cid}/route")
+                else:
+                    response = await http.patch(f"/ccaas/1/conversations/{cid}", json=body)
+                assert response.status_code == 200, response.text
+
+            sizes = await carried_input_sizes(env.client, cid)
+            assert len(sizes) >= 3, "the workflow never continued as new"
+            assert max(sizes[1:]) < CARRIED_STATE_LIMIT, sizes
+
+            events = (await http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"]
+            assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+            assert len(events) > 500
+            assert sum(len(e["trace"] or []) for e in events if e["type"] == "ROUTED") > 100 * 100
+    finally:
+        await env.shutdown()
 
 
 async def test_a_long_conversation_continues_as_new_and_keeps_its_whole_timeline(engine: Engine):

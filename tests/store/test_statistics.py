@@ -75,7 +75,7 @@ def make_conversation(
     state = ConversationState(
         id=conversation_id, created_request_id="r", status=status, priority=priority,
         queue_id=moves[-1].to_queue, created_at=created, updated_at=events[-1].at,
-        closed_at=closed, events=events,
+        closed_at=closed, last_seq=events[-1].seq,
     )
     with session_scope(engine) as session:
         apply_projection(session, state, events)

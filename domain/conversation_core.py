@@ -1,0 +1,328 @@
+"""The conversation's state transitions, pure: the functional core its workflow drives.
+
+Every change to a conversation is a method here that updates its `ConversationState` and
+records the events it makes. Time and the search-attribute side effect are injected, so the
+same code runs in the workflow (with `workflow.now` and `upsert_search_attributes`) and in
+unit tests (with a fixed clock), and the workflow sandbox re-executes none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from domain.conversation import (
+    BAD_REQUEST,
+    CLOSED_TEXT,
+    CONFLICT,
+    DEFAULT_BOT_TIMEOUT_SECONDS,
+    FORBIDDEN,
+    MAX_TAGS,
+    NOT_FOUND,
+    Agent,
+    BotWait,
+    Change,
+    ConversationEvent,
+    ConversationState,
+    Edit,
+    EventType,
+    NewConversation,
+    QueueRef,
+    RoutedBy,
+    RouteRequest,
+    TagChange,
+    Text,
+)
+from domain.models import SYSTEM_ACTOR, Actor, Authentication, Priority, RoutingDecision, Status
+
+
+class Refused(Exception):
+    """A change the conversation refuses; `kind` is one of the failure types of
+    domain.conversation (BAD_REQUEST, CONFLICT, ...), which the API maps to a status."""
+
+    def __init__(self, text: str, kind: str) -> None:
+        super().__init__(text)
+        self.text = text
+        self.kind = kind
+
+
+def new_state(new: NewConversation) -> ConversationState:
+    return ConversationState(
+        id=new.id,
+        created_request_id=new.request_id,
+        external_id=new.external_id,
+        topic=new.topic,
+        summary=new.summary,
+        priority=new.priority or Priority.NORMAL,
+        channel=new.channel,
+        from_=new.from_,
+        to=new.to,
+        tags=list(new.tags),
+        customer=new.customer,
+        message_content=new.message_content,
+        created_at=new.created_at,
+        updated_at=new.created_at,
+    )
+
+
+def edit_of(change: Change) -> Edit:
+    """The `change` update's field-name list, as the typed edit it stands for."""
+    given = set(change.given)
+    return Edit(
+        actor=change.actor,
+        reason=change.reason,
+        topic=Text(value=change.topic) if "topic" in given else None,
+        summary=Text(value=change.summary) if "summary" in given else None,
+        priority=change.priority if "priority" in given else None,
+        agent=Agent(agent_id=change.agent_id) if "agent_id" in given else None,
+        queue=change.queue if "queue" in given else None,
+        status=change.status if "status" in given else None,
+    )
+
+
+class ConversationCore:
+    """One conversation's state and the events not yet projected to the store.
+
+    `clock` gives the time of each event; `on_indexed_change` is called, with the state,
+    wherever the fields Temporal indexes (queue, status, priority, authentication) may have
+    changed: the workflow upserts its search attributes there, at the same points as every
+    recorded history did.
+    """
+
+    def __init__(
+        self,
+        state: ConversationState,
+        clock: Callable[[], datetime],
+        on_indexed_change: Callable[[ConversationState], None] = lambda state: None,
+    ) -> None:
+        self.state = state
+        self.pending: list[ConversationEvent] = []
+        self._clock = clock
+        self._on_indexed_change = on_indexed_change
+
+    # ---- refusals: checked before anything changes
+
+    def refuse_if_closed(self) -> None:
+        if self.state.closed:
+            raise Refused(CLOSED_TEXT, CONFLICT)
+
+    def check_report(self, bot_id: str | None) -> BotWait:
+        """The hand-off a bot's report ends; refused unless that bot serves it now."""
+        self.refuse_if_closed()
+        wait = self.state.bot_wait
+        if wait is None:
+            raise Refused("Conversation is not waiting in a bot queue", CONFLICT)
+        if wait.bot_id != bot_id:
+            raise Refused("Only the bot serving the conversation's queue may report", FORBIDDEN)
+        return wait
+
+    def check_tag(self, change: TagChange) -> None:
+        self.refuse_if_closed()
+        tags = self.state.tags
+        if not change.add and change.tag not in tags:
+            raise Refused(f"Conversation has no tag {change.tag!r}", NOT_FOUND)
+        if change.add and change.tag not in tags and len(tags) >= MAX_TAGS:
+            raise Refused(f"A conversation has at most {MAX_TAGS} tags", BAD_REQUEST)
+
+    # ---- routing requests
+
+    def route_request(
+        self, after_bot: BotWait | None = None, authentication: Authentication | None = None
+    ) -> RouteRequest:
+        """What routing needs to decide. After a hand-off (`after_bot`) routing never goes back
+        into the bot's own queue and, with no matching rule, returns to the queue the
+        conversation came from. `authentication` evaluates with that value instead of the
+        current one (a bot's report, before it is recorded)."""
+        state = self.state
+        if authentication is not None:
+            state = state.model_copy(update={"authentication": authentication})
+        return RouteRequest(
+            conversation_id=state.id,
+            facts=state.facts(),
+            customer=state.customer,
+            skip_queues={after_bot.queue_id: "the bot's own queue"} if after_bot else {},
+            fallback_queue_id=after_bot.return_queue_id if after_bot else None,
+        )
+
+    # ---- transitions
+
+    def create(self, new: NewConversation, decision: RoutingDecision | None) -> None:
+        """Records the creation, then places the conversation: in the queue it was given,
+        else where `decision` (routing) says."""
+        self.record(EventType.CREATED, new.actor, priority=self.state.priority)
+        if new.queue is not None:
+            self.state.routed_by = None
+            self.move(EventType.ROUTED, new.actor, new.queue, reason="queueId given at creation")
+        else:
+            assert decision is not None, "a conversation without a queue is routed"
+            self.place_by_routing(decision, SYSTEM_ACTOR, None)
+
+    def route_again(self, decision: RoutingDecision, actor: Actor) -> None:
+        """POST /route: moves only when routing now decides differently."""
+        state = self.state
+        if (decision.queue_id, decision.priority or state.priority) != (
+            state.queue_id, state.priority
+        ):
+            self.place_by_routing(decision, actor, "routing run again")
+
+    def end_bot_wait(self) -> None:
+        """The hand-off stops waiting (its timer is cancelled) while routing decides where
+        the conversation goes next; `resume_bot_wait` undoes it if routing fails."""
+        self.state.bot_wait = None
+
+    def resume_bot_wait(self, wait: BotWait) -> None:
+        self.state.bot_wait = wait
+
+    def complete_authentication(
+        self, authentication: Authentication, actor: Actor, decision: RoutingDecision
+    ) -> None:
+        """Records a bot's report, once its wait has ended, and moves on as routing decided."""
+        self.state.authentication = authentication
+        self.record(
+            EventType.AUTHENTICATION_COMPLETED,
+            actor,
+            reason="strong authentication succeeded"
+            if authentication == Authentication.STRONG else "strong authentication failed",
+        )
+        self.place_by_routing(decision, SYSTEM_ACTOR, "authentication completed")
+
+    def time_out_bot(self, wait: BotWait, decision: RoutingDecision) -> None:
+        """Records that the bot did not report in time (its wait has ended) and moves on."""
+        self.record(
+            EventType.BOT_TIMED_OUT,
+            SYSTEM_ACTOR,
+            from_queue_id=wait.queue_id,
+            reason=f"no report from the bot within {wait.timeout_seconds} s",
+        )
+        self.place_by_routing(decision, SYSTEM_ACTOR, "bot timed out")
+
+    def place_by_routing(self, decision: RoutingDecision, actor: Actor, why: str | None) -> None:
+        state = self.state
+        if decision.priority is not None:
+            state.priority = decision.priority
+        state.customer_id = decision.customer_id
+        state.routed_by = RoutedBy(
+            route_id=decision.route_id, routing_version=decision.routing_version
+        )
+        outcome = "matched rule" if decision.route_id else "no rule matched"
+        self.move(
+            EventType.ROUTED,
+            actor,
+            QueueRef(
+                id=decision.queue_id,
+                bot_id=decision.bot_id,
+                bot_timeout_seconds=decision.bot_timeout_seconds or DEFAULT_BOT_TIMEOUT_SECONDS,
+            ),
+            reason=f"{why}: {outcome}" if why else outcome,
+            route_id=decision.route_id,
+            routing_version=decision.routing_version,
+            trace=decision.trace,
+            trace_omitted=decision.trace_omitted,
+            facts=decision.facts,
+        )
+
+    def move(self, type: EventType, actor: Actor, queue: QueueRef, **fields: Any) -> None:
+        """Puts the conversation in a queue; a queue with a bot starts a hand-off."""
+        state = self.state
+        previous_wait = state.bot_wait
+        from_queue = state.queue_id
+        state.queue_id = queue.id
+        state.bot_wait = None
+        self.record(
+            type, actor, from_queue_id=from_queue, to_queue_id=queue.id,
+            priority=state.priority, **fields,
+        )
+        if queue.bot_id is not None:
+            started = self.record(
+                EventType.BOT_STARTED,
+                SYSTEM_ACTOR,
+                to_queue_id=queue.id,
+                reason=f"waiting up to {queue.bot_timeout_seconds} s for the queue's bot",
+            )
+            state.bot_wait = BotWait(
+                queue_id=queue.id,
+                bot_id=queue.bot_id,
+                # From one bot queue into another, "back" still means the human queue before.
+                return_queue_id=previous_wait.return_queue_id if previous_wait else from_queue,
+                started_at=started.at,
+                timeout_seconds=queue.bot_timeout_seconds,
+                seq=started.seq,
+            )
+        self._on_indexed_change(state)
+
+    def edit_text(self, field: str, value: str | None, actor: Actor) -> None:
+        if getattr(self.state, field) != value:
+            setattr(self.state, field, value)
+            self.record(EventType.UPDATED, actor, reason=f"{field} changed")
+
+    def set_priority(self, priority: Priority, actor: Actor, reason: str | None) -> None:
+        if priority != self.state.priority:
+            self.state.priority = priority
+            self.record(EventType.PRIORITY_CHANGED, actor, priority=priority, reason=reason)
+            self._on_indexed_change(self.state)
+
+    def assign(self, agent_id: str | None, actor: Actor, reason: str | None) -> None:
+        if agent_id != self.state.agent_id:
+            self.state.agent_id = agent_id
+            self.record(EventType.ASSIGNED, actor, agent_id=agent_id, reason=reason)
+
+    def reroute(self, queue: QueueRef, actor: Actor, reason: str | None) -> None:
+        if queue.id != self.state.queue_id:
+            self.state.routed_by = None
+            self.move(EventType.REROUTED, actor, queue, reason=reason)
+
+    def set_status(self, status: Status, actor: Actor, reason: str | None) -> None:
+        state = self.state
+        if status == state.status:
+            return
+        state.status = status
+        if status == Status.CLOSED:
+            state.bot_wait = None
+            state.closed_at = self._clock()
+            self.record(EventType.CLOSED, actor, reason=reason)
+        else:
+            self.record(EventType.STATUS_CHANGED, actor, reason=reason or status.value)
+        self._on_indexed_change(state)
+
+    def edit(self, edit: Edit) -> None:
+        """Several changes at once, in a fixed order: texts, priority, agent, queue, status
+        last (closing ends every other change)."""
+        actor, reason = edit.actor, edit.reason
+        for field in ("topic", "summary"):
+            text = getattr(edit, field)
+            if text is not None:
+                self.edit_text(field, text.value, actor)
+        if edit.priority is not None:
+            self.set_priority(edit.priority, actor, reason)
+        if edit.agent is not None:
+            self.assign(edit.agent.agent_id, actor, reason)
+        if edit.queue is not None:
+            self.reroute(edit.queue, actor, reason)
+        if edit.status is not None:
+            self.set_status(edit.status, actor, reason)
+
+    def tag(self, change: TagChange) -> None:
+        tags = self.state.tags
+        if change.add and change.tag not in tags:
+            tags.append(change.tag)
+            self.record(EventType.TAGGED, change.actor, reason=change.tag)
+        elif not change.add and change.tag in tags:
+            tags.remove(change.tag)
+            self.record(EventType.UNTAGGED, change.actor, reason=change.tag)
+
+    def record(self, type: EventType, actor: Actor, **fields: Any) -> ConversationEvent:
+        now = self._clock()
+        event = ConversationEvent(
+            seq=self.state.last_seq + 1, type=type, at=now, actor=actor, **fields
+        )
+        self.pending.append(event)
+        self.state.last_seq = event.seq
+        self.state.updated_at = now
+        return event
+
+    # ---- projection
+
+    def forget_projected(self, seq: int) -> None:
+        """The store holds every event up to `seq`: the workflow need not keep them."""
+        self.pending = [event for event in self.pending if event.seq > seq]
