@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -45,8 +45,6 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 REFUSALS = {
     "BAD_REQUEST": 400, "CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404, "UNAVAILABLE": 503,
 }
-# The server cannot be reached or answer now: worth trying again later.
-UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 
 class ConversationChangeIn(ApiInput):
@@ -118,7 +116,8 @@ async def _update(request: Request, client: Client, conversation_id: str, update
         await asyncio.wait_for(
             handle.execute_update(update, argument), request.app.state.update_deadline
         )
-    except asyncio.TimeoutError:
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The SDK answers its own cancellation with the latter.
         raise unavailable(
             "The conversation's workflow did not answer in time; the change is applied once "
             "a worker takes it up, or not at all"
@@ -137,8 +136,6 @@ async def _update(request: Request, client: Client, conversation_id: str, update
             if row is not None and row.status == Status.CLOSED.value:
                 raise ApiError(409, CLOSED_TEXT) from None
             raise not_found("Conversation") from None
-        if exc.status in UNREACHABLE:
-            raise unavailable("Temporal cannot be reached now; nothing was changed") from None
         raise
     row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
     return conversation_out(row)

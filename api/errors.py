@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("switchboard.api")
 
@@ -50,6 +51,10 @@ def not_found(what: str) -> ApiError:
 
 # How long a client is asked to wait before trying again after a 503.
 RETRY_AFTER_SECONDS = 5
+# Temporal cannot be reached or answer now: worth trying again later.
+TEMPORAL_UNREACHABLE = {
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED,
+}
 
 
 def unavailable(text: str) -> ApiError:
@@ -123,6 +128,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {"Allow": ", ".join(_allowed_methods(request))}
         return error_response(exc.status_code, text, headers=headers)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status in TEMPORAL_UNREACHABLE:
+            log.warning("Temporal unreachable on %s %s: %s", request.method, request.url.path, exc)
+            return error_response(503, "Temporal cannot be reached now; nothing was changed",
+                                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -27,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         DEFAULT_BOT_TIMEOUT_SECONDS,
         PROJECT_ACTIVITY,
         ROUTE_ACTIVITY,
+        UNAVAILABLE,
+        AuthenticationReport,
         ConversationEvent,
         ConversationStart,
         NewConversation,
@@ -165,3 +168,26 @@ async def test_routing_that_fails_at_creation_is_tried_again_on_a_durable_timer(
         await until(env, lambda: "ROUTED" in types(store.timeline()), "routed")
     assert store.routing_failures_left == 0
     assert types(store.timeline())[:2] == ["CREATED", "ROUTED"]
+
+
+async def test_a_report_whose_routing_fails_is_refused_whole_and_the_wait_goes_on(
+    env: WorkflowEnvironment,
+):
+    store, task_queue = FakeStore(), f"timers-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=task_queue, workflows=[ConversationWorkflow],
+                      activities=store.activities()):
+        handle = await start(env, task_queue)
+        await until(env, lambda: "BOT_STARTED" in types(store.timeline()), "the bot's wait began")
+        store.routing_failures_left = 1
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await handle.execute_update(ConversationWorkflow.report_authentication, AuthenticationReport(
+                actor=SYSTEM_ACTOR, bot_id="bot-1", succeeded=True))
+        assert isinstance(failed.value.cause, ApplicationError)
+        assert failed.value.cause.type == UNAVAILABLE
+        state = await handle.query(ConversationWorkflow.conversation)
+        assert state.bot_wait is not None and state.authentication.value == "NONE"
+        assert types(store.timeline()) == ["CREATED", "ROUTED", "BOT_STARTED"]
+        # The wait resumed: the bot can report again, and routing moves the conversation on.
+        await handle.execute_update(ConversationWorkflow.report_authentication, AuthenticationReport(
+            actor=SYSTEM_ACTOR, bot_id="bot-1", succeeded=True))
+    assert types(store.timeline())[3:] == ["AUTHENTICATION_COMPLETED", "ROUTED"]

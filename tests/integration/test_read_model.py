@@ -1,0 +1,131 @@
+"""Reads come from the store: a conversation and its timeline stay readable with no worker
+and after Temporal has dropped its history; a change no worker answers is a clean 503."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest_asyncio
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from store.bootstrap import bootstrap
+from switchboard.worker import build_worker
+from tests.conftest import TEMPORAL_BINARY
+from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule
+from workflows import search_attributes
+
+C = "/ccaas/1/conversations"
+# Short, so a test sees the 503 quickly; the deployed default is 20 s.
+UPDATE_DEADLINE = 2.0
+
+
+@dataclass
+class StackWithoutWorker:
+    """The API in process; the worker runs only where a test starts one."""
+
+    http: httpx.AsyncClient
+    temporal: Client
+    engine: Engine
+    task_queue: str
+
+    def worker(self):
+        return build_worker(self.temporal, self.engine, self.task_queue)
+
+
+@pytest_asyncio.fixture
+async def stack(engine: Engine, temporal_client: Client) -> AsyncIterator[StackWithoutWorker]:
+    key = bootstrap(engine)
+    task_queue = f"test-{uuid.uuid4()}"
+    app = create_app(engine, temporal_client, task_queue, update_deadline=UPDATE_DEADLINE)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
+        headers={"Authorization": f"App {key}"},
+    ) as http:
+        yield StackWithoutWorker(http, temporal_client, engine, task_queue)
+
+
+async def test_the_timeline_is_read_from_the_store_with_no_worker_and_no_temporal(engine: Engine):
+    """With its own Temporal server, stopped halfway: as during an outage, or once retention
+    has dropped a closed conversation's history."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_BINARY), search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter, dev_server_log_level="error",
+    )
+    key, task_queue = bootstrap(engine), f"test-{uuid.uuid4()}"
+    app = create_app(engine, env.client, task_queue)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
+        headers={"Authorization": f"App {key}"},
+    ) as http:
+        try:
+            async with build_worker(env.client, engine, task_queue):
+                sms = await create_queue(http)
+                await put_routing(http, [rule("sms", sms["id"], {"$and": [
+                    {"$eq": {"message.channel": "SMS"}}, {"$contains": {"message.content": "hell"}},
+                ]})])
+                conversation = await create_conversation(
+                    http, channel="SMS", message={"content": "hello"},
+                    customer={"identifier": "+385911234567", "type": "PHONE"},
+                )
+                cid = conversation["id"]
+                changed = await http.patch(f"{C}/{cid}", json={"priority": "HIGH", "topic": "Refund"})
+                assert changed.status_code == 200, changed.text
+                closed = await http.patch(f"{C}/{cid}", json={"status": "CLOSED"})
+                assert closed.status_code == 200, closed.text
+                with_worker = {path: (await http.get(f"{C}/{cid}{path}")).json()
+                               for path in ("", "/events", "/simulate-routing")}
+        finally:
+            await env.shutdown()
+
+        # No worker, no Temporal: reads answer all the same.
+        for path, before in with_worker.items():
+            response = await http.get(f"{C}/{cid}{path}")
+            assert response.status_code == 200, response.text
+            assert response.json() == before
+        listed = (await http.get(C, params={"conversationIds": cid})).json()
+        assert [c["id"] for c in listed["conversations"]] == [cid]
+        # What needs Temporal says so cleanly, once the client's own retries give up.
+        refused = await http.get(f"{C}/{cid}/workflow-history")
+        assert_error(refused, 503, "GENERAL_ERROR")
+        assert refused.headers["Retry-After"].isdigit()
+
+    types = [event["type"] for event in with_worker["/events"]["events"]]
+    assert types == ["CREATED", "ROUTED", "UPDATED", "PRIORITY_CHANGED", "CLOSED"]
+    # The dry run sees the facts the workflow routed with, its first message included.
+    assert with_worker["/simulate-routing"]["queueId"] == sms["id"]
+    assert with_worker["/simulate-routing"]["routeId"] is not None
+
+
+async def test_a_change_no_worker_answers_is_a_503_and_is_applied_once_or_not_at_all(
+    stack: StackWithoutWorker,
+):
+    async with stack.worker():
+        cid = (await create_conversation(stack.http))["id"]
+
+    refused = await stack.http.patch(f"{C}/{cid}", json={"priority": "URGENT", "reason": "vip"})
+    error = assert_error(refused, 503, "GENERAL_ERROR")
+    assert "applied once" in error["text"]
+    assert refused.headers["Retry-After"].isdigit()
+    # The store still shows the conversation as it was: nothing was half-written.
+    assert (await stack.http.get(f"{C}/{cid}")).json()["priority"] == "NORMAL"
+
+    async with stack.worker():
+        # Temporal kept the update: once a worker is back it is applied, once.
+        async def priority_changes() -> list[dict]:
+            events = (await stack.http.get(f"{C}/{cid}/events")).json()["events"]
+            return [event for event in events if event["type"] == "PRIORITY_CHANGED"]
+
+        applied = await priority_changes()
+        if applied:  # else Temporal dropped the update unanswered: not applied at all
+            assert len(applied) == 1 and applied[0]["priority"] == "URGENT"
+        again = await stack.http.patch(f"{C}/{cid}", json={"priority": "URGENT", "reason": "vip"})
+        assert again.status_code == 200, again.text
+        assert again.json()["priority"] == "URGENT"
+        assert len(await priority_changes()) == 1
