@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
@@ -87,9 +87,9 @@ def _agent(session: Session, agent_id: str) -> AgentRow:
 def _commit(session: Session) -> None:
     try:
         session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         session.rollback()
-        raise ApiError(409, "An agent with this email already exists", {"email": ["already in use"]})
+        raise ApiError(409, "An agent with this email already exists", {"email": ["already in use"]}) from error
 
 
 def _email_free(session: Session, email: str, except_id: str | None = None) -> None:
@@ -133,7 +133,7 @@ def list_agents(
         query = query.where(AgentRow.enabled == enabled)
     if queue_id:
         members = select(AgentQueueRow.agent_id).where(AgentQueueRow.queue_id == queue_id)
-        query = query.where(AgentRow.id.in_(members))
+        query = query.where(col(AgentRow.id).in_(members))
     if name:
         query = query.where(func.lower(AgentRow.display_name).contains(name.lower(), autoescape=True))
     rows, total = page_of(session, query, paging, orderable[paging.field], AgentRow.id)
@@ -220,7 +220,7 @@ def remove_agent_queue(agent_id: str, queue_id: str, session: Session = Depends(
     if session.get(AgentQueueRow, (agent_id, queue_id)) is None:
         raise not_found("Membership")
     session.exec(delete(AgentQueueRow).where(
-        AgentQueueRow.agent_id == agent_id, AgentQueueRow.queue_id == queue_id
+        col(AgentQueueRow.agent_id) == agent_id, col(AgentQueueRow.queue_id) == queue_id
     ))
     session.commit()
     return _queues(session, agent_id)

@@ -27,7 +27,6 @@ from api.openapi import api_document
 from api.permissions import authorize
 from store.routing import RoutingLoader
 
-
 # How long a change waits for the conversation's workflow before answering 503.
 UPDATE_DEADLINE_SECONDS = 20.0
 

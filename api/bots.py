@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, not_found
@@ -65,7 +65,7 @@ def list_bots(
 ):
     orderable = {"displayName": BotRow.display_name, "createdAt": BotRow.created_at}
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
-    query = select(BotRow).where(BotRow.deleted_at.is_(None))
+    query = select(BotRow).where(col(BotRow.deleted_at).is_(None))
     rows, total = page_of(session, query, paging, orderable[paging.field], BotRow.id)
     return {
         "bots": [bot_out(row).model_dump(by_alias=True) for row in rows],

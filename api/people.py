@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
@@ -238,11 +238,11 @@ def _write(session: Session, row: PersonRow, body: PersonIn, fields: set[str]) -
         if contacts is not None:
             people_store.replace_contacts(session, person_id, contacts)
         session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         # Another request took one of these identifiers between our check and our write;
         # after the rollback its row is visible, so the check names the field.
         session.rollback()
-        raise ApiError(409, CONFLICT_TEXT, _conflicts(session, person_id, external_id, contacts) or None)
+        raise ApiError(409, CONFLICT_TEXT, _conflicts(session, person_id, external_id, contacts) or None) from error
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def list_persons(
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
     query = select(PersonRow)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    column = orderable[paging.field]
+    column = col(orderable[paging.field])
     rows = session.exec(
         # Persons without a last name come last either way, on SQLite as on PostgreSQL.
         query.order_by(

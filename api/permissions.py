@@ -107,22 +107,24 @@ def may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool
         row = session.get(ConversationRow, conversation_id)
         if row is None:
             raise not_found("Conversation")
+        actor_id = principal.actor.id
+        assert actor_id is not None  # every principal has one (api.auth.principal_for_key)
         if principal.actor.type == ActorType.AGENT:
-            return row.agent_id == principal.actor.id or row.queue_id in agent_store.agent_queue_ids(
-                session, principal.actor.id
-            )
+            return row.agent_id == actor_id or row.queue_id in agent_store.agent_queue_ids(session, actor_id)
         queue = session.get(QueueRow, row.queue_id) if row.queue_id else None
-        return queue is not None and queue.bot_id == principal.actor.id
+        return queue is not None and queue.bot_id == actor_id
 
 
 def visible_queues(engine: Engine, principal: Principal) -> tuple[list[str], str | None] | None:
     """What a caller may list: None for everything, else (queue ids, assigned agent id)."""
     if principal.is_supervisor:
         return None
+    actor_id = principal.actor.id
+    assert actor_id is not None  # every principal has one (api.auth.principal_for_key)
     with session_scope(engine) as session:
         if principal.actor.type == ActorType.AGENT:
-            return agent_store.agent_queue_ids(session, principal.actor.id), principal.actor.id
-        return bot_store.queues_served(session, principal.actor.id), None
+            return agent_store.agent_queue_ids(session, actor_id), actor_id
+        return bot_store.queues_served(session, actor_id), None
 
 
 async def authorize(request: Request) -> None:

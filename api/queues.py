@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool, StrictInt
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
@@ -95,10 +95,10 @@ def _name_taken(session: Session, name: str, except_id: str | None = None) -> bo
 def _commit_or_conflict(session: Session) -> None:
     try:
         session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         # Another request took the same name between our check and our write.
         session.rollback()
-        raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
+        raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]}) from error
 
 
 @router.get("")
@@ -112,11 +112,11 @@ def list_queues(
 ):
     orderable = {"name": QueueRow.name, "createdAt": QueueRow.created_at, "updatedAt": QueueRow.updated_at}
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
-    query = select(QueueRow).where(QueueRow.deleted_at.is_(None))
+    query = select(QueueRow).where(col(QueueRow.deleted_at).is_(None))
     if name:
         query = query.where(func.lower(QueueRow.name).contains(name.lower(), autoescape=True))
     if agent_id:
-        query = query.where(QueueRow.id.in_(
+        query = query.where(col(QueueRow.id).in_(
             select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
         ))
     rows, total = page_of(session, query, paging, orderable[paging.field], QueueRow.id)

@@ -195,7 +195,7 @@ def new_rules(session: Session, body: list[Any]) -> list[RoutingRule]:
             RoutingRule(
                 id=previous.id if previous else str(uuid.uuid4()),
                 created_at=previous.created_at if previous else now,
-                updated_at=previous.updated_at if unchanged else now,
+                updated_at=previous.updated_at if previous and unchanged else now,
                 **fields,
             )
         )
@@ -216,9 +216,9 @@ def _save(session: Session, rules: list[RoutingRule], principal: Principal) -> i
     try:
         row = routing_store.save_version(session, rules, principal.actor)
         session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         session.rollback()
-        raise ApiError(409, "Routing was changed by another request at the same time; try again")
+        raise ApiError(409, "Routing was changed by another request at the same time; try again") from error
     return row.number
 
 
@@ -325,11 +325,12 @@ def diff_versions(
     """What changed from version a to version b: rules added, removed and changed field by field
     (matched by rule id), with each version's author and time."""
     sides = {number: _diff_side(session, number) for number in dict.fromkeys((a, b))}
-    missing = [str(number) for number, side in sides.items() if side is None]
+    found = {number: side for number, side in sides.items() if side is not None}
+    missing = [str(number) for number in sides if number not in found]
     if missing:
         which = f"version {missing[0]}" if len(missing) == 1 else f"versions {' and '.join(missing)}"
         raise ApiError(404, f"Routing {which} not found")
-    (from_ref, from_rules), (to_ref, to_rules) = sides[a], sides[b]
+    (from_ref, from_rules), (to_ref, to_rules) = found[a], found[b]
     old = {rule.id: rule.model_dump(mode="json", by_alias=True) for rule in from_rules}
     new_ids = {rule.id for rule in to_rules}
     changed = []

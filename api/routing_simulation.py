@@ -36,7 +36,7 @@ class SimulationIn(ApiInput):
     recent: int | None = Field(default=None, ge=1, le=MAX_SUBJECTS)
 
     @model_validator(mode="after")
-    def _one_of_each(self) -> "SimulationIn":
+    def _one_of_each(self) -> SimulationIn:
         if self.rules is not None and self.version is not None:
             raise ValueError("give either rules or version, not both")
         subjects = [self.facts, self.conversation_ids, self.recent]
@@ -80,14 +80,18 @@ def _draft(session: Session, body: SimulationIn) -> CompiledRouting:
         return compile_routing(0, new_rules(session, body.rules))
     except ApiError as refused:
         errors = {f"rules{path}": messages for path, messages in (refused.validation_errors or {}).items()}
-        raise ApiError(400, "Draft routing refused", errors)
+        raise ApiError(400, "Draft routing refused", errors) from refused
 
 
 def _subjects(session: Session, body: SimulationIn) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     """(label, facts) to try, and the conversations that had nothing to replay."""
     if body.facts is not None:
         return [(f"facts[{index}]", facts) for index, facts in enumerate(body.facts)], []
-    ids = body.conversation_ids or simulation_store.recent_conversation_ids(session, body.recent)
+    if body.conversation_ids is not None:
+        ids = body.conversation_ids
+    else:
+        assert body.recent is not None  # _one_of_each: facts, conversationIds or recent
+        ids = simulation_store.recent_conversation_ids(session, body.recent)
     recorded = simulation_store.routed_facts(session, ids)
     return [(cid, recorded[cid]) for cid in ids if cid in recorded], [cid for cid in ids if cid not in recorded]
 
@@ -112,7 +116,8 @@ def simulate(body: SimulationIn, session: Session = Depends(db)):
         return Placement(
             queue_id=decision.queue_id, queue_name=queue_names.get(decision.queue_id),
             priority=decision.priority.value if decision.priority else None,
-            route_id=decision.route_id, route_name=rule_names.get(decision.route_id),
+            route_id=decision.route_id,
+            route_name=rule_names.get(decision.route_id) if decision.route_id is not None else None,
         )
 
     moves = Counter((now.queue_id, new.queue_id) for _, now, new in decisions if now.queue_id != new.queue_id)

@@ -104,25 +104,30 @@ def seconds_per_call(function: Callable[[], Any]) -> float:
 def main() -> None:
     print(f"{'rules':>6} {'baseline µs':>12} {'evaluate µs':>12} {'ratio':>6} {'traced µs':>12} {'ratio':>6}")
     for size in SIZES:
-        rules = table(size)
-        routing = compile_routing(1, [rule for rule, _ in rules])
-        by_hand = baseline(rules)
-        untraced = evaluate(routing, FACTS, default_queue_id="default", trace=False)
-        traced = evaluate(routing, FACTS, default_queue_id="default")
-        expected = by_hand(FACTS)
-        for decision in (untraced, traced):  # the three must agree before their speed means anything
-            assert (decision.queue_id, decision.priority, decision.route_id) == (
-                expected.queue_id, expected.priority, expected.route_id,
-            )
-        assert len(traced.trace) == size
+        print(timings(size))
 
-        base = seconds_per_call(lambda: by_hand(FACTS))
-        fast = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default", trace=False))
-        slow = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default"))
-        print(
-            f"{size:>6} {base * 1e6:>12.2f} {fast * 1e6:>12.2f} {fast / base:>6.2f}"
-            f" {slow * 1e6:>12.2f} {slow / base:>6.2f}"
+
+def timings(size: int) -> str:
+    """One row of the table: a routing of `size` rules, timed three ways that must agree."""
+    rules = table(size)
+    routing = compile_routing(1, [rule for rule, _ in rules])
+    by_hand = baseline(rules)
+    untraced = evaluate(routing, FACTS, default_queue_id="default", trace=False)
+    traced = evaluate(routing, FACTS, default_queue_id="default")
+    expected = by_hand(FACTS)
+    for decision in (untraced, traced):  # the three must agree before their speed means anything
+        assert (decision.queue_id, decision.priority, decision.route_id) == (
+            expected.queue_id, expected.priority, expected.route_id,
         )
+    assert len(traced.trace) == size
+
+    base = seconds_per_call(lambda: by_hand(FACTS))
+    fast = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default", trace=False))
+    slow = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default"))
+    return (
+        f"{size:>6} {base * 1e6:>12.2f} {fast * 1e6:>12.2f} {fast / base:>6.2f}"
+        f" {slow * 1e6:>12.2f} {slow / base:>6.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -216,7 +216,7 @@ class _All(CompiledExpression):
         else:
 
             def test(facts: Facts) -> bool:
-                for t in tests:
+                for t in tests:  # noqa: SIM110 -- a plain loop: all() over a generator costs twice as much here
                     if not t(facts):
                         return False
                 return True
@@ -244,7 +244,7 @@ class _Any(CompiledExpression):
         else:
 
             def test(facts: Facts) -> bool:
-                for t in tests:
+                for t in tests:  # noqa: SIM110 -- a plain loop: any() over a generator costs twice as much here
                     if t(facts):
                         return True
                 return False
@@ -316,7 +316,7 @@ def _ordering_test(name: str, attr: Attribute, op: str, operand: Any) -> Test:
     same = _same_type_as(operand)
 
     def ordered(facts: Facts) -> bool:
-        value = facts.get(name)
+        value: Any = facts.get(name)  # same(value): of the operand's type, so comparable with it
         return same(value) and compare(value, operand)
 
     return ordered
@@ -345,6 +345,7 @@ def _membership(attr: Attribute, values: list[Any]) -> Callable[[Any], bool | No
         booleans = frozenset(v for v in values if isinstance(v, bool)) or None
 
         def scalar(value: Any) -> bool | None:
+            same_type: frozenset[object] | None
             if value is True or value is False:
                 same_type = booleans
             elif isinstance(value, str):
@@ -504,9 +505,10 @@ class _Compiler:
             if self.nodes > MAX_NODES:
                 break  # already too large (and reported): stop walking a possibly huge list
             children.append(self.expression(item, f"{path}[{i}]", depth + 1))
-        if not all(children):
+        compiled = [child for child in children if child is not None]
+        if len(compiled) < len(children):
             return None
-        return _All(children) if op == "$and" else _Any(children)
+        return _All(compiled) if op == "$and" else _Any(compiled)
 
     def comparison(self, op: str, operand: Any, path: str) -> CompiledExpression | None:
         if not isinstance(operand, Mapping) or len(operand) != 1:

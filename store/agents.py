@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.tables import AgentQueueRow, AgentRow
 
@@ -12,7 +12,7 @@ from store.tables import AgentQueueRow, AgentRow
 def agent_queue_ids(session: Session, agent_id: str) -> list[str]:
     return list(session.exec(
         select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
-        .order_by(AgentQueueRow.created_at, AgentQueueRow.queue_id)
+        .order_by(col(AgentQueueRow.created_at), col(AgentQueueRow.queue_id))
     ).all())
 
 
@@ -20,7 +20,7 @@ def enabled_agents_count(session: Session) -> Counter[str]:
     """How many enabled agents are members of each queue."""
     rows = session.exec(
         select(AgentQueueRow.queue_id)
-        .join(AgentRow, AgentRow.id == AgentQueueRow.agent_id)
+        .join(AgentRow, col(AgentRow.id) == AgentQueueRow.agent_id)
         .where(AgentRow.enabled)
     ).all()
     return Counter(rows)

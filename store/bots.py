@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.tables import BotRow, QueueRow
 
@@ -14,5 +14,5 @@ def live_bot(session: Session, bot_id: str) -> BotRow | None:
 
 def queues_served(session: Session, bot_id: str) -> list[str]:
     return list(session.exec(
-        select(QueueRow.id).where(QueueRow.bot_id == bot_id, QueueRow.deleted_at.is_(None))
+        select(QueueRow.id).where(QueueRow.bot_id == bot_id, col(QueueRow.deleted_at).is_(None))
     ).all())

@@ -11,7 +11,7 @@ import hmac
 import secrets
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.models import utcnow
 from store.tables import ApiKeyRow
@@ -60,7 +60,7 @@ def disable_keys(session: Session, principal_type: str, principal_id: str) -> No
     """Every key of this principal stops working at once (rotation, deletion)."""
     session.exec(
         update(ApiKeyRow)
-        .where(ApiKeyRow.principal_type == principal_type, ApiKeyRow.principal_id == principal_id)
+        .where(col(ApiKeyRow.principal_type) == principal_type, col(ApiKeyRow.principal_id) == principal_id)
         .values(enabled=False)
     )
 

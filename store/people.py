@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.expressions import CUSTOM_ATTRIBUTE_PREFIX
 from store.tables import PersonContactRow, PersonRow
@@ -98,8 +98,8 @@ def contacts_of(session: Session, person_ids: Iterable[str]) -> dict[str, list[P
         return found
     rows = session.exec(
         select(PersonContactRow)
-        .where(PersonContactRow.person_id.in_(ids))
-        .order_by(PersonContactRow.person_id, PersonContactRow.position)
+        .where(col(PersonContactRow.person_id).in_(ids))
+        .order_by(col(PersonContactRow.person_id), col(PersonContactRow.position))
     ).all()
     for row in rows:
         found[row.person_id].append(row)
@@ -118,7 +118,7 @@ def external_id_owner(session: Session, external_id: str) -> str | None:
 def replace_contacts(session: Session, person_id: str, contacts: list[Contact]) -> None:
     """The person's contacts become exactly `contacts`. The old ones are deleted by a statement,
     at once, so giving a number the person already has does not collide with itself."""
-    session.exec(delete(PersonContactRow).where(PersonContactRow.person_id == person_id))
+    session.exec(delete(PersonContactRow).where(col(PersonContactRow.person_id) == person_id))
     for position, contact in enumerate(contacts):
         session.add(
             PersonContactRow(
@@ -132,7 +132,7 @@ def replace_contacts(session: Session, person_id: str, contacts: list[Contact]) 
 
 
 def delete_person(session: Session, person: PersonRow) -> None:
-    session.exec(delete(PersonContactRow).where(PersonContactRow.person_id == person.id))
+    session.exec(delete(PersonContactRow).where(col(PersonContactRow.person_id) == person.id))
     session.delete(person)
 
 

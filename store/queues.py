@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.models import Status
 from store.routing import latest_version_number
@@ -19,7 +19,7 @@ def live_queue(session: Session, queue_id: str) -> QueueRow | None:
 
 def live_queue_by_name(session: Session, name: str) -> QueueRow | None:
     return session.exec(
-        select(QueueRow).where(QueueRow.name == name, QueueRow.deleted_at.is_(None))
+        select(QueueRow).where(QueueRow.name == name, col(QueueRow.deleted_at).is_(None))
     ).first()
 
 
@@ -28,7 +28,7 @@ def live_queue_names(session: Session, queue_ids: set[str]) -> dict[str, str]:
         return {}
     rows = session.exec(
         select(QueueRow.id, QueueRow.name).where(
-            QueueRow.id.in_(queue_ids), QueueRow.deleted_at.is_(None)
+            col(QueueRow.id).in_(queue_ids), col(QueueRow.deleted_at).is_(None)
         )
     ).all()
     return dict(rows)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.conversation import CustomerRef
 from domain.models import Actor, RoutingDecision, RoutingRule, utcnow
@@ -48,7 +48,8 @@ def save_version(session: Session, rules: list[RoutingRule], author: Actor) -> R
 def list_versions(
     session: Session, *, offset: int, limit: int, descending: bool
 ) -> tuple[list[RoutingVersionRow], int]:
-    order = RoutingVersionRow.number.desc() if descending else RoutingVersionRow.number.asc()
+    number = col(RoutingVersionRow.number)
+    order = number.desc() if descending else number.asc()
     rows = session.exec(select(RoutingVersionRow).order_by(order).offset(offset).limit(limit)).all()
     total = session.exec(select(func.count()).select_from(RoutingVersionRow)).one()
     return list(rows), total
@@ -105,7 +106,7 @@ class RoutingLoader:
         compiled = self.compiled(session, latest_version_number(session))
         targets = {rule.rule.queue_id for rule in compiled.rules}
         deleted = session.exec(
-            select(QueueRow.id).where(QueueRow.id.in_(targets), QueueRow.deleted_at.is_not(None))
+            select(QueueRow.id).where(col(QueueRow.id).in_(targets), col(QueueRow.deleted_at).is_not(None))
         ).all() if targets else []
         return CurrentRouting(compiled, default_queue_id(session), frozenset(deleted))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.tables import ConversationEventRow, ConversationRow
 
@@ -12,7 +12,7 @@ from store.tables import ConversationEventRow, ConversationRow
 def recent_conversation_ids(session: Session, count: int) -> list[str]:
     return list(session.exec(
         select(ConversationRow.id)
-        .order_by(ConversationRow.created_at.desc(), ConversationRow.id)
+        .order_by(col(ConversationRow.created_at).desc(), col(ConversationRow.id))
         .limit(count)
     ).all())
 
@@ -23,10 +23,10 @@ def routed_facts(session: Session, conversation_ids: list[str]) -> dict[str, dic
     rows = session.exec(
         select(ConversationEventRow.conversation_id, ConversationEventRow.body)
         .where(
-            ConversationEventRow.conversation_id.in_(conversation_ids),
+            col(ConversationEventRow.conversation_id).in_(conversation_ids),
             ConversationEventRow.type == "ROUTED",
         )
-        .order_by(ConversationEventRow.conversation_id, ConversationEventRow.seq)
+        .order_by(col(ConversationEventRow.conversation_id), col(ConversationEventRow.seq))
     ).all()
     facts: dict[str, dict[str, Any]] = {}
     for conversation_id, body in rows:

@@ -39,11 +39,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, case, func, or_, type_coerce
-from sqlmodel import Session, select
+from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
+from sqlmodel import Session, col, select
 
 from domain.conversation import EventType
 from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority
@@ -55,8 +55,9 @@ MOVES = (EventType.ROUTED.value, EventType.REROUTED.value)
 PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}
 
-EVENTS = ConversationEventRow.__table__
-CONVERSATIONS = ConversationRow.__table__
+# SQLModel makes __table__ for every table=True class but does not declare it.
+EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
+CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
 UTC_TIME = DateTime(timezone=True)
 
 
@@ -90,8 +91,8 @@ class QueueStatistics:
 def _utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _seconds(delta: timedelta) -> float:
@@ -111,8 +112,8 @@ def live_queues(session: Session) -> list[QueueRow]:
     return list(
         session.exec(
             select(QueueRow)
-            .where(QueueRow.deleted_at.is_(None))
-            .order_by(QueueRow.created_at, QueueRow.id)
+            .where(col(QueueRow.deleted_at).is_(None))
+            .order_by(col(QueueRow.created_at), col(QueueRow.id))
         ).all()
     )
 

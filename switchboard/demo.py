@@ -147,17 +147,20 @@ def scenario(demo: Demo, base: str) -> int:
 
 def timeline_table(events: list[dict], queues: dict[str, str], rules: dict[str, str]) -> str:
     def queue(queue_id: str | None) -> str:
-        return queues.get(queue_id, queue_id or "")
+        if queue_id is None:
+            return ""
+        return queues.get(queue_id, queue_id)
 
     rows = [("#", "time (UTC)", "event", "by", "from", "to", "rule (version)", "why")]
     for e in events:
         rule = ""
         if e["routingVersion"] is not None:
-            rule = f"{rules.get(e['routeId'], 'none matched') if e['routeId'] else 'none matched'} (v{e['routingVersion']})"
+            name = rules.get(e["routeId"], "none matched") if e["routeId"] else "none matched"
+            rule = f"{name} (v{e['routingVersion']})"
         actor = e["actor"]["type"] + (f" {e['actor']['name']}" if e["actor"]["name"] else "")
         rows.append((str(e["seq"]), e["at"][11:23], e["type"], actor, queue(e["fromQueueId"]),
                      queue(e["toQueueId"]), rule, e["reason"] or ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)

@@ -21,7 +21,9 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_API_HOST": ("address the API listens on", "127.0.0.1"),
     "SWITCHBOARD_API_PORT": ("port the API listens on", "8000"),
     "SWITCHBOARD_SUPERVISOR_KEY": ("a supervisor API key to ensure at start (else one is made once)", None),
-    "SWITCHBOARD_WORKER_METRICS_ADDRESS": ("host:port where a worker serves the Temporal SDK's Prometheus metrics", None),
+    "SWITCHBOARD_WORKER_METRICS_ADDRESS": (
+        "host:port where a worker serves the Temporal SDK's Prometheus metrics", None
+    ),
 }
 
 
@@ -47,27 +49,33 @@ class Settings:
     worker_metrics_address: str | None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
             return env.get(name) or VARIABLES[name][1]
 
-        home = Path(get("SWITCHBOARD_HOME"))
+        def value(name: str) -> str:
+            """A variable with a default in VARIABLES, so never None."""
+            found = get(name)
+            assert found is not None, name
+            return found
+
+        home = Path(value("SWITCHBOARD_HOME"))
         key = get("SWITCHBOARD_SUPERVISOR_KEY")
         if key is not None and len(key) < MIN_KEY_LENGTH:
             raise SettingsError(f"SWITCHBOARD_SUPERVISOR_KEY must be at least {MIN_KEY_LENGTH} characters")
-        port = get("SWITCHBOARD_API_PORT")
+        port = value("SWITCHBOARD_API_PORT")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise SettingsError(f"SWITCHBOARD_API_PORT must be a port number, not {port!r}")
         return cls(
             home=home,
-            database_url=get("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
-            temporal_address=get("SWITCHBOARD_TEMPORAL_ADDRESS"),
-            temporal_namespace=get("SWITCHBOARD_TEMPORAL_NAMESPACE"),
-            task_queue=get("SWITCHBOARD_TASK_QUEUE"),
-            temporal_ui_url=get("SWITCHBOARD_TEMPORAL_UI_URL"),
-            api_host=get("SWITCHBOARD_API_HOST"),
+            database_url=value("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
+            temporal_address=value("SWITCHBOARD_TEMPORAL_ADDRESS"),
+            temporal_namespace=value("SWITCHBOARD_TEMPORAL_NAMESPACE"),
+            task_queue=value("SWITCHBOARD_TASK_QUEUE"),
+            temporal_ui_url=value("SWITCHBOARD_TEMPORAL_UI_URL"),
+            api_host=value("SWITCHBOARD_API_HOST"),
             api_port=int(port),
             bootstrap_supervisor_key=key,
             worker_metrics_address=get("SWITCHBOARD_WORKER_METRICS_ADDRESS"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import cast
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,6 +19,9 @@ from api.console.session import CsrfRefused, SignInRequired, SupervisorsOnly
 from api.errors import validation_errors_of
 
 PAGES = [signing.router, board.router, conversations.router, routing_editor.router, directory.router]
+
+# An exception handler of the API's own (api.errors.install_error_handlers): they are all async.
+ApiHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def install_console(app: FastAPI) -> None:
@@ -40,8 +47,8 @@ def install_console(app: FastAPI) -> None:
         return page(request, "error.html", status_code=403, title="Not allowed",
                     message="This page is for supervisors.")
 
-    api_validation = app.exception_handlers[RequestValidationError]
-    api_http_error = app.exception_handlers[StarletteHTTPException]
+    api_validation = cast(ApiHandler, app.exception_handlers[RequestValidationError])
+    api_http_error = cast(ApiHandler, app.exception_handlers[StarletteHTTPException])
 
     @app.exception_handler(StarletteHTTPException)
     async def no_such_page(request: Request, exc: StarletteHTTPException):

@@ -41,8 +41,8 @@ async def set_my_status(status: str = Form(default=""), principal: Principal = D
                         client: Api = Depends(api)):
     """An agent's own status: the one thing about agents that an agent may change."""
     answer = await client.call("PUT", f"/ccaas/1/agents/{principal.actor.id}/status", json={"status": status})
-    if not answer.ok:
-        raise ApiFailed(answer.refusal)
+    if (refusal := answer.refusal) is not None:
+        raise ApiFailed(refusal)
     return redirect("/console")
 
 

@@ -67,8 +67,8 @@ class Api:
     async def read(self, path: str, params: Any = None) -> Any:
         """A GET the page needs: its refusal becomes the page's answer."""
         answer = await self.call("GET", path, params=params)
-        if not answer.ok:
-            raise ApiFailed(answer.refusal)
+        if (refusal := answer.refusal) is not None:
+            raise ApiFailed(refusal)
         return answer.body
 
     async def read_all(self, path: str, items: str, params: dict[str, Any] | None = None) -> list[Any]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
-from api.console.client import Api, Answer, api
+from api.console.client import Answer, Api, api
 from api.console.forms import form_values, optional
 from api.console.lookups import live_queues, queues_by_id
 from api.console.render import page, redirect
@@ -67,7 +67,8 @@ async def conversation_page(
     return await show_conversation(request, conversation_id, client, principal)
 
 
-async def show_outcome(request: Request, conversation_id: str, action: str, answer: Answer, client: Api, principal: Principal):
+async def show_outcome(request: Request, conversation_id: str, action: str, answer: Answer, client: Api,
+                       principal: Principal):
     """Back to the page after a change; the same page with the refusal at the form if not."""
     if not answer.ok:
         return await show_conversation(request, conversation_id, client, principal, answer.refusal, action)
@@ -82,7 +83,8 @@ async def reroute(request: Request, conversation_id: str,
                   principal: Principal = Depends(console_user), client: Api = Depends(api)):
     form = await form_values(request)
     change = {"queueId": optional(form, "queueId") or "", "reason": optional(form, "reason")}
-    answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={k: v for k, v in change.items() if v is not None})
+    answer = await client.call("PATCH", f"{BASE}/{conversation_id}",
+                               json={k: v for k, v in change.items() if v is not None})
     return await show_outcome(request, conversation_id, "reroute", answer, client, principal)
 
 
@@ -118,7 +120,8 @@ async def close(request: Request, conversation_id: str,
 async def add_tag(request: Request, conversation_id: str,
                   principal: Principal = Depends(console_user), client: Api = Depends(api)):
     form = await form_values(request)
-    answer = await client.call("POST", f"{BASE}/{conversation_id}/tags", json={"tagName": optional(form, "tagName") or ""})
+    answer = await client.call("POST", f"{BASE}/{conversation_id}/tags",
+                               json={"tagName": optional(form, "tagName") or ""})
     return await show_outcome(request, conversation_id, "tags", answer, client, principal)
 
 

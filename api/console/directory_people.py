@@ -5,7 +5,6 @@ attributes as a JSON object; the API's messages about one item show at the input
 from __future__ import annotations
 
 import json
-
 from functools import partial
 
 from fastapi import APIRouter, Depends, Query, Request

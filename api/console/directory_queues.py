@@ -8,9 +8,9 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request
 
 from api.auth import Principal
-from api.console.lookups import visible_queue_ids
 from api.console.client import Api, Refusal, api
 from api.console.forms import act, optional, whole_number
+from api.console.lookups import visible_queue_ids
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_supervisor
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS

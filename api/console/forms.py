@@ -64,7 +64,7 @@ def json_object(values: Mapping[str, str], name: str, path: str) -> dict[str, An
     try:
         parsed = strict_json(text)
     except ValueError as error:
-        raise FormProblem(path, f"is not valid JSON: {error}")
+        raise FormProblem(path, f"is not valid JSON: {error}") from error
     if not isinstance(parsed, dict):
         raise FormProblem(path, 'must be a JSON object, like {"segment": "gold"}')
     return parsed
@@ -108,8 +108,8 @@ async def act(request: Request, client: Api, method: str, path: str, again: Agai
         answer = await client.call(method, path, json=body(values))
     except FormProblem as problem:  # the API is not asked
         return await again(Refusal(400, CHECK_TEXT, {problem.path: [problem.message]}), values)
-    if not answer.ok:
-        return await again(answer.refusal, values)
+    if (refusal := answer.refusal) is not None:
+        return await again(refusal, values)
     result = done(answer) if callable(done) else done
     return redirect(result) if isinstance(result, str) else await result
 

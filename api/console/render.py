@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -42,7 +42,7 @@ def duration(seconds: float | None) -> str:
 
 def age(value: str | None) -> str:
     moment = parse_time(value)
-    return duration((datetime.now(timezone.utc) - moment).total_seconds()) if moment else ""
+    return duration((datetime.now(UTC) - moment).total_seconds()) if moment else ""
 
 
 templates.env.filters.update(when=when, age=age, duration=duration)

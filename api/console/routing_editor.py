@@ -131,8 +131,8 @@ async def editor(request: Request, client: Api, rules: list[DraftRule], *, versi
                  refusal: Refusal | None = None, simulation: dict | None = None, recent: int = DEFAULT_RECENT):
     queues = await queues_by_id(client, [rule.queue_id for rule in rules])
     return page(request, "routing_editor.html", status_code=status_code, title="Routing", section="routing",
-                rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation, help=EXPRESSION_HELP,
-                recent=recent, priorities=[p.value for p in reversed(Priority)],
+                rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation,
+                help=EXPRESSION_HELP, recent=recent, priorities=[p.value for p in reversed(Priority)],
                 live_queues=live_queues(queues))
 
 
@@ -161,15 +161,17 @@ async def edit(request: Request, client: Api = Depends(api)):
         if in_force != version:
             # Saved by someone else since this draft was loaded: say so once; a second Save
             # (now against the newer version) replaces it knowingly.
-            return await editor(request, client, rules, version=in_force, status_code=409, recent=recent, refusal=Refusal(
-                409, f"Version {in_force} was saved while you edited (this draft started from version {version}). "
-                     f"Compare them under Versions; Save again to replace it with this draft."))
+            text = (f"Version {in_force} was saved while you edited (this draft started from version {version}). "
+                    "Compare them under Versions; Save again to replace it with this draft.")
+            return await editor(request, client, rules, version=in_force, status_code=409, recent=recent,
+                                refusal=Refusal(409, text))
         answer = await client.call("PUT", ROUTING, json=draft)
         if answer.ok:
             return redirect(f"/console/routing/versions?saved={answer.body['version']}")
         prefix = ""
     else:
-        answer = await client.call("POST", f"{ROUTING}/simulate", json={"rules": draft, "recent": max(1, min(recent, 1000))})
+        answer = await client.call("POST", f"{ROUTING}/simulate",
+                                   json={"rules": draft, "recent": max(1, min(recent, 1000))})
         prefix = "rules"
     refusal = answer.refusal
     if refusal:

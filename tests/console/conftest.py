@@ -54,6 +54,7 @@ class LiveStack:
 @pytest_asyncio.fixture
 async def live_stack(engine: Engine, temporal_client: Client) -> AsyncIterator[LiveStack]:
     key = bootstrap(engine)
+    assert key is not None  # a new database: its supervisor key is made now
     task_queue = f"console-{uuid.uuid4()}"
     app = create_app(engine, temporal_client, task_queue)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))

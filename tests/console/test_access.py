@@ -11,8 +11,9 @@ from api.console.session import CSRF_COOKIE, KEY_COOKIE
 from tests.console.helpers import TOKEN, cookies, create, queue, sign_in
 
 
-
-async def test_an_agent_cannot_reach_the_routing_editor_and_a_form_without_its_token_is_refused(browser_page, live_stack):
+async def test_an_agent_cannot_reach_the_routing_editor_and_a_form_without_its_token_is_refused(
+    browser_page, live_stack
+):
     page, api = browser_page, live_stack.api
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     await sign_in(page, agent["apiKey"])
@@ -75,10 +76,12 @@ async def test_sign_in_sets_a_locked_down_cookie_and_refuses_bad_keys(live_stack
         headers = {"Cookie": f"{CSRF_COOKIE}={token}"}
 
         for wrong_key in ("nope", "clé-" + "x" * 40, "x" * 5000):
-            wrong = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": wrong_key}, headers=headers)
+            wrong = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": wrong_key},
+                                       headers=headers)
             assert wrong.status_code == 401 and "not valid" in wrong.text
         bot = await create(live_stack.api, "/ccaas/1/bots", {"displayName": "Auth bot"})
-        as_bot = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": bot["apiKey"]}, headers=headers)
+        as_bot = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": bot["apiKey"]},
+                                    headers=headers)
         assert as_bot.status_code == 403 and "bots use the API" in as_bot.text
 
         signed = await browser.post("/console/sign-in", headers=headers, data={

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
-
 from playwright.async_api import expect
 
 from tests.console.helpers import create, queue, sign_in
@@ -54,7 +54,7 @@ async def test_board_queue_view_and_conversation_actions(browser_page, live_stac
 
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Download the raw workflow history (JSON)").click()
-    history = json.loads(open(await (await download.value).path()).read())
+    history = json.loads(Path(await (await download.value).path()).read_text())
     assert history["events"][0]["eventType"] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")
 
     page.once("dialog", lambda dialog: dialog.accept())
@@ -97,11 +97,13 @@ async def test_the_queue_view_pages_by_twenty_and_keeps_its_filters(live_stack):
     api = live_stack.api
     front_desk = await queue(api, "Front desk")
     for number in range(21):
-        await create(api, "/ccaas/1/conversations", {"topic": f"Case {number:02d}", "queueId": front_desk, "priority": "HIGH"})
+        await create(api, "/ccaas/1/conversations",
+                     {"topic": f"Case {number:02d}", "queueId": front_desk, "priority": "HIGH"})
     headers = {"Cookie": f"switchboard_key={live_stack.supervisor_key}"}
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers=headers) as browser:
         first = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH"})).text
-        assert first.count('data-testid="queue-conversation"') == 20 and ">Case 00<" in first and ">Case 20<" not in first
+        assert first.count('data-testid="queue-conversation"') == 20
+        assert ">Case 00<" in first and ">Case 20<" not in first
         assert "Page 1 of 2" in first and 'rel="next"' in first and 'rel="prev"' not in first
         assert f"/console/queues/{front_desk}?status=open&amp;priority=HIGH&amp;page=1" in first
         second = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH", "page": 1})).text

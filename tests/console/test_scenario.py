@@ -35,7 +35,8 @@ async def test_the_scenario_set_up_and_watched_in_the_console_alone(browser_page
     await expect(page.get_by_test_id("saved")).to_contain_text("Saved as version 1")
 
     # A customer writes in through a channel integration.
-    customer = await live_stack.api.post("/ccaas/1/conversations", json={"channel": "WEBCHAT", "topic": "Change my address"})
+    customer = await live_stack.api.post("/ccaas/1/conversations",
+                                         json={"channel": "WEBCHAT", "topic": "Change my address"})
     assert customer.status_code == 201, customer.text
 
     await page.get_by_role("link", name="Board", exact=True).click()

@@ -422,7 +422,9 @@ async def test_create_with_an_email_in_use_is_409_at_email(stack: Stack, case):
 
 def unraising_client(stack: Stack) -> httpx.AsyncClient:
     """As a real server answers: an unhandled error is the 500 response, not an exception here."""
-    transport = httpx.ASGITransport(app=stack.http._transport.app, raise_app_exceptions=False)
+    in_process = stack.http._transport
+    assert isinstance(in_process, httpx.ASGITransport)
+    transport = httpx.ASGITransport(app=in_process.app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url=stack.http.base_url, headers=stack.http.headers)
 
 

@@ -51,9 +51,11 @@ async def test_a_disabled_agent_is_refused_at_once_and_back_when_enabled(stack: 
     body = {"displayName": agent["displayName"], "email": agent["email"]}
     async with client(stack, agent["apiKey"]) as as_agent:
         assert (await as_agent.get("/ccaas/1/queues")).status_code == 200
-        assert (await stack.http.put(f"/ccaas/1/agents/{agent['id']}", json={**body, "enabled": False})).status_code == 200
+        disabled = await stack.http.put(f"/ccaas/1/agents/{agent['id']}", json={**body, "enabled": False})
+        assert disabled.status_code == 200
         assert_error(await as_agent.get("/ccaas/1/queues"), 401, "UNAUTHORIZED")
-        assert (await stack.http.put(f"/ccaas/1/agents/{agent['id']}", json={**body, "enabled": True})).status_code == 200
+        enabled = await stack.http.put(f"/ccaas/1/agents/{agent['id']}", json={**body, "enabled": True})
+        assert enabled.status_code == 200
         assert (await as_agent.get("/ccaas/1/queues")).status_code == 200
 
 

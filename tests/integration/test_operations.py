@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -80,20 +80,26 @@ async def test_a_worker_serves_the_sdk_metrics(database_url: str, temporal_clien
     env = {**os.environ, "SWITCHBOARD_DATABASE_URL": database_url,
            "SWITCHBOARD_TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
            "SWITCHBOARD_TASK_QUEUE": unique("metrics"), "SWITCHBOARD_WORKER_METRICS_ADDRESS": address}
-    worker = subprocess.Popen([sys.executable, "-m", "switchboard.cli", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Without blocking the event loop the session's fixtures share while it waits.
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "switchboard.cli", "worker", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    assert worker.stderr is not None
     try:
         deadline = time.monotonic() + 60
-        while True:
-            assert worker.poll() is None, worker.stderr.read()
-            try:
-                page = httpx.get(f"http://{address}/metrics", timeout=1)
-                if any(name.startswith("temporal_") for name, _ in samples(page.text)):
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the worker never served its metrics"
-            time.sleep(0.2)
+        async with httpx.AsyncClient() as http:
+            while True:
+                assert worker.returncode is None, (await worker.stderr.read()).decode()
+                try:
+                    page = await http.get(f"http://{address}/metrics", timeout=1)
+                    if any(name.startswith("temporal_") for name, _ in samples(page.text)):
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the worker never served its metrics"
+                await asyncio.sleep(0.2)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        if worker.returncode is None:  # an exited one cannot be signalled (ProcessLookupError)
+            worker.terminate()
+        await asyncio.wait_for(worker.wait(), 30)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ PERSON_FIELDS = {
 
 def parse_time(value: str) -> datetime:
     assert TIME.match(value), value
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def unique_phone() -> tuple[str, str]:
@@ -88,7 +88,7 @@ def full_person() -> dict[str, Any]:
 
 
 async def test_create_with_nothing_returns_every_field_with_defaults(stack):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     person = await create_person(stack.http)
 
     assert set(person) == PERSON_FIELDS

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.permissions import PERMISSIONS
@@ -118,7 +119,9 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", "/ccaas/1/routing/versions/{a}/diff/{b}"): (fixed("GET", "/ccaas/1/routing/versions/0/diff/1"), EVERYONE),
     ("GET", "/ccaas/1/routing/settings"): (fixed("GET", "/ccaas/1/routing/settings"), EVERYONE),
     ("PUT", "/ccaas/1/routing/settings"): (settings_body, SUPERVISORS),
-    ("POST", "/ccaas/1/routing/simulate"): (fixed("POST", "/ccaas/1/routing/simulate", {"version": 1, "recent": 10}), SUPERVISORS),
+    ("POST", "/ccaas/1/routing/simulate"): (
+        fixed("POST", "/ccaas/1/routing/simulate", {"version": 1, "recent": 10}), SUPERVISORS
+    ),
     ("GET", B): (fixed("GET", B), EVERYONE),
     ("POST", B): (fixed("POST", B, {"displayName": "new bot"}), SUPERVISORS),
     ("GET", B + "/{bot_id}"): (on("GET", "fresh_bot", B + "/{}"), EVERYONE),
@@ -128,7 +131,9 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", G): (fixed("GET", G), EVERYONE),
     ("POST", G): (fixed("POST", G, {"displayName": "new", "email": "new@example.com"}), SUPERVISORS),
     ("GET", G + "/{agent_id}"): (on("GET", "fresh_agent", G + "/{}"), EVERYONE),
-    ("PUT", G + "/{agent_id}"): (on("PUT", "fresh_agent", G + "/{}", {"displayName": "x", "email": "x@example.com"}), SUPERVISORS),
+    ("PUT", G + "/{agent_id}"): (
+        on("PUT", "fresh_agent", G + "/{}", {"displayName": "x", "email": "x@example.com"}), SUPERVISORS
+    ),
     ("PUT", G + "/{agent_id}/status"): (on_agent("PUT", G + "/{}/status", {"status": "BUSY"}), OWN_STATUS),
     ("POST", G + "/{agent_id}/api-key"): (on("POST", "fresh_agent", G + "/{}/api-key"), SUPERVISORS),
     ("GET", G + "/{agent_id}/queues"): (on_agent("GET", G + "/{}/queues"), EVERYONE),
@@ -158,9 +163,10 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
 
 def app_routes(stack: Stack) -> set[tuple[str, str]]:
     transport = stack.http._transport
+    assert isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, FastAPI)
     routes = set()
     for route in transport.app.state.api_routes:
-        assert isinstance(route, APIRoute)
+        assert isinstance(route, APIRoute) and route.methods is not None
         routes |= {(method, route.path) for method in route.methods}
     return routes
 

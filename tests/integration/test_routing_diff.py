@@ -16,7 +16,7 @@ TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TELEGRAM = {"$eq": {"message.channel": "TELEGRAM"}}
 STRONG = {"$eq": {"conversation.authentication": "STRONG"}}
 SMS = {"$eq": {"message.channel": "SMS"}}
-NOTHING_CHANGED = {"added": [], "removed": [], "changed": []}
+NOTHING_CHANGED: dict[str, list[Any]] = {"added": [], "removed": [], "changed": []}
 
 
 def diff_url(a: Any, b: Any) -> str:

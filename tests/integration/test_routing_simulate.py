@@ -35,7 +35,8 @@ async def test_a_draft_on_recent_traffic_counts_the_moves_and_changes_nothing(st
     by_subject = {r["subject"]: r for r in result["results"]}
     one = by_subject[sms[0]["id"]]
     assert (one["now"]["queueId"], one["now"]["routeName"]) == (a["id"], "sms")
-    assert (one["draft"]["queueId"], one["draft"]["priority"], one["draft"]["routeName"]) == (b["id"], "HIGH", "sms to b")
+    draft = one["draft"]
+    assert (draft["queueId"], draft["priority"], draft["routeName"]) == (b["id"], "HIGH", "sms to b")
     assert by_subject[email[0]["id"]]["now"]["routeId"] is None
     assert result["currentVersion"] == before_routing["version"]
 

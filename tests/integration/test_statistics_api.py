@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
-
 
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique
@@ -25,7 +24,7 @@ STATISTICS_FIELDS = {
 
 def parse_time(value: str) -> datetime:
     assert TIME.match(value), value
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 async def statistics_of(stack: Stack, queue_id: str) -> dict[str, Any]:

@@ -83,7 +83,8 @@ def test_a_repeated_projection_writes_each_event_once(db: Engine):
             select(ConversationEventRow.seq).where(ConversationEventRow.conversation_id == state.id)
         ).all()
         assert sorted(seqs) == [1, 2, 3]
-        assert session.get(ConversationRow, state.id).last_seq == 3
+        row = session.get(ConversationRow, state.id)
+        assert row is not None and row.last_seq == 3
 
 
 def test_a_projection_of_only_the_unseen_events_moves_the_row_forward(db: Engine):
@@ -97,6 +98,7 @@ def test_a_projection_of_only_the_unseen_events_moves_the_row_forward(db: Engine
         )
     with session_scope(db) as session:
         row = session.get(ConversationRow, state.id)
+        assert row is not None
         assert (row.topic, row.last_seq) == ("second", 3)
 
 
@@ -109,6 +111,7 @@ def test_a_stale_projection_never_overwrites_newer_state(db: Engine):
         apply_projection(session, older, events[:2])
     with session_scope(db) as session:
         row = session.get(ConversationRow, newer.id)
+        assert row is not None
         assert (row.priority, row.priority_rank, row.last_seq) == ("URGENT", 3, 3)
 
 

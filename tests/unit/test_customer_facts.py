@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from domain.expressions import ATTRIBUTES, CUSTOM_ATTRIBUTE_PREFIX, compile_expr
 from store.people import customer_facts, normalize_email, normalize_phone
 from store.tables import PersonRow
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def person(**fields) -> PersonRow:
@@ -75,7 +75,7 @@ def test_every_fact_a_person_can_give_compiles_in_an_expression():
     assert {name for name in facts if not name.startswith(CUSTOM_ATTRIBUTE_PREFIX)} == {
         name for name in ATTRIBUTES if name.startswith("customer.")
     }
-    for name, value in facts.items():
+    for name in facts:
         predicate = compile_expression({"$exists": {name: True}})
         assert predicate(facts), name
         assert not predicate(customer_facts(None)), name

@@ -275,7 +275,7 @@ CONDITIONS = [
     {"$not": {"$or": [TELEGRAM, STRONG]}},
     {"$and": [{"$not": VIP}, {"$startsWith": {"message.from": "+385"}}, {"$neq": {"customer.type": "EMAIL"}}]},
 ]
-FACT_VALUES = {
+FACT_VALUES: dict[str, list[Any]] = {
     "message.channel": ["TELEGRAM", "EMAIL", "SMS", None, 5],
     "message.from": ["+385911", "+34911", None],
     "conversation.authentication": ["NONE", "STRONG", "FAILED", None],
@@ -317,7 +317,9 @@ def test_untraced_and_traced_evaluation_agree_with_a_plain_first_match(seed):
                  if c.rule.enabled and c.rule.queue_id not in skip and c.predicate(facts)),
                 None,
             )
-            want = (expected.queue_id, expected.priority, expected.id) if expected else ("default", Priority.NORMAL, None)
+            want = (
+                (expected.queue_id, expected.priority, expected.id) if expected else ("default", Priority.NORMAL, None)
+            )
             assert (fast.queue_id, fast.priority, fast.route_id) == want
             assert (slow.queue_id, slow.priority, slow.route_id) == want
             assert fast.trace == []
