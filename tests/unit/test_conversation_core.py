@@ -3,7 +3,7 @@ and a state that stays bounded however long the conversation runs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,7 +39,7 @@ from domain.models import (
 
 AGENT = Actor(type=ActorType.AGENT, id="agent-1", name="Ana")
 BOT = Actor(type=ActorType.BOT, id="bot-1", name="Auth bot")
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Clock:
