@@ -116,7 +116,7 @@ async def _update(request: Request, client: Client, conversation_id: str, update
         await asyncio.wait_for(
             handle.execute_update(update, argument), request.app.state.update_deadline
         )
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # The SDK answers its own cancellation with the latter.
         raise unavailable(
             "The conversation's workflow did not answer in time; the change is applied once "
@@ -172,9 +172,10 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         queue = await run_in_threadpool(queue_ref, engine_of(request), body.queue_id)
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
-    if "agent_id" in given and body.agent_id is not None:
-        if not await run_in_threadpool(_is_enabled_agent, request, body.agent_id):
-            raise bad_request("agentId", "unknown or disabled agent")
+    if "agent_id" in given and body.agent_id is not None and not await run_in_threadpool(
+        _is_enabled_agent, request, body.agent_id
+    ):
+        raise bad_request("agentId", "unknown or disabled agent")
     for field in ("status", "priority"):
         if field in given and getattr(body, field) is None:
             raise bad_request(field, "cannot be null")
@@ -266,7 +267,7 @@ async def workflow_history(conversation_id: str, request: Request, client: Clien
         history = await handle.fetch_history()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise not_found("Conversation")
+            raise not_found("Conversation") from None
         raise
     ui = request.app.state.temporal_ui_url.rstrip("/")
     return {

@@ -226,7 +226,7 @@ async def create_conversation(
     except WorkflowAlreadyStartedError:
         # The conversation with this externalId exists and its workflow has ended.
         created = False
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise unavailable(
             f"Conversation {conversation_id} was accepted but not routed within "
             f"{CREATE_WAIT_SECONDS:.0f} s; it will be routed when a worker is available",

@@ -310,7 +310,7 @@ class ConversationWorkflow:
                     timeout=remaining,
                 )
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         async with self._moves:
             if self._state.bot_wait is wait:

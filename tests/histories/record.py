@@ -33,8 +33,9 @@ CONTINUE_AS_NEW_AFTER = 60
 
 
 async def until(condition, timeout: float = 30.0) -> None:
+    """Polls until the condition holds: it reads the API, which has no event to wait on."""
     async with asyncio.timeout(timeout):
-        while not await condition():
+        while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
 
 

@@ -190,7 +190,8 @@ async def test_a_bot_may_act_only_in_its_own_queue(stack: Stack, scenario: Scena
 
 async def test_route_again_applies_the_routing_in_force(stack: Stack, scenario: Scenario):
     conversation = await create_conversation(stack.http, channel="SMS")
-    routing = await put_routing(stack.http, [rule("sms", scenario.front["id"], {"$eq": {"message.channel": "SMS"}}, priority="URGENT")])
+    sms = rule("sms", scenario.front["id"], {"$eq": {"message.channel": "SMS"}}, priority="URGENT")
+    routing = await put_routing(stack.http, [sms])
     response = await stack.http.post(f"/ccaas/1/conversations/{conversation['id']}/route")
     assert response.status_code == 200, response.text
     assert (response.json()["queueId"], response.json()["priority"]) == (scenario.front["id"], "URGENT")
@@ -209,12 +210,14 @@ async def test_lifecycle_fields_tags_and_close(stack: Stack, scenario: Scenario)
     })
     assert changed.status_code == 200, changed.text
     body = changed.json()
-    assert (body["topic"], body["summary"], body["priority"], body["status"]) == ("Refund", "Wants money back", "HIGH", "WAITING")
+    assert (body["topic"], body["summary"], body["priority"], body["status"]) == (
+        "Refund", "Wants money back", "HIGH", "WAITING")
     same = await stack.http.put(f"/ccaas/1/conversations/{cid}", json={"priority": "HIGH"})
     assert same.status_code == 200
 
-    assert (await stack.http.post(f"/ccaas/1/conversations/{cid}/tags", json={"tagName": "vip"})).json()["tags"] == ["new", "vip"]
-    assert (await stack.http.post(f"/ccaas/1/conversations/{cid}/tags", json={"tagName": "vip"})).json()["tags"] == ["new", "vip"]
+    for _ in range(2):  # tagging twice is tagging once
+        tagged = await stack.http.post(f"/ccaas/1/conversations/{cid}/tags", json={"tagName": "vip"})
+        assert tagged.json()["tags"] == ["new", "vip"]
     assert (await stack.http.delete(f"/ccaas/1/conversations/{cid}/tags/new")).json()["tags"] == ["vip"]
     assert_error(await stack.http.delete(f"/ccaas/1/conversations/{cid}/tags/absent"), 404, "NOT_FOUND")
     listed = (await stack.http.get("/ccaas/1/conversations", params={"tagNames": "vip"})).json()

@@ -4,6 +4,7 @@ without losing any of its timeline."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import uuid
 from pathlib import Path
@@ -65,7 +66,7 @@ async def test_racing_reroutes_and_a_bot_report_leave_one_event_per_effective_ch
     assert [e["seq"] for e in events] == list(range(1, state.last_seq + 1))
     # Each move starts where the previous one left the conversation.
     moves = [e for e in events if e["type"] in ("ROUTED", "REROUTED")]
-    for before, after in zip(moves, moves[1:]):
+    for before, after in itertools.pairwise(moves):
         assert after["from_queue_id"] == before["to_queue_id"] != after["to_queue_id"]
     assert moves[-1]["to_queue_id"] == state.queue_id
     assert state.bot_wait is None
