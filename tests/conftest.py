@@ -122,11 +122,10 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     key = bootstrap(engine)
     task_queue = f"test-{uuid.uuid4()}"
     app = create_app(engine, temporal_client, task_queue)
-    async with build_worker(temporal_client, engine, task_queue):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://switchboard.test",
-            headers={"Authorization": f"App {key}"},
-            event_hooks={"response": [clean_body_check(key)]},
-        ) as http:
-            yield Stack(http, engine, temporal_client, task_queue, key, database_url)
+    async with build_worker(temporal_client, engine, task_queue), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://switchboard.test",
+        headers={"Authorization": f"App {key}"},
+        event_hooks={"response": [clean_body_check(key)]},
+    ) as http:
+        yield Stack(http, engine, temporal_client, task_queue, key, database_url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,7 +21,7 @@ from store.conversations import apply_projection
 from store.db import migrate, session_scope
 from store.tables import QueueRow
 
-NOW = datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=UTC)
 ROUTED, REROUTED = EventType.ROUTED, EventType.REROUTED
 
 
