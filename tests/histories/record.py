@@ -5,6 +5,9 @@ Run: .venv/bin/python -m tests.histories.record
 
 Record again (and commit the files) when a path is added or when a change is meant to be
 incompatible and is guarded by `workflow.patched` (see the README, "Changing the workflow").
+Keep the earlier recordings, moved into a folder named for what changed (e.g.
+`one_change_update/`, from before one update per intent): running conversations may still
+be on those paths, and tests/replay replays every folder.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     # Routing at creation, then every kind of change a person makes, then closing.
     cid = await create(channel="SMS", topic="Refund", tags=["new"])
     await ok(await http.patch(f"{C}/{cid}", json={"priority": "HIGH", "status": "WAITING", "summary": "s"}))
+    await ok(await http.patch(f"{C}/{cid}", json={"priority": "LOW"}))
+    await ok(await http.patch(f"{C}/{cid}", json={"status": "OPEN"}))
     await ok(await http.post(f"{C}/{cid}/tags", json={"tagName": "vip"}))
     await ok(await http.delete(f"{C}/{cid}/tags/new"))
     await ok(await http.patch(f"{C}/{cid}", json={"agentId": places["agent"]}))
