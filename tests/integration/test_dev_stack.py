@@ -1,9 +1,10 @@
 """`switchboard dev` (what `make run` starts): it serves, Ctrl-C stops every child process,
-and a restart keeps queues, routing and conversations."""
+a restart keeps queues, routing and conversations, and a child that dies is started again."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +39,32 @@ def processes_of(home: Path) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def wait_until(condition, what: str, timeout: float = 60.0):
+    """Polls until the condition returns something truthy, or fails at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.1)
+    return result
+
+
+def child_pid(home: Path, name: str) -> int | None:
+    """The live `temporal`, `worker` or `api` process of the stack with this home."""
+    for pid in processes_of(home):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if name == "temporal":
+            found = argv[1:3] == [b"server", b"start-dev"]
+        else:
+            found = argv[-2:] == [b"switchboard.cli", name.encode()]
+        if found:
+            return pid
+    return None
 
 
 class DevStack:
@@ -80,10 +107,47 @@ class DevStack:
             time.sleep(0.2)
         raise AssertionError("switchboard dev did not serve in time")
 
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"App {(self.home / 'supervisor.key').read_text().strip()}"}
+
     def interrupt(self) -> str:
         os.killpg(self.process.pid, signal.SIGINT)
         self.process.wait(timeout=60)
         return self.log.read_text()
+
+    def ready(self) -> dict[str, int]:
+        """Waits until all three children run and the API answers; their pids."""
+
+        def serving() -> dict[str, int] | None:
+            assert self.process.poll() is None, self.log.read_text()
+            pids = {name: child_pid(self.home, name) for name in ("temporal", "worker", "api")}
+            if None in pids.values():
+                return None
+            try:
+                return pids if httpx.get(f"{self.url}/health", timeout=1).status_code == 200 else None
+            except httpx.HTTPError:
+                return None
+        return wait_until(serving, "the stack serves with all its children", timeout=STARTUP)
+
+    def kill_child(self, name: str) -> tuple[int, float]:
+        """kill -9 one child; once the supervisor has logged the exit, its pid and the pause."""
+        pid = child_pid(self.home, name)
+        assert pid is not None, f"no {name} process to kill"
+        os.kill(pid, signal.SIGKILL)
+        exit_line = re.compile(
+            rf"{name} \(pid {pid}\) was killed by SIGKILL after [\d.]+ s up; restarting it in ([\d.]+) s"
+        )
+        pause = wait_until(lambda: exit_line.search(self.log.read_text()), f"the log tells {name} exited")
+        return pid, float(pause.group(1))
+
+    def restarted(self, name: str, old_pid: int) -> int:
+        """Waits for a new process of that child; its pid."""
+
+        def new_pid() -> int | None:
+            pid = child_pid(self.home, name)
+            return pid if pid != old_pid else None
+
+        return wait_until(new_pid, f"a new {name} process")
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -91,13 +155,27 @@ class DevStack:
             self.process.wait()
 
 
+def _cleanup(stack: DevStack) -> None:
+    stack.kill()
+    for pid in processes_of(stack.home):
+        os.kill(pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def dev_stack(tmp_path: Path):
     stack = DevStack(tmp_path / "home")
     yield stack
-    stack.kill()
-    for pid in processes_of(stack.home):
-        os.kill(pid, signal.SIGKILL)
+    _cleanup(stack)
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory):
+    """One stack the kill tests share (a start costs seconds); each test waits for it to be
+    whole before it kills anything, so none relies on what another left behind."""
+    stack = DevStack(tmp_path_factory.mktemp("supervised") / "home")
+    stack.start()
+    yield stack
+    _cleanup(stack)
 
 
 def test_dev_serves_stops_on_ctrl_c_and_keeps_state_across_a_restart(dev_stack: DevStack):
@@ -137,7 +215,7 @@ def test_dev_serves_stops_on_ctrl_c_and_keeps_state_across_a_restart(dev_stack: 
 def test_demo_carries_one_conversation_through_the_hand_off(dev_stack: DevStack):
     dev_stack.start()
     demo = [sys.executable, "-m", "switchboard.cli", "demo"]
-    first = subprocess.run(demo, env=dev_stack.env, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(demo, check=False, env=dev_stack.env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "routed to Front desk" in first.stdout
     assert "routing alone moved it to Authenticated sessions" in first.stdout
@@ -149,7 +227,7 @@ def test_demo_carries_one_conversation_through_the_hand_off(dev_stack: DevStack)
     assert "Strongly authenticated sessions (v1)" in timeline
 
     # A second run finds everything in place: it makes no new routing version.
-    second = subprocess.run(demo, env=dev_stack.env, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(demo, check=False, env=dev_stack.env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Strongly authenticated sessions (v1)" in second.stdout
 
@@ -157,7 +235,92 @@ def test_demo_carries_one_conversation_through_the_hand_off(dev_stack: DevStack)
 def test_demo_without_a_running_stack_says_how_to_start_one(tmp_path: Path):
     env = {**os.environ, "SWITCHBOARD_HOME": str(tmp_path), "SWITCHBOARD_SUPERVISOR_KEY": "k" * 43,
            "SWITCHBOARD_API_PORT": str(free_port())}
-    result = subprocess.run([sys.executable, "-m", "switchboard.cli", "demo"], env=env,
+    result = subprocess.run([sys.executable, "-m", "switchboard.cli", "demo"], check=False, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "make run" in result.stderr
+
+
+def test_a_killed_worker_is_started_again_and_routes(running_stack: DevStack):
+    stack = running_stack
+    stack.ready()
+    old_pid, _ = stack.kill_child("worker")
+    new_pid = stack.restarted("worker", old_pid)
+    wait_until(lambda: f"worker started again (pid {new_pid})" in stack.log.read_text(),
+               "the log tells the worker started again")
+
+    # The API waits for the workflow to route: a 201 with a queue is the new worker's work.
+    created = httpx.post(f"{stack.url}/ccaas/1/conversations", json={"channel": "SMS"},
+                         headers=stack.headers(), timeout=40)
+    assert created.status_code == 201, created.text
+    assert created.json()["queueId"]
+    assert stack.process.poll() is None
+
+
+def test_a_killed_api_is_started_again_and_answers(running_stack: DevStack):
+    stack = running_stack
+    stack.ready()
+    old_pid, _ = stack.kill_child("api")
+    stack.restarted("api", old_pid)
+    pids = stack.ready()
+    assert pids["api"] != old_pid
+    queues = httpx.get(f"{stack.url}/ccaas/1/queues", headers=stack.headers())
+    assert queues.status_code == 200, queues.text
+
+
+def test_a_killed_temporal_server_comes_back_with_its_state(running_stack: DevStack):
+    stack = running_stack
+    stack.ready()
+    api = f"{stack.url}/ccaas/1"
+    queue = httpx.post(f"{api}/queues", json={"name": "Before the kill"}, headers=stack.headers())
+    assert queue.status_code == 201, queue.text
+    queue_id = queue.json()["id"]
+    before = httpx.post(f"{api}/conversations", json={"channel": "SMS", "queueId": queue_id},
+                        headers=stack.headers(), timeout=40)
+    assert before.status_code == 201, before.text
+
+    old_pid, _ = stack.kill_child("temporal")
+    stack.restarted("temporal", old_pid)
+    stack.ready()
+
+    # Temporal kept its database: once it serves, the workflow of the conversation made
+    # before is there (until then the API answers 503)...
+    cid = before.json()["id"]
+
+    def history_read() -> bool:
+        response = httpx.get(f"{api}/conversations/{cid}/workflow-history", headers=stack.headers(), timeout=30)
+        assert response.status_code in (200, 503), response.text
+        return response.status_code == 200
+
+    wait_until(history_read, "the workflow from before the kill is read back")
+    # ...and running: a tag goes through it, so the worker is back too...
+    tagged = httpx.post(f"{api}/conversations/{cid}/tags", json={"tagName": "after-restart"},
+                        headers=stack.headers(), timeout=40)
+    assert tagged.status_code == 200, tagged.text
+    # ...and a new conversation is created and routed, to the queue made before the kill.
+    after = httpx.post(f"{api}/conversations", json={"channel": "SMS", "queueId": queue_id},
+                       headers=stack.headers(), timeout=40)
+    assert after.status_code == 201, after.text
+    assert after.json()["queueId"] == queue_id
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_a_stop_during_a_restart_pause_stops_everything(dev_stack: DevStack, stop: str):
+    dev_stack.start()
+    dev_stack.ready()
+    # Kill the worker until its pause (0.5 s, 1 s, 2 s) leaves time to stop inside it surely.
+    pid, pause = dev_stack.kill_child("worker")
+    while pause < 2:
+        dev_stack.restarted("worker", pid)
+        pid, pause = dev_stack.kill_child("worker")
+    if stop == "ctrl-c":
+        os.killpg(dev_stack.process.pid, signal.SIGINT)  # as a terminal sends it: to the group
+    else:
+        dev_stack.process.send_signal(signal.SIGTERM)  # as a process manager sends it
+    dev_stack.process.wait(timeout=60)
+
+    output = dev_stack.log.read_text()
+    assert dev_stack.process.returncode == 0, output
+    assert processes_of(dev_stack.home) == [], "a child process outlived the stop"
+    last_exit = output.rindex(f"worker (pid {pid}) was killed by SIGKILL")
+    assert "worker started again" not in output[last_exit:], "the stop came after the pause"
