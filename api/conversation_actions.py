@@ -138,6 +138,9 @@ async def _update(request: Request, client: Client, conversation_id: str, update
             raise not_found("Conversation") from None
         raise
     row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
+    # The update returns only after its workflow has projected the conversation (its row is
+    # written then and never deleted).
+    assert row is not None, f"conversation {conversation_id} updated but not in the store"
     return conversation_out(row)
 
 

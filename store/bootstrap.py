@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.models import utcnow
 from store import keys
@@ -36,7 +36,7 @@ def bootstrap(engine: Engine, supervisor_key: str | None = None) -> str | None:
 
         # Keys made before supervisors had their own id get one (it names them in timelines).
         for row in session.exec(select(ApiKeyRow).where(
-            ApiKeyRow.principal_type == "SUPERVISOR", ApiKeyRow.principal_id.is_(None)
+            ApiKeyRow.principal_type == "SUPERVISOR", col(ApiKeyRow.principal_id).is_(None)
         )):
             row.principal_id = str(uuid.uuid4())
             session.add(row)

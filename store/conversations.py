@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
 
+# SQLModel makes __table__ for every table=True class but does not declare it.
+EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 
-def _insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> None:
+# Each dialect's INSERT that can skip rows already there (ON CONFLICT DO NOTHING).
+INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert,
+}
+
+
+def _insert_ignoring_duplicates(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> None:
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = INSERTS[dialect]
     session.exec(insert(table).values(rows).on_conflict_do_nothing())
 
 
@@ -31,7 +42,7 @@ def apply_projection(
     if events:
         _insert_ignoring_duplicates(
             session,
-            ConversationEventRow.__table__,
+            EVENTS,
             [
                 {
                     "conversation_id": state.id,
@@ -46,7 +57,7 @@ def apply_projection(
     row = session.get(ConversationRow, state.id)
     if row is not None and row.last_seq >= reaches:
         return
-    values = dict(
+    values: dict[str, Any] = dict(
         external_id=state.external_id,
         topic=state.topic,
         summary=state.summary,
@@ -77,7 +88,9 @@ def apply_projection(
         for key, value in values.items():
             setattr(row, key, value)
         session.add(row)
-    session.exec(delete(ConversationTagRow).where(ConversationTagRow.conversation_id == state.id))
+    session.exec(
+        delete(ConversationTagRow).where(col(ConversationTagRow.conversation_id) == state.id)
+    )
     for tag in dict.fromkeys(state.tags):
         session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
 
@@ -88,9 +101,9 @@ def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | N
     if session.get(ConversationRow, conversation_id) is None:
         return None
     return list(session.exec(
-        select(ConversationEventRow.body)
+        select(col(ConversationEventRow.body))
         .where(ConversationEventRow.conversation_id == conversation_id)
-        .order_by(ConversationEventRow.seq)
+        .order_by(col(ConversationEventRow.seq))
     ).all())
 
 
@@ -132,11 +145,11 @@ class ConversationFilter:
 
 # API orderBy field -> columns. "priority" sorts by rank; ties go to the oldest first.
 ORDERABLE = {
-    "createdAt": ConversationRow.created_at,
-    "updatedAt": ConversationRow.updated_at,
-    "priority": ConversationRow.priority_rank,
-    "status": ConversationRow.status,
-    "id": ConversationRow.id,
+    "createdAt": col(ConversationRow.created_at),
+    "updatedAt": col(ConversationRow.updated_at),
+    "priority": col(ConversationRow.priority_rank),
+    "status": col(ConversationRow.status),
+    "id": col(ConversationRow.id),
 }
 
 
@@ -151,35 +164,35 @@ def list_conversations(
 ) -> tuple[list[ConversationRow], int]:
     query = select(ConversationRow)
     if where.conversation_ids:
-        query = query.where(ConversationRow.id.in_(where.conversation_ids))
+        query = query.where(col(ConversationRow.id).in_(where.conversation_ids))
     if where.queue_ids:
-        query = query.where(ConversationRow.queue_id.in_(where.queue_ids))
+        query = query.where(col(ConversationRow.queue_id).in_(where.queue_ids))
     if where.statuses:
-        query = query.where(ConversationRow.status.in_(where.statuses))
+        query = query.where(col(ConversationRow.status).in_(where.statuses))
     if where.priorities:
-        query = query.where(ConversationRow.priority.in_(where.priorities))
+        query = query.where(col(ConversationRow.priority).in_(where.priorities))
     if where.agent_id:
         query = query.where(ConversationRow.agent_id == where.agent_id)
     if where.tag_names:
         tagged = select(ConversationTagRow.conversation_id).where(
-            ConversationTagRow.tag_name.in_(where.tag_names)
+            col(ConversationTagRow.tag_name).in_(where.tag_names)
         )
-        query = query.where(ConversationRow.id.in_(tagged))
+        query = query.where(col(ConversationRow.id).in_(tagged))
     if where.created_after:
         query = query.where(ConversationRow.created_at >= where.created_after)
     if where.created_before:
         query = query.where(ConversationRow.created_at < where.created_before)
 
     if where.visible_queue_ids is not None:
-        visible = ConversationRow.queue_id.in_(where.visible_queue_ids)
+        visible: ColumnElement[bool] = col(ConversationRow.queue_id).in_(where.visible_queue_ids)
         if where.visible_agent_id is not None:
-            visible = or_(visible, ConversationRow.agent_id == where.visible_agent_id)
+            visible = or_(visible, col(ConversationRow.agent_id) == where.visible_agent_id)
         query = query.where(visible)
 
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = ORDERABLE[order_field]
-    order = [column.desc() if descending else column.asc()]
+    order: list[UnaryExpression[Any]] = [column.desc() if descending else column.asc()]
     # Waiting order: the same priority waits oldest first; the id makes paging stable.
-    order += [ConversationRow.created_at.asc(), ConversationRow.id.asc()]
+    order += [col(ConversationRow.created_at).asc(), col(ConversationRow.id).asc()]
     rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total

@@ -27,6 +27,8 @@ from workflows import search_attributes
 
 TEMPORAL_BINARY = Path(sys.executable).parent / "temporal"
 POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+# pytest's exit status, kept from pytest_sessionfinish for pytest_unconfigure.
+EXIT_STATUS = pytest.StashKey[int]()
 
 
 @pytest.hookimpl(trylast=True)
@@ -35,11 +37,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     passed (temporalio/sdk-python#300). pytest is done here, so leave with its own status."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(getattr(config, "_switchboard_exit_status", 0))
+    os._exit(config.stash.get(EXIT_STATUS, 0))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    session.config._switchboard_exit_status = int(exitstatus)
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -120,6 +122,7 @@ def clean_body_check(key: str):
 @pytest_asyncio.fixture
 async def stack(engine: Engine, database_url: str, temporal_client: Client) -> AsyncIterator[Stack]:
     key = bootstrap(engine)
+    assert key is not None  # the database is new, so bootstrap makes the supervisor key
     task_queue = f"test-{uuid.uuid4()}"
     app = create_app(engine, temporal_client, task_queue)
     async with build_worker(temporal_client, engine, task_queue), httpx.AsyncClient(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,8 @@ async def test_a_routing_of_several_rules_places_each_conversation_by_its_facts(
     route_ids = [route["id"] for route in routing["routes"]]
     default_queue = await _default_queue_id(stack)
 
-    cases = [
+    # (facts, queue id, priority, route id)
+    cases: list[tuple[dict[str, Any], str, str, str | None]] = [
         ({"channel": "TELEGRAM", "tags": ["vip"]}, vip["id"], "URGENT", route_ids[0]),
         ({"channel": "TELEGRAM", "to": "ES"}, iberia["id"], "HIGH", route_ids[1]),
         ({"channel": "TELEGRAM", "to": "FR"}, telegram["id"], "LOW", route_ids[2]),

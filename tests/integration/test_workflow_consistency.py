@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -34,7 +34,7 @@ def stored_events(engine: Engine, conversation_id: str) -> list[dict]:
         rows = session.exec(
             select(ConversationEventRow)
             .where(ConversationEventRow.conversation_id == conversation_id)
-            .order_by(ConversationEventRow.seq)
+            .order_by(col(ConversationEventRow.seq))
         ).all()
         return [row.body for row in rows]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from domain.conversation import ConversationEvent, ConversationState, EventType
 from domain.models import SYSTEM_ACTOR, Priority, Status
@@ -82,11 +83,17 @@ def make_conversation(
     return conversation_id
 
 
+def queue_row(session: Session, queue_id: str) -> QueueRow:
+    row = session.get(QueueRow, queue_id)
+    assert row is not None, f"no queue {queue_id}: the tests ask only about queues they made"
+    return row
+
+
 def stats_of(
     engine: Engine, queue_ids: list[str], now: datetime = NOW
 ) -> dict[str, statistics.QueueStatistics]:
     with session_scope(engine) as session:
-        rows = [session.get(QueueRow, queue_id) for queue_id in queue_ids]
+        rows = [queue_row(session, queue_id) for queue_id in queue_ids]
         return {stats.queue_id: stats for stats in statistics.queue_statistics(session, rows, now)}
 
 
@@ -176,6 +183,7 @@ def test_longest_waiting_counts_from_the_latest_entry_into_the_queue(world: Worl
 def test_ages_grow_with_now_to_the_millisecond(world: World, db: Engine):
     later = NOW + timedelta(seconds=12, milliseconds=345)
     waiting = stats_of(db, [world.a], now=later)[world.a].longest_waiting
+    assert waiting is not None  # c1 waits in A
     assert waiting.conversation_id == world.ids["c1"]
     assert waiting.since == ago(180)
     assert waiting.age_seconds == 180 * 60 + 12.345
@@ -207,6 +215,7 @@ def test_an_earlier_now_moves_the_window(world: World, db: Engine):
     # In: c6 (90), c8 (60); out: c3 (50, stay 240->50), c7 (61, stay 180->61); not c5, c6 out.
     assert (a.routed_in, a.routed_out) == (2, 2)
     assert a.mean_time_in_queue_seconds == ((240 - 50) * 60 + (180 - 61) * 60) / 2
+    assert a.longest_waiting is not None  # c1 waits in A
     assert a.longest_waiting.conversation_id == world.ids["c1"]
     assert a.longest_waiting.age_seconds == (180 - 45) * 60.0
 
@@ -222,7 +231,7 @@ def test_live_queues_leave_out_deleted_ones_and_keep_the_order_asked(world: Worl
     with session_scope(db) as session:
         live = statistics.live_queues(session)
         assert {queue.name for queue in live} == {"A", "B", "C", "D"}
-        asked = [session.get(QueueRow, queue) for queue in (world.d, world.a, world.e)]
+        asked = [queue_row(session, queue) for queue in (world.d, world.a, world.e)]
         names = [s.queue_name for s in statistics.queue_statistics(session, asked, NOW)]
         assert names == ["D", "A", "E"]
         assert statistics.queue_statistics(session, [], NOW) == []
@@ -234,6 +243,7 @@ def test_a_tie_goes_to_the_smaller_conversation_id(db: Engine):
     make_conversation(db, 20, [Move(10, None, queue, ROUTED)], conversation_id=high)
     make_conversation(db, 30, [Move(10, None, queue, ROUTED)], conversation_id=low)
     waiting = stats_of(db, [queue])[queue].longest_waiting
+    assert waiting is not None  # both conversations wait in the queue
     assert (waiting.conversation_id, waiting.age_seconds) == (low, 600.0)
 
 
