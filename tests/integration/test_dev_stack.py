@@ -86,6 +86,11 @@ class DevStack:
         self.log = home.parent / "dev.log"
 
     @property
+    def running(self) -> subprocess.Popen:
+        assert self.process is not None, "the stack was not started"
+        return self.process
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
@@ -98,7 +103,7 @@ class DevStack:
             )
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
+            assert self.running.poll() is None, self.log.read_text()
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -111,17 +116,18 @@ class DevStack:
         return {"Authorization": f"App {(self.home / 'supervisor.key').read_text().strip()}"}
 
     def interrupt(self) -> str:
-        os.killpg(self.process.pid, signal.SIGINT)
-        self.process.wait(timeout=60)
+        os.killpg(self.running.pid, signal.SIGINT)
+        self.running.wait(timeout=60)
         return self.log.read_text()
 
     def ready(self) -> dict[str, int]:
         """Waits until all three children run and the API answers; their pids."""
 
         def serving() -> dict[str, int] | None:
-            assert self.process.poll() is None, self.log.read_text()
-            pids = {name: child_pid(self.home, name) for name in ("temporal", "worker", "api")}
-            if None in pids.values():
+            assert self.running.poll() is None, self.log.read_text()
+            found = {name: child_pid(self.home, name) for name in ("temporal", "worker", "api")}
+            pids = {name: pid for name, pid in found.items() if pid is not None}
+            if len(pids) < len(found):
                 return None
             try:
                 return pids if httpx.get(f"{self.url}/health", timeout=1).status_code == 200 else None
@@ -198,7 +204,7 @@ def test_dev_serves_stops_on_ctrl_c_and_keeps_state_across_a_restart(dev_stack: 
     output = dev_stack.interrupt()
     assert key in output, "the first start prints the supervisor key"
     assert f"{dev_stack.url}/console" in output
-    assert dev_stack.process.returncode == 0, output
+    assert dev_stack.running.returncode == 0, output
     assert processes_of(dev_stack.home) == [], "a child process outlived Ctrl-C"
 
     dev_stack.start()
@@ -254,7 +260,7 @@ def test_a_killed_worker_is_started_again_and_routes(running_stack: DevStack):
                          headers=stack.headers(), timeout=40)
     assert created.status_code == 201, created.text
     assert created.json()["queueId"]
-    assert stack.process.poll() is None
+    assert stack.running.poll() is None
 
 
 def test_a_killed_api_is_started_again_and_answers(running_stack: DevStack):
@@ -314,13 +320,13 @@ def test_a_stop_during_a_restart_pause_stops_everything(dev_stack: DevStack, sto
         dev_stack.restarted("worker", pid)
         pid, pause = dev_stack.kill_child("worker")
     if stop == "ctrl-c":
-        os.killpg(dev_stack.process.pid, signal.SIGINT)  # as a terminal sends it: to the group
+        os.killpg(dev_stack.running.pid, signal.SIGINT)  # as a terminal sends it: to the group
     else:
-        dev_stack.process.send_signal(signal.SIGTERM)  # as a process manager sends it
-    dev_stack.process.wait(timeout=60)
+        dev_stack.running.send_signal(signal.SIGTERM)  # as a process manager sends it
+    dev_stack.running.wait(timeout=60)
 
     output = dev_stack.log.read_text()
-    assert dev_stack.process.returncode == 0, output
+    assert dev_stack.running.returncode == 0, output
     assert processes_of(dev_stack.home) == [], "a child process outlived the stop"
     last_exit = output.rindex(f"worker (pid {pid}) was killed by SIGKILL")
     assert "worker started again" not in output[last_exit:], "the stop came after the pause"
