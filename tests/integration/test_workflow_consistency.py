@@ -7,12 +7,14 @@ import asyncio
 import itertools
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -94,13 +96,18 @@ async def carried_input_sizes(client, cid: str) -> list[int]:
     return sizes
 
 
-async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_state(engine: Engine):
+@asynccontextmanager
+async def stack_continuing_as_new_after(
+    events: int, engine: Engine
+) -> AsyncIterator[tuple[Client, httpx.AsyncClient]]:
+    """The API and a worker on a Temporal server of their own that suggests continue-as-new
+    once a run's history holds `events` events."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
-        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
+        dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={events}"],
     )
     try:
         key = bootstrap(engine)
@@ -110,67 +117,56 @@ async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_sta
             transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
             headers={"Authorization": f"App {key}"},
         ) as http:
-            # Every rule is tried and traced on each routing: the events that weigh most.
-            queue_a, queue_b = await create_queue(http), await create_queue(http)
-            await put_routing(http, [rule(f"rule {n}", queue_a["id"], {"$eq": {"message.channel": "FAX"}})
-                                     for n in range(120)])
-            cid = (await create_conversation(http, channel="SMS"))["id"]
-            changes = [
-                ("PATCH", {"priority": "HIGH"}), ("PATCH", {"queueId": queue_a["id"], "reason": "x" * 500}),
-                ("POST", None), ("PATCH", {"priority": "LOW", "topic": "t" * 255}),
-                ("PATCH", {"queueId": queue_b["id"]}),
-            ]
-            for index in range(500):
-                method, body = changes[index % len(changes)]
-                if method == "POST":
-                    response = await http.post(f"/ccaas/1/conversations/{cid}/route")
-                else:
-                    response = await http.patch(f"/ccaas/1/conversations/{cid}", json=body)
-                assert response.status_code == 200, response.text
-
-            sizes = await carried_input_sizes(env.client, cid)
-            assert len(sizes) >= 3, "the workflow never continued as new"
-            assert max(sizes[1:]) < CARRIED_STATE_LIMIT, sizes
-
-            events = (await http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"]
-            assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-            assert len(events) > 500
-            assert sum(len(e["trace"] or []) for e in events if e["type"] == "ROUTED") > 100 * 100
+            yield env.client, http
     finally:
         await env.shutdown()
+
+
+async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_state(engine: Engine):
+    async with stack_continuing_as_new_after(200, engine) as (client, http):
+        # Every rule is tried and traced on each routing: the events that weigh most.
+        queue_a, queue_b = await create_queue(http), await create_queue(http)
+        await put_routing(http, [rule(f"rule {n}", queue_a["id"], {"$eq": {"message.channel": "FAX"}})
+                                 for n in range(120)])
+        cid = (await create_conversation(http, channel="SMS"))["id"]
+        changes = [
+            ("PATCH", {"priority": "HIGH"}), ("PATCH", {"queueId": queue_a["id"], "reason": "x" * 500}),
+            ("POST", None), ("PATCH", {"priority": "LOW", "topic": "t" * 255}),
+            ("PATCH", {"queueId": queue_b["id"]}),
+        ]
+        for index in range(500):
+            method, body = changes[index % len(changes)]
+            if method == "POST":
+                response = await http.post(f"/ccaas/1/conversations/{cid}/route")
+            else:
+                response = await http.patch(f"/ccaas/1/conversations/{cid}", json=body)
+            assert response.status_code == 200, response.text
+
+        sizes = await carried_input_sizes(client, cid)
+        assert len(sizes) >= 3, "the workflow never continued as new"
+        assert max(sizes[1:]) < CARRIED_STATE_LIMIT, sizes
+
+        events = (await http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"]
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        assert len(events) > 500
+        assert sum(len(e["trace"] or []) for e in events if e["type"] == "ROUTED") > 100 * 100
 
 
 async def test_a_long_conversation_continues_as_new_and_keeps_its_whole_timeline(engine: Engine):
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"],
-    )
-    try:
-        key = bootstrap(engine)
-        task_queue = f"can-{uuid.uuid4()}"
-        app = create_app(engine, env.client, task_queue)
-        async with build_worker(env.client, engine, task_queue), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
-            headers={"Authorization": f"App {key}"},
-        ) as http:
-            conversation = await create_conversation(http)
-            cid = conversation["id"]
-            for i in range(30):
-                response = await http.post(f"/ccaas/1/conversations/{cid}/tags", json={"tagName": f"t{i}"})
-                assert response.status_code == 200, response.text
+    async with stack_continuing_as_new_after(40, engine) as (client, http):
+        conversation = await create_conversation(http)
+        cid = conversation["id"]
+        for i in range(30):
+            response = await http.post(f"/ccaas/1/conversations/{cid}/tags", json={"tagName": f"t{i}"})
+            assert response.status_code == 200, response.text
 
-            runs = [run async for run in env.client.list_workflows(f"WorkflowId = '{workflow_id(cid)}'")]
-            assert len(runs) >= 2, "the workflow never continued as new"
-            assert sum(r.status == WorkflowExecutionStatus.CONTINUED_AS_NEW for r in runs) == len(runs) - 1
+        runs = [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id(cid)}'")]
+        assert len(runs) >= 2, "the workflow never continued as new"
+        assert sum(r.status == WorkflowExecutionStatus.CONTINUED_AS_NEW for r in runs) == len(runs) - 1
 
-            events = (await http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"]
-            assert [e["seq"] for e in events] == list(range(1, 33))
-            assert [e["type"] for e in events] == ["CREATED", "ROUTED"] + ["TAGGED"] * 30
-            assert stored_events(engine, cid)[-1]["seq"] == 32
-            closed = await http.patch(f"/ccaas/1/conversations/{cid}", json={"status": "CLOSED"})
-            assert closed.status_code == 200 and len(closed.json()["tags"]) == 30
-    finally:
-        await env.shutdown()
+        events = (await http.get(f"/ccaas/1/conversations/{cid}/events")).json()["events"]
+        assert [e["seq"] for e in events] == list(range(1, 33))
+        assert [e["type"] for e in events] == ["CREATED", "ROUTED"] + ["TAGGED"] * 30
+        assert stored_events(engine, cid)[-1]["seq"] == 32
+        closed = await http.patch(f"/ccaas/1/conversations/{cid}", json={"status": "CLOSED"})
+        assert closed.status_code == 200 and len(closed.json()["tags"]) == 30
