@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import Enum
 
 from fastapi import APIRouter, Depends, Query
@@ -14,8 +15,9 @@ from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import page_of, parse_paging
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, pagination
+from api.paging import DEFAULT_LIMIT, page_of, parse_paging
+from api.query_params import AFTER, BEFORE, split_values
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, as_utc, pagination
 from domain.models import utcnow
 from store import agents as agent_store
 from store import keys
@@ -112,30 +114,64 @@ def _queues(session: Session, agent_id: str) -> dict:
 
 @router.get("")
 def list_agents(
-    role: Role | None = None,
+    agent_ids: list[str] | None = Query(
+        default=None, alias="agentIds", description="Repeatable, or comma-separated"
+    ),
+    queue_ids: list[str] | None = Query(
+        default=None, alias="queueIds", description="Members of any of these queues; repeatable, or comma-separated"
+    ),
+    display_name: str | None = Query(
+        default=None, alias="displayName", max_length=255, description="Part of the display name, any case"
+    ),
+    email: str | None = Query(default=None, max_length=254, description="The whole email, any case"),
     status: AgentStatus | None = None,
+    availability: AgentStatus | None = Query(default=None, description="The same as status here"),
+    role: Role | None = None,
     enabled: bool | None = None,
+    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    updated_after: datetime | None = Query(default=None, alias="updatedAfter", description=AFTER),
+    updated_before: datetime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
+    # Ours, kept from before the Infobip names: one queue, and `name` for displayName.
     queue_id: str | None = Query(default=None, alias="queueId", max_length=36),
     name: str | None = Query(default=None, max_length=255),
     page: int = 0,
-    limit: int = 20,
+    limit: int = DEFAULT_LIMIT,
     order_by: str | None = Query(default=None, alias="orderBy"),
     session: Session = Depends(db),
 ):
-    orderable = {"displayName": AgentRow.display_name, "createdAt": AgentRow.created_at}
+    orderable = {
+        "id": AgentRow.id, "displayName": AgentRow.display_name,
+        "createdAt": AgentRow.created_at, "updatedAt": AgentRow.updated_at,
+    }
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
     query = select(AgentRow)
+    if ids := split_values(agent_ids):
+        query = query.where(col(AgentRow.id).in_(ids))
     if role is not None:
         query = query.where(AgentRow.role == role.value)
-    if status is not None:
-        query = query.where(AgentRow.status == status.value)
+    # Infobip's availability is its status; both given must both hold.
+    for wanted in (status, availability):
+        if wanted is not None:
+            query = query.where(AgentRow.status == wanted.value)
     if enabled is not None:
         query = query.where(AgentRow.enabled == enabled)
-    if queue_id:
-        members = select(AgentQueueRow.agent_id).where(AgentQueueRow.queue_id == queue_id)
+    for member_of in filter(None, [split_values(queue_ids), [queue_id] if queue_id else None]):
+        members = select(AgentQueueRow.agent_id).where(col(AgentQueueRow.queue_id).in_(member_of))
         query = query.where(col(AgentRow.id).in_(members))
-    if name:
-        query = query.where(func.lower(AgentRow.display_name).contains(name.lower(), autoescape=True))
+    for part in filter(None, [display_name, name]):
+        query = query.where(func.lower(AgentRow.display_name).contains(part.lower(), autoescape=True))
+    if email:
+        query = query.where(AgentRow.email == email.lower())
+    bounds = [
+        (AgentRow.created_at, created_after, created_before),
+        (AgentRow.updated_at, updated_after, updated_before),
+    ]
+    for column, after, before in bounds:
+        if after is not None:
+            query = query.where(column >= as_utc(after))
+        if before is not None:
+            query = query.where(column < as_utc(before))
     rows, total = page_of(session, query, paging, orderable[paging.field], AgentRow.id)
     return {
         "agents": [agent_out(row).model_dump(by_alias=True) for row in rows],

@@ -25,6 +25,7 @@ from api.limits import BodySizeLimit
 from api.observability import RequestMetrics, metrics_endpoint
 from api.openapi import api_document
 from api.permissions import authorize
+from api.query_params import reject_unknown_query_params
 from store.routing import RoutingLoader
 
 # How long a change waits for the conversation's workflow before answering 503.
@@ -36,7 +37,8 @@ def create_app(
     update_deadline: float = UPDATE_DEADLINE_SECONDS,
 ) -> FastAPI:
     app = FastAPI(
-        dependencies=[Depends(authorize)],
+        # Who may, then whether every query parameter is one the route knows.
+        dependencies=[Depends(authorize), Depends(reject_unknown_query_params)],
         title="Switchboard",
         version="0.1.0",
         summary="Conversation queues and routing; every conversation a Temporal workflow.",

@@ -25,8 +25,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.auth import Principal, current_principal
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.paging import parse_paging
+from api.paging import DEFAULT_LIMIT, parse_paging
 from api.permissions import may_work, visible_queues
+from api.query_params import AFTER, BEFORE
+from api.query_params import split_values as _split
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
 from domain.conversation import (
     MAX_TAGS,
@@ -247,13 +249,6 @@ async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> 
     raise ApiError(409, f"Conversation {row.id} already has this externalId")
 
 
-def _split(values: list[str] | None) -> list[str] | None:
-    """Accepts both ?x=a&x=b and ?x=a,b."""
-    if not values:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
 def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
     allowed = {member.value for member in enum}
     for value in values or []:
@@ -272,10 +267,14 @@ def list_conversations(
     priority: list[str] | None = Query(default=None),
     agent_id: str | None = Query(default=None, alias="agentId", max_length=36),
     tag_names: list[str] | None = Query(default=None, alias="tagNames"),
-    created_after: datetime | None = Query(default=None, alias="createdAfter"),
-    created_before: datetime | None = Query(default=None, alias="createdBefore"),
+    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    updated_after: datetime | None = Query(default=None, alias="updatedAfter", description=AFTER),
+    updated_before: datetime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
+    closed_after: datetime | None = Query(default=None, alias="closedAfter", description=AFTER),
+    closed_before: datetime | None = Query(default=None, alias="closedBefore", description=BEFORE),
     page: int = 0,
-    limit: int = 20,
+    limit: int = DEFAULT_LIMIT,
     order_by: str | None = Query(default=None, alias="orderBy"),
 ):
     paging = parse_paging(
@@ -292,6 +291,10 @@ def list_conversations(
         tag_names=_split(tag_names),
         created_after=as_utc(created_after),
         created_before=as_utc(created_before),
+        updated_after=as_utc(updated_after),
+        updated_before=as_utc(updated_before),
+        closed_after=as_utc(closed_after),
+        closed_before=as_utc(closed_before),
         visible_queue_ids=visible[0] if visible else None,
         visible_agent_id=visible[1] if visible else None,
     )

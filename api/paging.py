@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from api.errors import bad_request
 
 MAX_LIMIT = 999
+# Infobip's default page size for its lists.
+DEFAULT_LIMIT = 10
 # Beyond this an offset is no longer a page anyone reads, and may overflow the database.
 MAX_PAGE = 1_000_000
 

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import page_of, parse_paging
+from api.paging import DEFAULT_LIMIT, page_of, parse_paging
+from api.query_params import split_values
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
@@ -103,22 +104,33 @@ def _commit_or_conflict(session: Session) -> None:
 
 @router.get("")
 def list_queues(
-    name: str | None = Query(default=None, max_length=255),
+    queue_ids: list[str] | None = Query(
+        default=None, alias="queueIds", description="Repeatable, or comma-separated"
+    ),
+    name: str | None = Query(default=None, max_length=255, description="Part of the name, any case"),
     agent_id: str | None = Query(default=None, alias="agentId", max_length=36),
+    working_hours_id: str | None = Query(default=None, alias="workingHoursId", max_length=255),
     page: int = 0,
-    limit: int = 20,
+    limit: int = DEFAULT_LIMIT,
     order_by: str | None = Query(default=None, alias="orderBy"),
     session: Session = Depends(db),
 ):
-    orderable = {"name": QueueRow.name, "createdAt": QueueRow.created_at, "updatedAt": QueueRow.updated_at}
+    orderable = {
+        "id": QueueRow.id, "name": QueueRow.name,
+        "createdAt": QueueRow.created_at, "updatedAt": QueueRow.updated_at,
+    }
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
     query = select(QueueRow).where(col(QueueRow.deleted_at).is_(None))
+    if ids := split_values(queue_ids):
+        query = query.where(col(QueueRow.id).in_(ids))
     if name:
         query = query.where(func.lower(QueueRow.name).contains(name.lower(), autoescape=True))
     if agent_id:
         query = query.where(col(QueueRow.id).in_(
             select(AgentQueueRow.queue_id).where(AgentQueueRow.agent_id == agent_id)
         ))
+    if working_hours_id:
+        query = query.where(QueueRow.working_hours_id == working_hours_id)
     rows, total = page_of(session, query, paging, orderable[paging.field], QueueRow.id)
     return {
         "queues": [queue.model_dump(by_alias=True) for queue in queues_out(session, rows)],

@@ -15,6 +15,7 @@ from api.auth import Principal, current_principal
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, parse_paging
+from api.query_params import split_values
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
@@ -118,7 +119,10 @@ class SettingsOut(ApiModel):
     updated_at: UtcTime
 
 
-def rules_out(session: Session, rules: list[RoutingRule]) -> list[dict[str, Any]]:
+def rules_out(
+    session: Session, rules: list[RoutingRule], orders: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Each rule with its 1-based place in its routing (`orders`, or its place in `rules`)."""
     names = queue_store.live_queue_names(session, {rule.queue_id for rule in rules})
     return [
         RuleOut(
@@ -128,20 +132,27 @@ def rules_out(session: Session, rules: list[RoutingRule]) -> list[dict[str, Any]
             created_at=rule.created_at,
             updated_at=rule.updated_at,
         ).model_dump(by_alias=True)
-        for order, rule in enumerate(rules, start=1)
+        for order, rule in zip(orders or range(1, len(rules) + 1), rules, strict=True)
     ]
 
 
-def routing_page(session: Session, number: int, rules: list[RoutingRule], page: int, limit: int):
+def routing_page(
+    session: Session, number: int, rules: list[RoutingRule], page: int, limit: int,
+    rule_ids: list[str] | None = None, enabled: bool | None = None,
+):
+    """A page of the rules that pass the filters; `order` stays each rule's place in the whole
+    routing, and `totalItems` counts the rules that pass."""
     paging = parse_paging(page, limit, None, {"order"}, "order:asc")
-    shown = rules[paging.offset : paging.offset + paging.limit]
-    routes = rules_out(session, shown)
-    for route in routes:
-        route["order"] += paging.offset
+    wanted = set(rule_ids) if rule_ids else None
+    kept = [
+        (order, rule) for order, rule in enumerate(rules, start=1)
+        if (wanted is None or rule.id in wanted) and (enabled is None or rule.enabled == enabled)
+    ]
+    shown = kept[paging.offset : paging.offset + paging.limit]
     return {
-        "routes": routes,
+        "routes": rules_out(session, [rule for _, rule in shown], [order for order, _ in shown]),
         "version": number,
-        "pagination": pagination(len(rules), paging.page, paging.limit, paging.order_by),
+        "pagination": pagination(len(kept), paging.page, paging.limit, paging.order_by),
     }
 
 
@@ -223,9 +234,18 @@ def _save(session: Session, rules: list[RoutingRule], principal: Principal) -> i
 
 
 @router.get("")
-def get_routing(page: int = 0, limit: int = WHOLE_LIST, session: Session = Depends(db)):
+def get_routing(
+    rule_ids: list[str] | None = Query(
+        default=None, alias="ruleIds", description="Repeatable, or comma-separated"
+    ),
+    enabled: bool | None = None,
+    page: int = 0,
+    # Infobip's GET /routing has no paging: the whole list unless a page is asked for.
+    limit: int = WHOLE_LIST,
+    session: Session = Depends(db),
+):
     number, rules = routing_store.current_version(session)
-    return routing_page(session, number, rules, page, limit)
+    return routing_page(session, number, rules, page, limit, split_values(rule_ids), enabled)
 
 
 RULES_SCHEMA = {

@@ -138,6 +138,11 @@ class ConversationFilter:
     tag_names: list[str] | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    # A closed-at bound keeps only conversations closed in it (an open one has no closedAt).
+    closed_after: datetime | None = None
+    closed_before: datetime | None = None
     # Who is asking, if not a supervisor: conversations in these queues, or assigned to this agent.
     visible_queue_ids: list[str] | None = None
     visible_agent_id: str | None = None
@@ -178,10 +183,17 @@ def list_conversations(
             col(ConversationTagRow.tag_name).in_(where.tag_names)
         )
         query = query.where(col(ConversationRow.id).in_(tagged))
-    if where.created_after:
-        query = query.where(ConversationRow.created_at >= where.created_after)
-    if where.created_before:
-        query = query.where(ConversationRow.created_at < where.created_before)
+    bounds = [
+        (col(ConversationRow.created_at), where.created_after, where.created_before),
+        (col(ConversationRow.updated_at), where.updated_after, where.updated_before),
+        (col(ConversationRow.closed_at), where.closed_after, where.closed_before),
+    ]
+    for bounded, after, before in bounds:
+        # After: at or after; before: strictly before.
+        if after is not None:
+            query = query.where(bounded >= after)
+        if before is not None:
+            query = query.where(bounded < before)
 
     if where.visible_queue_ids is not None:
         visible: ColumnElement[bool] = col(ConversationRow.queue_id).in_(where.visible_queue_ids)

@@ -158,7 +158,7 @@ async def test_list_pages_and_counts_every_agent(stack: Stack):
 
     first = await stack.http.get(AGENTS)
     assert first.status_code == 200, first.text
-    assert first.json()["pagination"] == {"totalItems": 5, "page": 0, "limit": 20, "orderBy": "createdAt:asc"}
+    assert first.json()["pagination"] == {"totalItems": 5, "page": 0, "limit": 10, "orderBy": "createdAt:asc"}
     assert [agent["id"] for agent in first.json()["agents"]] == made
     assert all(set(agent) == AGENT_FIELDS for agent in first.json()["agents"])
 

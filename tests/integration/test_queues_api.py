@@ -118,7 +118,7 @@ async def test_list_pages_with_defaults_and_explicit_parameters(stack):
     response = await stack.http.get(QUEUES)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["pagination"] == {"totalItems": 6, "page": 0, "limit": 20, "orderBy": "createdAt:asc"}
+    assert body["pagination"] == {"totalItems": 6, "page": 0, "limit": 10, "orderBy": "createdAt:asc"}
     assert [queue["name"] for queue in body["queues"]] == ["Default"] + [q["name"] for q in created]
     assert body["queues"][1] == created[0]
 

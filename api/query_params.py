@@ -1,0 +1,58 @@
+"""Query parameters: an unknown one is a 400 naming it (never silently ignored), checked once
+for every API route; and the helpers the list filters share."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from api.errors import ApiError
+
+# The API's routes; the console (/console) answers with its own pages and is not checked here.
+API_PREFIXES = ("/ccaas/", "/people/")
+UNKNOWN = "Unknown query parameter"
+# How a time filter reads; After is inclusive, Before exclusive.
+TIME_FORMS = "ISO-8601 or Infobip's yyyy-MM-dd'T'HH:mm:ss.SSS+0000; without an offset, UTC"
+AFTER = f"At or after this time ({TIME_FORMS})"
+BEFORE = f"Before this time ({TIME_FORMS})"
+
+# route -> the query parameters it declares (routes are built once, at start-up).
+_declared: dict[int, frozenset[str]] = {}
+
+
+def declared_query_params(dependant: Dependant) -> frozenset[str]:
+    """The names (aliases) of the query parameters of an endpoint and all its dependencies."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= declared_query_params(sub)
+    return frozenset(names)
+
+
+def known_query_params(route: APIRoute) -> frozenset[str]:
+    key = id(route)
+    if key not in _declared:
+        _declared[key] = declared_query_params(route.dependant)
+    return _declared[key]
+
+
+async def reject_unknown_query_params(request: Request) -> None:
+    """An app-wide dependency: a query parameter the matched route does not declare is a 400."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.path.startswith(API_PREFIXES):
+        return
+    known = known_query_params(route)
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if unknown:
+        raise ApiError(
+            400,
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            {name: [UNKNOWN] for name in unknown},
+        )
+
+
+def split_values(values: list[str] | None) -> list[str] | None:
+    """A repeatable filter: accepts both ?x=a&x=b and ?x=a,b."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
