@@ -17,6 +17,7 @@ from api import (
     routing,
     routing_simulation,
     statistics,
+    tags,
 )
 from api.auth import AuthMiddleware
 from api.console import install_console
@@ -66,6 +67,7 @@ def create_app(
     routers = [
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, people.router,
+        tags.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -44,6 +44,7 @@ OWN_STATUS = {S: ALLOW, A: SELF, B: DENY}
 
 Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
 BOTS = "/ccaas/1/bots"
+TAGS = "/ccaas/1/tags"
 
 PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
@@ -99,6 +100,12 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/workflow-history"): SUPERVISORS,
+    # Tags: everyone reads them (a conversationId filter shows only what the caller may see);
+    # creating and deleting them is managing the service. Agents and bots create tags only by
+    # tagging a conversation they work.
+    ("GET", TAGS): EVERYONE,
+    ("POST", TAGS): SUPERVISORS,
+    ("DELETE", f"{TAGS}/{{tag_name}}"): SUPERVISORS,
 }
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
+from store.tags import ensure_tags
 
 # SQLModel makes __table__ for every table=True class but does not declare it.
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
@@ -93,6 +94,8 @@ def apply_projection(
     )
     for tag in dict.fromkeys(state.tags):
         session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
+    # Tagging with a name that does not exist yet creates the tag (at creation or later).
+    ensure_tags(session, state.tags)
 
 
 def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | None:

@@ -161,6 +161,19 @@ class ConversationTagRow(SQLModel, table=True):
     tag_name: str = Field(primary_key=True, max_length=255, index=True)
 
 
+class TagRow(SQLModel, table=True):
+    """A tag name as a resource (`/ccaas/1/tags`). Conversations carry tags by name
+    (`conversation_tags`); tagging one with a new name creates its row here."""
+
+    __tablename__ = "tags"
+
+    id: str = Field(primary_key=True, max_length=36)
+    # Case-sensitive, as conversations compare their tags.
+    name: str = Field(max_length=255, unique=True)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
 class ConversationEventRow(SQLModel, table=True):
     """A timeline event; (conversation_id, seq) makes a retried projection idempotent."""
 

@@ -51,6 +51,11 @@ class World:
         body = {"displayName": unique("a"), "email": f"{unique('a')}@example.com"}
         return (await self.stack.http.post("/ccaas/1/agents", json=body)).json()["id"]
 
+    async def fresh_tag(self) -> str:
+        name = unique("tag")
+        assert (await self.stack.http.post("/ccaas/1/tags", json={"name": name})).status_code == 201
+        return name
+
     async def fresh_person(self) -> str:
         response = await self.stack.http.post("/people/2/persons", json={"firstName": unique("p")})
         assert response.status_code == 201, response.text
@@ -101,6 +106,7 @@ async def remove_membership(world: World):
 
 
 Q, C, G, B, P = "/ccaas/1/queues", "/ccaas/1/conversations", "/ccaas/1/agents", "/ccaas/1/bots", "/people/2/persons"
+T = "/ccaas/1/tags"
 AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
 
 ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
@@ -158,6 +164,9 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
     ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
     ("GET", C + "/{conversation_id}/workflow-history"): (on_conversation("GET", "/workflow-history"), SUPERVISORS),
+    ("GET", T): (fixed("GET", T), EVERYONE),
+    ("POST", T): (fixed("POST", T, {"name": "new"}), SUPERVISORS),
+    ("DELETE", T + "/{tag_name}"): (on("DELETE", "fresh_tag", T + "/{}"), SUPERVISORS),
 }
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from store.db import MIGRATIONS, alembic_config, migrate
-from store.tables import ConversationRow
+from store.tables import ConversationRow, TagRow
 from tests.store import previous_release_schema as previous
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -312,3 +312,19 @@ def test_switchboard_migrate_upgrades_the_configured_database(
     assert result.returncode == 0, result.stderr
     assert f"at revision {HEAD}" in result.stdout
     assert revision_of(engine) == [HEAD]
+
+
+def test_an_upgraded_database_lists_the_tags_its_conversations_carry(engine: Engine) -> None:
+    previous.metadata.create_all(engine)
+    with engine.begin() as connection:
+        for table in (previous.conversations, previous.conversation_tags):
+            connection.execute(table.insert(), PREVIOUS_RELEASE_ROWS[table])
+
+    assert migrate(engine) == HEAD
+
+    tags = TagRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        rows = connection.execute(select(tags).order_by(tags.c.name)).all()
+    assert [row.name for row in rows] == ["cards", "vip"]
+    assert len({row.id for row in rows}) == 2
+    assert all(row.created_at is not None and row.updated_at is not None for row in rows)
