@@ -10,13 +10,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, current_principal
 from api.conversations import Tag, conversation_out, engine_of, queue_ref, read_row
-from api.deps import temporal
+from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime
 from domain.conversation import (
@@ -116,8 +116,7 @@ async def _update(request: Request, client: Client, conversation_id: str, update
         await asyncio.wait_for(
             handle.execute_update(update, argument), request.app.state.update_deadline
         )
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        # The SDK answers its own cancellation with the latter.
+    except DEADLINE_PASSED:
         raise unavailable(
             "The conversation's workflow did not answer in time; the change is applied once "
             "a worker takes it up, or not at all"

@@ -23,7 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Principal, current_principal
-from api.deps import temporal
+from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, parse_paging
 from api.permissions import may_work, visible_queues
@@ -52,8 +52,6 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 # Repeated POSTs with one externalId map to one id, hence to one workflow id: Temporal's
 # workflow-id uniqueness then makes "never a second workflow" hold even for racing requests.
 EXTERNAL_ID_NAMESPACE = uuid.UUID("6f1b8e0c-3c55-4b43-9d0e-5a4c1f0d2b7e")
-# How long a create waits for routing before answering; the workflow goes on regardless.
-CREATE_WAIT_SECONDS = 30.0
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
@@ -222,16 +220,16 @@ async def create_conversation(
             client.execute_update_with_start_workflow(
                 ConversationWorkflow.created, request_id, start_workflow_operation=start
             ),
-            CREATE_WAIT_SECONDS,
+            request.app.state.update_deadline,
         )
         created = result.created
     except WorkflowAlreadyStartedError:
         # The conversation with this externalId exists and its workflow has ended.
         created = False
-    except TimeoutError:
+    except DEADLINE_PASSED:
         raise unavailable(
-            f"Conversation {conversation_id} was accepted but not routed within "
-            f"{CREATE_WAIT_SECONDS:.0f} s; it will be routed when a worker is available",
+            f"Conversation {conversation_id} was accepted but not routed in time; "
+            "it will be routed when a worker is available",
         ) from None
     row = await run_in_threadpool(read_row, engine, conversation_id)
     if row is None:

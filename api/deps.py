@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from fastapi import Request
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from store.db import session_scope
 
@@ -18,3 +18,8 @@ def db(request: Request) -> Iterator[Session]:
 
 def temporal(request: Request) -> Client:
     return request.app.state.temporal
+
+
+# A workflow call cut off at the app's `update_deadline` by asyncio.wait_for: the SDK answers
+# its own cancellation with the latter, which wait_for passes on as it is.
+DEADLINE_PASSED = (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError)

@@ -212,6 +212,8 @@ class ConversationStart(BaseModel):
     new: NewConversation | None = None
     state: ConversationState | None = None
     projected_seq: int = 0
+    # Events of `state` not yet in the store (continue-as-new waits until there are none).
+    pending: list[ConversationEvent] = Field(default_factory=list)
 
 
 class Change(BaseModel):

@@ -147,10 +147,12 @@ class ConversationCore:
 
     # ---- transitions
 
-    def create(self, new: NewConversation, decision: RoutingDecision | None) -> None:
-        """Records the creation, then places the conversation: in the queue it was given,
-        else where `decision` (routing) says."""
+    def record_created(self, new: NewConversation) -> None:
         self.record(EventType.CREATED, new.actor, priority=self.state.priority)
+
+    def place_new(self, new: NewConversation, decision: RoutingDecision | None) -> None:
+        """Places a created conversation: in the queue it was given, else where `decision`
+        (routing) says."""
         if new.queue is not None:
             self.state.routed_by = None
             self.move(EventType.ROUTED, new.actor, new.queue, reason="queueId given at creation")
@@ -303,6 +305,9 @@ class ConversationCore:
             self.set_status(edit.status, actor, reason)
 
     def tag(self, change: TagChange) -> None:
+        # Checked again here, under the workflow's lock: two adds racing past the validator
+        # must not take a conversation over its limit.
+        self.check_tag(change)
         tags = self.state.tags
         if change.add and change.tag not in tags:
             tags.append(change.tag)

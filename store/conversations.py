@@ -55,7 +55,9 @@ def apply_projection(
                 for event in events
             ],
         )
-    row = session.get(ConversationRow, state.id)
+    # Locked until the commit (PostgreSQL; SQLite writes one at a time anyway): an attempt
+    # that timed out but still runs must not write over a newer projection.
+    row = session.get(ConversationRow, state.id, with_for_update=True)
     if row is not None and row.last_seq >= reaches:
         return
     values: dict[str, Any] = dict(

@@ -52,15 +52,19 @@ with workflow.unsafe.imports_passed_through():
 # is refused (nothing changed) after ROUTING_LIMIT, and a stored routing that cannot be read
 # is not retried at all.
 ROUTING_ATTEMPT = timedelta(seconds=10)
-ROUTING_LIMIT = timedelta(seconds=60)
+# Below the API's update deadline (api.app.UPDATE_DEADLINE_SECONDS, 20 s): a caller hears
+# the refusal, rather than a 503 while the change may still happen.
+ROUTING_LIMIT = timedelta(seconds=15)
 ROUTING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=[PERMANENT_ROUTING_FAILURE],
 )
-# Where no caller waits (creation, a bot's timeout), failed routing is tried again after this.
+# Where no caller waits (creation, a bot's timeout), failed routing is tried again after a
+# pause that doubles up to the longest, so a long outage adds few events to the history.
 ROUTING_AGAIN_AFTER = timedelta(seconds=30)
+ROUTING_AGAIN_AT_MOST = timedelta(minutes=30)
 # The projection writes, so it is a regular activity: it runs only once its command is
 # committed to history, so it never writes events of a workflow task that was later thrown
 # away. Its writes are idempotent upserts, so it retries until the store takes them: a
@@ -102,6 +106,7 @@ class ConversationWorkflow:
         assert start.state is not None or start.new is not None
         state = start.state if start.state is not None else new_state(start.new)  # type: ignore[arg-type]
         self._core = ConversationCore(state, workflow.now, _upsert_search_attributes)
+        self._core.pending = list(start.pending)
         self._projected_seq = start.projected_seq
         self._placed = start.state is not None
         self._moves = asyncio.Lock()
@@ -126,9 +131,10 @@ class ConversationWorkflow:
                 )
             if self._should_continue_as_new():
                 await self._settle()
-                workflow.continue_as_new(
-                    ConversationStart(state=self._state, projected_seq=self._projected_seq)
-                )
+                workflow.continue_as_new(ConversationStart(
+                    state=self._state, projected_seq=self._projected_seq,
+                    pending=self._core.pending,  # empty once settled; carried all the same
+                ))
         await self._settle()
 
     async def _settle(self) -> None:
@@ -290,10 +296,11 @@ class ConversationWorkflow:
 
     async def _create(self, new: NewConversation) -> None:
         async with self._moves:
+            self._core.record_created(new)
             decision = None
             if new.queue is None:
                 decision = await self._decide_when_possible(self._core.route_request())
-            self._core.create(new, decision)
+            self._core.place_new(new, decision)
         self._placed = True
         await self._project()
 
@@ -332,20 +339,23 @@ class ConversationWorkflow:
                 retry_policy=ROUTING_RETRY,
             )
         except FailureError as failure:
-            # A local activity's failure arrives as the activity's own error or timeout, a
-            # cancellation as CancelledError: that one is not ours to absorb.
-            if isinstance(failure, CancelledError):
+            # A local activity's failure arrives as the activity's own error or timeout; a
+            # cancellation of the workflow (as such, or as the activity's cause) is not ours
+            # to absorb.
+            if isinstance(failure, CancelledError) or isinstance(failure.cause, CancelledError):
                 raise
             workflow.logger.warning("routing failed: %s", failure.cause or failure)
             raise Refused("Routing is unavailable now; nothing was changed", UNAVAILABLE) from None
 
     async def _decide_when_possible(self, request: RouteRequest) -> RoutingDecision:
         """Where no caller waits for an answer, routing is tried again until it decides."""
+        pause = ROUTING_AGAIN_AFTER
         while True:
             try:
                 return await self._decide(request)
             except Refused:
-                await workflow.sleep(ROUTING_AGAIN_AFTER)
+                await workflow.sleep(pause)
+                pause = min(pause * 2, ROUTING_AGAIN_AT_MOST)
 
     async def _project(self) -> None:
         """Writes what the store has not seen; one projection at a time, in seq order."""

@@ -18,7 +18,7 @@ from api.app import create_app
 from store.bootstrap import bootstrap
 from switchboard.worker import build_worker
 from tests.conftest import TEMPORAL_BINARY
-from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule
+from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, unique, wait_for
 from workflows import search_attributes
 
 C = "/ccaas/1/conversations"
@@ -122,10 +122,31 @@ async def test_a_change_no_worker_answers_is_a_503_and_is_applied_once_or_not_at
             events = (await stack.http.get(f"{C}/{cid}/events")).json()["events"]
             return [event for event in events if event["type"] == "PRIORITY_CHANGED"]
 
-        applied = await priority_changes()
-        if applied:  # else Temporal dropped the update unanswered: not applied at all
-            assert len(applied) == 1 and applied[0]["priority"] == "URGENT"
+        applied = await wait_for(priority_changes)
+        assert len(applied) == 1 and applied[0]["priority"] == "URGENT"
+        assert applied[0]["reason"] == "vip"
+        # The client's retry after Retry-After changes nothing more.
         again = await stack.http.patch(f"{C}/{cid}", json={"priority": "URGENT", "reason": "vip"})
         assert again.status_code == 200, again.text
         assert again.json()["priority"] == "URGENT"
-        assert len(await priority_changes()) == 1
+        assert await priority_changes() == applied
+
+
+async def test_a_create_no_worker_answers_is_a_503_and_the_conversation_is_routed_later(
+    stack: StackWithoutWorker,
+):
+    external_id = unique("held-create")  # the workflow id derives from it: one per test
+    refused = await stack.http.post(C, json={"channel": "SMS", "externalId": external_id})
+    error = assert_error(refused, 503, "GENERAL_ERROR")
+    assert refused.headers["Retry-After"].isdigit()
+    cid = error["text"].split()[1]
+    async with stack.worker():
+        async def routed() -> dict | None:
+            response = await stack.http.get(f"{C}/{cid}")
+            return response.json() if response.status_code == 200 else None
+
+        conversation = await wait_for(routed)
+        assert conversation["queueId"] is not None
+        # The client's retry finds the same conversation, not a second one.
+        again = await stack.http.post(C, json={"channel": "SMS", "externalId": external_id})
+        assert again.status_code == 200 and again.json()["id"] == cid

@@ -3,10 +3,13 @@ and a state that stays bounded however long the conversation runs."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import domain.conversation_core
 from domain.conversation import (
     BAD_REQUEST,
     CONFLICT,
@@ -68,7 +71,8 @@ def core_for(new: NewConversation | None = None, placed_in: str | None = "front"
         lambda state: indexed.append((state.queue_id, state.status, state.priority)),
     )
     if placed_in is not None:
-        core.create(new, decision(placed_in))
+        core.record_created(new)
+        core.place_new(new, decision(placed_in))
     return core, indexed
 
 
@@ -90,7 +94,8 @@ def test_creation_by_routing_records_created_then_routed_and_indexes_the_queue()
 def test_creation_in_a_given_queue_needs_no_routing():
     queue = QueueRef(id="given")
     core, _ = core_for(new_conversation(queue=queue), placed_in=None)
-    core.create(new_conversation(queue=queue), None)
+    core.record_created(new_conversation(queue=queue))
+    core.place_new(new_conversation(queue=queue), None)
     assert types(core) == ["CREATED", "ROUTED"]
     assert core.pending[1].reason == "queueId given at creation"
     assert core.state.routed_by is None
@@ -234,7 +239,8 @@ def test_the_state_stays_bounded_over_500_changes_once_events_are_projected():
         elif i % 3 == 1:
             core.set_priority([Priority.HIGH, Priority.LOW][i % 2], AGENT, None)
         else:
-            core.tag(TagChange(actor=AGENT, tag=f"t{i % 40}", add=i % 4 == 0))
+            tag = f"t{i % 40}"
+            core.tag(TagChange(actor=AGENT, tag=tag, add=tag not in core.state.tags))
         core.forget_projected(core.state.last_seq)
         carried = ConversationStart(state=core.state, projected_seq=core.state.last_seq)
         sizes.append(len(carried.model_dump_json()))
@@ -263,3 +269,26 @@ def test_a_state_carried_by_an_earlier_release_with_all_its_events_keeps_its_las
     state = ConversationState.model_validate(earlier)
     assert state.last_seq == 2
     assert "events" not in state.model_dump()
+
+
+def test_adding_a_tag_past_the_limit_is_refused_even_after_the_validator_let_it_through():
+    core, _ = core_for(new_conversation(tags=[f"t{i}" for i in range(MAX_TAGS)]))
+    with pytest.raises(Refused):
+        core.tag(TagChange(actor=AGENT, tag="one-more", add=True))
+    assert len(core.state.tags) == MAX_TAGS
+
+
+def test_the_core_calls_nothing_that_would_make_a_replay_differ():
+    """The workflow passes this module through its sandbox, which then cannot catch a clock,
+    randomness or I/O call in it: this check does instead."""
+    source = Path(domain.conversation_core.__file__).read_text()
+    tree = ast.parse(source)
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "collections", "datetime", "typing", "domain"}, imported
+    called = {node.func.attr for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    assert not called & {"now", "utcnow", "today", "time", "random", "uuid4", "urandom"}
+    assert "open(" not in source
