@@ -65,6 +65,9 @@ class NewConversation(BaseModel):
     message_content: str | None = None
     # Given at creation: placed there without routing.
     queue: QueueRef | None = None
+    # Given at creation (Infobip accepts both): applied once the conversation is placed.
+    status: Status | None = None
+    agent_id: str | None = None
 
 
 class EventType(str, Enum):
@@ -279,6 +282,18 @@ class StatusChange(BaseModel):
     actor: Actor
     status: Status
     reason: str | None = None
+
+
+class MessageRecorded(BaseModel):
+    """A message stored for the conversation (the store holds the message itself)."""
+
+    actor: Actor
+    channel: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    content: str | None = None
+    # A customer's message: reopens a SOLVED conversation.
+    from_customer: bool = False
 
 
 class RouteAgain(BaseModel):

@@ -27,6 +27,7 @@ from domain.conversation import (
     ConversationState,
     Edit,
     EventType,
+    MessageRecorded,
     NewConversation,
     QueueRef,
     RoutedBy,
@@ -159,6 +160,23 @@ class ConversationCore:
         else:
             assert decision is not None, "a conversation without a queue is routed"
             self.place_by_routing(decision, SYSTEM_ACTOR, None)
+        if new.agent_id is not None:
+            self.assign(new.agent_id, new.actor, "agentId given at creation")
+        if new.status is not None:
+            self.set_status(new.status, new.actor, "status given at creation")
+
+    def record_message(self, message: MessageRecorded) -> None:
+        """A conversation's first message becomes its `message.*` routing facts, unless it
+        was created with them; a customer's message reopens a SOLVED conversation."""
+        state = self.state
+        if state.message_content is None and message.content is not None:
+            state.message_content = message.content
+            state.channel = state.channel or message.channel
+            state.from_ = state.from_ or message.from_
+            state.to = state.to or message.to
+            self.record(EventType.UPDATED, message.actor, reason="first message: routing facts")
+        if message.from_customer and state.status == Status.SOLVED:
+            self.set_status(Status.OPEN, message.actor, "the customer wrote again")
 
     def route_again(self, decision: RoutingDecision, actor: Actor) -> None:
         """POST /route: moves only when routing now decides differently."""

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ConversationState,
         CreateResult,
         Edit,
+        MessageRecorded,
         NewConversation,
         PriorityChange,
         ProjectionRequest,
@@ -263,6 +264,14 @@ class ConversationWorkflow:
     def _validate_report(self, report: AuthenticationReport) -> None:
         with refusals_as_update_failures():
             self._core.check_report(report.bot_id)
+
+    @workflow.update
+    async def record_message(self, message: MessageRecorded) -> None:
+        await self._change(lambda: self._core.record_message(message))
+
+    @record_message.validator
+    def _validate_record_message(self, message: MessageRecorded) -> None:
+        self._refuse_if_closed()
 
     @workflow.update
     async def tag(self, change: TagChange) -> None:

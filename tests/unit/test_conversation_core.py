@@ -22,6 +22,7 @@ from domain.conversation import (
     ConversationState,
     Edit,
     EventType,
+    MessageRecorded,
     NewConversation,
     QueueRef,
     TagChange,
@@ -292,3 +293,23 @@ def test_the_core_calls_nothing_that_would_make_a_replay_differ():
               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
     assert not called & {"now", "utcnow", "today", "time", "random", "uuid4", "urandom"}
     assert "open(" not in source
+
+
+def test_status_and_agent_given_at_creation_apply_once_placed():
+    new = new_conversation(agent_id="agent-9", status=Status.WAITING)
+    core, _ = core_for(new)
+    assert types(core) == ["CREATED", "ROUTED", "ASSIGNED", "STATUS_CHANGED"]
+    assert (core.state.agent_id, core.state.status) == ("agent-9", Status.WAITING)
+
+
+def test_the_first_message_gives_the_routing_facts_and_a_customer_reopens_a_solved_one():
+    core, _ = core_for()
+    core.set_status(Status.SOLVED, AGENT, None)
+    core.pending.clear()
+    core.record_message(MessageRecorded(actor=AGENT, channel="SMS", from_="+1", content="hi"))
+    assert types(core) == ["UPDATED"]
+    assert core.state.facts()["message.content"] == "hi"
+    assert core.state.status == Status.SOLVED  # an agent's message does not reopen
+    core.record_message(MessageRecorded(actor=AGENT, content="again", from_customer=True))
+    assert types(core) == ["UPDATED", "STATUS_CHANGED"]
+    assert core.state.status == Status.OPEN and core.state.facts()["message.content"] == "hi"
