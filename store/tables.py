@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, text
+from sqlalchemy import JSON, Column, DateTime, Index, Text, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -34,6 +34,10 @@ class QueueRow(SQLModel, table=True):
     working_hours_id: str | None = Field(default=None, max_length=255)
     sticky_agent_timeout_days: int | None = None
     is_sticky_auto_assignment_enabled: bool = False
+    # Infobip's flags: a restricted queue's conversations are seen by its agents only; private
+    # queues are not offered (always false). Stored, reported; server defaults for old rows.
+    is_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    is_private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     bot_id: str | None = Field(default=None, max_length=36)
     bot_timeout_seconds: int = 600
     created_at: datetime = _utc_column()
@@ -61,7 +65,9 @@ class AgentRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     display_name: str = Field(max_length=255)
-    email: str = Field(max_length=255, unique=True)
+    # Optional, as Infobip's AgentRequest has none; unique when given (NULLs never collide).
+    email: str | None = Field(default=None, max_length=255, unique=True)
+    title: str | None = Field(default=None, max_length=255)
     role: str = Field(max_length=16)
     status: str = Field(max_length=16)
     enabled: bool = True
