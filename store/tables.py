@@ -226,3 +226,30 @@ class PersonContactRow(SQLModel, table=True):
     # As the person was given it, and its place in the person's list: shown back unchanged.
     value: str = Field(max_length=255)
     position: int
+
+
+class MessageRow(SQLModel, table=True):
+    """A message of a conversation (`/ccaas/1/conversations/{id}/messages`). The workflow hears
+    of it (`record_message`: first message as routing facts, a customer reopening a SOLVED
+    conversation); the message itself lives only here."""
+
+    __tablename__ = "messages"
+    # Listing a conversation's messages in time order.
+    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+
+    # Given an `externalId`, the id is derived from it (UUIDv5), so a retry finds the same row.
+    id: str = Field(primary_key=True, max_length=36)
+    conversation_id: str = Field(max_length=36)
+    external_id: str | None = Field(default=None, max_length=255)
+    direction: str = Field(max_length=8)  # INBOUND | OUTBOUND
+    author_type: str = Field(max_length=16)  # CUSTOMER | AGENT | BOT | SYSTEM
+    author_id: str | None = Field(default=None, max_length=36)
+    channel: str = Field(max_length=32)
+    from_: str = Field(max_length=255, sa_column_kwargs={"name": "from_address"})
+    to: str = Field(max_length=255, sa_column_kwargs={"name": "to_address"})
+    content_type: str = Field(max_length=32)
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # When the conversation's workflow took the message in; null while it has not (yet).
+    recorded_at: datetime | None = _utc_column(nullable=True)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
