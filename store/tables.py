@@ -34,8 +34,11 @@ class QueueRow(SQLModel, table=True):
     working_hours_id: str | None = Field(default=None, max_length=255)
     sticky_agent_timeout_days: int | None = None
     is_sticky_auto_assignment_enabled: bool = False
-    # Infobip's flags: a restricted queue's conversations are seen by its agents only; private
-    # queues are not offered (always false). Stored, reported; server defaults for old rows.
+    # Infobip's flags, stored and reported (server defaults for older rows). Private queues
+    # are not offered (always false).
+    is_auto_assignment_outside_of_working_hours_enabled: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     is_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     is_private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     bot_id: str | None = Field(default=None, max_length=36)

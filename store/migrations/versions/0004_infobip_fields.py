@@ -1,5 +1,6 @@
 """Infobip's request shapes: an agent's email becomes optional (still unique when given) and it
-gains a `title`; queues gain `is_restricted` and `is_private` (false for existing queues).
+gains a `title`; queues gain `is_auto_assignment_outside_of_working_hours_enabled`,
+`is_restricted` and `is_private` (false for existing queues).
 
 Revision ID: 0004_infobip_fields
 Revises: 0003_tags
@@ -22,6 +23,10 @@ def upgrade() -> None:
         batch.alter_column("email", existing_type=sa.String(length=255), nullable=True)
         batch.add_column(sa.Column("title", sa.String(length=255), nullable=True))
     with op.batch_alter_table("queues") as batch:
+        batch.add_column(sa.Column(
+            "is_auto_assignment_outside_of_working_hours_enabled", sa.Boolean(),
+            server_default=sa.false(), nullable=False,
+        ))
         batch.add_column(sa.Column("is_restricted", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch.add_column(sa.Column("is_private", sa.Boolean(), server_default=sa.false(), nullable=False))
 
@@ -30,6 +35,7 @@ def downgrade() -> None:
     with op.batch_alter_table("queues") as batch:
         batch.drop_column("is_private")
         batch.drop_column("is_restricted")
+        batch.drop_column("is_auto_assignment_outside_of_working_hours_enabled")
     # Agents without an email cannot go back to a NOT NULL column: give them a unique placeholder.
     op.execute("UPDATE agents SET email = id || '@invalid' WHERE email IS NULL")
     with op.batch_alter_table("agents") as batch:
