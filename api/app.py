@@ -12,6 +12,7 @@ from api import (
     bots,
     conversation_actions,
     conversations,
+    messages,
     people,
     queues,
     routing,
@@ -67,7 +68,7 @@ def create_app(
     routers = [
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, people.router,
-        tags.router,
+        tags.router, messages.router,
     ]
     for router in routers:
         app.include_router(router)

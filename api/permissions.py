@@ -100,6 +100,9 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/workflow-history"): SUPERVISORS,
+    # Reading and writing messages is conversation work (the spec's "read or write messages").
+    ("GET", f"{C}/{{conversation_id}}/messages"): WORK,
+    ("POST", f"{C}/{{conversation_id}}/messages"): WORK,
     # Tags: everyone reads them (a conversationId filter shows only what the caller may see);
     # creating and deleting them is managing the service. Agents and bots create tags only by
     # tagging a conversation they work.

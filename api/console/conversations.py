@@ -16,12 +16,27 @@ from api.console.forms import form_values, optional
 from api.console.lookups import live_queues, queues_by_id
 from api.console.render import page, redirect
 from api.console.session import check_csrf, console_user, require_supervisor
+from api.messages import Channel
 from domain.models import Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 BASE = "/ccaas/1/conversations"
 # Closing has its own button (it cannot be undone); the status picker offers the rest.
 CHANGEABLE_STATUSES = [status.value for status in Status if status != Status.CLOSED]
+# How many of the latest messages the page shows.
+SHOWN_MESSAGES = 100
+
+
+def reply_defaults(conversation: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, str]:
+    """Where a reply goes: back the way the customer's last message came, else the
+    conversation's own channel and addresses."""
+    inbound = [message for message in messages if message["direction"] == "INBOUND"]
+    if inbound:
+        last = inbound[-1]
+        return {"channel": last["channel"], "from": last["to"], "to": last["from"]}
+    channel = conversation.get("channel")
+    return {"channel": channel if channel in {c.value for c in Channel} else Channel.LIVE_CHAT.value,
+            "from": conversation.get("to") or "", "to": conversation.get("from") or ""}
 
 
 def rule_name(event: dict[str, Any]) -> str | None:
@@ -38,6 +53,10 @@ async def show_conversation(
 ):
     conversation = await client.read(f"{BASE}/{conversation_id}")
     events = (await client.read(f"{BASE}/{conversation_id}/events"))["events"]
+    # The latest messages, shown oldest first.
+    listed = await client.read(f"{BASE}/{conversation_id}/messages",
+                               {"orderBy": "createdAt:desc", "limit": SHOWN_MESSAGES})
+    messages = list(reversed(listed["messages"]))
     queues = await queues_by_id(client, [conversation.get("queueId")]
                                 + [e[side] for e in events for side in ("fromQueueId", "toQueueId")])
     customer = None
@@ -52,7 +71,10 @@ async def show_conversation(
     return page(
         request, "conversation.html", status_code=refusal.status if refusal else 200,
         title=conversation.get("topic") or f"Conversation {conversation_id[:8]}", section="queues",
-        conversation=conversation, events=events, queues=queues, customer=customer, deciding_rule=deciding_rule,
+        conversation=conversation, events=events, queues=queues,
+        messages=messages, messages_total=listed["pagination"]["totalItems"],
+        reply=reply_defaults(conversation, messages),
+        channels=[channel.value for channel in Channel], customer=customer, deciding_rule=deciding_rule,
         live_queues=live_queues(queues),
         statuses=CHANGEABLE_STATUSES, priorities=[p.value for p in reversed(Priority)],
         refusal=refusal, failed_action=failed_action,
@@ -132,6 +154,18 @@ async def remove_tag(request: Request, conversation_id: str,
     tag = quote(optional(form, "tagName") or "", safe="")
     answer = await client.call("DELETE", f"{BASE}/{conversation_id}/tags/{tag}")
     return await show_outcome(request, conversation_id, "tags", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/messages")
+async def reply(request: Request, conversation_id: str,
+                principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    """An agent's reply: an OUTBOUND TEXT message (the channel integration sends it on)."""
+    form = await form_values(request)
+    body = {"channel": optional(form, "channel") or "", "from": optional(form, "from") or "",
+            "to": optional(form, "to") or "", "direction": "OUTBOUND", "contentType": "TEXT",
+            "content": {"text": optional(form, "text") or ""}}
+    answer = await client.call("POST", f"{BASE}/{conversation_id}/messages", json=body)
+    return await show_outcome(request, conversation_id, "reply", answer, client, principal)
 
 
 @router.get("/console/conversations/{conversation_id}/workflow-history",

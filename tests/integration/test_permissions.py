@@ -108,6 +108,9 @@ async def remove_membership(world: World):
 Q, C, G, B, P = "/ccaas/1/queues", "/ccaas/1/conversations", "/ccaas/1/agents", "/ccaas/1/bots", "/people/2/persons"
 T = "/ccaas/1/tags"
 AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
+# A reply (OUTBOUND, the default): every role that may write messages may write this one.
+MESSAGE = {"channel": "LIVE_CHAT", "from": "support", "to": "+447700900123", "contentType": "TEXT",
+           "content": {"text": "Hello"}}
 
 ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", Q): (fixed("GET", Q), EVERYONE),
@@ -164,6 +167,8 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
     ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
     ("GET", C + "/{conversation_id}/workflow-history"): (on_conversation("GET", "/workflow-history"), SUPERVISORS),
+    ("GET", C + "/{conversation_id}/messages"): (on_conversation("GET", "/messages"), WORK),
+    ("POST", C + "/{conversation_id}/messages"): (on_conversation("POST", "/messages", MESSAGE), WORK),
     ("GET", T): (fixed("GET", T), EVERYONE),
     ("POST", T): (fixed("POST", T, {"name": "new"}), SUPERVISORS),
     ("DELETE", T + "/{tag_name}"): (on("DELETE", "fresh_tag", T + "/{}"), SUPERVISORS),

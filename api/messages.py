@@ -1,0 +1,327 @@
+"""/ccaas/1/conversations/{id}/messages: a conversation's messages, as Infobip shapes them.
+
+A message is stored in SQL (the `messages` table) and then told to the conversation's
+workflow (`record_message`): its first message becomes the `message.*` routing facts, and a
+customer's message reopens a SOLVED conversation. Who the author is follows from the key
+and the direction (`author_of`). Sending to the real channel is the channel integration's job.
+
+If the workflow does not take the message in (no worker in time: 503), the message stays
+stored: a retry with the same `externalId` finds it instead of storing it twice, and tells
+the workflow again (which is harmless: the first message sets the facts only once, and only
+a SOLVED conversation reopens). A refusal (the conversation closed meanwhile) removes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+
+from api.auth import Principal, current_principal
+from api.conversation_actions import _update
+from api.conversations import engine_of
+from api.deps import temporal
+from api.errors import ApiError, bad_request, not_found, unavailable
+from api.paging import DEFAULT_LIMIT, Paging, page_of, parse_paging
+from api.query_params import AFTER, BEFORE, split_values
+from api.schemas import ApiInput, ApiModel, UtcTime, as_utc, pagination
+from domain.conversation import CLOSED_TEXT, MessageRecorded
+from domain.models import ActorType, Status, utcnow
+from store.db import session_scope
+from store.tables import ConversationRow, MessageRow
+from workflows.conversation import ConversationWorkflow
+
+router = APIRouter(prefix="/ccaas/1/conversations", tags=["messages"])
+
+# A repeated externalId within one conversation maps to one message id.
+EXTERNAL_ID_NAMESPACE = uuid.UUID("2d0f5c3a-8b7e-4e61-9a51-6c2f0e4b7d19")
+MAX_TEXT = 4096
+
+
+class Channel(str, Enum):
+    """The channels Infobip's CreateMessageApiRequest documents."""
+
+    SMS = "SMS"
+    VIBER = "VIBER"
+    FACEBOOK_MESSENGER = "FACEBOOK_MESSENGER"
+    WHATSAPP = "WHATSAPP"
+    RCS = "RCS"
+    LIVE_CHAT = "LIVE_CHAT"
+    LINE = "LINE"
+    APPLE_BUSINESS_CHAT = "APPLE_BUSINESS_CHAT"
+    EMAIL = "EMAIL"
+    TELEGRAM = "TELEGRAM"
+    INSTAGRAM_MESSAGING = "INSTAGRAM_MESSAGING"
+    KAKAO_SANGDAM = "KAKAO_SANGDAM"
+    VIBER_BOT = "VIBER_BOT"
+
+
+class ContentType(str, Enum):
+    """The common ones of Infobip's ContentType (which has 104 values)."""
+
+    TEXT = "TEXT"
+    IMAGE = "IMAGE"
+    VIDEO = "VIDEO"
+    AUDIO = "AUDIO"
+    DOCUMENT = "DOCUMENT"
+    LOCATION = "LOCATION"
+
+
+class Direction(str, Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class AuthorType(str, Enum):
+    CUSTOMER = "CUSTOMER"
+    AGENT = "AGENT"
+    BOT = "BOT"
+    SYSTEM = "SYSTEM"
+
+
+# What each content type's `content` object must hold (beyond it, anything goes).
+REQUIRED_CONTENT: dict[ContentType, tuple[str, ...]] = {
+    ContentType.TEXT: ("text",),
+    ContentType.IMAGE: ("url",),
+    ContentType.VIDEO: ("url",),
+    ContentType.AUDIO: ("url",),
+    ContentType.DOCUMENT: ("url",),
+    ContentType.LOCATION: ("latitude", "longitude"),
+}
+
+
+class MessageIn(ApiInput):
+    """Infobip's CreateMessageApiRequest, and ours: `direction` (default OUTBOUND) and
+    `externalId` (the client's id for the message: a retry with it never stores it twice)."""
+
+    channel: Channel
+    from_: str = Field(alias="from", min_length=1, max_length=255)
+    to: str = Field(min_length=1, max_length=255)
+    content_type: ContentType
+    content: dict[str, Any]
+    direction: Direction = Direction.OUTBOUND
+    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class MessageOut(ApiModel):
+    id: str
+    conversation_id: str
+    external_id: str | None
+    channel: str
+    from_: str = Field(alias="from")
+    to: str
+    direction: Direction
+    author_type: AuthorType
+    author_id: str | None
+    content_type: str
+    content: dict[str, Any]
+    created_at: UtcTime
+    updated_at: UtcTime
+
+
+def message_out(row: MessageRow) -> dict[str, Any]:
+    return MessageOut(
+        id=row.id, conversation_id=row.conversation_id, external_id=row.external_id,
+        channel=row.channel, from_=row.from_, to=row.to, direction=Direction(row.direction),
+        author_type=AuthorType(row.author_type), author_id=row.author_id,
+        content_type=row.content_type, content=row.content,
+        created_at=row.created_at, updated_at=row.updated_at,
+    ).model_dump(by_alias=True, mode="json")
+
+
+def check_content(content_type: ContentType, content: dict[str, Any]) -> str | None:
+    """Refuses content its type cannot be; returns the text routing sees (TEXT only)."""
+    for name in REQUIRED_CONTENT[content_type]:
+        if content.get(name) is None:
+            raise bad_request(f"content.{name}", f"required for contentType {content_type.value}")
+    if content_type == ContentType.TEXT:
+        text = content["text"]
+        if not isinstance(text, str) or not text.strip():
+            raise bad_request("content.text", "must be a non-blank string")
+        if len(text) > MAX_TEXT:
+            raise bad_request("content.text", f"at most {MAX_TEXT} characters")
+        return text
+    if content_type == ContentType.LOCATION:
+        for name in ("latitude", "longitude"):
+            if isinstance(content[name], bool) or not isinstance(content[name], int | float):
+                raise bad_request(f"content.{name}", "must be a number")
+    elif not isinstance(content["url"], str) or not content["url"].strip():
+        raise bad_request("content.url", "must be a non-blank string")
+    return None
+
+
+def author_of(principal: Principal, direction: Direction, customer_id: str | None) -> tuple[AuthorType, str | None]:
+    """Who wrote it. An agent or supervisor writes OUTBOUND (a reply); INBOUND from a bot or a
+    supervisor key is the channel integration relaying the customer (the author is the
+    conversation's person, if known); OUTBOUND from a bot is the bot's."""
+    actor = principal.actor
+    if direction == Direction.INBOUND:
+        if actor.type == ActorType.AGENT:
+            raise bad_request("direction", "an agent's message is OUTBOUND (a reply)")
+        return AuthorType.CUSTOMER, customer_id
+    if actor.type == ActorType.BOT:
+        return AuthorType.BOT, actor.id
+    return AuthorType.AGENT, actor.id
+
+
+def message_id(conversation_id: str, external_id: str | None) -> str:
+    if external_id is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(EXTERNAL_ID_NAMESPACE, f"{conversation_id}\n{external_id}"))
+
+
+def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Principal) -> tuple[MessageRow, bool]:
+    """The stored message and whether this call stored it (False: a retry found it)."""
+    with session_scope(engine) as session:
+        conversation = session.get(ConversationRow, conversation_id)
+        if conversation is None:
+            raise not_found("Conversation")
+        new_id = message_id(conversation_id, body.external_id)
+        if body.external_id is not None and (existing := session.get(MessageRow, new_id)) is not None:
+            return existing, False
+        if conversation.status == Status.CLOSED.value:
+            raise ApiError(409, CLOSED_TEXT)
+        author_type, author_id = author_of(principal, body.direction, conversation.customer_id)
+        now = utcnow()
+        row = MessageRow(
+            id=new_id, conversation_id=conversation_id, external_id=body.external_id,
+            direction=body.direction.value, author_type=author_type.value, author_id=author_id,
+            channel=body.channel.value, from_=body.from_, to=body.to,
+            content_type=body.content_type.value, content=body.content,
+            created_at=now, updated_at=now,
+        )
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # the same externalId, stored meanwhile by a racing retry
+            existing = session.get(MessageRow, new_id)
+            if existing is None:
+                raise
+            return existing, False
+        session.refresh(row)
+        return row, True
+
+
+def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
+    with session_scope(engine) as session:
+        row = session.get(MessageRow, id_)
+        assert row is not None, f"message {id_} stored but gone"
+        if row.recorded_at is None:
+            row.recorded_at = utcnow()
+            session.commit()
+            session.refresh(row)
+        return row
+
+
+def _remove(engine: Engine, id_: str) -> None:
+    with session_scope(engine) as session:
+        row = session.get(MessageRow, id_)
+        if row is not None:
+            session.delete(row)
+            session.commit()
+
+
+@router.post("/{conversation_id}/messages", status_code=201, response_model=MessageOut,
+             responses={200: {"model": MessageOut}})
+async def create_message(
+    conversation_id: str, body: MessageIn, request: Request,
+    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+):
+    """201 with the stored message (200 with the one stored before for a repeated
+    `externalId`). The conversation's workflow learns of it: a customer's message (INBOUND)
+    reopens a SOLVED conversation, and the first message is the conversation's `message.*`
+    routing facts. 409 on a closed conversation; 503 if the workflow does not answer in
+    time (the message is kept: retry with the same `externalId`)."""
+    text = check_content(body.content_type, body.content)
+    engine = engine_of(request)
+    row, stored_now = await run_in_threadpool(_store, engine, conversation_id, body, principal)
+    if row.recorded_at is not None:
+        return JSONResponse(message_out(row), status_code=200)
+    recorded = MessageRecorded(
+        actor=principal.actor, channel=row.channel, from_=row.from_, to=row.to, content=text,
+        from_customer=row.author_type == AuthorType.CUSTOMER.value,
+    )
+    try:
+        await _update(request, client, conversation_id, ConversationWorkflow.record_message, recorded)
+    except ApiError as error:
+        if error.status == 503:
+            raise unavailable(
+                f"Message {row.id} is stored, but the conversation's workflow did not take it in "
+                "time; it does once a worker takes it up. Retry with the same externalId to "
+                "learn the outcome without storing the message twice"
+            ) from None
+        if stored_now:  # refused (closed meanwhile): nothing happened, the message neither
+            await run_in_threadpool(_remove, engine, row.id)
+        raise
+    row = await run_in_threadpool(_mark_recorded, engine, row.id)
+    return JSONResponse(message_out(row), status_code=201 if stored_now else 200)
+
+
+ORDERABLE = {
+    "createdAt": col(MessageRow.created_at),
+    "updatedAt": col(MessageRow.updated_at),
+    "id": col(MessageRow.id),
+}
+
+
+def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
+    allowed = {member.value for member in enum}
+    for value in values or []:
+        if value not in allowed:
+            raise bad_request(name, f"must be one of {sorted(allowed)}")
+    return values
+
+
+def _list(engine: Engine, conversation_id: str, where: list[Any], paging: Paging) -> tuple[list[MessageRow], int]:
+    with session_scope(engine) as session:
+        if session.get(ConversationRow, conversation_id) is None:
+            raise not_found("Conversation")
+        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, *where)
+        return page_of(session, query, paging, ORDERABLE[paging.field], col(MessageRow.created_at),
+                       col(MessageRow.id))
+
+
+@router.get("/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: str,
+    request: Request,
+    message_ids: list[str] | None = Query(default=None, alias="messageIds"),
+    channel: list[str] | None = Query(default=None, description="One or more of Infobip's channels"),
+    direction: list[str] | None = Query(default=None, description="INBOUND or OUTBOUND"),
+    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    page: int = Query(default=0),
+    limit: int = Query(default=DEFAULT_LIMIT),
+    order_by: str | None = Query(
+        default=None, alias="orderBy", description="createdAt (default, :asc), updatedAt or id, then :asc or :desc",
+    ),
+):
+    """The conversation's messages, oldest first unless `orderBy` says otherwise."""
+    paging = parse_paging(page, limit, order_by, set(ORDERABLE), "createdAt:asc")
+    where: list[Any] = []
+    if (ids := split_values(message_ids)) is not None:
+        where.append(col(MessageRow.id).in_(ids))
+    if (channels := _enum_values("channel", split_values(channel), Channel)) is not None:
+        where.append(col(MessageRow.channel).in_(channels))
+    if (directions := _enum_values("direction", split_values(direction), Direction)) is not None:
+        where.append(col(MessageRow.direction).in_(directions))
+    if created_after is not None:
+        where.append(col(MessageRow.created_at) >= as_utc(created_after))
+    if created_before is not None:
+        where.append(col(MessageRow.created_at) < as_utc(created_before))
+    rows, total = await run_in_threadpool(_list, engine_of(request), conversation_id, where, paging)
+    return {
+        "messages": [message_out(row) for row in rows],
+        "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
+    }
