@@ -133,7 +133,13 @@ class Child:
         """Notices an exit and schedules the restart; restarts once the pause is over."""
         if self.next_start is not None:
             if now >= self.next_start:
-                log.info("%s started again (pid %d)", self.name, self.start().pid)
+                try:
+                    log.info("%s started again (pid %d)", self.name, self.start().pid)
+                except OSError as cannot:  # e.g. too many processes: try again later
+                    self.next_start = now + self.pause
+                    log.warning("%s could not be started (%s); trying again in %g s",
+                                self.name, cannot, self.pause)
+                    self.pause = min(MAX_PAUSE, self.pause * 2)
             return
         assert self.process is not None, "a child is started before it is tended"
         returncode = self.process.poll()
