@@ -118,7 +118,8 @@ PREVIOUS_RELEASE_ROWS: dict[Table, list[dict[str, Any]]] = {
         {"conversation_id": FIRST, "seq": 1, "type": "CREATED", "at": AT,
          "body": {"actor": {"type": "SYSTEM"}, "channel": "SMS"}},
         {"conversation_id": FIRST, "seq": 2, "type": "ROUTED", "at": AT + timedelta(seconds=1),
-         "body": {"queueId": VIP_QUEUE, "version": 2, "trace": [{"ruleId": "r1", "matched": True}]}},
+         "body": {"queueId": VIP_QUEUE, "version": 2, "trace": [{"ruleId": "r1", "matched": True}],
+                  "facts": {"message.channel": "SMS", "message.content": "my card is blocked"}}},
         {"conversation_id": FIRST, "seq": 3, "type": "ASSIGNED", "at": AT + timedelta(minutes=1),
          "body": {"agentId": AGENT}},
         {"conversation_id": SECOND, "seq": 1, "type": "CLOSED", "at": AT + timedelta(hours=1),
@@ -211,11 +212,12 @@ def test_a_previous_release_database_keeps_every_row_and_gains_the_new_columns(e
         new_values = connection.execute(
             text(f"SELECT {', '.join(NEW_CONVERSATION_COLUMNS)} FROM conversations")
         ).all()
-        assert [tuple(row) for row in new_values] == [(None, None, None)] * 2
+        # Only the first message's content is recovered, from the facts routing recorded.
+        assert {tuple(row) for row in new_values} == {("my card is blocked", None, None), (None, None, None)}
     with Session(engine) as session:
         first = session.get(ConversationRow, FIRST)
         assert first is not None and first.tags == ["vip", "cards"]
-        assert (first.message_content, first.customer_identifier, first.customer_type) == (None, None, None)
+        assert (first.message_content, first.customer_identifier) == ("my card is blocked", None)
 
 
 def test_revision_0001_is_the_schema_the_previous_release_made(engine: Engine) -> None:
