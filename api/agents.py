@@ -17,7 +17,7 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, split_values
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, as_utc, pagination
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, as_utc, pagination, read_only, with_status
 from domain.models import utcnow
 from store import agents as agent_store
 from store import keys
@@ -45,11 +45,25 @@ class AgentStatus(str, Enum):
 
 
 class AgentIn(ApiInput):
+    """Infobip's AgentRequest (displayName, status, role, enabled) and ours: `email` (optional,
+    unique when given; an agent's login) and `title`. A fetched agent sent back is accepted:
+    its answer-only fields are ignored, and `availability` is its status."""
+
     display_name: str = Field(min_length=1, max_length=255)
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    title: str | None = Field(default=None, max_length=255)
     role: Role = Role.AGENT
-    status: AgentStatus = AgentStatus.ACTIVE
+    status: AgentStatus | None = None
+    availability: AgentStatus | None = Field(default=None, exclude=True, description="The same as status")
     enabled: StrictBool = True
+    id: str | None = read_only()
+    created_at: datetime | None = read_only()
+    updated_at: datetime | None = read_only()
+
+    def chosen_status(self) -> AgentStatus | None:
+        if self.status is not None and self.availability not in (None, self.status):
+            raise bad_request("availability", "differs from status (they are the same thing)")
+        return self.status or self.availability
 
 
 class StatusIn(ApiInput):
@@ -63,9 +77,12 @@ class MembershipIn(ApiInput):
 class AgentOut(ApiModel):
     id: str
     display_name: str
-    email: str
+    email: str | None
+    title: str | None
     role: Role
     status: AgentStatus
+    # Infobip's name for the status; always equal to it.
+    availability: AgentStatus
     enabled: bool
     created_at: UtcTime
     updated_at: UtcTime
@@ -76,7 +93,9 @@ class AgentWithKey(AgentOut):
 
 
 def agent_out(row: AgentRow) -> AgentOut:
-    return AgentOut.model_validate(row, from_attributes=True)
+    return AgentOut.model_validate(
+        {**row.model_dump(), "availability": row.status}, from_attributes=True
+    )
 
 
 def _agent(session: Session, agent_id: str) -> AgentRow:
@@ -181,11 +200,14 @@ def list_agents(
 
 @router.post("", status_code=201, response_model=AgentWithKey)
 def create_agent(body: AgentIn, session: Session = Depends(db)) -> AgentWithKey:
-    _email_free(session, body.email)
+    status = body.chosen_status() or AgentStatus.ACTIVE
+    email = body.email.lower() if body.email is not None else None
+    if email is not None:
+        _email_free(session, email)
     now = utcnow()
     row = AgentRow(
         id=str(uuid.uuid4()), created_at=now, updated_at=now,
-        **body.model_dump(mode="json", exclude={"email"}), email=body.email.lower(),
+        **body.model_dump(mode="json", exclude={"email", "status"}), email=email, status=status.value,
     )
     session.add(row)
     key = _new_key(session, row)
@@ -201,11 +223,23 @@ def get_agent(agent_id: str, session: Session = Depends(db)) -> AgentOut:
 
 @router.put("/{agent_id}", response_model=AgentOut)
 def update_agent(agent_id: str, body: AgentIn, session: Session = Depends(db)) -> AgentOut:
+    """Replaces Infobip's AgentRequest fields (`displayName`, `status`, `role`, `enabled`; those
+    not given are back at their defaults). `email` and `title`, which Infobip's request lacks,
+    keep their value unless given (null clears them)."""
     row = _agent(session, agent_id)
-    _email_free(session, body.email, except_id=agent_id)
-    for key, value in body.model_dump(mode="json", exclude={"email"}).items():
+    status = body.chosen_status() or AgentStatus.ACTIVE
+    given = body.model_fields_set
+    if "email" in given and body.email is not None:
+        _email_free(session, body.email.lower(), except_id=agent_id)
+    changes = body.model_dump(mode="json", exclude={"email", "title", "status"})
+    for key, value in changes.items():
         setattr(row, key, value)
-    row.email, row.updated_at = body.email.lower(), utcnow()
+    row.status = status.value
+    if "email" in given:
+        row.email = body.email.lower() if body.email is not None else None
+    if "title" in given:
+        row.title = body.title
+    row.updated_at = utcnow()
     session.add(row)
     _commit(session)
     return agent_out(row)
@@ -247,7 +281,7 @@ def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depend
             session.commit()
         except IntegrityError:
             session.rollback()  # a racing request added the same membership: same outcome
-    return _queues(session, agent_id)
+    return with_status(_queues(session, agent_id), "Agent added to queue")
 
 
 @router.delete("/{agent_id}/queues/{queue_id}")
@@ -259,4 +293,4 @@ def remove_agent_queue(agent_id: str, queue_id: str, session: Session = Depends(
         col(AgentQueueRow.agent_id) == agent_id, col(AgentQueueRow.queue_id) == queue_id
     ))
     session.commit()
-    return _queues(session, agent_id)
+    return with_status(_queues(session, agent_id), "Agent removed from queue")

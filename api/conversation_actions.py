@@ -4,6 +4,7 @@ and the timeline read from the store: PATCH/PUT, route again, the bot's report, 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -15,10 +16,18 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, current_principal
-from api.conversations import Tag, conversation_out, engine_of, queue_ref, read_row
+from api.conversations import (
+    MAX_TOPIC,
+    Tag,
+    conversation_out,
+    engine_of,
+    is_enabled_agent,
+    queue_ref,
+    read_row,
+)
 from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime
+from api.schemas import READ_ONLY, ApiInput, ApiModel, Echoed, TraceOut, UtcTime, read_only
 from domain.conversation import (
     CLOSED_TEXT,
     Agent,
@@ -36,7 +45,6 @@ from domain.conversation import (
 from domain.models import Priority, Status
 from store import conversations as conversation_store
 from store.db import session_scope
-from store.tables import AgentRow
 from workflows.conversation import ConversationWorkflow
 
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
@@ -48,13 +56,29 @@ REFUSALS = {
 
 
 class ConversationChangeIn(ApiInput):
-    topic: str | None = Field(default=None, max_length=255)
+    topic: str | None = Field(default=None, max_length=MAX_TOPIC)
     summary: str | None = Field(default=None, max_length=4096)
     status: Status | None = None
     priority: Priority | None = None
     queue_id: str | None = Field(default=None, max_length=36)
     agent_id: str | None = Field(default=None, max_length=36)
     reason: str | None = Field(default=None, max_length=1024)
+    # A fetched conversation sent back (Infobip's PUT body is its ConversationApiModel): the
+    # answer's other fields are tolerated and ignored. Tags change through /tags, the queue
+    # position and routing by routing.
+    id: str | None = read_only()
+    external_id: Echoed = read_only()
+    channel: Echoed = read_only()
+    from_: Echoed = Field(default=None, exclude=True, alias="from", description=READ_ONLY)
+    to: Echoed = read_only()
+    tags: Echoed = read_only()
+    customer_id: Echoed = read_only()
+    authentication: Echoed = read_only()
+    routed_by: Echoed = read_only()
+    queue_position: Echoed = read_only()
+    created_at: datetime | None = read_only()
+    updated_at: datetime | None = read_only()
+    closed_at: datetime | None = read_only()
 
 
 class TagIn(ApiInput):
@@ -97,12 +121,6 @@ class EventOut(ApiModel):
     # Rules tried beyond the first 99 and the last, left out of `trace`.
     trace_omitted: int = 0
     facts: dict[str, Any] | None
-
-
-def _is_enabled_agent(request: Request, agent_id: str) -> bool:
-    with session_scope(engine_of(request)) as session:
-        agent = session.get(AgentRow, agent_id)
-        return agent is not None and agent.enabled
 
 
 async def _update(request: Request, client: Client, conversation_id: str, update, argument):
@@ -175,7 +193,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
     if "agent_id" in given and body.agent_id is not None and not await run_in_threadpool(
-        _is_enabled_agent, request, body.agent_id
+        is_enabled_agent, engine_of(request), body.agent_id
     ):
         raise bad_request("agentId", "unknown or disabled agent")
     for field in ("status", "priority"):

@@ -29,7 +29,7 @@ from api.paging import DEFAULT_LIMIT, parse_paging
 from api.permissions import may_work, visible_queues
 from api.query_params import AFTER, BEFORE
 from api.query_params import split_values as _split
-from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination
+from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination, read_only
 from domain.conversation import (
     MAX_TAGS,
     ConversationStart,
@@ -43,7 +43,7 @@ from store import conversations as conversation_store
 from store import queues as queue_store
 from store.db import session_scope
 from store.routing import RoutingLoader
-from store.tables import ConversationRow
+from store.tables import AgentRow, ConversationRow
 from workflows import search_attributes as sa
 from workflows.conversation import ConversationWorkflow
 
@@ -72,8 +72,12 @@ class MessageIn(ApiInput):
     content: str | None = Field(default=None, max_length=4096)
 
 
+# Infobip allows a topic of up to 1000 characters (the column is unbounded text).
+MAX_TOPIC = 1000
+
+
 class ConversationIn(ApiInput):
-    topic: str | None = Field(default=None, max_length=255)
+    topic: str | None = Field(default=None, max_length=MAX_TOPIC)
     summary: str | None = Field(default=None, max_length=4096)
     priority: Priority | None = None
     channel: str | None = Field(default=None, max_length=64)
@@ -84,6 +88,15 @@ class ConversationIn(ApiInput):
     customer: CustomerIn | None = None
     message: MessageIn | None = None
     queue_id: str | None = Field(default=None, max_length=36)
+    # Infobip accepts both at creation: applied once the conversation is placed (the agent
+    # assigned first, then the status).
+    status: Status | None = None
+    agent_id: str | None = Field(default=None, max_length=36)
+    # Infobip's create body is its ConversationApiModel, answer fields included.
+    id: str | None = read_only()
+    created_at: datetime | None = read_only()
+    updated_at: datetime | None = read_only()
+    closed_at: datetime | None = read_only()
 
 
 class RoutedByOut(ApiModel):
@@ -152,6 +165,12 @@ def _read_row_by_external_id(engine: Engine, external_id: str) -> ConversationRo
         return conversation_store.by_external_id(session, external_id)
 
 
+def is_enabled_agent(engine: Engine, agent_id: str) -> bool:
+    with session_scope(engine) as session:
+        agent = session.get(AgentRow, agent_id)
+        return agent is not None and agent.enabled
+
+
 def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
     """The live queue as the workflow needs to know it, or None."""
     with session_scope(engine) as session:
@@ -174,6 +193,10 @@ async def create_conversation(
         queue = await run_in_threadpool(queue_ref, engine, body.queue_id)
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
+    if body.agent_id is not None and not await run_in_threadpool(
+        is_enabled_agent, engine, body.agent_id
+    ):
+        raise bad_request("agentId", "unknown or disabled agent")
     if body.external_id is not None:
         existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
         if existing is not None:
@@ -199,6 +222,8 @@ async def create_conversation(
         customer=CustomerRef(**body.customer.model_dump(mode="json")) if body.customer else None,
         message_content=body.message.content if body.message else None,
         queue=queue,
+        status=body.status,
+        agent_id=body.agent_id,
     )
     start = WithStartWorkflowOperation(
         ConversationWorkflow.run,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import Enum
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool, StrictInt
+from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -15,7 +18,7 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, page_of, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, Echoed, UtcTime, pagination, read_only
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
 from store import agents as agent_store
@@ -30,9 +33,24 @@ router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
 class AutoAssignmentAlgorithm(str, Enum):
     LOAD_BALANCING = "LOAD_BALANCING"
     ROUND_ROBIN = "ROUND_ROBIN"
+    # Infobip's; stored and reported, and assigned as LOAD_BALANCING.
+    PERFORMANCE_BASED = "PERFORMANCE_BASED"
 
 
-class QueueIn(ApiInput):
+class QueueAnswerFields(ApiInput):
+    """A fetched queue sent back: its answer-only fields are tolerated and ignored."""
+
+    id: str | None = read_only()
+    created_at: datetime | None = read_only()
+    updated_at: datetime | None = read_only()
+    deleted_at: datetime | None = read_only()
+    enabled_agents_count: Echoed = read_only()
+    enabled_routes_count: Echoed = read_only()
+    # Private queues are not offered: false, as every answer says, or left out.
+    is_private: Literal[False] | None = Field(default=None, exclude=True)
+
+
+class QueueIn(QueueAnswerFields):
     name: str = Field(min_length=1, max_length=255)
     external_id: str | None = Field(default=None, max_length=255)
     is_auto_assignment_enabled: StrictBool = False
@@ -40,8 +58,32 @@ class QueueIn(ApiInput):
     working_hours_id: str | None = Field(default=None, max_length=255)
     sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
     is_sticky_auto_assignment_enabled: StrictBool = False
+    is_auto_assignment_outside_of_working_hours_enabled: StrictBool = False
+    is_restricted: StrictBool = False
     bot_id: str | None = Field(default=None, max_length=36)
     bot_timeout_seconds: StrictInt = Field(default=DEFAULT_BOT_TIMEOUT_SECONDS, ge=1, le=7 * 24 * 3600)
+
+
+class QueueUpdateIn(QueueAnswerFields):
+    """Infobip's UpdateQueueApiRequest has no required field: a field not given keeps its value."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    external_id: str | None = Field(default=None, max_length=255)
+    is_auto_assignment_enabled: StrictBool | None = None
+    auto_assignment_algorithm: AutoAssignmentAlgorithm | None = None
+    is_auto_assignment_outside_of_working_hours_enabled: StrictBool | None = None
+    working_hours_id: str | None = Field(default=None, max_length=255)
+    sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
+    is_sticky_auto_assignment_enabled: StrictBool | None = None
+    is_restricted: StrictBool | None = None
+    bot_id: str | None = Field(default=None, max_length=36)
+    bot_timeout_seconds: StrictInt | None = Field(default=None, ge=1, le=7 * 24 * 3600)
+
+
+# Given as null, these are refused rather than cleared: they have no "unset" value.
+NOT_NULLABLE = ("name", "is_auto_assignment_enabled", "is_sticky_auto_assignment_enabled",
+                "is_auto_assignment_outside_of_working_hours_enabled", "is_restricted",
+                "bot_timeout_seconds")
 
 
 class QueueOut(ApiModel):
@@ -53,6 +95,9 @@ class QueueOut(ApiModel):
     working_hours_id: str | None
     sticky_agent_timeout_days: int | None
     is_sticky_auto_assignment_enabled: bool
+    is_auto_assignment_outside_of_working_hours_enabled: bool
+    is_restricted: bool
+    is_private: bool
     bot_id: str | None
     bot_timeout_seconds: int
     created_at: UtcTime
@@ -83,7 +128,7 @@ def queues_out(session: Session, rows: list[QueueRow]) -> list[QueueOut]:
     ]
 
 
-def _check_bot(session: Session, body: QueueIn) -> None:
+def _check_bot(session: Session, body: QueueIn | QueueUpdateIn) -> None:
     if body.bot_id is not None and bot_store.live_bot(session, body.bot_id) is None:
         raise bad_request("botId", "unknown or deleted bot")
 
@@ -160,16 +205,21 @@ def get_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
 
 
 @router.put("/{queue_id}", response_model=QueueOut)
-def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -> QueueOut:
+def update_queue(queue_id: str, body: QueueUpdateIn, session: Session = Depends(db)) -> QueueOut:
+    """Changes the fields given; the others keep their value."""
     row = queue_store.live_queue(session, queue_id)
     if row is None:
         raise not_found("Queue")
+    changes = body.model_dump(include=body.model_fields_set)
+    for field in NOT_NULLABLE:
+        if field in changes and changes[field] is None:
+            raise bad_request(to_camel(field), "cannot be null")
     _check_bot(session, body)
     if body.bot_id is not None and routing_store.default_queue_id(session) == queue_id:
         raise ApiError(409, "The default queue cannot be served by a bot", {"botId": ["default queue"]})
-    if _name_taken(session, body.name, except_id=queue_id):
+    if body.name is not None and _name_taken(session, body.name, except_id=queue_id):
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
-    for key, value in body.model_dump().items():
+    for key, value in changes.items():
         setattr(row, key, value)
     row.updated_at = utcnow()
     session.add(row)
@@ -177,8 +227,15 @@ def update_queue(queue_id: str, body: QueueIn, session: Session = Depends(db)) -
     return queue_out(session, row)
 
 
-@router.delete("/{queue_id}", response_model=QueueOut)
-def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
+class QueueDeletedOut(QueueOut):
+    """The deleted queue, with Infobip's StatusCodeResponse fields."""
+
+    status_code: str = "SUCCESS"
+    message: str = "Queue deleted"
+
+
+@router.delete("/{queue_id}", response_model=QueueDeletedOut)
+def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueDeletedOut:
     row = queue_store.live_queue(session, queue_id)
     if row is None:
         raise not_found("Queue")
@@ -193,4 +250,4 @@ def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
     session.commit()
-    return queue_out(session, row)
+    return QueueDeletedOut(**queue_out(session, row).model_dump())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -16,7 +17,7 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, Echoed, UtcTime, pagination, read_only, with_status
 from domain.models import Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
 from store import queues as queue_store
@@ -36,12 +37,19 @@ MAX_VERSION = 2**31 - 1
 class RuleIn(ApiInput):
     # Giving the id of a rule in force keeps its identity (and createdAt) across versions.
     id: str | None = Field(default=None, max_length=36)
-    name: str = Field(min_length=1, max_length=255)
+    # Optional, as in Infobip: a rule without one is named "Route <its order>".
+    name: str | None = Field(default=None, min_length=1, max_length=255)
     queue_id: str = Field(min_length=1, max_length=36)
     expression: JsonValue
     priority: Priority = Priority.NORMAL
     enabled: StrictBool = True
     route_only_during_working_hours: StrictBool = False
+    is_private: StrictBool = False
+    # A fetched rule sent back: its answer-only fields are tolerated and ignored.
+    order: Echoed = read_only()
+    queue_name: Echoed = read_only()
+    created_at: datetime | None = read_only()
+    updated_at: datetime | None = read_only()
 
 
 class RuleOut(ApiModel):
@@ -54,6 +62,7 @@ class RuleOut(ApiModel):
     priority: Priority
     enabled: bool
     route_only_during_working_hours: bool
+    is_private: bool
     created_at: UtcTime | None
     updated_at: UtcTime | None
 
@@ -106,7 +115,10 @@ class VersionDiff(ApiModel):
 
 
 # What a diff compares, in the order it reports changes; `order` is the 1-based position.
-DIFF_FIELDS = ("name", "queueId", "expression", "priority", "enabled", "routeOnlyDuringWorkingHours", "order")
+DIFF_FIELDS = (
+    "name", "queueId", "expression", "priority", "enabled", "routeOnlyDuringWorkingHours",
+    "isPrivate", "order",
+)
 
 
 class SettingsIn(ApiInput):
@@ -198,6 +210,8 @@ def new_rules(session: Session, body: list[Any]) -> list[RoutingRule]:
                 errors.setdefault(f"[{index}].id", []).append("given twice")
             seen_ids.add(rule_in.id)
         fields = rule_in.model_dump(exclude={"id"})
+        if fields["name"] is None:
+            fields["name"] = f"Route {index + 1}"
         previous = existing.get(rule_in.id) if rule_in.id else None
         unchanged = previous is not None and previous.model_dump(
             exclude={"id", "created_at", "updated_at"}
@@ -268,13 +282,13 @@ def replace_routing(
 ):
     rules = new_rules(session, body)
     number = _save(session, rules, principal)
-    return routing_page(session, number, rules, 0, WHOLE_LIST)
+    return with_status(routing_page(session, number, rules, 0, WHOLE_LIST), "Routing saved")
 
 
 @router.delete("")
 def delete_routing(principal: Principal = Depends(current_principal), session: Session = Depends(db)):
     number = _save(session, [], principal)
-    return routing_page(session, number, [], 0, WHOLE_LIST)
+    return with_status(routing_page(session, number, [], 0, WHOLE_LIST), "Routing deleted")
 
 
 @router.get("/versions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, overload
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -39,6 +39,32 @@ class ApiInput(ApiModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True
     )
+
+
+READ_ONLY = "Read-only: accepted, so a fetched object can be sent back, and ignored"
+
+
+def read_only() -> Any:
+    """An answer's field that an input tolerates (a client sends back what it fetched) and
+    ignores: never dumped, so it never reaches a row. Times in it take ISO-8601 and Infobip's
+    `+0000` form, as every time in a body does."""
+    return Field(default=None, exclude=True, description=READ_ONLY)
+
+
+# A field a fetched object carries, sent back: its value is not ours to check beyond JSON.
+Echoed = Any
+
+
+class StatusCodeOut(ApiModel):
+    """Infobip's StatusCodeResponse fields, carried beside our answer where Infobip documents it."""
+
+    status_code: str = "SUCCESS"
+    message: str
+
+
+def with_status(body: dict[str, Any], message: str) -> dict[str, Any]:
+    """An answer (already camelCase) with Infobip's `statusCode` and `message` added."""
+    return {**body, **StatusCodeOut(message=message).model_dump(by_alias=True)}
 
 
 class ApiKeyOut(ApiModel):

@@ -72,6 +72,8 @@ class RoutingRule(BaseModel):
     priority: Priority = Priority.NORMAL
     enabled: bool = True
     route_only_during_working_hours: bool = False
+    # Infobip's flag, stored and reported; it does not change how the rule routes.
+    is_private: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
