@@ -27,7 +27,16 @@ from api.conversations import (
 )
 from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.schemas import READ_ONLY, ApiInput, ApiModel, Echoed, TraceOut, UtcTime, read_only
+from api.schemas import (
+    READ_ONLY,
+    ApiInput,
+    ApiModel,
+    Echoed,
+    TraceOut,
+    UtcTime,
+    read_only,
+    with_status,
+)
 from domain.conversation import (
     CLOSED_TEXT,
     Agent,
@@ -264,8 +273,10 @@ async def add_tag(
     conversation_id: str, body: TagIn, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
 ):
+    """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=body.tag_name, add=True)
-    return await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    answer = await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    return with_status(answer, "Tag added to conversation")
 
 
 @router.delete("/{conversation_id}/tags/{tag_name}")
@@ -273,8 +284,10 @@ async def remove_tag(
     conversation_id: str, tag_name: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
 ):
+    """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=tag_name, add=False)
-    return await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    answer = await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    return with_status(answer, "Tag removed from conversation")
 
 
 @router.get("/{conversation_id}/workflow-history")

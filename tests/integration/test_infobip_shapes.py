@@ -80,6 +80,13 @@ async def test_a_fetched_conversation_sent_back_by_put_and_patch(stack: Stack):
         assert (answer["tags"], answer["channel"], answer["createdAt"]) == (
             ["vip"], "TELEGRAM", fetched["createdAt"])
         fetched = answer
+    # Tagging answers the conversation with Infobip's StatusCodeResponse fields.
+    for method, url, body in [("POST", f"{C}/{created['id']}/tags", {"tagName": "new"}),
+                              ("DELETE", f"{C}/{created['id']}/tags/new", None)]:
+        tagged = await stack.http.request(method, url, json=body)
+        assert tagged.status_code == 200, tagged.text
+        assert tagged.json()["statusCode"] == "SUCCESS" and tagged.json()["message"]
+        assert set(tagged.json()) >= CONVERSATION_FIELDS
     # An unknown field is still a 400 naming it; a topic over 1000 too.
     assert_error(await stack.http.patch(f"{C}/{created['id']}", json={"colour": "red"}),
                  400, "BAD_REQUEST", "colour")
