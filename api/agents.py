@@ -46,7 +46,7 @@ class AgentStatus(str, Enum):
 
 class AgentIn(ApiInput):
     """Infobip's AgentRequest (displayName, status, role, enabled) and ours: `email` (optional,
-    unique when given; an agent's login) and `title`. A fetched agent sent back is accepted:
+    unique when given) and `title`. A fetched agent sent back is accepted:
     its answer-only fields are ignored, and `availability` is its status."""
 
     display_name: str = Field(min_length=1, max_length=255)
