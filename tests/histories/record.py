@@ -95,6 +95,16 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "bot_completed", cid))
 
+    # Created with an agent and a status (as Infobip allows); the customer's first message
+    # arrives through the channel integration (a supervisor key): routing facts, then closed.
+    cid = await create(channel="SMS", agentId=places["agent"], status="WAITING")
+    message = {"channel": "SMS", "from": "+385911234567", "to": "switchboard", "direction": "INBOUND",
+               "contentType": "TEXT", "content": {"text": "my card is blocked"}}
+    created = await http.post(f"{C}/{cid}/messages", json=message)
+    assert created.status_code == 201, created.text
+    await close(cid)
+    print(await save_runs(client, "created_with_agent_and_message", cid))
+
     # The bot never reports: timed out, routed on.
     cid = await create(channel="SMS")
     await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["quick_bot"]}))

@@ -20,7 +20,10 @@ HERE = Path(__file__).parents[1] / "histories"
 # The newest recordings lie in the folder itself; earlier ones (what running conversations
 # may still look like) in a subfolder each, named for what changed after them.
 HISTORIES = sorted(HERE.glob("**/*.json"))
-PATHS = {"routed_changed_closed", "placed_and_rerouted", "bot_completed", "bot_timed_out", "continued_as_new"}
+PATHS = {
+    "routed_changed_closed", "placed_and_rerouted", "bot_completed", "bot_timed_out", "continued_as_new",
+    "created_with_agent_and_message",
+}
 
 
 def history(path: Path) -> WorkflowHistory:
