@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import Enum
 
 from fastapi import APIRouter, Depends, Query
@@ -15,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import DEFAULT_LIMIT, page_of, parse_paging
+from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, split_values
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, as_utc, pagination, read_only, with_status
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, IsoTime, UtcTime, as_utc, pagination, read_only, with_status
 from domain.models import utcnow
 from store import agents as agent_store
 from store import keys
@@ -57,8 +56,8 @@ class AgentIn(ApiInput):
     availability: AgentStatus | None = Field(default=None, exclude=True, description="The same as status")
     enabled: StrictBool = True
     id: str | None = read_only()
-    created_at: datetime | None = read_only()
-    updated_at: datetime | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
 
     def chosen_status(self) -> AgentStatus | None:
         if self.status is not None and self.availability not in (None, self.status):
@@ -147,16 +146,16 @@ def list_agents(
     availability: AgentStatus | None = Query(default=None, description="The same as status here"),
     role: Role | None = None,
     enabled: bool | None = None,
-    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
-    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
-    updated_after: datetime | None = Query(default=None, alias="updatedAfter", description=AFTER),
-    updated_before: datetime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
+    created_after: IsoTime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: IsoTime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    updated_after: IsoTime | None = Query(default=None, alias="updatedAfter", description=AFTER),
+    updated_before: IsoTime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
     # Ours, kept from before the Infobip names: one queue, and `name` for displayName.
     queue_id: str | None = Query(default=None, alias="queueId", max_length=36),
     name: str | None = Query(default=None, max_length=255),
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(["id", "displayName", "createdAt", "updatedAt"]),
     session: Session = Depends(db),
 ):
     orderable = {

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import Field, StrictBool
 from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, not_found
-from api.paging import page_of, parse_paging
+from api.paging import order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, pagination
 from domain.models import ActorType, utcnow
 from store import bots as bot_store
@@ -60,7 +60,7 @@ def _live(session: Session, bot_id: str) -> BotRow:
 def list_bots(
     page: int = 0,
     limit: int = 20,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(["displayName", "createdAt"]),
     session: Session = Depends(db),
 ):
     orderable = {"displayName": BotRow.display_name, "createdAt": BotRow.created_at}

@@ -4,7 +4,6 @@ and the timeline read from the store: PATCH/PUT, route again, the bot's report, 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -32,8 +31,10 @@ from api.schemas import (
     ApiInput,
     ApiModel,
     Echoed,
+    IsoTime,
     TraceOut,
     UtcTime,
+    not_nullable,
     read_only,
     with_status,
 )
@@ -67,9 +68,10 @@ REFUSALS = {
 class ConversationChangeIn(ApiInput):
     topic: str | None = Field(default=None, max_length=MAX_TOPIC)
     summary: str | None = Field(default=None, max_length=4096)
-    status: Status | None = None
-    priority: Priority | None = None
-    queue_id: str | None = Field(default=None, max_length=36)
+    # Left out keeps them; null is refused (the document says so).
+    status: Status | None = Field(default=None, json_schema_extra=not_nullable)
+    priority: Priority | None = Field(default=None, json_schema_extra=not_nullable)
+    queue_id: str | None = Field(default=None, max_length=36, json_schema_extra=not_nullable)
     agent_id: str | None = Field(default=None, max_length=36)
     reason: str | None = Field(default=None, max_length=1024)
     # A fetched conversation sent back (Infobip's PUT body is its ConversationApiModel): the
@@ -85,9 +87,9 @@ class ConversationChangeIn(ApiInput):
     authentication: Echoed = read_only()
     routed_by: Echoed = read_only()
     queue_position: Echoed = read_only()
-    created_at: datetime | None = read_only()
-    updated_at: datetime | None = read_only()
-    closed_at: datetime | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
+    closed_at: IsoTime | None = read_only()
 
 
 class TagIn(ApiInput):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -25,11 +24,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.auth import Principal, current_principal
 from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.paging import DEFAULT_LIMIT, parse_paging
+from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
-from api.query_params import AFTER, BEFORE
+from api.query_params import AFTER, BEFORE, enum_list_schema
 from api.query_params import split_values as _split
-from api.schemas import ApiInput, ApiModel, TraceOut, UtcTime, as_utc, pagination, read_only
+from api.schemas import ApiInput, ApiModel, IsoTime, TraceOut, UtcTime, as_utc, pagination, read_only
 from domain.conversation import (
     MAX_TAGS,
     ConversationStart,
@@ -94,9 +93,9 @@ class ConversationIn(ApiInput):
     agent_id: str | None = Field(default=None, max_length=36)
     # Infobip's create body is its ConversationApiModel, answer fields included.
     id: str | None = read_only()
-    created_at: datetime | None = read_only()
-    updated_at: datetime | None = read_only()
-    closed_at: datetime | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
+    closed_at: IsoTime | None = read_only()
 
 
 class RoutedByOut(ApiModel):
@@ -180,7 +179,9 @@ def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
         return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={
+    200: {"description": "The conversation made before with the same externalId (nothing changes)"}
+})
 async def create_conversation(
     body: ConversationIn,
     request: Request,
@@ -272,6 +273,10 @@ async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> 
     raise ApiError(409, f"Conversation {row.id} already has this externalId")
 
 
+STATUS_LIST = enum_list_schema(Status)
+PRIORITY_LIST = enum_list_schema(Priority)
+
+
 def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
     allowed = {member.value for member in enum}
     for value in values or []:
@@ -286,19 +291,19 @@ def list_conversations(
     principal: Principal = Depends(current_principal),
     conversation_ids: list[str] | None = Query(default=None, alias="conversationIds"),
     queue_ids: list[str] | None = Query(default=None, alias="queueIds"),
-    status: list[str] | None = Query(default=None),
-    priority: list[str] | None = Query(default=None),
+    status: list[str] | None = Query(default=None, json_schema_extra=STATUS_LIST),
+    priority: list[str] | None = Query(default=None, json_schema_extra=PRIORITY_LIST),
     agent_id: str | None = Query(default=None, alias="agentId", max_length=36),
     tag_names: list[str] | None = Query(default=None, alias="tagNames"),
-    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
-    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
-    updated_after: datetime | None = Query(default=None, alias="updatedAfter", description=AFTER),
-    updated_before: datetime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
-    closed_after: datetime | None = Query(default=None, alias="closedAfter", description=AFTER),
-    closed_before: datetime | None = Query(default=None, alias="closedBefore", description=BEFORE),
+    created_after: IsoTime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: IsoTime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    updated_after: IsoTime | None = Query(default=None, alias="updatedAfter", description=AFTER),
+    updated_before: IsoTime | None = Query(default=None, alias="updatedBefore", description=BEFORE),
+    closed_after: IsoTime | None = Query(default=None, alias="closedAfter", description=AFTER),
+    closed_before: IsoTime | None = Query(default=None, alias="closedBefore", description=BEFORE),
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(conversation_store.ORDERABLE),
 ):
     paging = parse_paging(
         page, limit, order_by, set(conversation_store.ORDERABLE), "createdAt:desc"

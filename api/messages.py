@@ -14,7 +14,6 @@ a SOLVED conversation reopens). A refusal (the conversation closed meanwhile) re
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -32,9 +31,9 @@ from api.conversation_actions import _update
 from api.conversations import engine_of
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.paging import DEFAULT_LIMIT, Paging, page_of, parse_paging
-from api.query_params import AFTER, BEFORE, split_values
-from api.schemas import ApiInput, ApiModel, UtcTime, as_utc, pagination
+from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
+from api.query_params import AFTER, BEFORE, enum_list_schema, split_values
+from api.schemas import ApiInput, ApiModel, IsoTime, UtcTime, as_utc, pagination
 from domain.conversation import CLOSED_TEXT, MessageRecorded
 from domain.models import ActorType, Status, utcnow
 from store.db import session_scope
@@ -275,6 +274,10 @@ ORDERABLE = {
 }
 
 
+CHANNEL_LIST = enum_list_schema(Channel)
+DIRECTION_LIST = enum_list_schema(Direction)
+
+
 def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
     allowed = {member.value for member in enum}
     for value in values or []:
@@ -297,15 +300,17 @@ async def list_messages(
     conversation_id: str,
     request: Request,
     message_ids: list[str] | None = Query(default=None, alias="messageIds"),
-    channel: list[str] | None = Query(default=None, description="One or more of Infobip's channels"),
-    direction: list[str] | None = Query(default=None, description="INBOUND or OUTBOUND"),
-    created_after: datetime | None = Query(default=None, alias="createdAfter", description=AFTER),
-    created_before: datetime | None = Query(default=None, alias="createdBefore", description=BEFORE),
+    channel: list[str] | None = Query(
+        default=None, description="One or more of Infobip's channels", json_schema_extra=CHANNEL_LIST
+    ),
+    direction: list[str] | None = Query(
+        default=None, description="INBOUND or OUTBOUND", json_schema_extra=DIRECTION_LIST
+    ),
+    created_after: IsoTime | None = Query(default=None, alias="createdAfter", description=AFTER),
+    created_before: IsoTime | None = Query(default=None, alias="createdBefore", description=BEFORE),
     page: int = Query(default=0),
     limit: int = Query(default=DEFAULT_LIMIT),
-    order_by: str | None = Query(
-        default=None, alias="orderBy", description="createdAt (default, :asc), updatedAt or id, then :asc or :desc",
-    ),
+    order_by: str | None = order_by_param(ORDERABLE, "createdAt (default, :asc), updatedAt or id, then :asc or :desc"),
 ):
     """The conversation's messages, oldest first unless `orderBy` says otherwise."""
     paging = parse_paging(page, limit, order_by, set(ORDERABLE), "createdAt:asc")

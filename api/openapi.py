@@ -1,5 +1,7 @@
 """The OpenAPI document as the API really answers: 400 in the spec's error shape, never
-FastAPI's default 422 body, and the App key scheme."""
+FastAPI's default 422 body, the App key scheme, the paging bounds every list enforces, and
+every error status an operation can answer (413 for a body too large, 503 when Temporal
+cannot be reached)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from api.errors import RETRY_AFTER_SECONDS
+from api.limits import MAX_BODY_BYTES
+from api.paging import MAX_LIMIT, MAX_PAGE
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -37,6 +43,19 @@ ERROR_SCHEMA = {
 ERRORS = {"400": "Bad request", "401": "Missing or unknown API key", "403": "Not allowed",
           "404": "Not found", "409": "Conflict"}
 PUBLIC = {"/health"}
+# Enforced by parse_paging for every list (a 400 naming the parameter).
+PAGING_BOUNDS = {"page": {"minimum": 0, "maximum": MAX_PAGE}, "limit": {"minimum": 1, "maximum": MAX_LIMIT}}
+
+
+def _bound_paging(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        bounds = PAGING_BOUNDS.get(parameter["name"]) if parameter.get("in") == "query" else None
+        if bounds is None:
+            continue
+        schema = parameter["schema"]
+        for variant in schema.get("anyOf", [schema]):
+            if variant.get("type") == "integer":
+                variant.update(bounds)
 
 
 def _hoist_defs(node: Any, schemas: dict[str, Any]) -> None:
@@ -73,7 +92,16 @@ def api_document(app: FastAPI) -> dict[str, Any]:
             if path in PUBLIC:
                 continue
             operation["security"] = [{"App": []}]
+            _bound_paging(operation)
             for status, description in ERRORS.items():
                 responses.setdefault(status, {"description": description, **error})
+            if "requestBody" in operation:
+                responses.setdefault("413", {
+                    "description": f"Request body larger than {MAX_BODY_BYTES} bytes", **error})
+            responses.setdefault("503", {
+                "description": "Temporal cannot be reached now; nothing was changed. Try again after "
+                f"Retry-After seconds ({RETRY_AFTER_SECONDS})",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}}, **error,
+            })
     app.openapi_schema = document
     return document

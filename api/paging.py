@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Query
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -47,6 +50,18 @@ def parse_paging(
             "orderBy", f"must be field:asc or field:desc with field one of {sorted(allowed)}"
         )
     return Paging(page=page, limit=limit, field=field, descending=direction == "desc")
+
+
+def order_by_param(fields: Iterable[str], description: str | None = None) -> Any:
+    """`?orderBy=`, documented with the pattern parse_paging enforces for these fields (empty
+    or left out: the list's default order)."""
+    names = sorted(fields)
+    alternatives = "|".join(re.escape(name) for name in names)
+    return Query(
+        default=None, alias="orderBy",
+        description=description or f"{', '.join(names)}, then :asc (default) or :desc",
+        json_schema_extra={"pattern": f"^(?:(?:{alternatives})(?::(?:asc|desc))?)?$"},
+    )
 
 
 def page_of(session: Session, query: Any, paging: Paging, column: Any, *tiebreak: Any) -> tuple[list, int]:

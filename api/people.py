@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import parse_paging
+from api.paging import order_by_param, parse_paging
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
 from store import people as people_store
@@ -53,11 +53,17 @@ def _deduplicated(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
+# The document says what _valid_phone and _valid_email enforce (around optional whitespace).
+PHONE_PATTERN = (r"^\s*\+?[ ()./-]*(?:[0-9][ ()./-]*)"
+                 f"{{{people_store.MIN_PHONE_DIGITS},{people_store.MAX_PHONE_DIGITS}}}" r"\s*$")
+EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)*\s*$"
 PhoneNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_valid_phone)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_valid_phone),
+    Field(json_schema_extra={"pattern": PHONE_PATTERN}),
 ]
 EmailAddress = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_valid_email)
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_valid_email),
+    Field(json_schema_extra={"pattern": EMAIL_PATTERN, "maxLength": people_store.MAX_EMAIL_LENGTH}),
 ]
 Tags = Annotated[list[Text], Field(max_length=MAX_TAGS), AfterValidator(_deduplicated)]
 
@@ -254,7 +260,7 @@ def list_persons(
     identifier_type: IdentifierType | None = Query(default=None, alias="type"),
     page: int = 0,
     limit: int = 20,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(["createdAt", "modifiedAt", "lastName"]),
     session: Session = Depends(db),
 ):
     """A page of persons; or, with `identifier` and `type`, the one person they name."""

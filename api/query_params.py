@@ -3,6 +3,10 @@ for every API route; and the helpers the list filters share."""
 
 from __future__ import annotations
 
+import re
+from enum import Enum
+from typing import Any
+
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -49,6 +53,14 @@ async def reject_unknown_query_params(request: Request) -> None:
             f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
             {name: [UNKNOWN] for name in unknown},
         )
+
+
+def enum_list_schema(enum: type[Enum]) -> dict[str, Any]:
+    """`json_schema_extra` of a repeatable filter of enum values: each given value is a
+    comma-separated list of them (blanks ignored), as split_values reads it."""
+    names = "|".join(re.escape(member.value) for member in enum)
+    part = rf"\s*(?:(?:{names})\s*)?"
+    return {"items": {"type": "string", "pattern": rf"^{part}(?:,{part})*$"}}
 
 
 def split_values(values: list[str] | None) -> list[str] | None:

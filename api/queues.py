@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import Enum
 from typing import Literal
 
@@ -16,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
-from api.paging import DEFAULT_LIMIT, page_of, parse_paging
+from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, Echoed, UtcTime, pagination, read_only
+from api.schemas import ApiInput, ApiModel, Echoed, IsoTime, UtcTime, not_nullable, pagination, read_only
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
 from store import agents as agent_store
@@ -41,9 +40,9 @@ class QueueAnswerFields(ApiInput):
     """A fetched queue sent back: its answer-only fields are tolerated and ignored."""
 
     id: str | None = read_only()
-    created_at: datetime | None = read_only()
-    updated_at: datetime | None = read_only()
-    deleted_at: datetime | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
+    deleted_at: IsoTime | None = read_only()
     enabled_agents_count: Echoed = read_only()
     enabled_routes_count: Echoed = read_only()
     # Private queues are not offered: false, as every answer says, or left out.
@@ -67,17 +66,22 @@ class QueueIn(QueueAnswerFields):
 class QueueUpdateIn(QueueAnswerFields):
     """Infobip's UpdateQueueApiRequest has no required field: a field not given keeps its value."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    # The NOT_NULLABLE fields may be left out but not given as null: the document says so.
+    name: str | None = Field(default=None, min_length=1, max_length=255, json_schema_extra=not_nullable)
     external_id: str | None = Field(default=None, max_length=255)
-    is_auto_assignment_enabled: StrictBool | None = None
+    is_auto_assignment_enabled: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
     auto_assignment_algorithm: AutoAssignmentAlgorithm | None = None
-    is_auto_assignment_outside_of_working_hours_enabled: StrictBool | None = None
+    is_auto_assignment_outside_of_working_hours_enabled: StrictBool | None = Field(
+        default=None, json_schema_extra=not_nullable
+    )
     working_hours_id: str | None = Field(default=None, max_length=255)
     sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
-    is_sticky_auto_assignment_enabled: StrictBool | None = None
-    is_restricted: StrictBool | None = None
+    is_sticky_auto_assignment_enabled: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
+    is_restricted: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
     bot_id: str | None = Field(default=None, max_length=36)
-    bot_timeout_seconds: StrictInt | None = Field(default=None, ge=1, le=7 * 24 * 3600)
+    bot_timeout_seconds: StrictInt | None = Field(
+        default=None, ge=1, le=7 * 24 * 3600, json_schema_extra=not_nullable
+    )
 
 
 # Given as null, these are refused rather than cleared: they have no "unset" value.
@@ -157,7 +161,7 @@ def list_queues(
     working_hours_id: str | None = Query(default=None, alias="workingHoursId", max_length=255),
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(["id", "name", "createdAt", "updatedAt"]),
     session: Session = Depends(db),
 ):
     orderable = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -15,9 +14,9 @@ from sqlmodel import Session
 from api.auth import Principal, current_principal
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
-from api.paging import MAX_LIMIT, parse_paging
+from api.paging import MAX_LIMIT, order_by_param, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, Echoed, UtcTime, pagination, read_only, with_status
+from api.schemas import ApiInput, ApiModel, Echoed, IsoTime, UtcTime, pagination, read_only, with_status
 from domain.models import Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
 from store import queues as queue_store
@@ -48,8 +47,8 @@ class RuleIn(ApiInput):
     # A fetched rule sent back: its answer-only fields are tolerated and ignored.
     order: Echoed = read_only()
     queue_name: Echoed = read_only()
-    created_at: datetime | None = read_only()
-    updated_at: datetime | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
 
 
 class RuleOut(ApiModel):
@@ -295,7 +294,7 @@ def delete_routing(principal: Principal = Depends(current_principal), session: S
 def list_versions(
     page: int = 0,
     limit: int = 20,
-    order_by: str | None = Query(default=None, alias="orderBy"),
+    order_by: str | None = order_by_param(["number"]),
     session: Session = Depends(db),
 ):
     paging = parse_paging(page, limit, order_by, {"number"}, "number:desc")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, overload
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -25,6 +26,27 @@ def format_time(value: datetime) -> str:
 
 
 UtcTime = Annotated[datetime, PlainSerializer(format_time, return_type=str)]
+
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    """pydantic would read a number as Unix time; the document (and Infobip) say date-time."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO-8601 date-time")
+    return value
+
+
+# A time a client gives (a filter, or a fetched object's time sent back): ISO-8601, never a number.
+IsoTime = Annotated[datetime, BeforeValidator(_not_a_number)]
+
+
+def not_nullable(schema: dict[str, Any]) -> None:
+    """A field's `json_schema_extra`: it may be left out but not given as null (the handler
+    refuses null), so the document drops the null the `| None` default would add."""
+    variants = [variant for variant in schema.pop("anyOf", []) if variant != {"type": "null"}]
+    if len(variants) == 1:
+        schema.update(variants[0])
 
 
 class ApiModel(BaseModel):

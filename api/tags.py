@@ -15,7 +15,7 @@ from api.auth import Principal, current_principal
 from api.conversations import Tag
 from api.deps import db
 from api.errors import ApiError, not_found
-from api.paging import DEFAULT_LIMIT, page_of, parse_paging
+from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.permissions import visible_queues
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
@@ -69,9 +69,7 @@ def list_tags(
     ),
     page: int = Query(default=0),
     limit: int = Query(default=DEFAULT_LIMIT),
-    order_by: str | None = Query(
-        default=None, alias="orderBy", description="name, createdAt, updatedAt or id, then :asc or :desc",
-    ),
+    order_by: str | None = order_by_param(ORDERABLE, "name, createdAt, updatedAt or id, then :asc or :desc"),
     session: Session = Depends(db),
 ):
     paging = parse_paging(page, limit, order_by, set(ORDERABLE), "name:asc")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
+import pytest
 from openapi_spec_validator import validate
+from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from api.app import create_app
+from api.schemas import IsoTime
 from store.db import make_engine
 
 
@@ -36,3 +40,37 @@ def test_the_routing_put_documents_its_rule_array():
     assert body["schema"]["type"] == "array" and body["schema"]["maxItems"] == 999
     # Infobip's CreateRuleApiRequest: a rule's name is optional.
     assert {"queueId", "expression"} <= set(body["schema"]["items"]["required"])
+
+
+def test_lists_document_their_paging_bounds_and_order_fields():
+    parameters = {p["name"]: p["schema"] for p in document()["paths"]["/ccaas/1/queues"]["get"]["parameters"]}
+    assert (parameters["page"]["minimum"], parameters["page"]["maximum"]) == (0, 1_000_000)
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 999)
+    pattern = re.compile(parameters["orderBy"]["pattern"])
+    assert all(pattern.search(v) for v in ("", "name", "name:desc", "createdAt:asc"))
+    assert not any(pattern.search(v) for v in ("nope", "name:up", "name:"))
+
+
+def test_every_guarded_operation_documents_503_and_a_body_413():
+    for path, operations in document()["paths"].items():
+        for operation in operations.values():
+            if path != "/health":
+                assert "503" in operation["responses"], path
+                assert ("413" in operation["responses"]) == ("requestBody" in operation), path
+    assert "200" in document()["paths"]["/ccaas/1/conversations"]["post"]["responses"]
+
+
+def test_fields_that_refuse_null_are_not_documented_nullable():
+    schemas = document()["components"]["schemas"]
+    assert schemas["QueueUpdateIn"]["properties"]["isRestricted"] == {"type": "boolean", "title": "Isrestricted"}
+    assert "anyOf" not in schemas["ConversationChangeIn"]["properties"]["queueId"]
+    assert schemas["EmailIn"]["properties"]["address"]["pattern"]
+
+
+def test_times_documented_as_date_time_refuse_numbers():
+    # pydantic alone would read `?createdAfter=0.5` as Unix time; the document says date-time.
+    times = TypeAdapter(IsoTime)
+    assert times.validate_python("2024-05-01T10:00:00.000+0000").year == 2024
+    for number in ("0.5", 0, "1e5", " 12 "):
+        with pytest.raises(ValidationError):
+            times.validate_python(number)
