@@ -47,6 +47,18 @@ PUBLIC = {"/health"}
 PAGING_BOUNDS = {"page": {"minimum": 0, "maximum": MAX_PAGE}, "limit": {"minimum": 1, "maximum": MAX_LIMIT}}
 
 
+def _no_null_parameters(operation: dict[str, Any]) -> None:
+    """A parameter cannot be null on the wire: left out is its None. `anyOf [X, null]`
+    becomes X, so a client neither sends `null` nor reads a filter as nullable."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        variants = [variant for variant in schema.get("anyOf", []) if variant != {"type": "null"}]
+        if "anyOf" in schema and len(variants) == 1:
+            del schema["anyOf"]
+            # What was said beside the anyOf (a description, an items pattern) is kept over it.
+            parameter["schema"] = {**variants[0], **schema}
+
+
 def _bound_paging(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         bounds = PAGING_BOUNDS.get(parameter["name"]) if parameter.get("in") == "query" else None
@@ -92,6 +104,7 @@ def api_document(app: FastAPI) -> dict[str, Any]:
             if path in PUBLIC:
                 continue
             operation["security"] = [{"App": []}]
+            _no_null_parameters(operation)
             _bound_paging(operation)
             for status, description in ERRORS.items():
                 responses.setdefault(status, {"description": description, **error})

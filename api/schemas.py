@@ -55,11 +55,30 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+def _trimmed_strings(schema: dict[str, Any]) -> None:
+    """An input's strings are trimmed before their length is checked, so one that must not be
+    empty must hold something other than whitespace: the document says so with a pattern."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if (node.get("type") == "string" and node.get("minLength", 0) >= 1
+                    and not {"pattern", "enum", "format"} & set(node)):
+                node["pattern"] = r"\S"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema.get("properties", {}))
+
+
 class ApiInput(ApiModel):
     """Input: camelCase, and an unknown field is an error, not silently dropped."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True,
+        json_schema_extra=_trimmed_strings,
     )
 
 

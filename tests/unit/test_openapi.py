@@ -74,3 +74,19 @@ def test_times_documented_as_date_time_refuse_numbers():
     for number in ("0.5", 0, "1e5", " 12 "):
         with pytest.raises(ValidationError):
             times.validate_python(number)
+
+
+def test_input_strings_that_must_not_be_empty_must_hold_more_than_whitespace():
+    # Inputs are trimmed before their length is checked: "  " is an empty name.
+    name = document()["components"]["schemas"]["QueueIn"]["properties"]["name"]
+    assert name["minLength"] == 1 and name["pattern"] == r"\S"
+
+
+def test_parameters_are_never_null():
+    for operations in document()["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                assert {"type": "null"} not in parameter["schema"].get("anyOf", []), parameter
+    status = next(p for p in document()["paths"]["/ccaas/1/conversations"]["get"]["parameters"]
+                  if p["name"] == "status")
+    assert status["schema"]["type"] == "array" and "OPEN" in status["schema"]["items"]["pattern"]
