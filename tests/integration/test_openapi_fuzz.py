@@ -47,9 +47,10 @@ POSITIVE = checks.positive_data_acceptance
 NEGATIVE = checks.negative_data_rejection
 # Body integers: JSON Schema counts 609.0 as an integer, the server's strict integers refuse it.
 STRICT_INTEGERS = "an integral float (609.0) is an integer to JSON Schema, not to the server's strict int"
-# Inputs are trimmed before their length is checked (str_strip_whitespace), which no schema can
-# say: "  " is refused though minLength is 1, a padded string over maxLength is accepted.
-TRIMMED = "a string is trimmed before minLength/maxLength apply: whitespace-only or padded strings"
+# Inputs are trimmed before their length is checked (str_strip_whitespace). The document says
+# a non-empty string holds a non-space (pattern \S); what it cannot say is that a string padded
+# with whitespace beyond maxLength is accepted, nor that trimming can bring one below minLength.
+TRIMMED = "a string is trimmed before minLength/maxLength apply: padded strings beyond maxLength pass"
 # Deliberate exceptions: (method, path) -> the checks not run there, and why.
 EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
     ("POST", "/ccaas/1/queues"): ([POSITIVE, NEGATIVE], f"{STRICT_INTEGERS}; {TRIMMED}"),
