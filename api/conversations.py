@@ -26,7 +26,7 @@ from api.deps import DEADLINE_PASSED, temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
-from api.query_params import AFTER, BEFORE, enum_list_schema
+from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values
 from api.query_params import split_values as _split
 from api.schemas import ApiInput, ApiModel, IsoTime, TraceOut, UtcTime, as_utc, pagination, read_only
 from domain.conversation import (
@@ -277,14 +277,6 @@ STATUS_LIST = enum_list_schema(Status)
 PRIORITY_LIST = enum_list_schema(Priority)
 
 
-def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
-    allowed = {member.value for member in enum}
-    for value in values or []:
-        if value not in allowed:
-            raise bad_request(name, f"must be one of {sorted(allowed)}")
-    return values
-
-
 @router.get("")
 def list_conversations(
     request: Request,
@@ -313,8 +305,8 @@ def list_conversations(
     where = conversation_store.ConversationFilter(
         conversation_ids=_split(conversation_ids),
         queue_ids=_split(queue_ids),
-        statuses=_enum_values("status", _split(status), Status),
-        priorities=_enum_values("priority", _split(priority), Priority),
+        statuses=enum_values("status", _split(status), Status),
+        priorities=enum_values("priority", _split(priority), Priority),
         agent_id=agent_id,
         tag_names=_split(tag_names),
         created_after=as_utc(created_after),

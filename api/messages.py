@@ -32,7 +32,7 @@ from api.conversations import engine_of
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
-from api.query_params import AFTER, BEFORE, enum_list_schema, split_values
+from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import ApiInput, ApiModel, IsoTime, UtcTime, as_utc, pagination
 from domain.conversation import CLOSED_TEXT, MessageRecorded
 from domain.models import ActorType, Status, utcnow
@@ -278,14 +278,6 @@ CHANNEL_LIST = enum_list_schema(Channel)
 DIRECTION_LIST = enum_list_schema(Direction)
 
 
-def _enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
-    allowed = {member.value for member in enum}
-    for value in values or []:
-        if value not in allowed:
-            raise bad_request(name, f"must be one of {sorted(allowed)}")
-    return values
-
-
 def _list(engine: Engine, conversation_id: str, where: list[Any], paging: Paging) -> tuple[list[MessageRow], int]:
     with session_scope(engine) as session:
         if session.get(ConversationRow, conversation_id) is None:
@@ -317,9 +309,9 @@ async def list_messages(
     where: list[Any] = []
     if (ids := split_values(message_ids)) is not None:
         where.append(col(MessageRow.id).in_(ids))
-    if (channels := _enum_values("channel", split_values(channel), Channel)) is not None:
+    if (channels := enum_values("channel", split_values(channel), Channel)) is not None:
         where.append(col(MessageRow.channel).in_(channels))
-    if (directions := _enum_values("direction", split_values(direction), Direction)) is not None:
+    if (directions := enum_values("direction", split_values(direction), Direction)) is not None:
         where.append(col(MessageRow.direction).in_(directions))
     if created_after is not None:
         where.append(col(MessageRow.created_at) >= as_utc(created_after))

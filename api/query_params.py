@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.errors import ApiError
+from api.errors import ApiError, bad_request
 
 # The API's routes; the console (/console) answers with its own pages and is not checked here.
 API_PREFIXES = ("/ccaas/", "/people/")
@@ -68,3 +68,12 @@ def split_values(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[str] | None:
+    """A list filter's values, each one of the enum's (else a 400 naming the parameter)."""
+    allowed = {member.value for member in enum}
+    for value in values or []:
+        if value not in allowed:
+            raise bad_request(name, f"must be one of {sorted(allowed)}")
+    return values
