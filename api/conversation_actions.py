@@ -134,7 +134,7 @@ class EventOut(ApiModel):
     facts: dict[str, Any] | None
 
 
-async def _update(request: Request, client: Client, conversation_id: str, update, argument):
+async def run_update(request: Request, client: Client, conversation_id: str, update, argument):
     """Runs a workflow update and answers with the conversation as it is after it.
 
     An update no worker answers within the app's `update_deadline` is a 503 with Retry-After.
@@ -221,7 +221,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         status=body.status,
     )
     update, argument = _one_update(edit)
-    return await _update(request, client, conversation_id, update, argument)
+    return await run_update(request, client, conversation_id, update, argument)
 
 
 @router.patch("/{conversation_id}")
@@ -248,7 +248,7 @@ async def route_again(
     conversation_id: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
 ):
-    return await _update(
+    return await run_update(
         request, client, conversation_id, ConversationWorkflow.route, RouteAgain(actor=principal.actor)
     )
 
@@ -265,7 +265,7 @@ async def report_authentication(
         bot_id=principal.actor.id,
         succeeded=body.status == AuthenticationStatus.SUCCEEDED,
     )
-    return await _update(
+    return await run_update(
         request, client, conversation_id, ConversationWorkflow.report_authentication, report
     )
 
@@ -277,7 +277,7 @@ async def add_tag(
 ):
     """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=body.tag_name, add=True)
-    answer = await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    answer = await run_update(request, client, conversation_id, ConversationWorkflow.tag, change)
     return with_status(answer, "Tag added to conversation")
 
 
@@ -288,7 +288,7 @@ async def remove_tag(
 ):
     """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=tag_name, add=False)
-    answer = await _update(request, client, conversation_id, ConversationWorkflow.tag, change)
+    answer = await run_update(request, client, conversation_id, ConversationWorkflow.tag, change)
     return with_status(answer, "Tag removed from conversation")
 
 

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import Principal, current_principal
-from api.conversation_actions import _update
+from api.conversation_actions import run_update
 from api.conversations import engine_of
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
@@ -217,9 +217,7 @@ def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
         row = session.get(MessageRow, id_)
         assert row is not None, f"message {id_} stored but gone"
         if row.recorded_at is None:
-            row.recorded_at = utcnow()
-            session.commit()
-            session.refresh(row)
+            row.recorded_at = utcnow()  # written when the scope commits
         return row
 
 
@@ -228,7 +226,6 @@ def _remove(engine: Engine, id_: str) -> None:
         row = session.get(MessageRow, id_)
         if row is not None:
             session.delete(row)
-            session.commit()
 
 
 @router.post("/{conversation_id}/messages", status_code=201, response_model=MessageOut,
@@ -252,7 +249,7 @@ async def create_message(
         from_customer=row.author_type == AuthorType.CUSTOMER.value,
     )
     try:
-        await _update(request, client, conversation_id, ConversationWorkflow.record_message, recorded)
+        await run_update(request, client, conversation_id, ConversationWorkflow.record_message, recorded)
     except ApiError as error:
         if error.status == 503:
             raise unavailable(

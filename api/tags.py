@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import false, func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -19,6 +19,7 @@ from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.permissions import visible_queues
 from api.schemas import ApiInput, ApiModel, UtcTime, pagination
 from domain.models import utcnow
+from store import conversations as conversation_store
 from store import tags as tag_store
 from store.tables import ConversationRow, ConversationTagRow, TagRow
 
@@ -85,11 +86,7 @@ def list_tags(
         # Agents and bots see only the tags of conversations they may work.
         visible = visible_queues(request.app.state.engine, principal)
         if visible is not None:
-            queue_ids, agent_id = visible
-            carried = carried.where(or_(
-                col(ConversationRow.queue_id).in_(queue_ids),
-                col(ConversationRow.agent_id) == agent_id if agent_id is not None else false(),
-            ))
+            carried = carried.where(conversation_store.visible_to(*visible))
         query = query.where(col(TagRow.name).in_(carried))
     rows, total = page_of(session, query, paging, ORDERABLE[paging.field], col(TagRow.id))
     return {

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
+from store.db import insert_ignoring_duplicates
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
 from store.tags import ensure_tags
 
 # SQLModel makes __table__ for every table=True class but does not declare it.
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
-
-# Each dialect's INSERT that can skip rows already there (ON CONFLICT DO NOTHING).
-INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert, "sqlite": sqlite.insert,
-}
-
-
-def _insert_ignoring_duplicates(
-    session: Session, table: Table, rows: list[dict[str, Any]]
-) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = INSERTS[dialect]
-    session.exec(insert(table).values(rows).on_conflict_do_nothing())
-
 
 def apply_projection(
     session: Session, state: ConversationState, events: list[ConversationEvent]
@@ -41,7 +26,7 @@ def apply_projection(
     far it reaches is the highest seq among `events`."""
     reaches = max((event.seq for event in events), default=state.last_seq)
     if events:
-        _insert_ignoring_duplicates(
+        insert_ignoring_duplicates(
             session,
             EVENTS,
             [
@@ -163,6 +148,14 @@ ORDERABLE = {
 }
 
 
+def visible_to(queue_ids: list[str], agent_id: str | None) -> ColumnElement[bool]:
+    """The conversations an agent or bot may see: in these queues, or assigned to the agent."""
+    visible: ColumnElement[bool] = col(ConversationRow.queue_id).in_(queue_ids)
+    if agent_id is not None:
+        visible = or_(visible, col(ConversationRow.agent_id) == agent_id)
+    return visible
+
+
 def list_conversations(
     session: Session,
     where: ConversationFilter,
@@ -201,10 +194,7 @@ def list_conversations(
             query = query.where(bounded < before)
 
     if where.visible_queue_ids is not None:
-        visible: ColumnElement[bool] = col(ConversationRow.queue_id).in_(where.visible_queue_ids)
-        if where.visible_agent_id is not None:
-            visible = or_(visible, col(ConversationRow.agent_id) == where.visible_agent_id)
-        query = query.where(visible)
+        query = query.where(visible_to(where.visible_queue_ids, where.visible_agent_id))
 
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = ORDERABLE[order_field]

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Table, delete, exists, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from domain.models import Status, utcnow
+from store.db import insert_ignoring_duplicates
 from store.tables import ConversationRow, ConversationTagRow, TagRow
 
 # SQLModel makes __table__ for every table=True class but does not declare it.
@@ -37,12 +37,11 @@ def ensure_tags(session: Session, names: Iterable[str]) -> None:
         session.exec(
             select(TagRow.id).where(col(TagRow.name).in_(wanted)).with_for_update(read=True, key_share=True)
         ).all()
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    session.exec(insert(TAGS).values([
+    insert_ignoring_duplicates(session, TAGS, [
         {"id": str(uuid.uuid4()), "name": name, "created_at": now, "updated_at": now}
         for name in wanted
-    ]).on_conflict_do_nothing())
+    ])
 
 
 def tag_by_name(session: Session, name: str) -> TagRow | None:
