@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.agents import AgentStatus, Role
 from api.console.client import Api, Refusal, api
-from api.console.forms import act, form_values, key_page
+from api.console.forms import act, form_values, key_page, optional
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_supervisor
 
@@ -22,8 +22,16 @@ ROLES = [(role.value, role.value.capitalize()) for role in Role]
 STATUSES = [(status.value, status.value.capitalize()) for status in AgentStatus]
 
 
-def edited(values: dict[str, str]) -> dict[str, str]:
-    return {field: values.get(field, "").strip() for field in ("displayName", "email", "role")}
+def edited(values: dict[str, str]) -> dict[str, str | None]:
+    """The form's fields as the API's body: an empty email box is no email (null: none at
+    creation, and PUT clears it), as Infobip's AgentRequest has none."""
+    return {"displayName": values.get("displayName", "").strip(), "email": optional(values, "email"),
+            "role": values.get("role", "").strip()}
+
+
+def shown(agent: dict) -> dict[str, str]:
+    """The agent's fields as the edit form shows them (no email: an empty box)."""
+    return {field: agent.get(field) or "" for field in ("displayName", "email", "role")}
 
 
 async def agents_page(request: Request, client: Api, refusal: Refusal | None = None,
@@ -43,7 +51,7 @@ async def agent_page(request: Request, client: Api, agent_id: str, refusal: Refu
         request, "directory_agent.html", status_code=refusal.status if refusal else 200,
         title=agent["displayName"], section="agents", agent=agent, memberships=memberships,
         queue_choices=[(queue["id"], queue["name"]) for queue in queues if queue["id"] not in member_of],
-        roles=ROLES, statuses=STATUSES, refusal=refusal, values=edited(agent) | (values or {}),
+        roles=ROLES, statuses=STATUSES, refusal=refusal, values=shown(agent) | (values or {}),
     )
 
 

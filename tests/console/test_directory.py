@@ -141,6 +141,38 @@ async def test_supervisor_creates_an_agent_and_puts_it_in_a_queue(browser_page, 
     assert (agent["enabled"], agent["status"]) == (False, "BUSY")
 
 
+async def test_supervisor_creates_an_agent_without_email_and_clears_one(browser_page, live_stack):
+    page, api = browser_page, live_stack.api
+    await signed_in(page, live_stack.supervisor_key)
+
+    # Infobip's AgentRequest has no email: an empty box creates an agent without one.
+    await page.goto("/console/agents")
+    await page.get_by_label("Name").fill("Cy")
+    await page.get_by_role("button", name="Create agent").click()
+    await expect(page.get_by_text("Copy it now: it will not be shown again.")).to_be_visible()
+    await page.get_by_role("navigation").get_by_role("link", name="Agents").click()
+    row = page.get_by_test_id("agent-row").filter(has=page.get_by_role("link", name="Cy", exact=True))
+    await expect(row).to_have_count(1)
+    await expect(row.locator("td").nth(1)).to_have_text("")
+    agents = (await api.get("/ccaas/1/agents", params={"displayName": "Cy"})).json()["agents"]
+    assert [(agent["displayName"], agent["email"]) for agent in agents] == [("Cy", None)]
+
+    # On edit, an emptied box clears the email (PUT with null); the rest is kept.
+    agent_id = agents[0]["id"]
+    answer = await api.put(f"/ccaas/1/agents/{agent_id}", json={
+        "displayName": "Cy", "status": "BUSY", "role": "AGENT", "email": "cy@example.com"})
+    assert answer.status_code == 200, answer.text
+    await row.get_by_role("link", name="Cy").click()
+    await expect(page.get_by_label("Email")).to_have_value("cy@example.com")
+    await page.get_by_label("Email").fill("")
+    await page.get_by_label("Name").fill("Cy B")
+    await page.get_by_role("button", name="Save agent").click()
+    await expect(page.get_by_role("heading", name="Cy B")).to_be_visible()
+    await expect(page.get_by_label("Email")).to_have_value("")
+    agent = (await api.get(f"/ccaas/1/agents/{agent_id}")).json()
+    assert (agent["email"], agent["status"], agent["displayName"]) == (None, "BUSY", "Cy B")
+
+
 async def test_supervisor_creates_and_edits_a_person(browser_page, live_stack):
     page, api = browser_page, live_stack.api
     await signed_in(page, live_stack.supervisor_key)
