@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool
@@ -16,7 +17,19 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, split_values
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, IsoTime, UtcTime, as_utc, pagination, read_only, with_status
+from api.schemas import (
+    ApiInput,
+    ApiKeyOut,
+    ApiModel,
+    IsoTime,
+    Pagination,
+    StatusCodeOut,
+    UtcTime,
+    as_utc,
+    pagination,
+    read_only,
+    with_status,
+)
 from domain.models import utcnow
 from store import agents as agent_store
 from store import keys
@@ -91,10 +104,28 @@ class AgentWithKey(AgentOut):
     api_key: str
 
 
+class AgentListOut(ApiModel):
+    agents: list[AgentOut]
+    pagination: Pagination
+
+
+class AgentQueueOut(ApiModel):
+    id: str
+    name: str
+
+
+class AgentQueuesOut(ApiModel):
+    """The live queues an agent is a member of."""
+
+    queues: list[AgentQueueOut]
+
+
+class AgentQueuesWithStatus(StatusCodeOut, AgentQueuesOut):
+    """The agent's queues after joining or leaving one, with Infobip's StatusCodeResponse fields."""
+
+
 def agent_out(row: AgentRow) -> AgentOut:
-    return AgentOut.model_validate(
-        {**row.model_dump(), "availability": row.status}, from_attributes=True
-    )
+    return AgentOut.of(row, availability=row.status)
 
 
 def _agent(session: Session, agent_id: str) -> AgentRow:
@@ -124,13 +155,13 @@ def _new_key(session: Session, agent: AgentRow) -> str:
     return key
 
 
-def _queues(session: Session, agent_id: str) -> dict:
+def _queues(session: Session, agent_id: str) -> dict[str, Any]:
     ids = agent_store.agent_queue_ids(session, agent_id)
     names = queue_store.live_queue_names(session, set(ids))
     return {"queues": [{"id": queue_id, "name": names[queue_id]} for queue_id in ids if queue_id in names]}
 
 
-@router.get("")
+@router.get("", response_model=AgentListOut)
 def list_agents(
     agent_ids: list[str] | None = Query(
         default=None, alias="agentIds", description="Repeatable, or comma-separated"
@@ -263,13 +294,13 @@ def rotate_agent_key(agent_id: str, session: Session = Depends(db)) -> ApiKeyOut
     return ApiKeyOut(api_key=key)
 
 
-@router.get("/{agent_id}/queues")
+@router.get("/{agent_id}/queues", response_model=AgentQueuesOut)
 def list_agent_queues(agent_id: str, session: Session = Depends(db)):
     _agent(session, agent_id)
     return _queues(session, agent_id)
 
 
-@router.post("/{agent_id}/queues")
+@router.post("/{agent_id}/queues", response_model=AgentQueuesWithStatus)
 def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depends(db)):
     _agent(session, agent_id)
     if queue_store.live_queue(session, body.queue_id) is None:
@@ -283,7 +314,7 @@ def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depend
     return with_status(_queues(session, agent_id), "Agent added to queue")
 
 
-@router.delete("/{agent_id}/queues/{queue_id}")
+@router.delete("/{agent_id}/queues/{queue_id}", response_model=AgentQueuesWithStatus)
 def remove_agent_queue(agent_id: str, queue_id: str, session: Session = Depends(db)):
     _agent(session, agent_id)
     if session.get(AgentQueueRow, (agent_id, queue_id)) is None:

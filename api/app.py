@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
@@ -28,7 +30,13 @@ from api.observability import RequestMetrics, metrics_endpoint
 from api.openapi import api_document
 from api.permissions import authorize
 from api.query_params import reject_unknown_query_params
+from api.schemas import ApiModel
 from store.routing import RoutingLoader
+
+
+class HealthOut(ApiModel):
+    status: Literal["UP"]
+
 
 # How long a change waits for the conversation's workflow before answering 503.
 UPDATE_DEADLINE_SECONDS = 20.0
@@ -57,7 +65,7 @@ def create_app(
     app.add_middleware(RequestMetrics, registry=registry)  # outermost: counts every answer
     install_error_handlers(app)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], response_model=HealthOut)
     def health() -> dict[str, str]:
         return {"status": "UP"}
 

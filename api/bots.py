@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import order_by_param, page_of, parse_paging
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, Pagination, UtcTime, pagination
 from domain.models import ActorType, utcnow
 from store import bots as bot_store
 from store import keys
@@ -39,8 +39,13 @@ class BotWithKey(BotOut):
     api_key: str
 
 
+class BotListOut(ApiModel):
+    bots: list[BotOut]
+    pagination: Pagination
+
+
 def bot_out(row: BotRow) -> BotOut:
-    return BotOut.model_validate(row, from_attributes=True)
+    return BotOut.of(row)
 
 
 def _new_key(session: Session, bot: BotRow) -> str:
@@ -56,7 +61,7 @@ def _live(session: Session, bot_id: str) -> BotRow:
     return row
 
 
-@router.get("")
+@router.get("", response_model=BotListOut)
 def list_bots(
     page: int = 0,
     limit: int = 20,

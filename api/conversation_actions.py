@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal, current_principal
 from api.conversations import (
     MAX_TOPIC,
+    ConversationOut,
     Tag,
     conversation_out,
     engine_of,
@@ -32,6 +33,7 @@ from api.schemas import (
     ApiModel,
     Echoed,
     IsoTime,
+    StatusCodeOut,
     TraceOut,
     UtcTime,
     not_nullable,
@@ -43,7 +45,9 @@ from domain.conversation import (
     Agent,
     Assignment,
     AuthenticationReport,
+    ConversationEvent,
     Edit,
+    EventType,
     PriorityChange,
     Reroute,
     RouteAgain,
@@ -52,7 +56,7 @@ from domain.conversation import (
     Text,
     workflow_id,
 )
-from domain.models import Priority, Status
+from domain.models import ActorType, Priority, Status
 from store import conversations as conversation_store
 from store.db import session_scope
 from workflows.conversation import ConversationWorkflow
@@ -111,14 +115,14 @@ class AuthenticationIn(ApiInput):
 
 
 class ActorOut(ApiModel):
-    type: str
+    type: ActorType
     id: str | None
     name: str | None
 
 
 class EventOut(ApiModel):
     seq: int
-    type: str
+    type: EventType
     at: UtcTime
     actor: ActorOut
     from_queue_id: str | None
@@ -132,6 +136,24 @@ class EventOut(ApiModel):
     # Rules tried beyond the first 99 and the last, left out of `trace`.
     trace_omitted: int = 0
     facts: dict[str, Any] | None
+
+
+class EventListOut(ApiModel):
+    """The timeline, oldest first (not paged: a conversation's events are few)."""
+
+    events: list[EventOut]
+
+
+class ConversationWithStatus(StatusCodeOut, ConversationOut):
+    """The conversation after a tag change, with Infobip's StatusCodeResponse fields."""
+
+
+class WorkflowHistoryOut(ApiModel):
+    workflow_id: str
+    run_id: str
+    temporal_ui_url: str
+    # Temporal's history JSON, as temporalio's `WorkflowHistory.from_json` takes it.
+    history: dict[str, Any]
 
 
 async def run_update(request: Request, client: Client, conversation_id: str, update, argument):
@@ -224,7 +246,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
     return await run_update(request, client, conversation_id, update, argument)
 
 
-@router.patch("/{conversation_id}")
+@router.patch("/{conversation_id}", response_model=ConversationOut)
 async def patch_conversation(
     conversation_id: str, body: ConversationChangeIn, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -233,7 +255,7 @@ async def patch_conversation(
     return await _change(conversation_id, body, request, principal, client)
 
 
-@router.put("/{conversation_id}")
+@router.put("/{conversation_id}", response_model=ConversationOut)
 async def put_conversation(
     conversation_id: str, body: ConversationChangeIn, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -243,7 +265,7 @@ async def put_conversation(
     return await _change(conversation_id, body, request, principal, client)
 
 
-@router.post("/{conversation_id}/route")
+@router.post("/{conversation_id}/route", response_model=ConversationOut)
 async def route_again(
     conversation_id: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -253,7 +275,7 @@ async def route_again(
     )
 
 
-@router.post("/{conversation_id}/authentication")
+@router.post("/{conversation_id}/authentication", response_model=ConversationOut)
 async def report_authentication(
     conversation_id: str, body: AuthenticationIn, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -270,7 +292,7 @@ async def report_authentication(
     )
 
 
-@router.post("/{conversation_id}/tags")
+@router.post("/{conversation_id}/tags", response_model=ConversationWithStatus)
 async def add_tag(
     conversation_id: str, body: TagIn, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -281,7 +303,7 @@ async def add_tag(
     return with_status(answer, "Tag added to conversation")
 
 
-@router.delete("/{conversation_id}/tags/{tag_name}")
+@router.delete("/{conversation_id}/tags/{tag_name}", response_model=ConversationWithStatus)
 async def remove_tag(
     conversation_id: str, tag_name: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
@@ -292,7 +314,7 @@ async def remove_tag(
     return with_status(answer, "Tag removed from conversation")
 
 
-@router.get("/{conversation_id}/workflow-history")
+@router.get("/{conversation_id}/workflow-history", response_model=WorkflowHistoryOut)
 async def workflow_history(conversation_id: str, request: Request, client: Client = Depends(temporal)):
     """The conversation's raw Temporal event history (its current run) as JSON that
     temporalio's Replayer accepts (`WorkflowHistory.from_json`), and where the Temporal Web
@@ -314,7 +336,7 @@ async def workflow_history(conversation_id: str, request: Request, client: Clien
     }
 
 
-@router.get("/{conversation_id}/events")
+@router.get("/{conversation_id}/events", response_model=EventListOut)
 def conversation_events(conversation_id: str, request: Request):
     """The conversation's timeline, oldest first, from the store: readable with every worker
     down and after Temporal has dropped a closed conversation's history."""
@@ -322,6 +344,8 @@ def conversation_events(conversation_id: str, request: Request):
         events = conversation_store.timeline(session, conversation_id)
     if events is None:
         raise not_found("Conversation")
+    # Read as the workflow wrote them, then answered: a field the answer does not name is left out.
     return {
-        "events": [EventOut.model_validate(event).model_dump(by_alias=True) for event in events]
+        "events": [EventOut.model_validate(ConversationEvent.model_validate(event)).model_dump(by_alias=True)
+                   for event in events]
     }

@@ -28,7 +28,17 @@ from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values
 from api.query_params import split_values as _split
-from api.schemas import ApiInput, ApiModel, IsoTime, TraceOut, UtcTime, as_utc, pagination, read_only
+from api.schemas import (
+    ApiInput,
+    ApiModel,
+    IsoTime,
+    Pagination,
+    TraceOut,
+    UtcTime,
+    as_utc,
+    pagination,
+    read_only,
+)
 from domain.conversation import (
     MAX_TAGS,
     ConversationStart,
@@ -37,7 +47,7 @@ from domain.conversation import (
     QueueRef,
     workflow_id,
 )
-from domain.models import Priority, RoutingDecision, Status, utcnow
+from domain.models import Authentication, Priority, RoutingDecision, Status, utcnow
 from store import conversations as conversation_store
 from store import queues as queue_store
 from store.db import session_scope
@@ -117,11 +127,16 @@ class ConversationOut(ApiModel):
     to: str | None
     tags: list[str]
     customer_id: str | None
-    authentication: str
+    authentication: Authentication
     routed_by: RoutedByOut | None
     created_at: UtcTime
     updated_at: UtcTime
     closed_at: UtcTime | None
+
+
+class ConversationListOut(ApiModel):
+    conversations: list[ConversationOut]
+    pagination: Pagination
 
 
 def conversation_out(row: ConversationRow) -> dict[str, Any]:
@@ -179,8 +194,10 @@ def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
         return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds)
 
 
-@router.post("", status_code=201, responses={
-    200: {"description": "The conversation made before with the same externalId (nothing changes)"}
+# The answer is built by hand (201 or 200): response_model documents it.
+@router.post("", status_code=201, response_model=ConversationOut, responses={
+    200: {"model": ConversationOut,
+          "description": "The conversation made before with the same externalId (nothing changes)"}
 })
 async def create_conversation(
     body: ConversationIn,
@@ -275,9 +292,11 @@ async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> 
 
 STATUS_LIST = enum_list_schema(Status)
 PRIORITY_LIST = enum_list_schema(Priority)
+# The list's order when none is asked: newest first (ids are random).
+DEFAULT_ORDER = "createdAt:desc"
 
 
-@router.get("")
+@router.get("", response_model=ConversationListOut)
 def list_conversations(
     request: Request,
     principal: Principal = Depends(current_principal),
@@ -297,9 +316,7 @@ def list_conversations(
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(conversation_store.ORDERABLE),
 ):
-    paging = parse_paging(
-        page, limit, order_by, set(conversation_store.ORDERABLE), "createdAt:desc"
-    )
+    paging = parse_paging(page, limit, order_by, set(conversation_store.ORDERABLE), DEFAULT_ORDER)
     # Agents and bots list only the conversations they may work.
     visible = visible_queues(engine_of(request), principal)
     where = conversation_store.ConversationFilter(
@@ -333,7 +350,7 @@ def list_conversations(
     }
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: str, request: Request):
     row = read_row(engine_of(request), conversation_id)
     if row is None:
@@ -360,7 +377,7 @@ def _simulate(engine: Engine, loader: RoutingLoader, conversation_id: str) -> Ro
         )
 
 
-@router.get("/{conversation_id}/simulate-routing")
+@router.get("/{conversation_id}/simulate-routing", response_model=SimulationOut)
 def simulate_routing(conversation_id: str, request: Request):
     """Where routing would put this conversation now, and why, from its facts in the store;
     nothing is changed."""
@@ -373,5 +390,5 @@ def simulate_routing(conversation_id: str, request: Request):
         priority=decision.priority or Priority.NORMAL,
         route_id=decision.route_id,
         routing_version=decision.routing_version,
-        trace=[TraceOut(**entry.model_dump(mode="json")) for entry in decision.trace],
+        trace=[TraceOut.of(entry) for entry in decision.trace],
     ).model_dump(by_alias=True)

@@ -33,7 +33,7 @@ from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
-from api.schemas import ApiInput, ApiModel, IsoTime, UtcTime, as_utc, pagination
+from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, as_utc, pagination
 from domain.conversation import CLOSED_TEXT, MessageRecorded
 from domain.models import ActorType, Status, utcnow
 from store.db import session_scope
@@ -116,26 +116,25 @@ class MessageOut(ApiModel):
     id: str
     conversation_id: str
     external_id: str | None
-    channel: str
+    channel: Channel
     from_: str = Field(alias="from")
     to: str
     direction: Direction
     author_type: AuthorType
     author_id: str | None
-    content_type: str
+    content_type: ContentType
     content: dict[str, Any]
     created_at: UtcTime
     updated_at: UtcTime
 
 
+class MessageListOut(ApiModel):
+    messages: list[MessageOut]
+    pagination: Pagination
+
+
 def message_out(row: MessageRow) -> dict[str, Any]:
-    return MessageOut(
-        id=row.id, conversation_id=row.conversation_id, external_id=row.external_id,
-        channel=row.channel, from_=row.from_, to=row.to, direction=Direction(row.direction),
-        author_type=AuthorType(row.author_type), author_id=row.author_id,
-        content_type=row.content_type, content=row.content,
-        created_at=row.created_at, updated_at=row.updated_at,
-    ).model_dump(by_alias=True, mode="json")
+    return MessageOut.of(row).model_dump(by_alias=True, mode="json")
 
 
 def check_content(content_type: ContentType, content: dict[str, Any]) -> str | None:
@@ -284,7 +283,7 @@ def _list(engine: Engine, conversation_id: str, where: list[Any], paging: Paging
                        col(MessageRow.id))
 
 
-@router.get("/{conversation_id}/messages")
+@router.get("/{conversation_id}/messages", response_model=MessageListOut)
 async def list_messages(
     conversation_id: str,
     request: Request,

@@ -14,14 +14,20 @@ from api.errors import RETRY_AFTER_SECONDS
 from api.limits import MAX_BODY_BYTES
 from api.paging import MAX_LIMIT, MAX_PAGE
 
+# Closed at every level, as the answer models are (see api.schemas.ApiModel).
 ERROR_SCHEMA = {
     "type": "object",
+    "additionalProperties": False,
+    "required": ["requestError"],
     "properties": {
         "requestError": {
             "type": "object",
+            "additionalProperties": False,
+            "required": ["serviceException"],
             "properties": {
                 "serviceException": {
                     "type": "object",
+                    "additionalProperties": False,
                     "properties": {
                         "messageId": {
                             "type": "string",

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import order_by_param, parse_paging
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, Pagination, UtcTime, pagination
 from domain.models import utcnow
 from store import people as people_store
 from store.people import EMAIL, PHONE, Contact
@@ -126,7 +126,7 @@ class ContactInformationOut(ApiModel):
 class PersonOut(ApiModel):
     id: str
     external_id: str | None
-    type: str
+    type: PersonType
     first_name: str | None
     last_name: str | None
     country: str | None
@@ -139,17 +139,20 @@ class PersonOut(ApiModel):
     modified_at: UtcTime
 
 
+class PersonListOut(ApiModel):
+    persons: list[PersonOut]
+    pagination: Pagination
+
+
 def person_out(row: PersonRow, contacts: list[PersonContactRow]) -> PersonOut:
-    return PersonOut(
-        **row.model_dump(exclude={"tags", "custom_attributes", "created_at", "modified_at"}),
+    return PersonOut.of(
+        row,
         tags=list(row.tags),
         custom_attributes=dict(row.custom_attributes),
         contact_information=ContactInformationOut(
             phone=[PhoneOut(number=c.value) for c in contacts if c.kind == PHONE],
             email=[EmailOut(address=c.value) for c in contacts if c.kind == EMAIL],
         ),
-        created_at=row.created_at,
-        modified_at=row.modified_at,
     )
 
 
@@ -254,7 +257,7 @@ def _write(session: Session, row: PersonRow, body: PersonIn, fields: set[str]) -
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.get("")
+@router.get("", response_model=PersonListOut | PersonOut)
 def list_persons(
     identifier: str | None = Query(default=None, min_length=1, max_length=255),
     identifier_type: IdentifierType | None = Query(default=None, alias="type"),

@@ -17,7 +17,18 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, Echoed, IsoTime, UtcTime, not_nullable, pagination, read_only
+from api.schemas import (
+    ApiInput,
+    ApiModel,
+    Echoed,
+    IsoTime,
+    Pagination,
+    StatusCodeOut,
+    UtcTime,
+    not_nullable,
+    pagination,
+    read_only,
+)
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import utcnow
 from store import agents as agent_store
@@ -95,7 +106,7 @@ class QueueOut(ApiModel):
     name: str
     external_id: str | None
     is_auto_assignment_enabled: bool
-    auto_assignment_algorithm: str | None
+    auto_assignment_algorithm: AutoAssignmentAlgorithm | None
     working_hours_id: str | None
     sticky_agent_timeout_days: int | None
     is_sticky_auto_assignment_enabled: bool
@@ -119,17 +130,19 @@ def queues_out(session: Session, rows: list[QueueRow]) -> list[QueueOut]:
     routes = queue_store.enabled_routes_count(session)
     agents = agent_store.enabled_agents_count(session)
     return [
-        QueueOut(
-            **row.model_dump(exclude={"created_at", "updated_at", "deleted_at"}),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            deleted_at=row.deleted_at,
+        QueueOut.of(
+            row,
             # A deleted queue has no routes or agents that count.
             enabled_agents_count=0 if row.deleted_at else agents[row.id],
             enabled_routes_count=0 if row.deleted_at else routes[row.id],
         )
         for row in rows
     ]
+
+
+class QueueListOut(ApiModel):
+    queues: list[QueueOut]
+    pagination: Pagination
 
 
 def _check_bot(session: Session, body: QueueIn | QueueUpdateIn) -> None:
@@ -151,7 +164,7 @@ def _commit_or_conflict(session: Session) -> None:
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]}) from error
 
 
-@router.get("")
+@router.get("", response_model=QueueListOut)
 def list_queues(
     queue_ids: list[str] | None = Query(
         default=None, alias="queueIds", description="Repeatable, or comma-separated"
@@ -231,10 +244,9 @@ def update_queue(queue_id: str, body: QueueUpdateIn, session: Session = Depends(
     return queue_out(session, row)
 
 
-class QueueDeletedOut(QueueOut):
+class QueueDeletedOut(StatusCodeOut, QueueOut):
     """The deleted queue, with Infobip's StatusCodeResponse fields."""
 
-    status_code: str = "SUCCESS"
     message: str = "Queue deleted"
 
 

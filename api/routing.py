@@ -16,8 +16,19 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, order_by_param, parse_paging
 from api.query_params import split_values
-from api.schemas import ApiInput, ApiModel, Echoed, IsoTime, UtcTime, pagination, read_only, with_status
-from domain.models import Priority, RoutingRule, utcnow
+from api.schemas import (
+    ApiInput,
+    ApiModel,
+    Echoed,
+    IsoTime,
+    Pagination,
+    StatusCodeOut,
+    UtcTime,
+    pagination,
+    read_only,
+    with_status,
+)
+from domain.models import ActorType, Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
 from store import queues as queue_store
 from store import routing as routing_store
@@ -67,7 +78,7 @@ class RuleOut(ApiModel):
 
 
 class Author(ApiModel):
-    type: str
+    type: ActorType
     id: str | None
     name: str | None
 
@@ -77,6 +88,29 @@ class VersionSummary(ApiModel):
     author: Author
     created_at: UtcTime
     routes_count: int
+
+
+class VersionListOut(ApiModel):
+    versions: list[VersionSummary]
+    pagination: Pagination
+
+
+class VersionOut(VersionSummary):
+    """A version and its rules, in their order."""
+
+    routes: list[RuleOut]
+
+
+class RoutingOut(ApiModel):
+    """A page of the routing in force: `order` is each rule's place in the whole routing."""
+
+    routes: list[RuleOut]
+    version: int
+    pagination: Pagination
+
+
+class RoutingWithStatus(StatusCodeOut, RoutingOut):
+    """The routing in force after a PUT or DELETE, with Infobip's StatusCodeResponse fields."""
 
 
 class VersionRef(ApiModel):
@@ -136,13 +170,7 @@ def rules_out(
     """Each rule with its 1-based place in its routing (`orders`, or its place in `rules`)."""
     names = queue_store.live_queue_names(session, {rule.queue_id for rule in rules})
     return [
-        RuleOut(
-            order=order,
-            queue_name=names.get(rule.queue_id),
-            **rule.model_dump(exclude={"created_at", "updated_at"}),
-            created_at=rule.created_at,
-            updated_at=rule.updated_at,
-        ).model_dump(by_alias=True)
+        RuleOut.of(rule, order=order, queue_name=names.get(rule.queue_id)).model_dump(by_alias=True)
         for order, rule in zip(orders or range(1, len(rules) + 1), rules, strict=True)
     ]
 
@@ -246,7 +274,7 @@ def _save(session: Session, rules: list[RoutingRule], principal: Principal) -> i
     return row.number
 
 
-@router.get("")
+@router.get("", response_model=RoutingOut)
 def get_routing(
     rule_ids: list[str] | None = Query(
         default=None, alias="ruleIds", description="Repeatable, or comma-separated"
@@ -270,6 +298,7 @@ RULES_SCHEMA = {
 
 @router.put(
     "",
+    response_model=RoutingWithStatus,
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": RULES_SCHEMA}}}
     },
@@ -284,13 +313,13 @@ def replace_routing(
     return with_status(routing_page(session, number, rules, 0, WHOLE_LIST), "Routing saved")
 
 
-@router.delete("")
+@router.delete("", response_model=RoutingWithStatus)
 def delete_routing(principal: Principal = Depends(current_principal), session: Session = Depends(db)):
     number = _save(session, [], principal)
     return with_status(routing_page(session, number, [], 0, WHOLE_LIST), "Routing deleted")
 
 
-@router.get("/versions")
+@router.get("/versions", response_model=VersionListOut)
 def list_versions(
     page: int = 0,
     limit: int = 20,
@@ -307,7 +336,7 @@ def list_versions(
     }
 
 
-@router.get("/versions/{number}")
+@router.get("/versions/{number}", response_model=VersionOut)
 def get_version(
     number: Annotated[int, Path(ge=0, le=MAX_VERSION)], session: Session = Depends(db)
 ):

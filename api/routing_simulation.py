@@ -14,7 +14,7 @@ from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.routing import MAX_RULES, MAX_VERSION, new_rules
 from api.schemas import ApiInput, ApiModel
-from domain.models import RoutingDecision
+from domain.models import Priority, RoutingDecision
 from domain.routing import CompiledRouting, compile_routing, evaluate
 from store import queues as queue_store
 from store import routing as routing_store
@@ -48,7 +48,7 @@ class SimulationIn(ApiInput):
 class Placement(ApiModel):
     queue_id: str
     queue_name: str | None
-    priority: str | None
+    priority: Priority | None
     route_id: str | None
     route_name: str | None
 
@@ -66,6 +66,23 @@ class Move(ApiModel):
     to_queue_id: str
     to_queue_name: str | None
     count: int
+
+
+class SimulationSummary(ApiModel):
+    total: int
+    moved: int
+    # Each move from one queue to another, most frequent first.
+    moves: list[Move]
+
+
+class SimulationResultOut(ApiModel):
+    current_version: int
+    # The saved version tried, or null for a draft rule list.
+    draft_version: int | None
+    results: list[Outcome]
+    # Conversations asked for that were never routed: nothing to replay.
+    not_routed: list[str]
+    summary: SimulationSummary
 
 
 def _draft(session: Session, body: SimulationIn) -> CompiledRouting:
@@ -96,7 +113,7 @@ def _subjects(session: Session, body: SimulationIn) -> tuple[list[tuple[str, dic
     return [(cid, recorded[cid]) for cid in ids if cid in recorded], [cid for cid in ids if cid not in recorded]
 
 
-@router.post("/simulate")
+@router.post("/simulate", response_model=SimulationResultOut)
 def simulate(body: SimulationIn, session: Session = Depends(db)):
     current = routing_store.RoutingLoader().current(session)
     draft = _draft(session, body)
@@ -115,7 +132,7 @@ def simulate(body: SimulationIn, session: Session = Depends(db)):
     def placement(decision: RoutingDecision) -> Placement:
         return Placement(
             queue_id=decision.queue_id, queue_name=queue_names.get(decision.queue_id),
-            priority=decision.priority.value if decision.priority else None,
+            priority=decision.priority,
             route_id=decision.route_id,
             route_name=rule_names.get(decision.route_id) if decision.route_id is not None else None,
         )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, overload
+from typing import Annotated, Any, Literal, Self, overload
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
+
+from domain.models import TraceOutcome
 
 
 @overload
@@ -25,7 +27,10 @@ def format_time(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-UtcTime = Annotated[datetime, PlainSerializer(format_time, return_type=str)]
+UtcTime = Annotated[
+    datetime, PlainSerializer(format_time, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 _NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 
@@ -50,9 +55,26 @@ def not_nullable(schema: dict[str, Any]) -> None:
 
 
 class ApiModel(BaseModel):
-    """Output: camelCase on the wire."""
+    """Output: camelCase on the wire, and exactly the fields the model names.
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    Unknown fields are forbidden rather than only checked by the fuzz test: the document then
+    says `additionalProperties: false` (pydantic writes it), and a field an endpoint answers
+    that its model lacks fails (500) wherever it is answered, in every test, instead of being
+    dropped without a word by FastAPI's response_model. Answers read rows and domain objects by
+    attribute (`from_attributes`, `of`), so a column the answer does not name is never taken."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True,
+        # Every field is answered, those with a default too: the document requires them all.
+        json_schema_serialization_defaults_required=True,
+    )
+
+    @classmethod
+    def of(cls, source: object, **values: Any) -> Self:
+        """The answer read from `source` (a row, a domain object) by field name, `values` over it."""
+        read = {name: getattr(source, name) for name in cls.model_fields
+                if name not in values and hasattr(source, name)}
+        return cls(**read, **values)
 
 
 def _trimmed_strings(schema: dict[str, Any]) -> None:
@@ -74,11 +96,11 @@ def _trimmed_strings(schema: dict[str, Any]) -> None:
 
 
 class ApiInput(ApiModel):
-    """Input: camelCase, and an unknown field is an error, not silently dropped."""
+    """Input: camelCase only, strings trimmed, and (as for every ApiModel) an unknown field is
+    an error, not silently dropped."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True,
-        json_schema_extra=_trimmed_strings,
+        populate_by_name=False, str_strip_whitespace=True, json_schema_extra=_trimmed_strings,
     )
 
 
@@ -97,9 +119,12 @@ Echoed = Any
 
 
 class StatusCodeOut(ApiModel):
-    """Infobip's StatusCodeResponse fields, carried beside our answer where Infobip documents it."""
+    """Infobip's StatusCodeResponse fields, carried beside our answer where Infobip documents it.
+    An answer with them inherits this first (`class XWithStatus(StatusCodeOut, XOut)`), so they
+    come after the object's fields, as `with_status` puts them."""
 
-    status_code: str = "SUCCESS"
+    # A 2xx is always SUCCESS: a failure answers the error shape.
+    status_code: Literal["SUCCESS"] = "SUCCESS"
     message: str
 
 
@@ -120,7 +145,7 @@ class TraceOut(ApiModel):
     route_id: str
     name: str
     order: int
-    outcome: str
+    outcome: TraceOutcome
     reason: str
 
 

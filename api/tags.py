@@ -17,14 +17,13 @@ from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.permissions import visible_queues
-from api.schemas import ApiInput, ApiModel, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, Pagination, StatusCodeOut, UtcTime, pagination
 from domain.models import utcnow
 from store import conversations as conversation_store
 from store import tags as tag_store
 from store.tables import ConversationRow, ConversationTagRow, TagRow
 
 router = APIRouter(prefix="/ccaas/1/tags", tags=["tags"])
-
 
 
 class TagIn(ApiInput):
@@ -38,15 +37,19 @@ class TagOut(ApiModel):
     updated_at: UtcTime
 
 
-class TagDeletedOut(TagOut):
+class TagDeletedOut(StatusCodeOut, TagOut):
     """The deleted tag, with Infobip's StatusCodeResponse fields."""
 
-    status_code: str = "SUCCESS"
     message: str = "Tag deleted"
 
 
+class TagListOut(ApiModel):
+    tags: list[TagOut]
+    pagination: Pagination
+
+
 def tag_out(row: TagRow) -> TagOut:
-    return TagOut(id=row.id, name=row.name, created_at=row.created_at, updated_at=row.updated_at)
+    return TagOut.of(row)
 
 
 ORDERABLE = {
@@ -57,7 +60,7 @@ ORDERABLE = {
 }
 
 
-@router.get("")
+@router.get("", response_model=TagListOut)
 def list_tags(
     request: Request,
     principal: Principal = Depends(current_principal),
