@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, current_principal
 from api.conversations import (
+    DEFAULT_ORDER,
     MAX_TOPIC,
     ConversationOut,
     Tag,
@@ -33,10 +34,12 @@ from api.schemas import (
     ApiModel,
     Echoed,
     IsoTime,
+    Pagination,
     StatusCodeOut,
     TraceOut,
     UtcTime,
     not_nullable,
+    pagination,
     read_only,
     with_status,
 )
@@ -146,6 +149,14 @@ class EventListOut(ApiModel):
 
 class ConversationWithStatus(StatusCodeOut, ConversationOut):
     """The conversation after a tag change, with Infobip's StatusCodeResponse fields."""
+
+
+class RoutedConversationOut(ConversationOut):
+    """The conversation routed again, its fields at the top level as every change answers
+    them, and also as Infobip documents the answer: a list of that one conversation."""
+
+    conversations: list[ConversationOut]
+    pagination: Pagination
 
 
 class WorkflowHistoryOut(ApiModel):
@@ -265,14 +276,15 @@ async def put_conversation(
     return await _change(conversation_id, body, request, principal, client)
 
 
-@router.post("/{conversation_id}/route", response_model=ConversationOut)
+@router.post("/{conversation_id}/route", response_model=RoutedConversationOut)
 async def route_again(
     conversation_id: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
 ):
-    return await run_update(
+    answer = await run_update(
         request, client, conversation_id, ConversationWorkflow.route, RouteAgain(actor=principal.actor)
     )
+    return {**answer, "conversations": [answer], "pagination": pagination(1, 0, 1, DEFAULT_ORDER)}
 
 
 @router.post("/{conversation_id}/authentication", response_model=ConversationOut)

@@ -230,6 +230,18 @@ async def test_simulate_routing_explains_without_changing_anything(stack: Stack)
     assert unchanged == created
 
 
+async def test_route_answers_the_conversation_and_infobips_one_item_list(stack: Stack):
+    created = await create_conversation(stack.http, channel="SMS")
+    response = await stack.http.post(f"/ccaas/1/conversations/{created['id']}/route")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    # Its fields at the top level, as every change answers; and Infobip's list of it.
+    conversation = {key: value for key, value in answer.items() if key not in ("conversations", "pagination")}
+    assert conversation == (await stack.http.get(f"/ccaas/1/conversations/{created['id']}")).json()
+    assert answer["conversations"] == [conversation]
+    assert answer["pagination"] == {"totalItems": 1, "page": 0, "limit": 1, "orderBy": "createdAt:desc"}
+
+
 async def test_a_rule_into_a_queue_deleted_since_the_save_is_skipped(stack: Stack):
     doomed = await create_queue(stack.http)
     await put_routing(
