@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.agents import AgentStatus, Role
 from api.console.client import Api, Refusal, api
-from api.console.forms import act, form_values, key_page, optional
+from api.console.forms import act, form_values, key_page, optional, whole_number
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_supervisor
 
@@ -22,16 +22,28 @@ ROLES = [(role.value, role.value.capitalize()) for role in Role]
 STATUSES = [(status.value, status.value.capitalize()) for status in AgentStatus]
 
 
-def edited(values: dict[str, str]) -> dict[str, str | None]:
+def edited(values: dict[str, str]) -> dict[str, str | int | None]:
     """The form's fields as the API's body: an empty email box is no email (null: none at
-    creation, and PUT clears it), as Infobip's AgentRequest has none."""
-    return {"displayName": values.get("displayName", "").strip(), "email": optional(values, "email"),
-            "role": values.get("role", "").strip()}
+    creation, and PUT clears it), as Infobip's AgentRequest has none. An empty capacity box is
+    the installation's default. The edit form shows the capacity in force (the API does not say
+    whether it is the agent's own or the default), so it is sent only when changed there."""
+    body: dict[str, str | int | None] = {
+        "displayName": values.get("displayName", "").strip(), "email": optional(values, "email"),
+        "role": values.get("role", "").strip()}
+    capacity = whole_number(values, "maxConversations")
+    if "shownMaxConversations" in values:  # the edit form
+        changed = values.get("maxConversations", "").strip() != values["shownMaxConversations"]
+    else:
+        changed = capacity is not None
+    if changed:
+        body["maxConversations"] = capacity
+    return body
 
 
 def shown(agent: dict) -> dict[str, str]:
     """The agent's fields as the edit form shows them (no email: an empty box)."""
-    return {field: agent.get(field) or "" for field in ("displayName", "email", "role")}
+    return {field: str(agent.get(field) or "") for field in ("displayName", "email", "role")} | {
+        "maxConversations": str(agent["maxConversations"])}
 
 
 async def agents_page(request: Request, client: Api, refusal: Refusal | None = None,
@@ -85,8 +97,9 @@ async def show_agent(request: Request, agent_id: str, client: Api = Depends(api)
 
 @router.post("/console/agents/{agent_id}/edit")
 async def edit_agent(request: Request, agent_id: str, client: Api = Depends(api)):
-    body = await replaced(client, agent_id, **edited(await form_values(request)))
-    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}", lambda values: body)
+    current = await replaced(client, agent_id)
+    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}",
+                        lambda values: current | edited(values))
 
 
 @router.post("/console/agents/{agent_id}/enabled")
