@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import Principal
 from api.console.client import Answer, Api, api
 from api.console.forms import form_values, optional
-from api.console.lookups import live_queues, queues_by_id
+from api.console.lookups import agents_by_id, live_queues, queues_by_id
 from api.console.render import page, redirect
 from api.console.session import check_csrf, console_user, require_supervisor
 from api.messages import Channel
@@ -65,6 +65,10 @@ async def show_conversation(
         customer = answer.body if answer.ok else None
     for event in events:
         event["ruleName"] = rule_name(event)
+    agents = await agents_by_id(client)
+    # Whom a supervisor may assign: any enabled agent, by name (over capacity too: the API says so).
+    assignable = sorted((agent for agent in agents.values() if agent["enabled"]),
+                        key=lambda agent: agent["displayName"].lower()) if principal.is_supervisor else []
     routed_by = conversation.get("routedBy") or {}
     deciding_rule = next((event["ruleName"] for event in reversed(events)
                           if event["routeId"] and event["routeId"] == routed_by.get("routeId")), None)
@@ -75,7 +79,7 @@ async def show_conversation(
         messages=messages, messages_total=listed["pagination"]["totalItems"],
         reply=reply_defaults(conversation, messages),
         channels=[channel.value for channel in Channel], customer=customer, deciding_rule=deciding_rule,
-        live_queues=live_queues(queues),
+        live_queues=live_queues(queues), agents=agents, assignable=assignable,
         statuses=CHANGEABLE_STATUSES, priorities=[p.value for p in reversed(Priority)],
         refusal=refusal, failed_action=failed_action,
     )
@@ -136,6 +140,24 @@ async def close(request: Request, conversation_id: str,
                 principal: Principal = Depends(console_user), client: Api = Depends(api)):
     answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json={"status": Status.CLOSED.value})
     return await show_outcome(request, conversation_id, "close", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/assignee")
+async def assign(request: Request, conversation_id: str,
+                 principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    """A supervisor's choice of agent, or an agent taking it for itself (the form names it)."""
+    form = await form_values(request)
+    answer = await client.call("PUT", f"{BASE}/{conversation_id}/assignee",
+                               json={"agentId": optional(form, "agentId") or ""})
+    return await show_outcome(request, conversation_id, "assign", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/assignee/remove")
+async def unassign(request: Request, conversation_id: str,
+                   principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    """A supervisor unassigning, or the agent releasing its own."""
+    answer = await client.call("DELETE", f"{BASE}/{conversation_id}/assignee")
+    return await show_outcome(request, conversation_id, "assign", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/tags")

@@ -1,4 +1,4 @@
-"""What several pages look up through the API: queues and bots by id, an agent's queues."""
+"""What several pages look up through the API: queues, bots and agents by id, an agent's queues."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def live_queues(queues: dict[str, dict]) -> list[dict]:
 
 async def bot_names(client: Api) -> dict[str, str]:
     return {bot["id"]: bot["displayName"] for bot in await client.read_all("/ccaas/1/bots", "bots")}
+
+
+async def agents_by_id(client: Api) -> dict[str, dict]:
+    """Every agent (disabled ones too: a conversation or a timeline may still name them)."""
+    return {agent["id"]: agent for agent in await client.read_all("/ccaas/1/agents", "agents")}
 
 
 async def visible_queue_ids(client: Api, principal: Principal) -> set[str] | None:
