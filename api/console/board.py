@@ -1,4 +1,5 @@
-"""The queues board and one queue's conversations in waiting order."""
+"""The queues board, an agent's status, and one queue's conversations in waiting order with its
+agents' load and its assignment figures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from api.agents import AgentStatus
 from api.auth import Principal
 from api.console.client import Api, ApiFailed, api
-from api.console.lookups import bot_names, queues_by_id, visible_queue_ids
+from api.console.lookups import agents_by_id, bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
 from domain.models import OPEN_STATUSES, ActorType, Priority, Status
@@ -58,8 +59,13 @@ async def show_queue(
         params["priority"] = priority
     listing = await client.read("/ccaas/1/conversations", params)
     total = listing["pagination"]["totalItems"]
+    statistics = await client.read(f"/ccaas/1/queues/{queue_id}/statistics")
+    agents = await agents_by_id(client)
+    members = await client.read_all("/ccaas/1/agents", "agents", {"queueIds": queue_id})
     return page(
         request, "queue.html", title=queue["name"], section="queues", queue=queue,
+        statistics=statistics, agents=agents,
+        members=sorted(members, key=lambda agent: agent["displayName"].lower()),
         conversations=listing["conversations"], total=total, status=status, priority=priority,
         statuses={choice: label for choice, (label, _) in STATUS_CHOICES.items()},
         priorities=[p.value for p in reversed(Priority)],
