@@ -12,13 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import is_console
-from api.console import board, conversations, directory, routing_editor, signing
+from api.console import board, conversations, directory, my_conversations, routing_editor, signing
 from api.console.client import ApiFailed
 from api.console.render import HERE, page, redirect
-from api.console.session import CsrfRefused, SignInRequired, SupervisorsOnly
+from api.console.session import AgentsOnly, CsrfRefused, SignInRequired, SupervisorsOnly
 from api.errors import validation_errors_of
 
-PAGES = [signing.router, board.router, conversations.router, routing_editor.router, directory.router]
+PAGES = [signing.router, board.router, my_conversations.router, conversations.router, routing_editor.router,
+         directory.router]
 
 # An exception handler of the API's own (api.errors.install_error_handlers): they are all async.
 ApiHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -46,6 +47,12 @@ def install_console(app: FastAPI) -> None:
     async def supervisors_only(request: Request, exc: SupervisorsOnly):
         return page(request, "error.html", status_code=403, title="Not allowed",
                     message="This page is for supervisors.")
+
+    @app.exception_handler(AgentsOnly)
+    async def agents_only(request: Request, exc: AgentsOnly):
+        return page(request, "error.html", status_code=403, title="Not allowed",
+                    message="This page is for agents: it lists the conversations an agent holds. "
+                            "Supervisors assign conversations on each conversation's page.")
 
     api_validation = cast(ApiHandler, app.exception_handlers[RequestValidationError])
     api_http_error = cast(ApiHandler, app.exception_handlers[StarletteHTTPException])

@@ -16,6 +16,8 @@ from domain.models import OPEN_STATUSES, ActorType, Priority, Status
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])
 
 PAGE_SIZE = 20
+# The pages with a status form, by the `back` field it sends.
+STATUS_FORM_PAGES = {"board": "/console", "mine": "/console/my-conversations"}
 # The filter's choices: its label, and the statuses it lists.
 STATUS_CHOICES = {"open": ("not closed", list(OPEN_STATUSES)), "all": ("all", [])} | {
     status.value: (status.value.lower(), [status.value]) for status in Status}
@@ -38,13 +40,14 @@ async def show_board(request: Request, moved: str = Query(default="", max_length
 
 
 @router.post("/console/my-status")
-async def set_my_status(status: str = Form(default=""), principal: Principal = Depends(console_user),
-                        client: Api = Depends(api)):
-    """An agent's own status: the one thing about agents that an agent may change."""
+async def set_my_status(status: str = Form(default=""), back: str = Form(default=""),
+                        principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    """An agent's own status: the one thing about agents that an agent may change. Back to the
+    page the form was on: the board, or My conversations."""
     answer = await client.call("PUT", f"/ccaas/1/agents/{principal.actor.id}/status", json={"status": status})
     if (refusal := answer.refusal) is not None:
         raise ApiFailed(refusal)
-    return redirect("/console")
+    return redirect(STATUS_FORM_PAGES.get(back, "/console"))
 
 
 @router.get("/console/queues/{queue_id}")

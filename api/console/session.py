@@ -113,3 +113,13 @@ async def require_supervisor(principal: Principal = Depends(console_user)) -> Pr
     if not principal.is_supervisor:
         raise SupervisorsOnly()
     return principal
+
+
+class AgentsOnly(Exception):
+    """An agent's own page (the conversations it holds) asked for by a supervisor."""
+
+
+async def require_agent(principal: Principal = Depends(console_user)) -> Principal:
+    if principal.actor.type != ActorType.AGENT:
+        raise AgentsOnly()
+    return principal

@@ -1,0 +1,80 @@
+"""An agent's own work: the conversations it holds, the unassigned ones waiting in its queues
+in their waiting order, and its status. Take, release and close are one API call each; a
+refusal (403, 409) is shown on this page in the API's words."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from api.agents import AgentStatus
+from api.auth import Principal
+from api.console.client import Api, Refusal, api
+from api.console.forms import act
+from api.console.render import page
+from api.console.session import check_csrf, console_user, require_agent
+from domain.models import Status
+
+router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_agent)])
+PATH = "/console/my-conversations"
+CONVERSATIONS = "/ccaas/1/conversations"
+# The order of the conversations it holds: those to answer first.
+HELD_ORDER = [Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value]
+
+
+async def my_page(request: Request, client: Api, principal: Principal, refusal: Refusal | None = None):
+    me = await client.read(f"/ccaas/1/agents/{principal.actor.id}")
+    # Closed ones last (status:desc), so the 999 read hold every open one but for a huge backlog.
+    held = await client.read(f"/ccaas/1/agents/{me['id']}/conversations", {"orderBy": "status:desc", "limit": 999})
+    open_held = sorted((item for item in held["conversations"] if item["status"] in HELD_ORDER),
+                       key=lambda item: HELD_ORDER.index(item["status"]))
+    memberships = (await client.read(f"/ccaas/1/agents/{me['id']}/queues"))["queues"]
+    queues = {queue["id"]: queue["name"] for queue in memberships}
+    waiting: list[dict] = []
+    if queues:
+        listing = await client.read(CONVERSATIONS, {"queueIds": list(queues), "limit": 999, "orderBy": "priority:desc",
+                                                    "status": [Status.OPEN.value, Status.WAITING.value]})
+        # Those with a queue position: unassigned, and not being offered to an agent right now.
+        waiting = sorted((item for item in listing["conversations"] if item["queuePosition"]),
+                         key=lambda item: (queues[item["queueId"]].lower(), item["queuePosition"]))
+    return page(request, "my_conversations.html", status_code=refusal.status if refusal else 200,
+                title="My conversations", section="mine", me=me, held=open_held,
+                closed_count=held["pagination"]["totalItems"] - len(open_held), waiting=waiting, queues=queues,
+                agent_statuses=[status.value for status in AgentStatus], refusal=refusal)
+
+
+async def change(request: Request, client: Api, principal: Principal, conversation_id: str, doing: str,
+                 method: str, path: str, body: dict | None = None):
+    """One action on a conversation from this page; a refusal comes back here, saying which."""
+
+    async def again(refusal: Refusal, values: dict[str, str]):
+        said = Refusal(refusal.status, f"Could not {doing} conversation {conversation_id[:8]}: {refusal.text}",
+                       refusal.fields)
+        return await my_page(request, client, principal, said)
+
+    return await act(request, client, method, path, again, body=lambda values: body, done=PATH)
+
+
+@router.get(PATH)
+async def show_mine(request: Request, principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    return await my_page(request, client, principal)
+
+
+@router.post(PATH + "/{conversation_id}/take")
+async def take(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
+               client: Api = Depends(api)):
+    return await change(request, client, principal, conversation_id, "take", "PUT",
+                        f"{CONVERSATIONS}/{conversation_id}/assignee", {"agentId": principal.actor.id})
+
+
+@router.post(PATH + "/{conversation_id}/release")
+async def release(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
+                  client: Api = Depends(api)):
+    return await change(request, client, principal, conversation_id, "release", "DELETE",
+                        f"{CONVERSATIONS}/{conversation_id}/assignee")
+
+
+@router.post(PATH + "/{conversation_id}/close")
+async def close(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
+                client: Api = Depends(api)):
+    return await change(request, client, principal, conversation_id, "close", "PATCH",
+                        f"{CONVERSATIONS}/{conversation_id}", {"status": Status.CLOSED.value})
