@@ -43,6 +43,9 @@ class QueueRef(BaseModel):
     id: str
     bot_id: str | None = None
     bot_timeout_seconds: int = DEFAULT_BOT_TIMEOUT_SECONDS
+    # Of the agents a move by hand concerns (the assignee), those who are members of this
+    # queue: the assignee stays only if listed. None: not asked (the assignee stays).
+    members: list[str] | None = None
 
 
 class NewConversation(BaseModel):
@@ -83,6 +86,7 @@ class EventType(str, Enum):
     TAGGED = "TAGGED"
     UNTAGGED = "UNTAGGED"
     ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
     CLOSED = "CLOSED"
 
 
@@ -97,7 +101,8 @@ class ConversationEvent(BaseModel):
     route_id: str | None = None
     routing_version: int | None = None
     reason: str | None = None
-    # ASSIGNED: the agent the conversation was given to (None: unassigned).
+    # ASSIGNED: the agent it was given to; UNASSIGNED: the agent it was taken from (histories
+    # recorded before UNASSIGNED existed have ASSIGNED with None).
     agent_id: str | None = None
     trace: list[TraceEntry] | None = None
     trace_omitted: int = 0  # rules tried beyond those in `trace`
@@ -148,6 +153,8 @@ class ConversationState(BaseModel):
     authentication: Authentication = Authentication.NONE
     routed_by: RoutedBy | None = None
     bot_wait: BotWait | None = None
+    # When it entered its current queue (waiting order); None in states from before it was kept.
+    queued_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -270,6 +277,9 @@ class Assignment(BaseModel):
     actor: Actor
     agent_id: str | None = None  # None: unassigned
     reason: str | None = None
+    # Auto-assignment's offer, made for the conversation waiting unassigned in this queue: it
+    # is refused if that is no longer so (and applied once if it already was accepted).
+    offered_in_queue_id: str | None = None
 
 
 class PriorityChange(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
+from store.assignment import keep_in_step
 from store.db import insert_ignoring_duplicates
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
 from store.tags import ensure_tags
@@ -65,6 +66,7 @@ def apply_projection(
         message_content=state.message_content,
         customer_identifier=state.customer.identifier if state.customer else None,
         customer_type=state.customer.type if state.customer else None,
+        queued_at=state.queued_at,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,
@@ -83,6 +85,7 @@ def apply_projection(
         session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
+    keep_in_step(session, state)
 
 
 def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | None:

@@ -14,6 +14,11 @@ Definitions (every time is UTC; `now` is a parameter, so a caller or a test fixe
   placed by its workflow) counts from its creation. The age is `now - since`, never negative.
 - **Routed in / out in the last hour**: moves into / out of the queue with
   `now - window <= at <= now`.
+- **Waiting** / **assigned**: the queue's OPEN or WAITING conversations without / with an
+  agent. **Eligible agents**: members that are enabled, ACTIVE and below their capacity.
+- **Time to first assignment over the last hour**: for each conversation now in the queue
+  whose first ASSIGNED event is in the window, from its creation to that event; p50 and p90
+  (nearest rank), None when there is none.
 - **Mean time in queue over the last hour**: over the stays in the queue that *ended by a move
   out* within that window; a stay begins at the conversation's latest move into the queue
   before that move out (which may be older than the window). It is the mean of (move out -
@@ -37,16 +42,19 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
+from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import EventType
-from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority
+from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, Status, as_utc
+from store.assignment import eligible_agents_count
 from store.tables import ConversationEventRow, ConversationRow, QueueRow
 
 WINDOW = timedelta(hours=1)
@@ -82,17 +90,15 @@ class QueueStatistics:
     routed_in: int = 0
     routed_out: int = 0
     mean_time_in_queue_seconds: float | None = None
+    waiting: int = 0
+    assigned: int = 0
+    eligible_agents: int = 0
+    first_assignment_p50_seconds: float | None = None
+    first_assignment_p90_seconds: float | None = None
 
     @property
     def open_conversations(self) -> int:
         return sum(self.by_status.values())
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _seconds(delta: timedelta) -> float:
@@ -119,10 +125,11 @@ def live_queues(session: Session) -> list[QueueRow]:
 
 
 def queue_statistics(
-    session: Session, queues: list[QueueRow], now: datetime, window: timedelta = WINDOW
+    session: Session, queues: list[QueueRow], now: datetime, window: timedelta = WINDOW,
+    default_capacity: int = DEFAULT_AGENT_CAPACITY,
 ) -> list[QueueStatistics]:
     """Statistics of each of `queues` (live or deleted), in their order, as of `now`."""
-    now = _utc(now)
+    now = as_utc(now)
     stats = {
         queue.id: QueueStatistics(queue_id=queue.id, queue_name=queue.name) for queue in queues
     }
@@ -132,6 +139,7 @@ def queue_statistics(
     _count_open(session, ids, stats)
     _longest_waiting(session, ids, stats, now)
     _window(session, ids, stats, now, window)
+    _assignment(session, ids, stats, now, window, default_capacity)
     return [stats[queue.id] for queue in queues]
 
 
@@ -188,7 +196,7 @@ def _longest_waiting(
         select(ranked.c.id, ranked.c.queue_id, ranked.c.since).where(ranked.c.place == 1)
     ).all()
     for conversation_id, queue_id, since in rows:
-        since = _utc(since)
+        since = as_utc(since)
         stats[queue_id].longest_waiting = LongestWaiting(
             conversation_id=conversation_id,
             since=since,
@@ -243,7 +251,7 @@ def _window(
         if from_queue in stats:
             routed_out[from_queue] += 1
             if entered_at is not None:
-                stays[from_queue].append((_utc(at) - _utc(entered_at)).total_seconds())
+                stays[from_queue].append((as_utc(at) - as_utc(entered_at)).total_seconds())
     for queue_id, queue in stats.items():
         queue.routed_in = routed_in[queue_id]
         queue.routed_out = routed_out[queue_id]
@@ -251,3 +259,48 @@ def _window(
         queue.mean_time_in_queue_seconds = (
             round(sum(durations) / len(durations), 3) if durations else None
         )
+
+
+def _assignment(
+    session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime,
+    window: timedelta, default_capacity: int,
+) -> None:
+    holding = (Status.OPEN.value, Status.WAITING.value)
+    rows = session.exec(
+        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None), func.count())
+        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(holding))
+        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None))
+    ).all()
+    for queue_id, unassigned, count in rows:
+        if unassigned:
+            stats[queue_id].waiting += count
+        else:
+            stats[queue_id].assigned += count
+    for queue_id in ids:
+        stats[queue_id].eligible_agents = eligible_agents_count(session, queue_id, default_capacity)
+
+    earlier = EVENTS.alias("earlier")
+    first_assigned = select(EVENTS.c.at, CONVERSATIONS.c.created_at, CONVERSATIONS.c.queue_id).join(
+        CONVERSATIONS, CONVERSATIONS.c.id == EVENTS.c.conversation_id,
+    ).where(
+        EVENTS.c.type == EventType.ASSIGNED.value,
+        EVENTS.c.at >= now - window,
+        EVENTS.c.at <= now,
+        CONVERSATIONS.c.queue_id.in_(ids),
+        ~select(earlier.c.seq).where(
+            earlier.c.conversation_id == EVENTS.c.conversation_id,
+            earlier.c.seq < EVENTS.c.seq,
+            earlier.c.type == EventType.ASSIGNED.value,
+        ).exists(),
+    )
+    waits: defaultdict[str, list[float]] = defaultdict(list)
+    for at, created_at, queue_id in session.exec(first_assigned).all():
+        waits[queue_id].append(max(0.0, (as_utc(at) - as_utc(created_at)).total_seconds()))
+    for queue_id, seconds in waits.items():
+        stats[queue_id].first_assignment_p50_seconds = _nearest_rank(seconds, 0.5)
+        stats[queue_id].first_assignment_p90_seconds = _nearest_rank(seconds, 0.9)
+
+
+def _nearest_rank(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)], 3)

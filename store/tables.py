@@ -43,6 +43,8 @@ class QueueRow(SQLModel, table=True):
     is_private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     bot_id: str | None = Field(default=None, max_length=36)
     bot_timeout_seconds: int = 600
+    # The agent this queue's auto-assignment chose last: round robin goes on after it.
+    last_assigned_agent_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     deleted_at: datetime | None = _utc_column(nullable=True)
@@ -74,6 +76,10 @@ class AgentRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     status: str = Field(max_length=16)
     enabled: bool = True
+    # Conversations it may hold at once (OPEN or WAITING); None: SWITCHBOARD_DEFAULT_AGENT_CAPACITY.
+    max_conversations: int | None = None
+    # When auto-assignment last gave it a conversation: ties under load balancing.
+    last_assigned_at: datetime | None = _utc_column(nullable=True)
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
 
@@ -154,11 +160,33 @@ class ConversationRow(SQLModel, table=True):
     message_content: str | None = Field(default=None, sa_type=Text)
     customer_identifier: str | None = Field(default=None, max_length=255)
     customer_type: str | None = Field(default=None, max_length=16)
+    # When it entered its current queue: the waiting order is priority, then this.
+    queued_at: datetime | None = _utc_column(nullable=True)
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     closed_at: datetime | None = _utc_column(nullable=True)
+
+
+class AssignmentRow(SQLModel, table=True):
+    """An agent's hold on an open conversation: what its capacity counts, one per conversation.
+
+    OFFERED: auto-assignment claimed the conversation for the agent (under lock, below its
+    capacity) and is telling the conversation's workflow, which records it or refuses (then
+    the row goes). HELD: the workflow's state says so; the projection keeps these in step
+    with the conversation (gone once it is unassigned, SOLVED or CLOSED)."""
+
+    __tablename__ = "assignments"
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    agent_id: str = Field(max_length=36, index=True)
+    queue_id: str | None = Field(default=None, max_length=36)
+    state: str = Field(max_length=8)  # OFFERED | HELD
+    # The offer's id (the workflow update's id, so a redelivery is applied once) and why.
+    offer_id: str | None = Field(default=None, max_length=36)
+    reason: str | None = Field(default=None, sa_type=Text)
+    at: datetime = _utc_column()
 
 
 class ConversationTagRow(SQLModel, table=True):

@@ -1,0 +1,265 @@
+"""Auto-assignment's claim in SQL: who holds which conversation, and what capacity counts.
+
+`assignments` has one row per conversation an agent holds, so a conversation never has two
+agents (its key) and an agent's load is a count. Auto-assignment (`claim`) decides one queue
+at a time, holding the queue's row and its candidate agents' rows (PostgreSQL: FOR UPDATE,
+agents in id order so two queues' claims never deadlock; SQLite: one writer at a time), and
+counts loads after taking those locks: whatever runs at once, in whatever process, it never
+offers an agent more than its capacity. The conversation's workflow then records the offer
+(or refuses it); the projection keeps HELD rows in step with what the workflow recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func
+from sqlmodel import Session, col, select
+
+from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
+from domain.conversation import ConversationState
+from domain.models import Status, as_utc
+from store.db import INSERTS
+from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
+
+OFFERED = "OFFERED"
+HELD = "HELD"
+# The statuses in which a conversation counts against its agent.
+HOLDING = (Status.OPEN.value, Status.WAITING.value)
+# Conversations one claim offers at most: a pass holds its locks briefly; the next goes on.
+CLAIM_BATCH = 100
+ASSIGNMENTS = AssignmentRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+    queue_id: str
+    reason: str
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now, so what this transaction reads stays true
+    until it commits (PostgreSQL locks rows instead). Must be the transaction's first
+    statement (the pysqlite driver would otherwise begin a deferred one)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _waiting(queue_id: str | None = None) -> Any:
+    """Open, unassigned conversations no agent holds or is being offered."""
+    held = exists().where(col(AssignmentRow.conversation_id) == ConversationRow.id)
+    conditions = [
+        col(ConversationRow.status).in_(HOLDING),
+        col(ConversationRow.agent_id).is_(None),
+        ~held,
+    ]
+    if queue_id is not None:
+        conditions.append(col(ConversationRow.queue_id) == queue_id)
+    return conditions
+
+
+# Waiting order: the most urgent first, then the longest in the queue.
+WAITING_ORDER = (
+    col(ConversationRow.priority_rank).desc(),
+    func.coalesce(col(ConversationRow.queued_at), col(ConversationRow.created_at)).asc(),
+    col(ConversationRow.id).asc(),
+)
+
+
+def _auto_assigning() -> list[Any]:
+    # A queue with a bot hands its conversations to the bot, not to agents.
+    return [
+        col(QueueRow.is_auto_assignment_enabled),
+        col(QueueRow.deleted_at).is_(None),
+        col(QueueRow.bot_id).is_(None),
+    ]
+
+
+def queues_to_dispatch(session: Session) -> list[str]:
+    """Auto-assigning queues with a conversation waiting."""
+    rows = session.exec(
+        select(col(ConversationRow.queue_id)).distinct()
+        .join(QueueRow, col(QueueRow.id) == ConversationRow.queue_id)
+        .where(*_auto_assigning(), *_waiting())
+    ).all()
+    return [queue_id for queue_id in rows if queue_id is not None]
+
+
+def claim(session: Session, queue_id: str, now: datetime, default_capacity: int) -> list[Offer]:
+    """Offers the queue's waiting conversations, in waiting order, to eligible agents by the
+    queue's algorithm, as OFFERED rows; stops at the first no agent has room for."""
+    take_write_lock(session)
+    queue = session.exec(
+        select(QueueRow).where(QueueRow.id == queue_id, *_auto_assigning()).with_for_update()
+    ).first()
+    if queue is None:
+        return []
+    waiting = session.exec(
+        select(ConversationRow).where(*_waiting(queue_id)).order_by(*WAITING_ORDER).limit(CLAIM_BATCH)
+    ).all()
+    if not waiting:
+        return []
+    members = session.exec(
+        select(AgentRow, AgentQueueRow.created_at)
+        .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
+        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled),
+               AgentRow.status == "ACTIVE")
+        .order_by(col(AgentRow.id))
+        .with_for_update(of=AgentRow)
+    ).all()
+    # Counted after the locks: a claim for another queue that took one of these agents has
+    # committed by now, and its rows are seen.
+    loads = loads_of(session, [agent.id for agent, _ in members])
+    agents = {agent.id: agent for agent, _ in members}
+    candidates = {
+        agent.id: Candidate(
+            agent_id=agent.id,
+            load=loads.get(agent.id, 0),
+            capacity=capacity_of(agent, default_capacity),
+            last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
+            order=(joined.isoformat(), agent.id),
+        )
+        for agent, joined in members
+    }
+    offers: list[Offer] = []
+    for conversation in waiting:
+        sticky = (
+            sticky_agent(session, conversation, now - timedelta(
+                days=queue.sticky_agent_timeout_days or DEFAULT_STICKY_DAYS))
+            if queue.is_sticky_auto_assignment_enabled else None
+        )
+        choice = choose(
+            queue.auto_assignment_algorithm, list(candidates.values()),
+            last_agent_id=queue.last_assigned_agent_id, sticky_agent_id=sticky,
+        )
+        if choice is None:
+            break
+        offer = Offer(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason)
+        inserted = session.exec(
+            INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
+                conversation_id=offer.conversation_id, agent_id=offer.agent_id,
+                queue_id=queue_id, state=OFFERED, offer_id=offer.offer_id, reason=offer.reason,
+                at=now,
+            ).on_conflict_do_nothing()
+        )
+        if inserted.rowcount == 0:
+            continue  # assigned by hand meanwhile: its projection holds it
+        offers.append(offer)
+        chosen = candidates[choice.agent_id]
+        candidates[choice.agent_id] = Candidate(
+            chosen.agent_id, chosen.load + 1, chosen.capacity, now, chosen.order
+        )
+        agents[choice.agent_id].last_assigned_at = now
+        session.add(agents[choice.agent_id])
+        queue.last_assigned_agent_id = choice.agent_id
+    session.add(queue)
+    return offers
+
+
+def capacity_of(agent: AgentRow, default_capacity: int) -> int:
+    return agent.max_conversations if agent.max_conversations is not None else default_capacity
+
+
+def loads_of(session: Session, agent_ids: list[str]) -> dict[str, int]:
+    """How many conversations each agent holds or is being offered."""
+    if not agent_ids:
+        return {}
+    rows = session.exec(
+        select(AssignmentRow.agent_id, func.count())
+        .where(col(AssignmentRow.agent_id).in_(agent_ids))
+        .group_by(col(AssignmentRow.agent_id))
+    ).all()
+    return {agent_id: count for agent_id, count in rows}
+
+
+def sticky_agent(session: Session, conversation: ConversationRow, since: datetime) -> str | None:
+    """The agent who last had a conversation of the same customer (the person, else the
+    sender's address) since `since`."""
+    if conversation.customer_id is not None:
+        same_customer = ConversationRow.customer_id == conversation.customer_id
+    elif conversation.from_ is not None:
+        same_customer = ConversationRow.from_ == conversation.from_
+    else:
+        return None
+    return session.exec(
+        select(ConversationRow.agent_id)
+        .where(same_customer, ConversationRow.id != conversation.id,
+               col(ConversationRow.agent_id).is_not(None), ConversationRow.updated_at >= since)
+        .order_by(col(ConversationRow.updated_at).desc())
+        .limit(1)
+    ).first()
+
+
+def stale_offers(session: Session, offered_before: datetime) -> list[Offer]:
+    """Offers not yet settled: their teller may have died before the workflow heard them."""
+    rows = session.exec(
+        select(AssignmentRow).where(AssignmentRow.state == OFFERED, AssignmentRow.at < offered_before)
+    ).all()
+    return [
+        Offer(row.offer_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "")
+        for row in rows
+    ]
+
+
+def withdraw(session: Session, offer: Offer) -> None:
+    """The workflow refused the offer: the agent's slot is free again."""
+    session.exec(delete(AssignmentRow).where(
+        col(AssignmentRow.conversation_id) == offer.conversation_id,
+        col(AssignmentRow.offer_id) == offer.offer_id,
+        col(AssignmentRow.state) == OFFERED,
+    ))
+
+
+def keep_in_step(session: Session, state: ConversationState) -> None:
+    """The projection's part: the conversation's hold as its workflow recorded it. An OFFERED
+    row the workflow has not answered yet stays; one it accepted becomes HELD."""
+    if state.agent_id is not None and state.status.value in HOLDING:
+        insert = INSERTS[session.get_bind().dialect.name](ASSIGNMENTS)
+        session.exec(insert.values(
+            conversation_id=state.id, agent_id=state.agent_id, queue_id=state.queue_id,
+            state=HELD, at=state.updated_at,
+        ).on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={"agent_id": state.agent_id, "queue_id": state.queue_id, "state": HELD},
+        ))
+    else:
+        session.exec(delete(AssignmentRow).where(
+            col(AssignmentRow.conversation_id) == state.id, col(AssignmentRow.state) == HELD
+        ))
+
+
+def queue_positions(session: Session, conversation_ids: list[str]) -> dict[str, int]:
+    """Each waiting conversation's 1-based place in its queue's waiting order (one being
+    offered to an agent has none, as an assigned one); the others are left out."""
+    if not conversation_ids:
+        return {}
+    place = func.row_number().over(
+        partition_by=col(ConversationRow.queue_id), order_by=WAITING_ORDER
+    ).label("place")
+    ranked = (
+        select(col(ConversationRow.id).label("id"), place)
+        .where(*_waiting(), col(ConversationRow.queue_id).is_not(None))
+        .subquery()
+    )
+    rows = session.exec(
+        select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(conversation_ids))
+    ).all()
+    return {conversation_id: int(position) for conversation_id, position in rows}
+
+
+def eligible_agents_count(session: Session, queue_id: str, default_capacity: int) -> int:
+    """Agents that could take one more of this queue's conversations now."""
+    members = session.exec(
+        select(AgentRow)
+        .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
+        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled), AgentRow.status == "ACTIVE")
+    ).all()
+    loads = loads_of(session, [agent.id for agent in members])
+    return sum(1 for agent in members if loads.get(agent.id, 0) < capacity_of(agent, default_capacity))
+

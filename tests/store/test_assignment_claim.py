@@ -1,0 +1,199 @@
+"""Auto-assignment's claim in SQL (store.assignment), raced by several processes at once on
+SQLite and PostgreSQL: never over capacity, never two agents for one conversation, waiting
+order kept, and the projection keeping holds in step with what the workflow recorded."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from domain.conversation import ConversationState
+from domain.models import Priority, Status, utcnow
+from store import assignment
+from store.bootstrap import bootstrap
+from store.conversations import apply_projection
+from store.db import make_engine, session_scope
+from store.tables import AgentQueueRow, AgentRow, AssignmentRow, QueueRow
+
+CAPACITY = 3
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    bootstrap(engine)
+    return engine
+
+
+def add_queue(engine: Engine, **fields) -> str:
+    now = utcnow()
+    fields = {"is_auto_assignment_enabled": True, **fields}
+    queue = QueueRow(id=str(uuid.uuid4()), name=f"q-{uuid.uuid4()}", created_at=now, updated_at=now, **fields)
+    with session_scope(engine) as session:
+        session.add(queue)
+    return queue.id
+
+
+def add_agent(engine: Engine, queue_ids: list[str], status: str = "ACTIVE", capacity: int | None = CAPACITY,
+              **fields) -> str:
+    now = utcnow()
+    agent = AgentRow(id=str(uuid.uuid4()), display_name="a", role="AGENT", status=status,
+                     max_conversations=capacity, created_at=now, updated_at=now, **fields)
+    with session_scope(engine) as session:
+        session.add(agent)
+        for queue_id in queue_ids:
+            session.add(AgentQueueRow(agent_id=agent.id, queue_id=queue_id, created_at=now))
+    return agent.id
+
+
+def waiting_conversation(engine: Engine, queue_id: str, minutes_ago: int = 0, **fields) -> ConversationState:
+    at = utcnow() - timedelta(minutes=minutes_ago)
+    state = ConversationState(id=str(uuid.uuid4()), created_request_id="r", queue_id=queue_id,
+                              queued_at=at, created_at=at, updated_at=at, last_seq=1, **fields)
+    with session_scope(engine) as session:
+        apply_projection(session, state, [])
+    return state
+
+
+def claim(engine: Engine, queue_id: str) -> list[assignment.Offer]:
+    with session_scope(engine) as session:
+        return assignment.claim(session, queue_id, utcnow(), default_capacity=5)
+
+
+def holds(engine: Engine) -> list[AssignmentRow]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(AssignmentRow)).all())
+
+
+def _claim_repeatedly(url: str, queue_ids: list[str], rounds: int) -> None:
+    engine = make_engine(url)
+    for _ in range(rounds):
+        for queue_id in queue_ids:
+            claim(engine, queue_id)
+    engine.dispose()
+
+
+def test_claims_raced_by_four_processes_over_two_queues_never_exceed_capacity(db: Engine, database_url: str):
+    queues = [add_queue(db), add_queue(db, auto_assignment_algorithm="ROUND_ROBIN")]
+    # Two agents work both queues, one only the first: their capacity is shared by the queues.
+    agents = [add_agent(db, queues), add_agent(db, queues), add_agent(db, queues[:1])]
+    for n in range(40):
+        waiting_conversation(db, queues[n % 2], minutes_ago=n)
+
+    context = multiprocessing.get_context("spawn")
+    racers = [
+        context.Process(target=_claim_repeatedly, args=(database_url, order, 5))
+        for order in (queues, queues[::-1], queues, queues[::-1])
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=120)
+        assert racer.exitcode == 0
+
+    rows = holds(db)
+    assert len(rows) == len({row.conversation_id for row in rows}) == 3 * CAPACITY
+    assert Counter(row.agent_id for row in rows) == {agent: CAPACITY for agent in agents}
+    assert all(row.state == assignment.OFFERED for row in rows)
+
+
+def test_waiting_order_is_priority_then_longest_in_the_queue(db: Engine):
+    queue = add_queue(db)
+    add_agent(db, [queue], capacity=2)
+    last = waiting_conversation(db, queue, minutes_ago=30)
+    urgent = waiting_conversation(db, queue, minutes_ago=1, priority=Priority.URGENT)
+    oldest = waiting_conversation(db, queue, minutes_ago=60)
+    offers = claim(db, queue)
+    assert [offer.conversation_id for offer in offers] == [urgent.id, oldest.id]
+    with session_scope(db) as session:
+        assert assignment.queue_positions(session, [urgent.id, oldest.id, last.id]) == {last.id: 1}
+
+
+def test_only_active_enabled_members_with_room_are_offered(db: Engine):
+    queue = add_queue(db)
+    for status in ("BUSY", "AWAY", "INVISIBLE"):
+        add_agent(db, [queue], status=status)
+    add_agent(db, [queue], enabled=False)
+    add_agent(db, [], status="ACTIVE")  # not a member
+    add_agent(db, [queue], capacity=0)
+    waiting_conversation(db, queue)
+    assert claim(db, queue) == []
+    # Without its own capacity an agent has the default (5 here).
+    default = add_agent(db, [queue], capacity=None)
+    for _ in range(6):
+        waiting_conversation(db, queue)
+    assert Counter(offer.agent_id for offer in claim(db, queue)) == {default: 5}
+
+
+def test_a_queue_without_auto_assignment_or_with_a_bot_offers_nothing(db: Engine):
+    manual = add_queue(db, is_auto_assignment_enabled=False)
+    with_bot = add_queue(db, bot_id=str(uuid.uuid4()))
+    add_agent(db, [manual, with_bot])
+    waiting_conversation(db, manual)
+    waiting_conversation(db, with_bot)
+    with session_scope(db) as session:
+        assert assignment.queues_to_dispatch(session) == []
+    assert claim(db, manual) == claim(db, with_bot) == []
+
+
+def test_sticky_agent_gets_the_customer_back_if_eligible_else_the_pool(db: Engine):
+    queue = add_queue(db, is_sticky_auto_assignment_enabled=True, sticky_agent_timeout_days=2)
+    sticky = add_agent(db, [queue], capacity=1)
+    other = add_agent(db, [queue], capacity=5)
+    earlier = waiting_conversation(db, queue, from_="+385911111111", minutes_ago=10)
+    earlier.agent_id, earlier.status, earlier.last_seq = sticky, Status.CLOSED, 2
+    with session_scope(db) as session:
+        apply_projection(session, earlier, [])
+    again = waiting_conversation(db, queue, from_="+385911111111")
+    [offer] = claim(db, queue)
+    assert (offer.conversation_id, offer.agent_id) == (again.id, sticky)
+    assert offer.reason.startswith("sticky")
+    # The sticky agent is full now: the same customer's next conversation goes to the pool.
+    third = waiting_conversation(db, queue, from_="+385911111111")
+    [offer] = claim(db, queue)
+    assert (offer.conversation_id, offer.agent_id) == (third.id, other)
+    assert offer.reason.startswith("LOAD_BALANCING")
+
+
+def test_the_projection_holds_what_the_workflow_recorded_and_frees_it_when_it_ends(db: Engine):
+    queue = add_queue(db, is_auto_assignment_enabled=False)
+    agent = add_agent(db, [queue])
+    state = waiting_conversation(db, queue)
+    state.agent_id, state.last_seq = agent, 2
+    with session_scope(db) as session:
+        apply_projection(session, state, [])
+    assert [(row.agent_id, row.state) for row in holds(db)] == [(agent, assignment.HELD)]
+    state.status, state.last_seq = Status.SOLVED, 3
+    with session_scope(db) as session:
+        apply_projection(session, state, [])
+    assert holds(db) == []
+    # A customer reopening it: its agent holds it again.
+    state.status, state.last_seq = Status.OPEN, 4
+    with session_scope(db) as session:
+        apply_projection(session, state, [])
+    assert len(holds(db)) == 1
+
+
+def test_an_offer_outlives_projections_until_accepted_or_withdrawn(db: Engine):
+    queue = add_queue(db)
+    agent = add_agent(db, [queue])
+    state = waiting_conversation(db, queue)
+    [offer] = claim(db, queue)
+    # A projection of another change (no agent yet) leaves the offer in flight.
+    state.last_seq = 2
+    with session_scope(db) as session:
+        apply_projection(session, state, [])
+        assert assignment.stale_offers(session, utcnow() + timedelta(seconds=1)) == [offer]
+    state.agent_id, state.last_seq = agent, 3
+    with session_scope(db) as session:
+        apply_projection(session, state, [])
+    [row] = holds(db)
+    assert (row.state, row.reason) == (assignment.HELD, offer.reason)
+    with session_scope(db) as session:
+        assignment.withdraw(session, offer)  # only an offer still OFFERED is withdrawn
+    assert len(holds(db)) == 1
