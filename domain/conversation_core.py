@@ -21,6 +21,7 @@ from domain.conversation import (
     MAX_TAGS,
     NOT_FOUND,
     Agent,
+    Assignment,
     BotWait,
     Change,
     ConversationEvent,
@@ -178,9 +179,12 @@ class ConversationCore:
         if message.from_customer and state.status == Status.SOLVED:
             self.set_status(Status.OPEN, message.actor, "the customer wrote again")
 
-    def route_again(self, decision: RoutingDecision, actor: Actor) -> None:
-        """POST /route: moves only when routing now decides differently."""
+    def route_again(self, decision: RoutingDecision, actor: Actor, unassign: bool = True) -> None:
+        """POST /route: unassigns (as Infobip does; not in histories recorded before), then
+        moves only when routing now decides differently."""
         state = self.state
+        if unassign:
+            self.assign(None, actor, "routing run again")
         if (decision.queue_id, decision.priority or state.priority) != (
             state.queue_id, state.priority
         ):
@@ -249,10 +253,12 @@ class ConversationCore:
         from_queue = state.queue_id
         state.queue_id = queue.id
         state.bot_wait = None
-        self.record(
+        moved = self.record(
             type, actor, from_queue_id=from_queue, to_queue_id=queue.id,
             priority=state.priority, **fields,
         )
+        if from_queue != queue.id:
+            state.queued_at = moved.at
         if queue.bot_id is not None:
             started = self.record(
                 EventType.BOT_STARTED,
@@ -283,14 +289,43 @@ class ConversationCore:
             self._on_indexed_change(self.state)
 
     def assign(self, agent_id: str | None, actor: Actor, reason: str | None) -> None:
-        if agent_id != self.state.agent_id:
-            self.state.agent_id = agent_id
+        previous = self.state.agent_id
+        if agent_id == previous:
+            return
+        self.state.agent_id = agent_id
+        if agent_id is None:
+            self.record(EventType.UNASSIGNED, actor, agent_id=previous, reason=reason)
+        else:
             self.record(EventType.ASSIGNED, actor, agent_id=agent_id, reason=reason)
+
+    def check_offer(self, assignment: Assignment) -> None:
+        """Auto-assignment offered the conversation to an agent while it waited unassigned in
+        a queue (or an agent took it so): refused unless it still does (already accepted:
+        nothing to do)."""
+        self.refuse_if_closed()
+        state = self.state
+        if state.agent_id == assignment.agent_id:
+            return
+        if state.agent_id is not None:
+            raise Refused("Conversation is assigned already", CONFLICT)
+        if state.queue_id != assignment.offered_in_queue_id:
+            raise Refused("Conversation is no longer waiting in that queue", CONFLICT)
+        if state.status not in (Status.OPEN, Status.WAITING):
+            raise Refused(f"A {state.status.value} conversation is not assigned", CONFLICT)
+
+    def take(self, assignment: Assignment) -> None:
+        """An assignment by hand, or auto-assignment's offer (checked again under the lock)."""
+        if assignment.offered_in_queue_id is not None:
+            self.check_offer(assignment)
+        self.assign(assignment.agent_id, assignment.actor, assignment.reason)
 
     def reroute(self, queue: QueueRef, actor: Actor, reason: str | None) -> None:
         if queue.id != self.state.queue_id:
             self.state.routed_by = None
             self.move(EventType.REROUTED, actor, queue, reason=reason)
+            agent_id = self.state.agent_id
+            if agent_id is not None and queue.members is not None and agent_id not in queue.members:
+                self.assign(None, actor, "moved to a queue the agent is not a member of")
 
     def set_status(self, status: Status, actor: Actor, reason: str | None) -> None:
         state = self.state

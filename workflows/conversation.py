@@ -78,6 +78,11 @@ PROJECTION_RETRY = RetryPolicy(
 )
 
 
+# Since work distribution, POST /route unassigns first (as Infobip does); a history recorded
+# before may have routed an assigned conversation again without an event, so no projection.
+ROUTE_AGAIN_UNASSIGNS = "route-again-unassigns"
+
+
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
     return [
         sa.QUEUE_ID.value_set(state.queue_id or ""),
@@ -184,13 +189,16 @@ class ConversationWorkflow:
 
     @workflow.update
     async def assign(self, request: Assignment) -> None:
-        await self._change(
-            lambda: self._core.assign(request.agent_id, request.actor, request.reason)
-        )
+        """By hand, or auto-assignment's offer (store.assignment made it under lock; refused if
+        the conversation no longer waits unassigned in that queue)."""
+        await self._change(lambda: self._core.take(request))
 
     @assign.validator
     def _validate_assign(self, request: Assignment) -> None:
         self._refuse_if_closed()
+        if request.offered_in_queue_id is not None and self._placed:
+            with refusals_as_update_failures():
+                self._core.check_offer(request)
 
     @workflow.update
     async def set_priority(self, request: PriorityChange) -> None:
@@ -230,7 +238,9 @@ class ConversationWorkflow:
             async with self._moves:
                 self._core.refuse_if_closed()
                 decision = await self._decide(self._core.route_request())
-                self._core.route_again(decision, request.actor)
+                self._core.route_again(
+                    decision, request.actor, unassign=workflow.patched(ROUTE_AGAIN_UNASSIGNS)
+                )
         await self._project()
 
     @route.validator

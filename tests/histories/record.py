@@ -105,6 +105,20 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "created_with_agent_and_message", cid))
 
+    # Work distribution: the dispatcher's offer is recorded, released by hand, offered again,
+    # then a move to a queue the agent is not a member of unassigns it.
+    cid = await create(queueId=places["auto"])
+
+    async def assigned() -> bool:
+        return (await http.get(f"{C}/{cid}")).json()["agentId"] == places["agent"]
+
+    await until(assigned)
+    await ok(await http.delete(f"{C}/{cid}/assignee"))
+    await until(assigned)
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["other"], "reason": "wrong desk"}))
+    await close(cid)
+    print(await save_runs(client, "auto_assigned_released_rerouted", cid))
+
     # The bot never reports: timed out, routed on.
     cid = await create(channel="SMS")
     await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["quick_bot"]}))
@@ -152,10 +166,11 @@ async def main() -> None:
                     "displayName": "Ana", "email": "ana@example.com"})).json()
                 places = {"agent": agent["id"]}
                 for name, fields in {
-                    "front": {}, "other": {}, "authenticated": {},
+                    "front": {}, "other": {}, "authenticated": {}, "auto": {"isAutoAssignmentEnabled": True},
                     "bot": {"botId": bot["id"]}, "quick_bot": {"botId": bot["id"], "botTimeoutSeconds": 1},
                 }.items():
                     places[name] = (await http.post("/ccaas/1/queues", json={"name": name, **fields})).json()["id"]
+                await http.post(f"/ccaas/1/agents/{agent['id']}/queues", json={"queueId": places["auto"]})
                 rules = [
                     {"name": "strong", "queueId": places["authenticated"],
                      "expression": {"$eq": {"conversation.authentication": "STRONG"}}},

@@ -17,6 +17,7 @@ from domain.conversation import (
     MAX_TAGS,
     NOT_FOUND,
     Agent,
+    Assignment,
     Change,
     ConversationStart,
     ConversationState,
@@ -313,3 +314,72 @@ def test_the_first_message_gives_the_routing_facts_and_a_customer_reopens_a_solv
     core.record_message(MessageRecorded(actor=AGENT, content="again", from_customer=True))
     assert types(core) == ["UPDATED", "STATUS_CHANGED"]
     assert core.state.status == Status.OPEN and core.state.facts()["message.content"] == "hi"
+
+
+def test_unassigning_records_unassigned_naming_the_agent_it_ends():
+    core, _ = core_for()
+    core.assign("agent-7", AGENT, "taken")
+    core.assign(None, AGENT, "released")
+    assigned, unassigned = core.pending[-2:]
+    assert (assigned.type, assigned.agent_id) == (EventType.ASSIGNED, "agent-7")
+    assert (unassigned.type, unassigned.agent_id, unassigned.reason) == (
+        EventType.UNASSIGNED, "agent-7", "released")
+    assert core.state.agent_id is None
+
+
+def offer(agent_id: str = "agent-7", queue_id: str = "front") -> Assignment:
+    return Assignment(actor=SYSTEM_ACTOR, agent_id=agent_id, reason="LOAD_BALANCING: lowest load",
+                      offered_in_queue_id=queue_id)
+
+
+def test_an_offer_is_recorded_once_and_refused_once_the_conversation_no_longer_waits():
+    core, _ = core_for()
+    core.take(offer())
+    core.take(offer())  # told again: nothing more happens
+    assert types(core)[-1] == "ASSIGNED" and types(core).count("ASSIGNED") == 1
+    assert core.pending[-1].reason == "LOAD_BALANCING: lowest load"
+    for refused_offer, why in [(offer("agent-8"), "assigned already"),
+                               (offer("agent-8", "elsewhere"), "assigned already")]:
+        with pytest.raises(Refused, match=why) as refused:
+            core.take(refused_offer)
+        assert refused.value.kind == CONFLICT
+
+    moved, _ = core_for()
+    moved.reroute(QueueRef(id="back"), AGENT, None)
+    with pytest.raises(Refused, match="no longer waiting in that queue"):
+        moved.take(offer())
+    moved.set_status(Status.SOLVED, AGENT, None)
+    with pytest.raises(Refused, match="SOLVED conversation is not assigned"):
+        moved.take(offer(queue_id="back"))
+    moved.set_status(Status.CLOSED, AGENT, None)
+    with pytest.raises(Refused, match="Closed"):
+        moved.take(offer(queue_id="back"))
+
+
+def test_a_reroute_unassigns_an_agent_who_is_not_a_member_of_the_new_queue():
+    core, _ = core_for()
+    core.assign("agent-7", AGENT, None)
+    core.reroute(QueueRef(id="sales", members=["agent-7"]), AGENT, "member")
+    assert core.state.agent_id == "agent-7"
+    core.reroute(QueueRef(id="billing", members=[]), AGENT, "not a member")
+    assert types(core)[-2:] == ["REROUTED", "UNASSIGNED"] and core.state.agent_id is None
+    # Without a membership list (histories recorded before), the agent stays.
+    core.assign("agent-7", AGENT, None)
+    core.reroute(QueueRef(id="front"), AGENT, None)
+    assert core.state.agent_id == "agent-7"
+
+
+def test_route_again_unassigns_first_and_entering_a_queue_restarts_the_wait():
+    core, _ = core_for()
+    entered = core.state.queued_at
+    assert entered == core.pending[-1].at
+    core.assign("agent-7", AGENT, None)
+    core.route_again(decision("front"), AGENT)
+    assert types(core)[-1] == "UNASSIGNED" and core.state.queued_at == entered
+    core.route_again(decision("back"), AGENT)
+    assert core.state.queued_at == core.pending[-1].at > entered
+    # Histories recorded before route-again unassigned: no event.
+    core.assign("agent-7", AGENT, None)
+    before = core.state.last_seq
+    core.route_again(decision("back"), AGENT, unassign=False)
+    assert core.state.last_seq == before
