@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import (
     agents,
+    assignment,
     bots,
     conversation_actions,
     conversations,
@@ -31,6 +32,7 @@ from api.openapi import api_document
 from api.permissions import authorize
 from api.query_params import reject_unknown_query_params
 from api.schemas import ApiModel
+from domain.assignment import DEFAULT_AGENT_CAPACITY
 from store.routing import RoutingLoader
 
 
@@ -45,6 +47,7 @@ UPDATE_DEADLINE_SECONDS = 20.0
 def create_app(
     engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233",
     update_deadline: float = UPDATE_DEADLINE_SECONDS,
+    default_agent_capacity: int = DEFAULT_AGENT_CAPACITY,
 ) -> FastAPI:
     app = FastAPI(
         # Who may, then whether every query parameter is one the route knows.
@@ -58,6 +61,7 @@ def create_app(
     app.state.task_queue = task_queue
     app.state.temporal_ui_url = temporal_ui_url
     app.state.update_deadline = update_deadline
+    app.state.default_agent_capacity = default_agent_capacity
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
@@ -76,7 +80,7 @@ def create_app(
     routers = [
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, people.router,
-        tags.router, messages.router,
+        tags.router, messages.router, assignment.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -3,31 +3,21 @@ and the timeline read from the store: PATCH/PUT, route again, the bot's report, 
 
 from __future__ import annotations
 
-import asyncio
 from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
+from pydantic.alias_generators import to_camel
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.assignment import assignment_by_hand, reroute_target
 from api.auth import Principal, current_principal
-from api.conversations import (
-    DEFAULT_ORDER,
-    MAX_TOPIC,
-    ConversationOut,
-    Tag,
-    conversation_out,
-    engine_of,
-    is_enabled_agent,
-    queue_ref,
-    read_row,
-)
-from api.deps import DEADLINE_PASSED, temporal
-from api.errors import ApiError, bad_request, not_found, unavailable
+from api.conversations import DEFAULT_ORDER, MAX_TOPIC, ConversationOut, Tag, engine_of
+from api.deps import temporal
+from api.errors import bad_request, not_found
 from api.schemas import (
     READ_ONLY,
     ApiInput,
@@ -43,8 +33,8 @@ from api.schemas import (
     read_only,
     with_status,
 )
+from api.workflow_updates import run_update
 from domain.conversation import (
-    CLOSED_TEXT,
     Agent,
     Assignment,
     AuthenticationReport,
@@ -66,10 +56,6 @@ from workflows.conversation import ConversationWorkflow
 
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 
-# Workflow refusals (ApplicationError types) and the HTTP status each becomes.
-REFUSALS = {
-    "BAD_REQUEST": 400, "CONFLICT": 409, "FORBIDDEN": 403, "NOT_FOUND": 404, "UNAVAILABLE": 503,
-}
 
 
 class ConversationChangeIn(ApiInput):
@@ -167,47 +153,9 @@ class WorkflowHistoryOut(ApiModel):
     history: dict[str, Any]
 
 
-async def run_update(request: Request, client: Client, conversation_id: str, update, argument):
-    """Runs a workflow update and answers with the conversation as it is after it.
-
-    An update no worker answers within the app's `update_deadline` is a 503 with Retry-After.
-    Temporal still holds it: it is applied once if a worker takes it up later, or not at all;
-    an update is one handler, so it is never applied in part."""
-    handle = client.get_workflow_handle(workflow_id(conversation_id))
-    try:
-        await asyncio.wait_for(
-            handle.execute_update(update, argument), request.app.state.update_deadline
-        )
-    except DEADLINE_PASSED:
-        raise unavailable(
-            "The conversation's workflow did not answer in time; the change is applied once "
-            "a worker takes it up, or not at all"
-        ) from None
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            if REFUSALS[cause.type] == 503:
-                raise unavailable(cause.message) from None
-            raise ApiError(REFUSALS[cause.type], cause.message) from None
-        raise
-    except RPCError as exc:
-        # The workflow has ended: the conversation is closed (or never existed).
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
-            if row is not None and row.status == Status.CLOSED.value:
-                raise ApiError(409, CLOSED_TEXT) from None
-            raise not_found("Conversation") from None
-        raise
-    row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
-    # The update returns only after its workflow has projected the conversation (its row is
-    # written then and never deleted).
-    assert row is not None, f"conversation {conversation_id} updated but not in the store"
-    return conversation_out(row)
-
-
-def _one_update(edit: Edit):
+def _one_update(edit: Edit, assignment: Assignment | None):
     """The update a change is: the one for its intent when it has a single one, else `edit`,
-    which applies several together."""
+    which applies several together. An assignee alone is the assignment its rules made."""
     named = [field for field in ("topic", "summary", "priority", "agent", "queue", "status")
              if getattr(edit, field) is not None]
     actor, reason = edit.actor, edit.reason
@@ -220,29 +168,35 @@ def _one_update(edit: Edit):
     if named == ["queue"]:
         return ConversationWorkflow.reroute, Reroute(actor=actor, queue=edit.queue, reason=reason)
     if named == ["agent"]:
-        assert edit.agent is not None
-        return ConversationWorkflow.assign, Assignment(
-            actor=actor, agent_id=edit.agent.agent_id, reason=reason)
+        assert assignment is not None
+        if reason is not None:
+            assignment = assignment.model_copy(update={"reason": reason})
+        return ConversationWorkflow.assign, assignment
     return ConversationWorkflow.edit, edit
 
 
 async def _change(conversation_id: str, body: ConversationChangeIn, request: Request,
                   principal: Principal, client: Client):
     given = body.model_fields_set - {"reason"}
+    engine = engine_of(request)
+    for field in ("status", "priority", "queue_id"):
+        if field in given and getattr(body, field) is None:
+            raise bad_request(to_camel(field), "cannot be null")
+    assignment = None
+    if "agent_id" in given:
+        # Who may assign whom, as PUT /assignee: 400 at agentId, 403, 404 or 409.
+        assignment = await run_in_threadpool(
+            assignment_by_hand, engine, principal, conversation_id, body.agent_id,
+            request.app.state.default_agent_capacity,
+        )
     queue = None
-    if "queue_id" in given:
-        if body.queue_id is None:
-            raise bad_request("queueId", "cannot be null")
-        queue = await run_in_threadpool(queue_ref, engine_of(request), body.queue_id)
+    if body.queue_id is not None:
+        queue = await run_in_threadpool(
+            reroute_target, engine, body.queue_id, conversation_id,
+            body.agent_id if "agent_id" in given else None,
+        )
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
-    if "agent_id" in given and body.agent_id is not None and not await run_in_threadpool(
-        is_enabled_agent, engine_of(request), body.agent_id
-    ):
-        raise bad_request("agentId", "unknown or disabled agent")
-    for field in ("status", "priority"):
-        if field in given and getattr(body, field) is None:
-            raise bad_request(field, "cannot be null")
     edit = Edit(
         actor=principal.actor,
         reason=body.reason,
@@ -253,7 +207,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         queue=queue,
         status=body.status,
     )
-    update, argument = _one_update(edit)
+    update, argument = _one_update(edit, assignment)
     return await run_update(request, client, conversation_id, update, argument)
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, StringConstraints
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import (
@@ -48,6 +49,7 @@ from domain.conversation import (
     workflow_id,
 )
 from domain.models import Authentication, Priority, RoutingDecision, Status, utcnow
+from store import assignment as assignment_store
 from store import conversations as conversation_store
 from store import queues as queue_store
 from store.db import session_scope
@@ -132,6 +134,8 @@ class ConversationOut(ApiModel):
     created_at: UtcTime
     updated_at: UtcTime
     closed_at: UtcTime | None
+    # 1-based place in its queue's waiting order while it waits unassigned; else null.
+    queue_position: int | None = Field(default=None, ge=1)
 
 
 class ConversationListOut(ApiModel):
@@ -139,7 +143,7 @@ class ConversationListOut(ApiModel):
     pagination: Pagination
 
 
-def conversation_out(row: ConversationRow) -> dict[str, Any]:
+def conversation_out(row: ConversationRow, queue_position: int | None = None) -> dict[str, Any]:
     routed_by = None
     if row.routed_version is not None:
         routed_by = RoutedByOut(route_id=row.routed_route_id, routing_version=row.routed_version)
@@ -162,7 +166,21 @@ def conversation_out(row: ConversationRow) -> dict[str, Any]:
         created_at=row.created_at,
         updated_at=row.updated_at,
         closed_at=row.closed_at,
+        queue_position=queue_position,
     ).model_dump(by_alias=True)
+
+
+def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:
+    """The answers for these rows, with the queue position of those waiting."""
+    positions = assignment_store.queue_positions(session, [row.id for row in rows])
+    return [conversation_out(row, positions.get(row.id)) for row in rows]
+
+
+def read_answer(engine: Engine, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation as GET answers it, or None."""
+    with session_scope(engine) as session:
+        row = session.get(ConversationRow, conversation_id)
+        return conversations_out(session, [row])[0] if row is not None else None
 
 
 def engine_of(request: Request) -> Engine:
@@ -279,14 +297,14 @@ async def create_conversation(
         raise not_found("Conversation")
     if not created:
         return await _found(engine, principal, row)
-    return JSONResponse(conversation_out(row), status_code=201)
+    return JSONResponse(await run_in_threadpool(read_answer, engine, conversation_id), status_code=201)
 
 
 async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> JSONResponse:
     """A repeated externalId: the conversation, to those who may read it; to others only
     that it exists (a repeat must not be a way around the read rights)."""
     if principal.is_supervisor or await run_in_threadpool(may_work, engine, principal, row.id):
-        return JSONResponse(conversation_out(row), status_code=200)
+        return JSONResponse(await run_in_threadpool(read_answer, engine, row.id), status_code=200)
     raise ApiError(409, f"Conversation {row.id} already has this externalId")
 
 
@@ -344,18 +362,19 @@ def list_conversations(
             offset=paging.offset,
             limit=paging.limit,
         )
+        answers = conversations_out(session, rows)
     return {
-        "conversations": [conversation_out(row) for row in rows],
+        "conversations": answers,
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: str, request: Request):
-    row = read_row(engine_of(request), conversation_id)
-    if row is None:
+    answer = read_answer(engine_of(request), conversation_id)
+    if answer is None:
         raise not_found("Conversation")
-    return conversation_out(row)
+    return answer
 
 
 class SimulationOut(ApiModel):

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the database session and the Temporal client."""
+"""FastAPI dependencies: the database session, the Temporal client, settings the app holds."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from store.db import session_scope
 def db(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session
+
+
+def default_capacity(request: Request) -> int:
+    """SWITCHBOARD_DEFAULT_AGENT_CAPACITY: what an agent without its own capacity holds."""
+    return request.app.state.default_agent_capacity
 
 
 def temporal(request: Request) -> Client:

@@ -27,13 +27,13 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import Principal, current_principal
-from api.conversation_actions import run_update
 from api.conversations import engine_of
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, as_utc, pagination
+from api.workflow_updates import run_update
 from domain.conversation import CLOSED_TEXT, MessageRecorded
 from domain.models import ActorType, Status, utcnow
 from store.db import session_scope

@@ -40,7 +40,10 @@ HISTORY = {S: ALLOW, A: OWN, B: DENY}
 # Only a bot reports; whether it is the bot the conversation waits for is the workflow's to
 # say (403 for another bot, 409 when no bot is waited for).
 REPORT = {S: DENY, A: DENY, B: ALLOW}
-OWN_STATUS = {S: ALLOW, A: SELF, B: DENY}
+# An agent acting on or reading itself (its status, its conversations); supervisors any.
+ITSELF = {S: ALLOW, A: SELF, B: DENY}
+# Assigning: an agent only takes for itself or releases its own (checked by api.assignment).
+ASSIGN = {S: ALLOW, A: OWN, B: DENY}
 
 Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
 BOTS = "/ccaas/1/bots"
@@ -74,11 +77,12 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("POST", G): SUPERVISORS,
     ("GET", f"{G}/{{agent_id}}"): EVERYONE,
     ("PUT", f"{G}/{{agent_id}}"): SUPERVISORS,
-    ("PUT", f"{G}/{{agent_id}}/status"): OWN_STATUS,
+    ("PUT", f"{G}/{{agent_id}}/status"): ITSELF,
     ("POST", f"{G}/{{agent_id}}/api-key"): SUPERVISORS,
     ("GET", f"{G}/{{agent_id}}/queues"): EVERYONE,
     ("POST", f"{G}/{{agent_id}}/queues"): SUPERVISORS,
     ("DELETE", f"{G}/{{agent_id}}/queues/{{queue_id}}"): SUPERVISORS,
+    ("GET", f"{G}/{{agent_id}}/conversations"): ITSELF,
     # People are customers' personal data: the spec's table grants them to supervisors only.
     ("GET", P): SUPERVISORS,
     ("POST", P): SUPERVISORS,
@@ -97,6 +101,8 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("POST", f"{C}/{{conversation_id}}/tags"): WORK,
     ("DELETE", f"{C}/{{conversation_id}}/tags/{{tag_name}}"): WORK,
     ("POST", f"{C}/{{conversation_id}}/authentication"): REPORT,
+    ("PUT", f"{C}/{{conversation_id}}/assignee"): ASSIGN,
+    ("DELETE", f"{C}/{{conversation_id}}/assignee"): ASSIGN,
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/workflow-history"): SUPERVISORS,

@@ -1,8 +1,9 @@
 """/ccaas/1/queues/statistics and /ccaas/1/queues/{queueId}/statistics
 
 What a supervisor watches: the open conversations of each queue by status and priority, the
-one waiting longest (counted from when it last entered the queue), and the traffic of the
-last hour. The definitions and the cost are in `store.statistics`.
+one waiting longest (counted from when it last entered the queue), the traffic of the last
+hour, and how work reaches agents (waiting, assigned, eligible agents, time to first
+assignment). The definitions and the cost are in `store.statistics`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
-from api.deps import db
+from api.deps import db, default_capacity
 from api.errors import not_found
 from api.schemas import ApiModel, UtcTime
 from domain.models import utcnow
@@ -42,6 +43,14 @@ class QueueStatisticsOut(ApiModel):
     routed_out_last_hour: int
     # Mean of the stays that ended by a move out in the last hour; null when none did.
     mean_time_in_queue_seconds_last_hour: float | None
+    # OPEN or WAITING without an agent / with one; agents that could take one more now.
+    waiting_unassigned: int
+    assigned: int
+    eligible_agents: int
+    # From creation to first assignment, for those first assigned in the last hour (nearest
+    # rank); null when none was.
+    time_to_first_assignment_p50_seconds_last_hour: float | None
+    time_to_first_assignment_p90_seconds_last_hour: float | None
 
 
 class OneQueueStatisticsOut(QueueStatisticsOut):
@@ -69,29 +78,38 @@ def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
         routed_in_last_hour=stats.routed_in,
         routed_out_last_hour=stats.routed_out,
         mean_time_in_queue_seconds_last_hour=stats.mean_time_in_queue_seconds,
+        waiting_unassigned=stats.waiting,
+        assigned=stats.assigned,
+        eligible_agents=stats.eligible_agents,
+        time_to_first_assignment_p50_seconds_last_hour=stats.first_assignment_p50_seconds,
+        time_to_first_assignment_p90_seconds_last_hour=stats.first_assignment_p90_seconds,
     )
 
 
 @router.get("/statistics", response_model=AllQueuesStatisticsOut)
-def all_queues_statistics(session: Session = Depends(db)) -> AllQueuesStatisticsOut:
+def all_queues_statistics(
+    session: Session = Depends(db), capacity: int = Depends(default_capacity)
+) -> AllQueuesStatisticsOut:
     """Statistics of every live queue, oldest queue first."""
     now = utcnow()
     queues = statistics_store.live_queues(session)
     return AllQueuesStatisticsOut(
         queues=[
             QueueStatisticsOut(**statistics_out(stats))
-            for stats in statistics_store.queue_statistics(session, queues, now)
+            for stats in statistics_store.queue_statistics(session, queues, now, default_capacity=capacity)
         ],
         generated_at=now,
     )
 
 
 @router.get("/{queue_id}/statistics", response_model=OneQueueStatisticsOut)
-def queue_statistics(queue_id: str, session: Session = Depends(db)) -> OneQueueStatisticsOut:
+def queue_statistics(
+    queue_id: str, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+) -> OneQueueStatisticsOut:
     """Statistics of one queue; a deleted queue may still be asked (its last hour's moves)."""
     row = session.get(QueueRow, queue_id)
     if row is None:
         raise not_found("Queue")
     now = utcnow()
-    [stats] = statistics_store.queue_statistics(session, [row], now)
+    [stats] = statistics_store.queue_statistics(session, [row], now, default_capacity=capacity)
     return OneQueueStatisticsOut(**statistics_out(stats), generated_at=now)

@@ -31,7 +31,9 @@ async def run_worker(settings: Settings) -> None:
     address = settings.worker_metrics_address
     runtime = metrics_runtime(address) if address else None
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
-    worker = build_worker(client, engine, settings.task_queue)
+    worker = build_worker(
+        client, engine, settings.task_queue, default_capacity=settings.default_agent_capacity
+    )
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
         await _wait_for_signal()
@@ -63,7 +65,8 @@ async def run_api(settings: Settings) -> None:
     if new_key:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
-    app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url)
+    app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url,
+                     default_agent_capacity=settings.default_agent_capacity)
     # Our own access lines (api/observability.py) replace uvicorn's, which carry query strings.
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                             log_config=None, access_log=False)

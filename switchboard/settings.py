@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.assignment import MAX_AGENT_CAPACITY
+
 # Variable -> (what it sets, default). A default of None means "unset unless given".
 VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_HOME": ("folder for the embedded stack's state (SQLite, Temporal, key)", ".switchboard"),
@@ -24,7 +26,11 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_WORKER_METRICS_ADDRESS": (
         "host:port where a worker serves the Temporal SDK's Prometheus metrics", None
     ),
+    "SWITCHBOARD_DEFAULT_AGENT_CAPACITY": (
+        "conversations an agent without its own `maxConversations` holds at once", "5"
+    ),
 }
+
 
 
 # A supervisor key an operator chooses must be as hard to guess as one we make.
@@ -47,6 +53,7 @@ class Settings:
     api_port: int
     bootstrap_supervisor_key: str | None
     worker_metrics_address: str | None
+    default_agent_capacity: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +75,11 @@ class Settings:
         port = value("SWITCHBOARD_API_PORT")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise SettingsError(f"SWITCHBOARD_API_PORT must be a port number, not {port!r}")
+        capacity = value("SWITCHBOARD_DEFAULT_AGENT_CAPACITY")
+        if not capacity.isdigit() or not 0 <= int(capacity) <= MAX_AGENT_CAPACITY:
+            raise SettingsError(
+                f"SWITCHBOARD_DEFAULT_AGENT_CAPACITY must be a number from 0 to {MAX_AGENT_CAPACITY}"
+            )
         return cls(
             home=home,
             database_url=value("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
@@ -79,4 +91,5 @@ class Settings:
             api_port=int(port),
             bootstrap_supervisor_key=key,
             worker_metrics_address=get("SWITCHBOARD_WORKER_METRICS_ADDRESS"),
+            default_agent_capacity=int(capacity),
         )

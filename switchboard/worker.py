@@ -1,8 +1,11 @@
-"""The Temporal worker: ConversationWorkflow plus the routing and projection activities."""
+"""A worker process: the Temporal worker (ConversationWorkflow, the routing and projection
+activities) and the dispatcher that assigns waiting conversations to agents."""
 
 from __future__ import annotations
 
+import asyncio
 import compileall
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities.projection import ProjectionActivities
 from activities.routing import RoutingActivities
+from domain.assignment import DEFAULT_AGENT_CAPACITY
+from switchboard.dispatcher import Dispatcher
 from workflows.conversation import ConversationWorkflow
 
 # The sandbox re-imports a workflow's module for every run, to catch non-deterministic calls
@@ -35,13 +40,50 @@ def compile_workflow_modules() -> None:
     compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
-def build_worker(client: Client, engine: Engine, task_queue: str, *, full_sandbox: bool = False) -> Worker:
+class WorkerProcess:
+    """The Temporal worker and the dispatcher, run together: `async with` starts both."""
+
+    def __init__(self, worker: Worker, dispatcher: Dispatcher) -> None:
+        self.worker = worker
+        self.dispatcher = dispatcher
+        self._dispatching: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """Runs both until `shutdown` (as Worker.run does)."""
+        self._dispatching = asyncio.create_task(self.dispatcher.run())
+        await self.worker.run()
+
+    async def shutdown(self) -> None:
+        await self._stop_dispatching()
+        await self.worker.shutdown()
+
+    async def _stop_dispatching(self) -> None:
+        if self._dispatching is not None:
+            self._dispatching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatching
+
+    async def __aenter__(self) -> WorkerProcess:
+        await self.worker.__aenter__()
+        self._dispatching = asyncio.create_task(self.dispatcher.run())
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._stop_dispatching()
+        await self.worker.__aexit__(*exc_info)
+
+
+def build_worker(
+    client: Client, engine: Engine, task_queue: str, *, full_sandbox: bool = False,
+    default_capacity: int = DEFAULT_AGENT_CAPACITY,
+) -> WorkerProcess:
     if full_sandbox:
         compile_workflow_modules()
+    dispatcher = Dispatcher(engine, client, default_capacity)
     routing = RoutingActivities(engine)
-    projection = ProjectionActivities(engine)
+    projection = ProjectionActivities(engine, on_projected=dispatcher.wake)
     # Activities are synchronous SQL work, so they run on threads.
-    return Worker(
+    worker = Worker(
         client,
         task_queue=task_queue,
         workflows=[ConversationWorkflow],
@@ -50,3 +92,4 @@ def build_worker(client: Client, engine: Engine, task_queue: str, *, full_sandbo
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )
+    return WorkerProcess(worker, dispatcher)

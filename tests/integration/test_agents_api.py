@@ -23,7 +23,7 @@ QUEUES = "/ccaas/1/queues"
 CONVERSATIONS = "/ccaas/1/conversations"
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 AGENT_FIELDS = {"id", "displayName", "email", "title", "role", "status", "availability", "enabled",
-                "createdAt", "updatedAt"}
+                "maxConversations", "load", "createdAt", "updatedAt"}
 
 
 # --- helpers --------------------------------------------------------------------------------

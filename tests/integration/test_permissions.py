@@ -27,6 +27,8 @@ WORK = {"supervisor", "agent", "bot"}
 HISTORY = {"supervisor", "agent"}
 REPORT = {"bot"}
 OWN_STATUS = {"supervisor", "agent"}
+# A supervisor assigns anyone; the agent takes for itself (a member) or releases its own.
+ASSIGN = {"supervisor", "agent"}
 
 
 @dataclass
@@ -105,6 +107,14 @@ async def remove_membership(world: World):
     return "DELETE", f"/ccaas/1/agents/{agent}/queues/{world.queue['id']}", None
 
 
+async def assign_to_the_agent(world: World):
+    return "PUT", f"/ccaas/1/conversations/{await world.fresh_conversation()}/assignee", {"agentId": world.agent_id}
+
+
+async def unassign_the_agent(world: World):
+    return "DELETE", f"/ccaas/1/conversations/{await world.fresh_conversation(agentId=world.agent_id)}/assignee", None
+
+
 Q, C, G, B, P = "/ccaas/1/queues", "/ccaas/1/conversations", "/ccaas/1/agents", "/ccaas/1/bots", "/people/2/persons"
 T = "/ccaas/1/tags"
 AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
@@ -164,6 +174,9 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("DELETE", C + "/{conversation_id}/tags/{tag_name}"): (on_conversation("DELETE", "/tags/t", tags=["t"]), WORK),
     ("POST", C + "/{conversation_id}/authentication"): (
         on_conversation("POST", "/authentication", {"status": "SUCCEEDED"}), REPORT),
+    ("PUT", C + "/{conversation_id}/assignee"): (assign_to_the_agent, ASSIGN),
+    ("DELETE", C + "/{conversation_id}/assignee"): (unassign_the_agent, ASSIGN),
+    ("GET", G + "/{agent_id}/conversations"): (on_agent("GET", G + "/{}/conversations"), OWN_STATUS),
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
     ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
     ("GET", C + "/{conversation_id}/workflow-history"): (on_conversation("GET", "/workflow-history"), SUPERVISORS),

@@ -1,0 +1,109 @@
+"""The dispatcher: every worker process runs one. It claims waiting conversations for
+eligible agents in SQL (store.assignment.claim) and tells each conversation's workflow
+(`assign` update with the offer), which records ASSIGNED or refuses; a refused offer is
+withdrawn, freeing the agent's slot.
+
+Nothing here is state: SQL holds the offers, so any number of dispatchers may run, and one
+killed between its claim and its telling leaves OFFERED rows that any other tells again
+after OFFER_RETRY_AFTER (the update's id is the offer's, so it is applied once). A pass runs
+when a projection in this process may have changed something (a conversation entered a
+queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
+changed (an agent going ACTIVE through the API, joining a queue, a raised capacity).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.conversation import Assignment, workflow_id
+from domain.models import SYSTEM_ACTOR, utcnow
+from store import assignment as assignments
+from store.db import session_scope
+from workflows.conversation import ConversationWorkflow
+
+PASS_INTERVAL = 1.0
+OFFER_RETRY_AFTER = timedelta(seconds=5)
+# How long one telling may take: a conversation's workflow answers in well under a second
+# unless its worker is gone, and then the offer is told again later.
+TELL_DEADLINE = 10.0
+
+log = logging.getLogger("switchboard.dispatcher")
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, client: Client, default_capacity: int) -> None:
+        self._engine = engine
+        self._client = client
+        self._default_capacity = default_capacity
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Asks for a pass soon; callable from any thread (activities run on threads)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
+            self._wake.clear()
+            try:
+                await self.run_pass()
+            except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
+                log.exception("dispatch pass failed")
+
+    async def run_pass(self) -> int:
+        """One pass: claims for every queue with a conversation waiting, and offers left
+        untold; returns how many offers were accepted."""
+        offers = await run_in_threadpool(self._claim_all)
+        results = await asyncio.gather(*(self._tell(offer) for offer in offers))
+        return sum(results)
+
+    def _claim_all(self) -> list[assignments.Offer]:
+        now = utcnow()
+        with session_scope(self._engine) as session:
+            queue_ids = assignments.queues_to_dispatch(session)
+            offers = assignments.stale_offers(session, now - OFFER_RETRY_AFTER)
+        for queue_id in queue_ids:
+            # One transaction a queue: its locks are held for one queue's decisions only.
+            with session_scope(self._engine) as session:
+                offers += assignments.claim(session, queue_id, now, self._default_capacity)
+        return offers
+
+    async def _tell(self, offer: assignments.Offer) -> bool:
+        handle = self._client.get_workflow_handle(workflow_id(offer.conversation_id))
+        request = Assignment(
+            actor=SYSTEM_ACTOR, agent_id=offer.agent_id, reason=offer.reason,
+            offered_in_queue_id=offer.queue_id,
+        )
+        try:
+            await asyncio.wait_for(
+                handle.execute_update(ConversationWorkflow.assign, request, id=f"offer-{offer.offer_id}"),
+                TELL_DEADLINE,
+            )
+            return True
+        except WorkflowUpdateFailedError:
+            pass  # refused: closed, moved, or assigned by hand meanwhile
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: its workflow has ended
+                log.warning("offer %s not told: %s", offer.offer_id, error)
+                return False
+        except TimeoutError:
+            log.warning("offer %s not answered in time; told again later", offer.offer_id)
+            return False
+        await run_in_threadpool(self._withdraw, offer)
+        return False
+
+    def _withdraw(self, offer: assignments.Offer) -> None:
+        with session_scope(self._engine) as session:
+            assignments.withdraw(session, offer)
