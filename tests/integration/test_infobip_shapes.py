@@ -243,13 +243,9 @@ INFOBIP_OPERATIONS = (
     "POST /ccaas/1/working-hours/{workingHoursId}/holiday",
     "DELETE /ccaas/1/working-hours/{workingHoursId}/holiday/{id}",
 )
-ASSIGNMENT = "work distribution (issue 12), in progress"
 WORKING_HOURS = "working hours (issue 14)"
 # Operations deliberately left to later work, with the reason.
 LATER = {
-    "PUT /ccaas/1/conversations/{conversationId}/assignee": ASSIGNMENT,
-    "DELETE /ccaas/1/conversations/{conversationId}/assignee": ASSIGNMENT,
-    "GET /ccaas/1/agents/{agentId}/conversations": ASSIGNMENT,
     **{operation: WORKING_HOURS for operation in INFOBIP_OPERATIONS if "/working-hours" in operation},
 }
 
@@ -343,6 +339,24 @@ async def leave_queue(stack: Stack) -> Call:
 
 async def agent_status(stack: Stack) -> Call:
     return Call(path={"agentId": (await new_agent(stack))["id"]}, body={"status": "BUSY"})
+
+
+async def assigned_conversations(stack: Stack) -> Call:
+    agent, queue = await agent_in_queue(stack)
+    await create_conversation(stack.http, queueId=queue["id"], agentId=agent["id"])
+    return Call(path={"agentId": agent["id"]}, query=PAGING)
+
+
+async def assign(stack: Stack) -> Call:
+    agent, queue = await agent_in_queue(stack)
+    conversation = await create_conversation(stack.http, queueId=queue["id"])
+    return Call(path={"conversationId": conversation["id"]}, body={"agentId": agent["id"]})
+
+
+async def unassign(stack: Stack) -> Call:
+    agent, queue = await agent_in_queue(stack)
+    conversation = await create_conversation(stack.http, queueId=queue["id"], agentId=agent["id"])
+    return Call(path={"conversationId": conversation["id"]})
 
 
 async def list_conversations(stack: Stack) -> Call:
@@ -477,6 +491,11 @@ OPERATIONS = [
     Operation("POST /ccaas/1/agents/{agentId}/queues", join_queue, STATUS_CODE, body={"queueId"}),
     Operation("DELETE /ccaas/1/agents/{agentId}/queues/{queueId}", leave_queue, STATUS_CODE),
     Operation("PUT /ccaas/1/agents/{agentId}/status", agent_status, AGENT_FIELDS, body={"status"}),
+    Operation("GET /ccaas/1/agents/{agentId}/conversations", assigned_conversations, CONVERSATION_FIELDS,
+              {"limit", "page", "orderBy"}, items="conversations"),
+    Operation("PUT /ccaas/1/conversations/{conversationId}/assignee", assign, CONVERSATION_FIELDS,
+              body={"agentId"}),
+    Operation("DELETE /ccaas/1/conversations/{conversationId}/assignee", unassign, CONVERSATION_FIELDS),
     Operation("GET /ccaas/1/conversations", list_conversations, CONVERSATION_FIELDS, CONVERSATION_QUERY,
               items="conversations"),
     Operation("POST /ccaas/1/conversations", new_conversation, CONVERSATION_FIELDS, body=CONVERSATION_FIELDS),
