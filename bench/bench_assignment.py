@@ -194,6 +194,7 @@ class Stack:
     engine: Engine
     queue_ids: list[str]
     agents: list[dict]  # as created: id, displayName
+    late: int = 0  # creates answered 503 "accepted but not routed in time" (an overloaded worker)
 
 
 async def until_healthy(http: httpx.AsyncClient, log: Path, timeout: float = 60.0) -> None:
@@ -252,21 +253,22 @@ async def switchboard(address: str, url: str, home: Path, shape: Shape, concurre
                 engine.dispose()
 
 
-def creator(stack: Stack) -> tuple[list[str], One]:
-    ids: list[str] = []
+def creator(stack: Stack) -> One:
     turn = iter(range(10**9))
 
     async def create() -> None:
         queue_id = stack.queue_ids[next(turn) % len(stack.queue_ids)]
         made = await stack.http.post(C, json={"channel": "SMS", "queueId": queue_id})
+        if made.status_code == 503 and "accepted but not routed in time" in made.text:
+            stack.late += 1  # accepted: its workflow places it when the worker gets to it
+            return
         assert made.status_code == 201, made.text
-        ids.append(made.json()["id"])
 
-    return ids, create
+    return create
 
 
 async def streamed(stack: Stack, count: int, concurrency: int) -> dict[str, float]:
-    ids, create = creator(stack)
+    create = creator(stack)
     began = utcnow()
     creates = await drive("create", count, concurrency, create)
     await wait_for_assigned(stack.engine, count, began, timeout=300)
@@ -318,7 +320,7 @@ async def slot_freeing(stack: Stack, backlog: int, closes: int, concurrency: int
     loads = Counter(agent for _, agent, _ in held)
     await set_capacities(stack, {agent["id"]: loads[agent["id"]] for agent in stack.agents})
     before = count_assigned(stack.engine)
-    _, create = creator(stack)
+    create = creator(stack)
     creates = await drive("backlog", backlog, concurrency, create)
     await asyncio.sleep(2)  # more than a dispatcher pass: nothing may be assigned
     assert count_assigned(stack.engine) == before, "agents at capacity were given conversations"
@@ -505,7 +507,8 @@ async def main() -> None:
         print(f"{label:<46} {percentile(values, 0.5):>8.1f} {percentile(values, 0.99):>8.1f} {max(values):>8.1f}")
     print(f"given to another agent than the one that closed: {slots['other_agent']}; "
           f"no assignment within 10 s: {slots['missed']}")
-    print("\nthe worker's dispatcher logged: " + ("; ".join(f"{n} × {kind}" for kind, n in warnings.items())
+    print(f"\ncreates answered 503 'accepted but not routed in time' (then placed): {stack.late}")
+    print("the worker's dispatcher logged: " + ("; ".join(f"{n} × {kind}" for kind, n in warnings.items())
                                                  or "no warnings"))
 
 
