@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.conversation import Assignment, workflow_id
@@ -98,7 +98,8 @@ class Dispatcher:
             if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: its workflow has ended
                 log.warning("offer %s not told: %s", offer.offer_id, error)
                 return False
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # wait_for's cancellation reaches the SDK's call as its own error type.
             log.warning("offer %s not answered in time; told again later", offer.offer_id)
             return False
         await run_in_threadpool(self._withdraw, offer)
