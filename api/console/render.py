@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.console.session import CSRF_FIELD, csrf_token, remember_csrf
+from domain.assignment import DEFAULT_STICKY_DAYS
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -45,7 +46,20 @@ def age(value: str | None) -> str:
     return duration((datetime.now(UTC) - moment).total_seconds()) if moment else ""
 
 
-templates.env.filters.update(when=when, age=age, duration=duration)
+def auto_assignment(queue: dict[str, Any]) -> str:
+    """A queue's auto-assignment in a few words: "off", or "on, round robin, sticky for 7 days"."""
+    if not queue.get("isAutoAssignmentEnabled"):
+        return "off"
+    algorithm = queue.get("autoAssignmentAlgorithm") or "LOAD_BALANCING"
+    words = ["on", algorithm.lower().replace("_", " ")]
+    if algorithm == "PERFORMANCE_BASED":
+        words[-1] += " (balances load)"  # no performance data: it is assigned as load balancing
+    if queue.get("isStickyAutoAssignmentEnabled"):
+        words.append(f"sticky for {queue.get('stickyAgentTimeoutDays') or DEFAULT_STICKY_DAYS} days")
+    return ", ".join(words)
+
+
+templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment)
 
 # Pages hold customers' data and one-time keys: not kept after sign-out, not framed by others.
 PAGE_HEADERS = {

@@ -1,6 +1,7 @@
 """Work distribution in the console: an agent's My conversations (status, take, release,
 close, a refusal in plain words), a supervisor assigning on the conversation page, a queue's
-agents with their load after an auto-assignment, and the agent form's capacity box."""
+agents with their load after an auto-assignment, the agent form's capacity box, and a queue's
+auto-assignment turned on in its settings."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.helpers import wait_for
 
 AGENTS = "/ccaas/1/agents"
 CONVERSATIONS = "/ccaas/1/conversations"
+QUEUES = "/ccaas/1/queues"
 
 
 async def member(api: httpx.AsyncClient, name: str, queue_id: str, **fields) -> dict:
@@ -166,3 +168,102 @@ async def test_the_agent_form_sends_its_capacity_only_when_changed(live_stack):
         emptied = await browser.post(edit, data={**form, "shownMaxConversations": "7", "maxConversations": ""})
         assert emptied.status_code == 303
         assert (await api.get(f"{AGENTS}/{ada['id']}")).json()["maxConversations"] == 5  # the default
+
+
+async def test_a_supervisor_turns_auto_assignment_on_in_the_queue_settings(browser_page, live_stack):
+    page, api = browser_page, live_stack.api
+    front_desk = await queue(api, "Front desk")  # auto-assignment off
+    ada = await member(api, "Ada Agent", front_desk, status="ACTIVE")
+    conversation = await create(api, CONVERSATIONS, {"topic": "Card blocked", "queueId": front_desk})
+    before = (await api.get(f"{QUEUES}/{front_desk}")).json()
+
+    await signed_in(page, live_stack.supervisor_key)
+    await page.goto(f"/console/queues/{front_desk}")
+    await expect(page.get_by_test_id("auto-assignment")).to_have_text("off")
+    await page.goto("/console/queues")
+    await page.get_by_role("link", name="Settings of Front desk").click()
+    auto, algorithm = page.get_by_label("Auto-assignment"), page.get_by_label("Algorithm")
+    sticky, days = page.get_by_label("Sticky agent"), page.get_by_label("Sticky for (days)")
+    await expect(auto).not_to_be_checked()
+    await expect(algorithm).to_have_value("LOAD_BALANCING")
+    await expect(algorithm.locator("option[value=PERFORMANCE_BASED]")).to_have_text(re.compile("balances load"))
+    await expect(days).to_have_value("")
+    await auto.check()
+    await algorithm.select_option(label="Round robin")
+    await sticky.check()
+
+    # A number of days the API refuses (1 to 365): shown at the box, the form kept as sent.
+    await days.fill("366")
+    await page.get_by_role("button", name="Save settings").click()
+    errors = page.locator("#f-stickyAgentTimeoutDays-errors")
+    await expect(errors).to_contain_text("365")
+    await expect(days).to_have_attribute("aria-invalid", "true")
+    await expect(days).to_have_value("366")
+    await expect(auto).to_be_checked()
+    await expect(sticky).to_be_checked()
+    await expect(algorithm).to_have_value("ROUND_ROBIN")
+    assert (await api.get(f"{QUEUES}/{front_desk}")).json() == before  # nothing changed
+    assert (await api.get(f"{CONVERSATIONS}/{conversation['id']}")).json()["agentId"] is None
+
+    await days.fill("30")
+    await page.get_by_role("button", name="Save settings").click()
+    row = page.get_by_test_id("queue-row").filter(has_text="Front desk")
+    await expect(row).to_contain_text("on, round robin, sticky for 30 days")
+    saved = (await api.get(f"{QUEUES}/{front_desk}")).json()
+    assert (saved["isAutoAssignmentEnabled"], saved["autoAssignmentAlgorithm"],
+            saved["isStickyAutoAssignmentEnabled"], saved["stickyAgentTimeoutDays"]) == (True, "ROUND_ROBIN", True, 30)
+
+    async def assigned() -> bool:
+        return (await api.get(f"{CONVERSATIONS}/{conversation['id']}")).json()["agentId"] == ada["id"]
+
+    await wait_for(assigned, timeout=15)
+    await page.goto(f"/console/queues/{front_desk}")
+    await expect(page.get_by_test_id("auto-assignment")).to_have_text("on, round robin, sticky for 30 days")
+    await expect(page.get_by_test_id("queue-conversation")).to_contain_text("Ada Agent")
+    await expect(page.get_by_test_id("assigned")).to_have_text("1")
+
+
+async def test_the_queue_forms_send_their_auto_assignment_fields(live_stack):
+    api = live_stack.api
+    form = {"csrf_token": TOKEN, "name": "Back office", "botId": "", "botTimeoutSeconds": "",
+            "autoAssignmentAlgorithm": "PERFORMANCE_BASED", "stickyAgentTimeoutDays": ""}
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+        created = await browser.post("/console/queues", data={**form, "isAutoAssignmentEnabled": "on"})
+        assert created.status_code == 303, created.text
+        queue_id = (await api.get(QUEUES, params={"name": "Back office"})).json()["queues"][0]["id"]
+        back_office = (await api.get(f"{QUEUES}/{queue_id}")).json()
+        assert (back_office["isAutoAssignmentEnabled"], back_office["autoAssignmentAlgorithm"],
+                back_office["isStickyAutoAssignmentEnabled"], back_office["stickyAgentTimeoutDays"]) == (
+                    True, "PERFORMANCE_BASED", False, None)
+        answer = await api.put(f"{QUEUES}/{queue_id}", json={"externalId": "crm-7"})
+        assert answer.status_code == 200, answer.text
+
+        settings = f"/console/queues/{queue_id}/settings"
+        shown = (await browser.get(settings)).text
+        assert re.search(r'id="f-isAutoAssignmentEnabled"[^>]*checked', shown)
+        assert not re.search(r'id="f-isStickyAutoAssignmentEnabled"[^>]*checked', shown)
+        assert re.search(r'<option value="PERFORMANCE_BASED" selected>', shown)
+
+        for days, message in (("0", "greater than or equal to 1"), ("two", "must be a whole number")):
+            refused = await browser.post(settings, data={**form, "stickyAgentTimeoutDays": days})
+            assert refused.status_code == 400 and message in refused.text, refused.text
+            assert re.search(r'id="f-stickyAgentTimeoutDays"[^>]*aria-invalid="true"', refused.text)
+            # The form as sent: the unticked box stays unticked.
+            assert not re.search(r'id="f-isAutoAssignmentEnabled"[^>]*checked', refused.text)
+        refused = await browser.post(settings, data={**form, "autoAssignmentAlgorithm": "FASTEST"})
+        assert refused.status_code == 400
+        assert re.search(r'id="f-autoAssignmentAlgorithm"[^>]*aria-invalid="true"', refused.text)
+        assert (await api.get(f"{QUEUES}/{queue_id}")).json() == back_office | {
+            "externalId": "crm-7", "updatedAt": answer.json()["updatedAt"]}
+
+        # Sticky for 3 days, then unticked boxes are off and an empty box clears the days (7).
+        kept = await browser.post(settings, data={**form, "isAutoAssignmentEnabled": "on",
+                                                  "isStickyAutoAssignmentEnabled": "on", "stickyAgentTimeoutDays": "3"})
+        assert kept.status_code == 303, kept.text
+        sticky = (await api.get(f"{QUEUES}/{queue_id}")).json()
+        assert (sticky["isStickyAutoAssignmentEnabled"], sticky["stickyAgentTimeoutDays"]) == (True, 3)
+        cleared = await browser.post(settings, data={**form, "autoAssignmentAlgorithm": "LOAD_BALANCING"})
+        assert cleared.status_code == 303, cleared.text
+        off = (await api.get(f"{QUEUES}/{queue_id}")).json()
+        assert (off["isAutoAssignmentEnabled"], off["autoAssignmentAlgorithm"], off["isStickyAutoAssignmentEnabled"],
+                off["stickyAgentTimeoutDays"], off["externalId"]) == (False, "LOAD_BALANCING", False, None, "crm-7")

@@ -72,7 +72,7 @@ async def test_supervisor_sets_up_the_scenario_queues_and_their_bot(browser_page
     await expect(page.get_by_test_id("refusal")).to_contain_text("Queue is the default queue")
     assert "Front desk" in await queues_by_name(api)
 
-    # Settings are a PUT of the whole queue: what the console does not edit is kept.
+    # Settings are a PUT of the fields the form holds: what the console does not edit is kept.
     sessions = queues["Authenticated sessions"]
     answer = await api.put(f"{QUEUES}/{sessions['id']}", json={"name": sessions["name"], "externalId": "crm-7"})
     assert answer.status_code == 200, answer.text
