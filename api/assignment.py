@@ -46,13 +46,15 @@ def assignment_by_hand(
     """The assignment a caller asks for, checked against who may and what the agent can hold;
     the workflow still refuses a closed conversation (409)."""
     actor = principal.actor
+    if actor.type == ActorType.BOT:
+        raise ApiError(403, "A bot may not assign a conversation")
     with session_scope(engine) as session:
         row = session.get(ConversationRow, conversation_id)
         if row is None:
             raise not_found("Conversation")
         agent = session.get(AgentRow, agent_id) if agent_id is not None else None
         if agent_id is not None and (agent is None or not agent.enabled):
-            raise bad_request("agentId", "must be an enabled agent")
+            raise bad_request("agentId", "unknown or disabled agent")
         load = assignment_store.loads_of(session, [agent_id]).get(agent_id, 0) if agent_id else 0
         member_of = agent_store.agent_queue_ids(session, actor.id or "") if actor.type == ActorType.AGENT else []
     if actor.type == ActorType.AGENT:
@@ -72,7 +74,9 @@ def _by_agent(
     if agent_id is None:
         if row.agent_id != self_id:
             raise ApiError(403, "An agent may only release a conversation assigned to it")
-        return Assignment(actor=principal.actor, agent_id=None, reason="released by the agent")
+        # Refused (409) if someone else has it by the time the workflow hears of it.
+        return Assignment(actor=principal.actor, agent_id=None, reason="released by the agent",
+                          from_agent_id=self_id)
     if agent_id != self_id:
         raise ApiError(403, "An agent may only take a conversation for itself")
     if row.queue_id not in member_of:

@@ -169,8 +169,6 @@ def _one_update(edit: Edit, assignment: Assignment | None):
         return ConversationWorkflow.reroute, Reroute(actor=actor, queue=edit.queue, reason=reason)
     if named == ["agent"]:
         assert assignment is not None
-        if reason is not None:
-            assignment = assignment.model_copy(update={"reason": reason})
         return ConversationWorkflow.assign, assignment
     return ConversationWorkflow.edit, edit
 
@@ -189,6 +187,8 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
             assignment_by_hand, engine, principal, conversation_id, body.agent_id,
             request.app.state.default_agent_capacity,
         )
+        if body.reason:
+            assignment.reason = f"{assignment.reason}: {body.reason}"
     queue = None
     if body.queue_id is not None:
         queue = await run_in_threadpool(
@@ -206,6 +206,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         agent=Agent(agent_id=body.agent_id) if "agent_id" in given else None,
         queue=queue,
         status=body.status,
+        assignment=assignment,
     )
     update, argument = _one_update(edit, assignment)
     return await run_update(request, client, conversation_id, update, argument)

@@ -48,7 +48,7 @@ from domain.conversation import (
     QueueRef,
     workflow_id,
 )
-from domain.models import Authentication, Priority, RoutingDecision, Status, utcnow
+from domain.models import ActorType, Authentication, Priority, RoutingDecision, Status, utcnow
 from store import assignment as assignment_store
 from store import conversations as conversation_store
 from store import queues as queue_store
@@ -229,10 +229,14 @@ async def create_conversation(
         queue = await run_in_threadpool(queue_ref, engine, body.queue_id)
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
-    if body.agent_id is not None and not await run_in_threadpool(
-        is_enabled_agent, engine, body.agent_id
-    ):
-        raise bad_request("agentId", "unknown or disabled agent")
+    if body.agent_id is not None:
+        # As by hand: a bot assigns nobody, an agent only itself.
+        if principal.actor.type == ActorType.BOT:
+            raise ApiError(403, "A bot may not assign a conversation")
+        if principal.actor.type == ActorType.AGENT and body.agent_id != principal.actor.id:
+            raise ApiError(403, "An agent may only take a conversation for itself")
+        if not await run_in_threadpool(is_enabled_agent, engine, body.agent_id):
+            raise bad_request("agentId", "unknown or disabled agent")
     if body.external_id is not None:
         existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
         if existing is not None:

@@ -265,6 +265,9 @@ class Edit(BaseModel):
     agent: Agent | None = None
     queue: QueueRef | None = None
     status: Status | None = None
+    # The assignee change as its rules made it (reason, offer check); edits recorded before
+    # it existed have only `agent`.
+    assignment: Assignment | None = None
 
 
 class Reroute(BaseModel):
@@ -280,6 +283,8 @@ class Assignment(BaseModel):
     # Auto-assignment's offer, made for the conversation waiting unassigned in this queue: it
     # is refused if that is no longer so (and applied once if it already was accepted).
     offered_in_queue_id: str | None = None
+    # An agent releasing its own: refused if another agent has it by then.
+    from_agent_id: str | None = None
 
 
 class PriorityChange(BaseModel):

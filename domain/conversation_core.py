@@ -313,10 +313,15 @@ class ConversationCore:
         if state.status not in (Status.OPEN, Status.WAITING):
             raise Refused(f"A {state.status.value} conversation is not assigned", CONFLICT)
 
-    def take(self, assignment: Assignment) -> None:
-        """An assignment by hand, or auto-assignment's offer (checked again under the lock)."""
+    def check_assignment(self, assignment: Assignment) -> None:
         if assignment.offered_in_queue_id is not None:
             self.check_offer(assignment)
+        if assignment.from_agent_id is not None and self.state.agent_id not in (None, assignment.from_agent_id):
+            raise Refused("Conversation is assigned to another agent", CONFLICT)
+
+    def take(self, assignment: Assignment) -> None:
+        """An assignment by hand, or auto-assignment's offer (checked again under the lock)."""
+        self.check_assignment(assignment)
         self.assign(assignment.agent_id, assignment.actor, assignment.reason)
 
     def reroute(self, queue: QueueRef, actor: Actor, reason: str | None) -> None:
@@ -344,13 +349,17 @@ class ConversationCore:
         """Several changes at once, in a fixed order: texts, priority, agent, queue, status
         last (closing ends every other change)."""
         actor, reason = edit.actor, edit.reason
+        if edit.assignment is not None:
+            self.check_assignment(edit.assignment)  # before anything changes: all or nothing
         for field in ("topic", "summary"):
             text = getattr(edit, field)
             if text is not None:
                 self.edit_text(field, text.value, actor)
         if edit.priority is not None:
             self.set_priority(edit.priority, actor, reason)
-        if edit.agent is not None:
+        if edit.assignment is not None:
+            self.take(edit.assignment)
+        elif edit.agent is not None:
             self.assign(edit.agent.agent_id, actor, reason)
         if edit.queue is not None:
             self.reroute(edit.queue, actor, reason)

@@ -174,6 +174,22 @@ async def test_assignment_by_hand_and_who_may(stack: Stack):
         assert mine["conversations"] == [] and mine["pagination"]["totalItems"] == 0
         assert_error(await ben_http.get(f"{A}/{ana['id']}/conversations"), 403, "FORBIDDEN")
 
+    # A bot assigns nobody; an agent creates conversations assigned to nobody but itself.
+    bot = (await stack.http.post("/ccaas/1/bots", json={"displayName": unique("bot")})).json()
+    served = await create_queue(stack.http, botId=bot["id"])
+    in_bot_queue = await create_conversation(stack.http, queueId=served["id"])
+    async with as_agent(stack, bot) as bot_http:
+        assert_error(await bot_http.patch(f"{C}/{in_bot_queue['id']}", json={"agentId": ana["id"]}),
+                     403, "FORBIDDEN")
+        assert_error(await bot_http.put(f"{C}/{in_bot_queue['id']}/assignee", json={"agentId": ana["id"]}),
+                     403, "FORBIDDEN")
+        assert_error(await bot_http.post(C, json={"agentId": ana["id"]}), 403, "FORBIDDEN")
+    async with as_agent(stack, ben) as ben_http:
+        assert_error(await ben_http.post(C, json={"queueId": queue["id"], "agentId": ana["id"]}), 403, "FORBIDDEN")
+        mine = await ben_http.post(C, json={"queueId": queue["id"], "agentId": ben["id"]})
+        assert mine.status_code == 201 and mine.json()["agentId"] == ben["id"], mine.text
+    assert await assigned_to(stack, in_bot_queue["id"]) is None
+
     # Bad input changes nothing.
     assert_error(await stack.http.put(f"{C}/{one['id']}/assignee", json={"agentId": "nobody"}),
                  400, "BAD_REQUEST", "agentId")

@@ -383,3 +383,20 @@ def test_route_again_unassigns_first_and_entering_a_queue_restarts_the_wait():
     before = core.state.last_seq
     core.route_again(decision("back"), AGENT, unassign=False)
     assert core.state.last_seq == before
+
+
+def test_a_release_is_refused_once_another_agent_has_it_and_an_edit_is_all_or_nothing():
+    core, _ = core_for()
+    core.assign("agent-8", AGENT, "a supervisor gave it to another")
+    release = Assignment(actor=AGENT, agent_id=None, reason="released", from_agent_id="agent-7")
+    with pytest.raises(Refused, match="assigned to another agent"):
+        core.take(release)
+    before = core.state.model_copy(deep=True)
+    taking = Assignment(actor=AGENT, agent_id="agent-7", reason="taken", offered_in_queue_id="front")
+    with pytest.raises(Refused, match="assigned already"):
+        core.edit(Edit(actor=AGENT, topic=Text(value="new"), priority=Priority.HIGH,
+                       agent=Agent(agent_id="agent-7"), assignment=taking))
+    assert core.state == before
+    # Its own: released.
+    core.take(Assignment(actor=AGENT, agent_id=None, reason="released", from_agent_id="agent-8"))
+    assert core.state.agent_id is None
