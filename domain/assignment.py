@@ -53,12 +53,13 @@ def choose(
     algorithm: str | None,
     candidates: list[Candidate],
     *,
-    last_agent_id: str | None = None,
+    last_order: tuple[str, ...] | None = None,
     sticky_agent_id: str | None = None,
 ) -> Choice | None:
     """The agent a waiting conversation goes to, or None if no candidate has room.
 
-    `last_agent_id` is the agent this queue assigned last (round robin continues after it);
+    `last_order` is the place, in the queue's stable order, of the agent this queue assigned
+    last (round robin continues after it, whether or not that agent is still a candidate);
     `sticky_agent_id` the agent who last had this customer, if the queue is sticky."""
     free = [candidate for candidate in candidates if candidate.has_room]
     if not free:
@@ -69,8 +70,7 @@ def choose(
                 return Choice(candidate.agent_id, f"sticky: last had this customer; {_load(candidate)}")
     if (algorithm or DEFAULT_ALGORITHM) == ROUND_ROBIN:
         ordered = sorted(free, key=lambda candidate: candidate.order)
-        after = _after(sorted(candidates, key=lambda candidate: candidate.order), last_agent_id)
-        chosen = next((c for c in ordered if c.order > after), ordered[0]) if after else ordered[0]
+        chosen = next((c for c in ordered if last_order is not None and c.order > last_order), ordered[0])
         return Choice(chosen.agent_id, f"ROUND_ROBIN: next after the last assigned; {_load(chosen)}; "
                                        f"{_named(ordered)}")
     chosen = min(free, key=_balance_key)
@@ -87,14 +87,6 @@ def _balance_key(candidate: Candidate) -> tuple[float, int, datetime | None, str
         candidate.last_assigned_at,
         candidate.agent_id,
     )
-
-
-def _after(ordered: list[Candidate], last_agent_id: str | None) -> tuple[str, ...] | None:
-    """The order key of the agent assigned last, if it is still a candidate."""
-    for candidate in ordered:
-        if candidate.agent_id == last_agent_id:
-            return candidate.order
-    return None
 
 
 def _load(candidate: Candidate) -> str:

@@ -41,6 +41,7 @@ class Offer:
     agent_id: str
     queue_id: str
     reason: str
+    at: datetime  # when it was made
 
 
 def take_write_lock(session: Session) -> None:
@@ -105,6 +106,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     ).all()
     if not waiting:
         return []
+    last_order = _place_in_queue(session, queue_id, queue.last_assigned_agent_id)
     members = session.exec(
         select(AgentRow, AgentQueueRow.created_at)
         .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
@@ -123,7 +125,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
             load=loads.get(agent.id, 0),
             capacity=capacity_of(agent, default_capacity),
             last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
-            order=(joined.isoformat(), agent.id),
+            order=_order(joined, agent.id),
         )
         for agent, joined in members
     }
@@ -136,11 +138,11 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         )
         choice = choose(
             queue.auto_assignment_algorithm, list(candidates.values()),
-            last_agent_id=queue.last_assigned_agent_id, sticky_agent_id=sticky,
+            last_order=last_order, sticky_agent_id=sticky,
         )
         if choice is None:
             break
-        offer = Offer(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason)
+        offer = Offer(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
         inserted = session.exec(
             INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
                 conversation_id=offer.conversation_id, agent_id=offer.agent_id,
@@ -158,8 +160,24 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         agents[choice.agent_id].last_assigned_at = now
         session.add(agents[choice.agent_id])
         queue.last_assigned_agent_id = choice.agent_id
+        last_order = chosen.order
     session.add(queue)
     return offers
+
+
+def _order(joined: datetime, agent_id: str) -> tuple[str, ...]:
+    """An agent's place in its queue's stable order (round robin): when it joined, its id."""
+    return (as_utc(joined).isoformat(), agent_id)
+
+
+def _place_in_queue(session: Session, queue_id: str, agent_id: str | None) -> tuple[str, ...] | None:
+    if agent_id is None:
+        return None
+    joined = session.exec(
+        select(AgentQueueRow.created_at).where(
+            AgentQueueRow.queue_id == queue_id, AgentQueueRow.agent_id == agent_id)
+    ).first()
+    return _order(joined, agent_id) if joined is not None else None
 
 
 def capacity_of(agent: AgentRow, default_capacity: int) -> int:
@@ -202,7 +220,8 @@ def stale_offers(session: Session, offered_before: datetime) -> list[Offer]:
         select(AssignmentRow).where(AssignmentRow.state == OFFERED, AssignmentRow.at < offered_before)
     ).all()
     return [
-        Offer(row.offer_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "")
+        Offer(row.offer_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "",
+              as_utc(row.at))
         for row in rows
     ]
 

@@ -53,8 +53,8 @@ from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import EventType
-from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, Status, as_utc
-from store.assignment import eligible_agents_count
+from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
+from store.assignment import HOLDING, eligible_agents_count
 from store.tables import ConversationEventRow, ConversationRow, QueueRow
 
 WINDOW = timedelta(hours=1)
@@ -265,10 +265,9 @@ def _assignment(
     session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime,
     window: timedelta, default_capacity: int,
 ) -> None:
-    holding = (Status.OPEN.value, Status.WAITING.value)
     rows = session.exec(
         select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None), func.count())
-        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(holding))
+        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(HOLDING))
         .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None))
     ).all()
     for queue_id, unassigned, count in rows:
@@ -284,6 +283,8 @@ def _assignment(
         CONVERSATIONS, CONVERSATIONS.c.id == EVENTS.c.conversation_id,
     ).where(
         EVENTS.c.type == EventType.ASSIGNED.value,
+        # Before UNASSIGNED existed, an unassignment was ASSIGNED without an agent.
+        EVENTS.c.body["agent_id"].as_string().is_not(None),
         EVENTS.c.at >= now - window,
         EVENTS.c.at <= now,
         CONVERSATIONS.c.queue_id.in_(ids),

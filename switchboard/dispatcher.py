@@ -5,7 +5,8 @@ withdrawn, freeing the agent's slot.
 
 Nothing here is state: SQL holds the offers, so any number of dispatchers may run, and one
 killed between its claim and its telling leaves OFFERED rows that any other tells again
-after OFFER_RETRY_AFTER (the update's id is the offer's, so it is applied once). A pass runs
+after OFFER_RETRY_AFTER (the update's id is the offer's, so it is applied once); one no
+workflow answers within OFFER_GIVE_UP_AFTER is withdrawn. A pass runs
 when a projection in this process may have changed something (a conversation entered a
 queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
 changed (an agent going ACTIVE through the API, joining a queue, a raised capacity).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from datetime import timedelta
 
@@ -31,6 +33,7 @@ from workflows.conversation import ConversationWorkflow
 
 PASS_INTERVAL = 1.0
 OFFER_RETRY_AFTER = timedelta(seconds=5)
+OFFER_GIVE_UP_AFTER = timedelta(minutes=10)
 # How long one telling may take: a conversation's workflow answers in well under a second
 # unless its worker is gone, and then the offer is told again later.
 TELL_DEADLINE = 10.0
@@ -45,6 +48,8 @@ class Dispatcher:
         self._default_capacity = default_capacity
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Offers being told by this dispatcher, by id.
+        self._telling: dict[str, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
         """Asks for a pass soon; callable from any thread (activities run on threads)."""
@@ -53,34 +58,55 @@ class Dispatcher:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
-            self._wake.clear()
-            try:
-                await self.run_pass()
-            except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
-                log.exception("dispatch pass failed")
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
+                self._wake.clear()
+                try:
+                    await self.run_pass()
+                except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
+                    log.exception("dispatch pass failed")
+        finally:
+            for telling in list(self._telling.values()):
+                telling.cancel()
 
-    async def run_pass(self) -> int:
-        """One pass: claims for every queue with a conversation waiting, and offers left
-        untold; returns how many offers were accepted."""
+    async def run_pass(self) -> None:
+        """Claims for every queue with a conversation waiting, and tells each new offer (and
+        each left untold) in the background: one slow workflow never holds up a pass."""
         offers = await run_in_threadpool(self._claim_all)
-        results = await asyncio.gather(*(self._tell(offer) for offer in offers))
-        return sum(results)
+        for offer in offers:
+            if offer.offer_id in self._telling:
+                continue  # still being told here
+            telling = asyncio.create_task(self._tell(offer))
+            self._telling[offer.offer_id] = telling
+            telling.add_done_callback(functools.partial(self._told, offer.offer_id))
+
+    def _told(self, offer_id: str, _: asyncio.Task[None]) -> None:
+        self._telling.pop(offer_id, None)
 
     def _claim_all(self) -> list[assignments.Offer]:
         now = utcnow()
         with session_scope(self._engine) as session:
-            queue_ids = assignments.queues_to_dispatch(session)
-            offers = assignments.stale_offers(session, now - OFFER_RETRY_AFTER)
+            queue_ids = [
+                queue_id for queue_id in assignments.queues_to_dispatch(session)
+                # Read without locks: a queue nobody could take from now is not locked at all.
+                if assignments.eligible_agents_count(session, queue_id, self._default_capacity)
+            ]
+            stale = assignments.stale_offers(session, now - OFFER_RETRY_AFTER)
+            # An offer no workflow has answered for this long frees its slot; the conversation
+            # waits again and is offered anew.
+            for offer in [offer for offer in stale if offer.at < now - OFFER_GIVE_UP_AFTER]:
+                assignments.withdraw(session, offer)
+                stale.remove(offer)
+        offers = stale
         for queue_id in queue_ids:
             # One transaction a queue: its locks are held for one queue's decisions only.
             with session_scope(self._engine) as session:
                 offers += assignments.claim(session, queue_id, now, self._default_capacity)
         return offers
 
-    async def _tell(self, offer: assignments.Offer) -> bool:
+    async def _tell(self, offer: assignments.Offer) -> None:
         handle = self._client.get_workflow_handle(workflow_id(offer.conversation_id))
         request = Assignment(
             actor=SYSTEM_ACTOR, agent_id=offer.agent_id, reason=offer.reason,
@@ -91,19 +117,19 @@ class Dispatcher:
                 handle.execute_update(ConversationWorkflow.assign, request, id=f"offer-{offer.offer_id}"),
                 TELL_DEADLINE,
             )
-            return True
+            # Recorded and projected: the row is HELD now, unless the conversation was
+            # unassigned or moved before its projection ran; then this offer is spent.
         except WorkflowUpdateFailedError:
             pass  # refused: closed, moved, or assigned by hand meanwhile
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: its workflow has ended
                 log.warning("offer %s not told: %s", offer.offer_id, error)
-                return False
+                return
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             # wait_for's cancellation reaches the SDK's call as its own error type.
             log.warning("offer %s not answered in time; told again later", offer.offer_id)
-            return False
+            return
         await run_in_threadpool(self._withdraw, offer)
-        return False
 
     def _withdraw(self, offer: assignments.Offer) -> None:
         with session_scope(self._engine) as session:

@@ -42,11 +42,13 @@ def test_performance_based_balances_load_and_says_so():
 def test_round_robin_goes_on_after_the_last_assigned_in_a_stable_order_and_wraps():
     team = [agent("c", joined=3), agent("a", joined=1), agent("b", joined=2)]
     assert choose(ROUND_ROBIN, team).agent_id == "a"
-    assert choose(ROUND_ROBIN, team, last_agent_id="a").agent_id == "b"
-    assert choose(ROUND_ROBIN, team, last_agent_id="c").agent_id == "a"
+    assert choose(ROUND_ROBIN, team, last_order=team[1].order).agent_id == "b"
+    assert choose(ROUND_ROBIN, team, last_order=team[0].order).agent_id == "a"
+    # The last one gone AWAY (no candidate now): its turn still counts.
+    assert choose(ROUND_ROBIN, [team[0], team[1]], last_order=team[2].order).agent_id == "c"
     # A full agent is passed over, and the turn is still counted from the last one.
     team[2] = agent("b", 5, joined=2)
-    chosen = choose(ROUND_ROBIN, team, last_agent_id="a")
+    chosen = choose(ROUND_ROBIN, team, last_order=team[1].order)
     assert chosen is not None and chosen.agent_id == "c"
     assert chosen.reason.startswith("ROUND_ROBIN: next after the last assigned; load 0/5")
 
