@@ -92,6 +92,15 @@ def queues_to_dispatch(session: Session) -> list[str]:
     return [queue_id for queue_id in rows if queue_id is not None]
 
 
+def _active_members(queue_id: str) -> Any:
+    """The queue's enabled ACTIVE members, with when each joined: eligible but for room."""
+    return (
+        select(AgentRow, AgentQueueRow.created_at)
+        .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
+        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled), AgentRow.status == "ACTIVE")
+    )
+
+
 def claim(session: Session, queue_id: str, now: datetime, default_capacity: int) -> list[Offer]:
     """Offers the queue's waiting conversations, in waiting order, to eligible agents by the
     queue's algorithm, as OFFERED rows; stops at the first no agent has room for."""
@@ -108,12 +117,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         return []
     last_order = _place_in_queue(session, queue_id, queue.last_assigned_agent_id)
     members = session.exec(
-        select(AgentRow, AgentQueueRow.created_at)
-        .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
-        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled),
-               AgentRow.status == "ACTIVE")
-        .order_by(col(AgentRow.id))
-        .with_for_update(of=AgentRow)
+        _active_members(queue_id).order_by(col(AgentRow.id)).with_for_update(of=AgentRow)
     ).all()
     # Counted after the locks: a claim for another queue that took one of these agents has
     # committed by now, and its rows are seen.
@@ -274,11 +278,7 @@ def queue_positions(session: Session, conversation_ids: list[str]) -> dict[str, 
 
 def eligible_agents_count(session: Session, queue_id: str, default_capacity: int) -> int:
     """Agents that could take one more of this queue's conversations now."""
-    members = session.exec(
-        select(AgentRow)
-        .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
-        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled), AgentRow.status == "ACTIVE")
-    ).all()
+    members = [agent for agent, _ in session.exec(_active_members(queue_id)).all()]
     loads = loads_of(session, [agent.id for agent in members])
     return sum(1 for agent in members if loads.get(agent.id, 0) < capacity_of(agent, default_capacity))
 
