@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import db, default_capacity
 from api.errors import ApiError, bad_request, not_found
+from api.events_out import publish_agent_status
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, split_values
 from api.schemas import (
@@ -285,6 +286,7 @@ def update_agent(
     Infobip's request lacks, keep their value unless given (null clears them)."""
     row = _agent(session, agent_id)
     status = body.chosen_status() or AgentStatus.ACTIVE
+    status_changed = row.status != status.value
     given = body.model_fields_set
     if "email" in given and body.email is not None:
         _email_free(session, body.email.lower(), except_id=agent_id)
@@ -300,6 +302,8 @@ def update_agent(
         row.max_conversations = body.max_conversations
     row.updated_at = utcnow()
     session.add(row)
+    if status_changed:
+        _tell_status(session, row, capacity)
     _commit(session)
     return agent_out(session, row, capacity)
 
@@ -309,10 +313,18 @@ def set_status(
     agent_id: str, body: StatusIn, session: Session = Depends(db), capacity: int = Depends(default_capacity)
 ) -> AgentOut:
     row = _agent(session, agent_id)
+    changed = row.status != body.status.value
     row.status, row.updated_at = body.status.value, utcnow()
     session.add(row)
+    if changed:
+        _tell_status(session, row, capacity)
     session.commit()
     return agent_out(session, row, capacity)
+
+
+def _tell_status(session: Session, row: AgentRow, capacity: int) -> None:
+    """agent.status_changed, committed with the change."""
+    publish_agent_status(session, agent_out(session, row, capacity).model_dump(by_alias=True), row.updated_at)
 
 
 @router.post("/{agent_id}/api-key", response_model=ApiKeyOut)

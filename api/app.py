@@ -15,6 +15,7 @@ from api import (
     bots,
     conversation_actions,
     conversations,
+    event_stream,
     messages,
     people,
     queues,
@@ -22,6 +23,7 @@ from api import (
     routing_simulation,
     statistics,
     tags,
+    webhooks,
 )
 from api.auth import AuthMiddleware
 from api.console import install_console
@@ -48,6 +50,7 @@ def create_app(
     engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233",
     update_deadline: float = UPDATE_DEADLINE_SECONDS,
     default_agent_capacity: int = DEFAULT_AGENT_CAPACITY,
+    webhook_allow_private: bool = False,
 ) -> FastAPI:
     app = FastAPI(
         # Who may, then whether every query parameter is one the route knows.
@@ -62,6 +65,8 @@ def create_app(
     app.state.temporal_ui_url = temporal_ui_url
     app.state.update_deadline = update_deadline
     app.state.default_agent_capacity = default_agent_capacity
+    # Whether a webhook URL may point at a private address (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE).
+    app.state.webhook_allow_private = webhook_allow_private
     app.state.routing_loader = RoutingLoader()
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
@@ -80,7 +85,7 @@ def create_app(
     routers = [
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, people.router,
-        tags.router, messages.router, assignment.router,
+        tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -30,6 +30,7 @@ from api.auth import Principal, current_principal
 from api.conversations import engine_of
 from api.deps import temporal
 from api.errors import ApiError, bad_request, not_found, unavailable
+from api.events_out import publish_message
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, as_utc, pagination
@@ -212,11 +213,15 @@ def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Pri
 
 
 def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
+    """Marks the message as taken in by the workflow, and publishes message.created with it."""
     with session_scope(engine) as session:
         row = session.get(MessageRow, id_)
         assert row is not None, f"message {id_} stored but gone"
         if row.recorded_at is None:
             row.recorded_at = utcnow()  # written when the scope commits
+            conversation = session.get(ConversationRow, row.conversation_id)
+            assert conversation is not None, f"message {id_} of no conversation"
+            publish_message(session, message_out(row), conversation, row.recorded_at)
         return row
 
 

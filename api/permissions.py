@@ -48,6 +48,7 @@ ASSIGN = {S: ALLOW, A: OWN, B: DENY}
 Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
 BOTS = "/ccaas/1/bots"
 TAGS = "/ccaas/1/tags"
+HOOKS = "/ccaas/1/webhooks"
 
 PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
@@ -115,6 +116,18 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", TAGS): EVERYONE,
     ("POST", TAGS): SUPERVISORS,
     ("DELETE", f"{TAGS}/{{tag_name}}"): SUPERVISORS,
+    # Webhooks carry every conversation's events, signed with secrets: supervisors only.
+    ("GET", HOOKS): SUPERVISORS,
+    ("POST", HOOKS): SUPERVISORS,
+    ("GET", f"{HOOKS}/{{webhook_id}}"): SUPERVISORS,
+    ("PUT", f"{HOOKS}/{{webhook_id}}"): SUPERVISORS,
+    ("DELETE", f"{HOOKS}/{{webhook_id}}"): SUPERVISORS,
+    ("POST", f"{HOOKS}/{{webhook_id}}/secret"): SUPERVISORS,
+    ("GET", f"{HOOKS}/{{webhook_id}}/deliveries"): SUPERVISORS,
+    ("POST", f"{HOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/retry"): SUPERVISORS,
+    ("POST", f"{BOTS}/{{bot_id}}/webhook-secret"): SUPERVISORS,
+    # Everyone; each caller sees only the events it may read (api.event_stream).
+    ("GET", "/ccaas/1/events/stream"): EVERYONE,
 }
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
 from domain.conversation import ConversationState
 from domain.models import Status, as_utc
-from store.db import INSERTS
+from store.db import INSERTS, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
 
 OFFERED = "OFFERED"
@@ -42,14 +42,6 @@ class Offer:
     queue_id: str
     reason: str
     at: datetime  # when it was made
-
-
-def take_write_lock(session: Session) -> None:
-    """SQLite: take the database's write lock now, so what this transaction reads stays true
-    until it commits (PostgreSQL locks rows instead). Must be the transaction's first
-    statement (the pysqlite driver would otherwise begin a deferred one)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _waiting(queue_id: str | None = None) -> Any:

@@ -10,8 +10,11 @@ from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
+from domain.events_out import conversation_event_type
+from store import events_out
 from store.assignment import keep_in_step
 from store.db import insert_ignoring_duplicates
+from store.events_out import NewEvent
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
 from store.tags import ensure_tags
 
@@ -86,6 +89,22 @@ def apply_projection(
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
     keep_in_step(session, state)
+    events_out.publish(session, _events_out(state, values, events))
+
+
+def _events_out(state: ConversationState, values: dict[str, Any], events: list[ConversationEvent]) -> list[NewEvent]:
+    """Each new timeline event, with the conversation as this projection leaves it."""
+    # The message stays out: events carry the conversation as the API answers it.
+    conversation = ConversationRow(id=state.id, **values).model_dump(mode="json", exclude={"message_content"})
+    return [
+        NewEvent(
+            source=f"conversation {state.id} {event.seq}", type=conversation_event_type(event.type),
+            at=event.at, payload={"event": event.model_dump(mode="json"), "conversation": conversation},
+            conversation_id=state.id, queue_id=event.to_queue_id or state.queue_id,
+            from_queue_id=event.from_queue_id, agent_id=event.agent_id or state.agent_id,
+        )
+        for event in events
+    ]
 
 
 def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | None:

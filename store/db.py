@@ -151,3 +151,11 @@ def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict[s
     """Inserts the rows whose keys are not there yet; idempotent, and safe against racers."""
     insert = INSERTS[session.get_bind().dialect.name]
     session.exec(insert(table).values(rows).on_conflict_do_nothing())
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now, so what this transaction reads stays true
+    until it commits (PostgreSQL locks rows instead). Must be the transaction's first
+    statement (the pysqlite driver would otherwise begin a deferred one)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")

@@ -5,8 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, false, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, false, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
+
+
+class CurrentTransactionId(FunctionElement[int]):
+    """The id of the transaction writing a row (PostgreSQL), as a column default; 0 on SQLite."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(CurrentTransactionId)
+def _no_transaction_id(element: CurrentTransactionId, compiler: Any, **kw: Any) -> str:
+    return "0"
+
+
+@compiles(CurrentTransactionId, "postgresql")
+def _postgresql_transaction_id(element: CurrentTransactionId, compiler: Any, **kw: Any) -> str:
+    return "(pg_current_xact_id()::text::bigint)"
 
 
 def _utc_column(nullable: bool = False) -> Any:
@@ -284,3 +303,98 @@ class MessageRow(SQLModel, table=True):
     recorded_at: datetime | None = _utc_column(nullable=True)
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
+
+
+class EventFeedRow(SQLModel, table=True):
+    """The outbox of events out: written in the same transaction as what it tells of (a
+    projected timeline event, a message, an agent's status), read by the live stream, and
+    fanned out to webhook deliveries in that same transaction.
+
+    Readers go in commit order: `position` on SQLite (one writer at a time), and on
+    PostgreSQL (`txid`, `position`) over the transactions that have all ended (see
+    store.events_out), since positions are taken before commit and commits overtake."""
+
+    __tablename__ = "event_feed"
+    # AUTOINCREMENT: SQLite never hands out a position twice, even after the last rows go.
+    __table_args__ = (Index("ix_event_feed_txid_position", "txid", "position"), {"sqlite_autoincrement": True})
+
+    position: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                                   primary_key=True, autoincrement=True))
+    # The writing transaction's id on PostgreSQL; 0 on SQLite.
+    txid: int | None = Field(default=None, sa_column=Column(BigInteger, server_default=CurrentTransactionId(),
+                                                             nullable=False))
+    # The event's public id (the webhook-id): derived from its source, so writing it twice
+    # (a retried projection) finds the first.
+    id: str = Field(max_length=36, unique=True)
+    type: str = Field(max_length=64)
+    at: datetime = _utc_column()
+    # Who may see it: the conversation, its queue (and the one it left), its agent.
+    conversation_id: str | None = Field(default=None, max_length=36)
+    queue_id: str | None = Field(default=None, max_length=36)
+    from_queue_id: str | None = Field(default=None, max_length=36)
+    agent_id: str | None = Field(default=None, max_length=36)
+    # What api.events_out renders as the event's `data`.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookSubscriptionRow(SQLModel, table=True):
+    """Where events are posted. A bot's `webhookUrl` is one of these with `bot_id` set: it gets
+    the events of conversations in the bot's queues."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=36)
+    url: str = Field(sa_type=Text)
+    # Empty: every type.
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    description: str | None = Field(default=None, max_length=1000)
+    # The signing secret (whsec_...), kept as given out: signing needs it, so unlike API keys
+    # it cannot be hashed.
+    secret: str = Field(max_length=128)
+    bot_id: str | None = Field(default=None, max_length=36, index=True)
+    # Why it was disabled by us (a 410), else null.
+    disabled_reason: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One event for one subscription, until it is delivered or given up. Any worker's courier
+    takes a due one by leasing it (`leased_until`); a courier that dies leaves the lease to
+    run out, and the next sends it again under the same webhook-id."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ux_webhook_deliveries_subscription_event", "subscription_id", "event_id", unique=True),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    subscription_id: str = Field(max_length=36)
+    event_id: str = Field(max_length=36)
+    event_type: str = Field(max_length=64)
+    state: str = Field(max_length=16)  # PENDING | DELIVERED | FAILED
+    attempts: int = 0
+    next_attempt_at: datetime | None = _utc_column(nullable=True)
+    leased_until: datetime | None = _utc_column(nullable=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """One try of a delivery: when, what came back (or the error), how long it took."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: str = Field(primary_key=True, max_length=36)
+    delivery_id: str = Field(max_length=36, index=True)
+    at: datetime = _utc_column()
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=255)
+    duration_ms: int
+    # The answer's first bytes, for the log; never more (a receiver's body is its own).
+    response_prefix: str | None = Field(default=None, max_length=256)

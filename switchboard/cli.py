@@ -23,6 +23,7 @@ async def _wait_for_signal() -> None:
 
 async def run_worker(settings: Settings) -> None:
     from store.db import make_engine
+    from switchboard.courier import CourierSettings
     from switchboard.temporal import connect_with_retry, metrics_runtime
     from switchboard.worker import build_worker
 
@@ -31,8 +32,12 @@ async def run_worker(settings: Settings) -> None:
     address = settings.worker_metrics_address
     runtime = metrics_runtime(address) if address else None
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
+    webhooks = CourierSettings(
+        schedule=settings.webhook_retry_schedule, timeout=settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_allow_private,
+    )
     worker = build_worker(
-        client, engine, settings.task_queue, default_capacity=settings.default_agent_capacity
+        client, engine, settings.task_queue, default_capacity=settings.default_agent_capacity, webhooks=webhooks,
     )
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
@@ -66,7 +71,8 @@ async def run_api(settings: Settings) -> None:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
     app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url,
-                     default_agent_capacity=settings.default_agent_capacity)
+                     default_agent_capacity=settings.default_agent_capacity,
+                     webhook_allow_private=settings.webhook_allow_private)
     # Our own access lines (api/observability.py) replace uvicorn's, which carry query strings.
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                             log_config=None, access_log=False)

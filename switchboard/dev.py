@@ -222,6 +222,8 @@ def run_dev(settings: Settings) -> int:
         "SWITCHBOARD_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "SWITCHBOARD_TASK_QUEUE": settings.task_queue,
         "SWITCHBOARD_WORKER_METRICS_ADDRESS": settings.worker_metrics_address or DEV_WORKER_METRICS,
+        # On one machine, a webhook receiver is most likely on this machine too.
+        "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": os.environ.get("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "1"),
     }
     me = [sys.executable, "-m", "switchboard.cli"]
     api_url = f"http://{settings.api_host}:{settings.api_port}"

@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from domain.assignment import MAX_AGENT_CAPACITY
+from domain.events_out import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
 
 # Variable -> (what it sets, default). A default of None means "unset unless given".
 VARIABLES: dict[str, tuple[str, str | None]] = {
@@ -29,6 +31,14 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_DEFAULT_AGENT_CAPACITY": (
         "conversations an agent without its own `maxConversations` holds at once", "5"
     ),
+    "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": (
+        "`1`: webhooks may go to private, loopback and link-local addresses (`switchboard dev` sets it)", "0"
+    ),
+    "SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE": (
+        "delays between a webhook's failed attempts, comma-separated (`500ms`, `5s`, `5m`, `2h`)",
+        DEFAULT_RETRY_SCHEDULE,
+    ),
+    "SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS": ("how long a webhook receiver has to answer", "10"),
 }
 
 
@@ -54,6 +64,9 @@ class Settings:
     bootstrap_supervisor_key: str | None
     worker_metrics_address: str | None
     default_agent_capacity: int
+    webhook_allow_private: bool
+    webhook_retry_schedule: tuple[timedelta, ...]
+    webhook_timeout_seconds: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +93,20 @@ class Settings:
             raise SettingsError(
                 f"SWITCHBOARD_DEFAULT_AGENT_CAPACITY must be a number from 0 to {MAX_AGENT_CAPACITY}"
             )
+        allow_private = value("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE")
+        if allow_private not in ("0", "1"):
+            raise SettingsError("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE must be 0 or 1")
+        try:
+            schedule = parse_retry_schedule(value("SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE"))
+        except ValueError as error:
+            raise SettingsError(f"SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE: {error}") from None
+        timeout = value("SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS")
+        try:
+            timeout_seconds = float(timeout)
+        except ValueError:
+            timeout_seconds = 0
+        if not 0 < timeout_seconds <= 60:
+            raise SettingsError("SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds above 0, at most 60")
         return cls(
             home=home,
             database_url=value("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
@@ -92,4 +119,7 @@ class Settings:
             bootstrap_supervisor_key=key,
             worker_metrics_address=get("SWITCHBOARD_WORKER_METRICS_ADDRESS"),
             default_agent_capacity=int(capacity),
+            webhook_allow_private=allow_private == "1",
+            webhook_retry_schedule=schedule,
+            webhook_timeout_seconds=timeout_seconds,
         )

@@ -1,5 +1,6 @@
 """A worker process: the Temporal worker (ConversationWorkflow, the routing and projection
-activities) and the dispatcher that assigns waiting conversations to agents."""
+activities), the dispatcher that assigns waiting conversations to agents, and the courier
+that delivers webhooks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import workflows
 from activities.projection import ProjectionActivities
 from activities.routing import RoutingActivities
 from domain.assignment import DEFAULT_AGENT_CAPACITY
+from switchboard.courier import DEFAULT_COURIER, Courier, CourierSettings
 from switchboard.dispatcher import Dispatcher
 from workflows.conversation import ConversationWorkflow
 
@@ -41,47 +43,60 @@ def compile_workflow_modules() -> None:
 
 
 class WorkerProcess:
-    """The Temporal worker and the dispatcher, run together: `async with` starts both."""
+    """The Temporal worker and the loops beside it (dispatcher, courier), run together:
+    `async with` starts them all."""
 
-    def __init__(self, worker: Worker, dispatcher: Dispatcher) -> None:
+    def __init__(self, worker: Worker, dispatcher: Dispatcher, courier: Courier) -> None:
         self.worker = worker
         self.dispatcher = dispatcher
-        self._dispatching: asyncio.Task[None] | None = None
+        self.courier = courier
+        self._loops: list[asyncio.Task[None]] = []
+
+    def _start_loops(self) -> None:
+        self._loops = [asyncio.create_task(self.dispatcher.run()), asyncio.create_task(self.courier.run())]
 
     async def run(self) -> None:
-        """Runs both until `shutdown` (as Worker.run does)."""
-        self._dispatching = asyncio.create_task(self.dispatcher.run())
+        """Runs them all until `shutdown` (as Worker.run does)."""
+        self._start_loops()
         await self.worker.run()
 
     async def shutdown(self) -> None:
-        await self._stop_dispatching()
+        await self._stop_loops()
         await self.worker.shutdown()
 
-    async def _stop_dispatching(self) -> None:
-        if self._dispatching is not None:
-            self._dispatching.cancel()
+    async def _stop_loops(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatching
+                await loop
+        self._loops = []
 
     async def __aenter__(self) -> WorkerProcess:
         await self.worker.__aenter__()
-        self._dispatching = asyncio.create_task(self.dispatcher.run())
+        self._start_loops()
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        await self._stop_dispatching()
+        await self._stop_loops()
         await self.worker.__aexit__(*exc_info)
 
 
 def build_worker(
     client: Client, engine: Engine, task_queue: str, *, full_sandbox: bool = False,
-    default_capacity: int = DEFAULT_AGENT_CAPACITY,
+    default_capacity: int = DEFAULT_AGENT_CAPACITY, webhooks: CourierSettings = DEFAULT_COURIER,
 ) -> WorkerProcess:
     if full_sandbox:
         compile_workflow_modules()
     dispatcher = Dispatcher(engine, client, default_capacity)
+    courier = Courier(engine, webhooks)
     routing = RoutingActivities(engine)
-    projection = ProjectionActivities(engine, on_projected=dispatcher.wake)
+
+    def projected() -> None:
+        dispatcher.wake()
+        courier.wake()
+
+    projection = ProjectionActivities(engine, on_projected=projected)
     # Activities are synchronous SQL work, so they run on threads.
     worker = Worker(
         client,
@@ -92,4 +107,4 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )
-    return WorkerProcess(worker, dispatcher)
+    return WorkerProcess(worker, dispatcher, courier)

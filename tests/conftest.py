@@ -24,6 +24,7 @@ from api.app import create_app
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.worker import build_worker
+from tests.webhook_receiver import FAST_WEBHOOKS
 from workflows import search_attributes
 
 TEMPORAL_BINARY = Path(sys.executable).parent / "temporal"
@@ -142,9 +143,10 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     key = bootstrap(engine)
     assert key is not None  # the database is new, so bootstrap makes the supervisor key
     task_queue = f"test-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue)
+    app = create_app(engine, temporal_client, task_queue, webhook_allow_private=True)
     # The full sandbox: a non-deterministic call in the workflow fails its test here.
-    async with build_worker(temporal_client, engine, task_queue, full_sandbox=True), httpx.AsyncClient(
+    async with build_worker(temporal_client, engine, task_queue, full_sandbox=True, webhooks=FAST_WEBHOOKS), \
+            httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},

@@ -1,0 +1,50 @@
+"""What an event out looks like to a webhook receiver and to the live stream:
+`{type, timestamp, data}`, `data` holding the timeline `event` (with its `seq`) and the
+`conversation` as the API answers them, or the `message` and its `conversation`, or the `agent`.
+
+The worker writes a timeline event to the feed as the workflow recorded it (it knows nothing
+of the API's shapes), and it takes its public shape here, the same on every reading, so a
+retried webhook carries the same body. The API writes the others already in their shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from api.conversation_actions import EventOut
+from api.conversations import conversation_out
+from api.schemas import format_time
+from domain.conversation import ConversationEvent
+from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
+from store.events_out import NewEvent, publish
+from store.tables import ConversationRow, EventFeedRow
+
+
+def render(row: EventFeedRow) -> dict[str, Any]:
+    data = row.payload
+    if row.type.startswith("conversation."):
+        event = ConversationEvent.model_validate(data["event"])
+        data = {
+            "event": EventOut.model_validate(event).model_dump(by_alias=True),
+            "conversation": conversation_out(ConversationRow(**data["conversation"])),
+        }
+    return {"type": row.type, "timestamp": format_time(row.at), "data": data}
+
+
+def publish_message(session: Session, message: dict[str, Any], conversation: ConversationRow, at: datetime) -> None:
+    """message.created, in the caller's transaction."""
+    publish(session, [NewEvent(
+        source=f"message {message['id']}", type=MESSAGE_CREATED, at=at,
+        payload={"message": message, "conversation": conversation_out(conversation)},
+        conversation_id=conversation.id, queue_id=conversation.queue_id, agent_id=conversation.agent_id,
+    )])
+
+
+def publish_agent_status(session: Session, agent: dict[str, Any], at: datetime) -> None:
+    """agent.status_changed, in the caller's transaction: the agent as the API answers it."""
+    publish(session, [NewEvent(
+        source=f"agent {agent['id']} status {format_time(at)}", type=AGENT_STATUS_CHANGED, at=at,
+        payload={"agent": agent}, agent_id=agent["id"],
+    )])

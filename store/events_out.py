@@ -1,0 +1,170 @@
+"""The outbox of events out: publishing an event (in the writer's own transaction, with its
+webhook deliveries) and reading the feed in commit order from a cursor.
+
+Commit order: a row's `position` is taken when it is inserted, before its transaction
+commits, so on PostgreSQL a reader that went by position alone could pass a position whose
+transaction commits later, and never see it. Readers there take only rows of transactions
+that have all ended (`txid` below the snapshot's xmin, the oldest transaction still running)
+in (`txid`, `position`) order: no later commit can land before such a cursor. SQLite has one
+writer at a time, so its positions are commit order and `txid` is 0.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, literal, or_, text
+from sqlmodel import Session, col, select
+
+from store.db import INSERTS
+from store.tables import EventFeedRow, QueueRow, WebhookDeliveryRow, WebhookSubscriptionRow
+
+FEED: Table = EventFeedRow.__table__  # type: ignore[attr-defined]
+DELIVERIES: Table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
+EVENT_ID_NAMESPACE = uuid.UUID("1b0c7f52-3c1e-4d55-9a51-0c5e2f3a7d10")
+
+PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
+
+
+def event_id(source: str) -> str:
+    """The public id of the event told of by `source` (e.g. 'conversation <id> 3'): the same
+    on every write, so a retried writer publishes it once."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, source))
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    source: str
+    type: str
+    at: datetime
+    payload: dict[str, Any]
+    conversation_id: str | None = None
+    queue_id: str | None = None
+    from_queue_id: str | None = None
+    agent_id: str | None = None
+
+
+def publish(session: Session, events: Sequence[NewEvent]) -> None:
+    """Adds the events to the feed, and a delivery for each subscription that wants one,
+    within the caller's transaction. An event already published is skipped, with its
+    deliveries (they were made with it)."""
+    if not events:
+        return
+    insert = INSERTS[session.get_bind().dialect.name]
+    rows = [
+        {"id": event_id(event.source), "type": event.type, "at": event.at, "payload": event.payload,
+         "conversation_id": event.conversation_id, "queue_id": event.queue_id,
+         "from_queue_id": event.from_queue_id, "agent_id": event.agent_id}
+        for event in events
+    ]
+    new_ids = set(session.exec(
+        insert(FEED).values(rows).on_conflict_do_nothing().returning(FEED.c.id)
+    ).scalars())
+    fresh = [event for event, row in zip(events, rows, strict=True) if row["id"] in new_ids]
+    if fresh:
+        _fan_out(session, fresh)
+
+
+def _fan_out(session: Session, events: list[NewEvent]) -> None:
+    subscriptions = session.exec(
+        select(WebhookSubscriptionRow).where(col(WebhookSubscriptionRow.enabled))
+    ).all()
+    if not subscriptions:
+        return
+    bot_queues = _queues_of_bots(session, {s.bot_id for s in subscriptions if s.bot_id is not None})
+    now = events[0].at
+    deliveries = [
+        {"id": str(uuid.uuid4()), "subscription_id": subscription.id, "event_id": event_id(event.source),
+         "event_type": event.type, "state": PENDING, "attempts": 0, "next_attempt_at": now,
+         "created_at": event.at, "updated_at": event.at}
+        for event in events
+        for subscription in subscriptions
+        if wants(subscription, event, bot_queues)
+    ]
+    if deliveries:
+        insert = INSERTS[session.get_bind().dialect.name]
+        session.exec(insert(DELIVERIES).values(deliveries).on_conflict_do_nothing())
+
+
+def wants(subscription: WebhookSubscriptionRow, event: NewEvent, bot_queues: dict[str, set[str]]) -> bool:
+    if subscription.event_types and event.type not in subscription.event_types:
+        return False
+    if subscription.bot_id is None:
+        return True
+    # A bot's own webhook: the conversations in its queues (entering or leaving them).
+    queues = bot_queues.get(subscription.bot_id, set())
+    return bool({event.queue_id, event.from_queue_id} & queues)
+
+
+def _queues_of_bots(session: Session, bot_ids: set[str]) -> dict[str, set[str]]:
+    if not bot_ids:
+        return {}
+    found: dict[str, set[str]] = {}
+    for queue_id, bot_id in session.exec(
+        select(QueueRow.id, QueueRow.bot_id).where(col(QueueRow.bot_id).in_(bot_ids))
+    ).all():
+        assert bot_id is not None
+        found.setdefault(bot_id, set()).add(queue_id)
+    return found
+
+
+# The feed, in commit order from a cursor.
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """Where a reader is: after the row (txid, position). Written as 'txid.position' (the
+    live stream's event ids), and 0.0 before the first row."""
+
+    txid: int = 0
+    position: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.txid}.{self.position}"
+
+    @classmethod
+    def parse(cls, text_: str) -> Cursor:
+        """ValueError unless 'txid.position' with two non-negative integers."""
+        txid, dot, position = text_.strip().partition(".")
+        if not dot or not txid.isdigit() or not position.isdigit():
+            raise ValueError(f"{text_!r} is not an event id of this feed")
+        return cls(int(txid), int(position))
+
+    @classmethod
+    def of(cls, row: EventFeedRow) -> Cursor:
+        assert row.txid is not None and row.position is not None
+        return cls(row.txid, row.position)
+
+
+def _ended_transactions(session: Session) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name != "postgresql":
+        return literal(True)
+    return col(EventFeedRow.txid) < text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+def read_after(
+    session: Session, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None
+) -> list[EventFeedRow]:
+    """Up to `limit` rows after `cursor` in commit order, of those `visible` (None: all)."""
+    after = or_(
+        col(EventFeedRow.txid) > cursor.txid,
+        and_(col(EventFeedRow.txid) == cursor.txid, col(EventFeedRow.position) > cursor.position),
+    )
+    query = select(EventFeedRow).where(after, _ended_transactions(session))
+    if visible is not None:
+        query = query.where(visible)
+    return list(session.exec(
+        query.order_by(col(EventFeedRow.txid), col(EventFeedRow.position)).limit(limit)
+    ).all())
+
+
+def latest(session: Session) -> Cursor:
+    """The cursor after the last row readers can see now: a new reader starts here."""
+    row = session.exec(
+        select(EventFeedRow).where(_ended_transactions(session))
+        .order_by(col(EventFeedRow.txid).desc(), col(EventFeedRow.position).desc()).limit(1)
+    ).first()
+    return Cursor() if row is None else Cursor.of(row)

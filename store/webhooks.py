@@ -1,0 +1,119 @@
+"""Webhook deliveries: a courier leases the due ones, and records each attempt and what follows.
+
+A lease (`leased_until`) is how couriers in several processes share the work without
+sending one delivery twice at once; a courier that dies mid-delivery leaves its lease to run
+out, and any courier sends the delivery again, under the same webhook-id (at least once)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from domain.events_out import NextAttempt, Outcome
+from store.db import take_write_lock
+from store.events_out import DELIVERED, FAILED, PENDING
+from store.tables import EventFeedRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A delivery this courier holds until `leased_until`, with what sending it needs."""
+
+    delivery: WebhookDeliveryRow
+    subscription: WebhookSubscriptionRow
+    event: EventFeedRow
+
+
+def lease_due(session: Session, now: datetime, leased_until: datetime, limit: int) -> list[Leased]:
+    """Leases up to `limit` deliveries due by `now` that nobody holds. PostgreSQL skips rows
+    another courier is leasing at this moment; SQLite takes its write lock first."""
+    take_write_lock(session)
+    query = (
+        select(WebhookDeliveryRow)
+        .where(
+            col(WebhookDeliveryRow.state) == PENDING,
+            col(WebhookDeliveryRow.next_attempt_at) <= now,
+            or_(col(WebhookDeliveryRow.leased_until).is_(None), col(WebhookDeliveryRow.leased_until) <= now),
+        )
+        .order_by(col(WebhookDeliveryRow.next_attempt_at))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    deliveries = list(session.exec(query).all())
+    if not deliveries:
+        return []
+    session.exec(
+        update(WebhookDeliveryRow)
+        .where(col(WebhookDeliveryRow.id).in_([delivery.id for delivery in deliveries]))
+        .values(leased_until=leased_until)
+    )
+    subscriptions = {row.id: row for row in session.exec(select(WebhookSubscriptionRow).where(
+        col(WebhookSubscriptionRow.id).in_({delivery.subscription_id for delivery in deliveries})
+    )).all()}
+    events = {row.id: row for row in session.exec(select(EventFeedRow).where(
+        col(EventFeedRow.id).in_({delivery.event_id for delivery in deliveries})
+    )).all()}
+    leased = []
+    for delivery in deliveries:
+        delivery.leased_until = leased_until
+        subscription = subscriptions.get(delivery.subscription_id)
+        if subscription is None or not subscription.enabled:
+            delivery.state, delivery.leased_until = FAILED, None
+            delivery.last_error = "subscription deleted" if subscription is None else "subscription disabled"
+            session.add(delivery)
+            continue
+        leased.append(Leased(delivery, subscription, events[delivery.event_id]))
+    return leased
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    response_prefix: str | None
+
+
+def record_attempt(session: Session, delivery_id: str, attempt: Attempt, then: NextAttempt) -> None:
+    """The attempt, and the delivery's next state; a 410 (GONE) disables its subscription."""
+    session.add(WebhookAttemptRow(
+        id=str(uuid.uuid4()), delivery_id=delivery_id, at=attempt.at, status_code=attempt.status_code,
+        error=attempt.error, duration_ms=attempt.duration_ms, response_prefix=attempt.response_prefix,
+    ))
+    delivery = session.get(WebhookDeliveryRow, delivery_id, with_for_update=True)
+    if delivery is None:
+        return  # its subscription was deleted meanwhile
+    delivery.attempts += 1
+    delivery.last_status_code = attempt.status_code
+    delivery.last_error = attempt.error
+    delivery.leased_until = None
+    delivery.updated_at = attempt.at
+    if then.outcome is Outcome.RETRY:
+        delivery.state, delivery.next_attempt_at = PENDING, then.at
+    else:
+        delivery.state = DELIVERED if then.outcome is Outcome.DELIVERED else FAILED
+        delivery.next_attempt_at = None
+    session.add(delivery)
+    if then.outcome is Outcome.GONE:
+        disable(session, delivery.subscription_id, "the receiver answered 410 Gone", attempt.at)
+
+
+def disable(session: Session, subscription_id: str, reason: str, at: datetime) -> None:
+    subscription = session.get(WebhookSubscriptionRow, subscription_id)
+    if subscription is not None and subscription.enabled:
+        subscription.enabled, subscription.disabled_reason, subscription.updated_at = False, reason, at
+        session.add(subscription)
+
+
+def retry_now(session: Session, delivery: WebhookDeliveryRow, now: datetime) -> None:
+    """A supervisor's replay: the delivery is due again at once (the same webhook-id), with
+    a fresh schedule; a lease in force is left to its holder."""
+    delivery.state, delivery.next_attempt_at, delivery.attempts = PENDING, now, 0
+    delivery.updated_at = now
+    session.add(delivery)

@@ -1,0 +1,193 @@
+"""The courier: every worker process runs one. It leases due webhook deliveries from SQL
+(store.webhooks), posts each signed per Standard Webhooks, and records the attempt and
+what follows (delivered, retried on the schedule or at the receiver's Retry-After, given
+up, or the subscription disabled on a 410).
+
+Why SQL and not a Temporal activity per delivery: the deliveries are written in the same
+transaction as the events they carry (the outbox), so no event is lost between the two; a
+lease in SQL shares them among any number of couriers, and a dead courier's lease runs
+out. A workflow per delivery would cost Temporal about what a conversation's own steps
+cost, several times per conversation, on the same two cores (see the README's
+"Events out"). Nothing here is state: SQL holds every delivery and its attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.engine import Engine
+from standardwebhooks.webhooks import Webhook
+from starlette.concurrency import run_in_threadpool
+
+from api.events_out import render
+from domain.events_out import (
+    DEFAULT_RETRY_SCHEDULE,
+    NextAttempt,
+    next_attempt,
+    parse_retry_after,
+    parse_retry_schedule,
+)
+from domain.models import utcnow
+from domain.webhook_urls import address_problem, host_of, literal_address, name_problem
+from store import webhooks
+from store.db import session_scope
+
+PASS_INTERVAL = 0.5
+RESPONSE_PREFIX = 256
+USER_AGENT = "Switchboard-Webhooks/1"
+
+log = logging.getLogger("switchboard.courier")
+
+
+@dataclass(frozen=True)
+class CourierSettings:
+    schedule: tuple[timedelta, ...]
+    timeout: float = 10.0
+    allow_private: bool = False
+    # Requests in flight at once, per process.
+    concurrency: int = 32
+
+    @property
+    def lease(self) -> timedelta:
+        """Longer than any one attempt can take: resolving, connecting and the timeout."""
+        return timedelta(seconds=2 * self.timeout + 5)
+
+
+DEFAULT_COURIER = CourierSettings(schedule=parse_retry_schedule(DEFAULT_RETRY_SCHEDULE))
+
+
+class AddressRefused(Exception):
+    """The URL's host is (or resolves to) an address webhooks may not reach."""
+
+
+class Courier:
+    def __init__(self, engine: Engine, settings: CourierSettings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sending: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Asks for a pass soon; callable from any thread (a projection just wrote events)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # Redirects are not followed: one could lead to an address we refuse.
+        async with httpx.AsyncClient(
+            timeout=self._settings.timeout, follow_redirects=False,
+            limits=httpx.Limits(max_connections=self._settings.concurrency),
+        ) as http:
+            try:
+                while True:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
+                    self._wake.clear()
+                    try:
+                        await self._run_pass(http)
+                    except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
+                        log.exception("delivery pass failed")
+            finally:
+                for sending in list(self._sending.values()):
+                    sending.cancel()
+
+    async def _run_pass(self, http: httpx.AsyncClient) -> None:
+        free = self._settings.concurrency - len(self._sending)
+        if free <= 0:
+            return
+        leased = await run_in_threadpool(self._lease, free)
+        for delivery in leased:
+            sending = asyncio.create_task(self._send(http, delivery))
+            self._sending[delivery.delivery.id] = sending
+            sending.add_done_callback(functools.partial(self._sent, delivery.delivery.id))
+
+    def _sent(self, delivery_id: str, _: asyncio.Task[None]) -> None:
+        self._sending.pop(delivery_id, None)
+        self.wake()  # a slot is free: more may be due
+
+    def _lease(self, limit: int) -> list[webhooks.Leased]:
+        now = utcnow()
+        with session_scope(self._engine) as session:
+            return webhooks.lease_due(session, now, now + self._settings.lease, limit)
+
+    async def _send(self, http: httpx.AsyncClient, leased: webhooks.Leased) -> None:
+        event, subscription = leased.event, leased.subscription
+        body = json.dumps(render(event), separators=(",", ":"))
+        sent_at = utcnow()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": event.id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": Webhook(subscription.secret).sign(event.id, sent_at, body),
+        }
+        started = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        prefix: str | None = None
+        retry_after = None
+        try:
+            await self._check_address(subscription.url)
+            async with http.stream("POST", subscription.url, content=body, headers=headers) as response:
+                status_code = response.status_code
+                prefix = await _prefix_of(response)
+                retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
+        except AddressRefused as refused:
+            error = f"address refused: {refused}"
+        except httpx.TimeoutException:
+            error = f"no answer within {self._settings.timeout:g} s"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"[:255]
+        duration_ms = int((time.monotonic() - started) * 1000)
+        attempt = webhooks.Attempt(sent_at, status_code, error, duration_ms, prefix)
+        then = next_attempt(
+            status_code, leased.delivery.attempts + 1, utcnow(), self._settings.schedule,
+            retry_after if status_code in (429, 503) else None,
+        )
+        await run_in_threadpool(self._record, leased.delivery.id, attempt, then)
+
+    def _record(self, delivery_id: str, attempt: webhooks.Attempt, then: NextAttempt) -> None:
+        with session_scope(self._engine) as session:
+            webhooks.record_attempt(session, delivery_id, attempt, then)
+
+    async def _check_address(self, url: str) -> None:
+        """Refuses a private destination unless allowed; resolved now, as DNS may have changed
+        since the URL was saved."""
+        if self._settings.allow_private:
+            return
+        host = host_of(url)
+        if (problem := name_problem(host)) is not None:
+            raise AddressRefused(problem)
+        if literal_address(host) is not None:
+            addresses = [host]
+        else:
+            assert self._loop is not None
+            try:
+                found = await self._loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            except socket.gaierror as error:
+                raise AddressRefused(f"{host} does not resolve: {error.strerror}") from None
+            addresses = [str(info[4][0]) for info in found]
+        for address in addresses:
+            if (problem := address_problem(address)) is not None:
+                raise AddressRefused(problem)
+
+
+async def _prefix_of(response: httpx.Response) -> str:
+    """The answer's first bytes: the log keeps no more, and reading stops there."""
+    taken = b""
+    async for chunk in response.aiter_bytes():
+        taken += chunk
+        if len(taken) >= RESPONSE_PREFIX:
+            break
+    return taken[:RESPONSE_PREFIX].decode("utf-8", errors="replace")
