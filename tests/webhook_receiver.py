@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,15 +16,20 @@ import uvicorn
 from domain.events_out import parse_retry_schedule
 from switchboard.courier import CourierSettings
 from tests.helpers import wait_for
+from tests.processes import free_port
 
-# Retries in a test come within seconds, to a receiver on this machine.
-FAST_WEBHOOKS = CourierSettings(schedule=parse_retry_schedule("200ms,400ms,800ms"), timeout=2.0, allow_private=True)
+# Retries in a test come within seconds (ten of them over about 7 s), to a receiver on this machine.
+FAST_SCHEDULE = "100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s"
+FAST_WEBHOOKS = CourierSettings(
+    schedule=parse_retry_schedule(FAST_SCHEDULE), timeout=2.0, allow_private=True
+)
 
 
 @dataclass
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float  # time.monotonic() on arrival
 
 
 @dataclass
@@ -49,7 +54,7 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        self.received.append(Received(headers, body))
+        self.received.append(Received(headers, body, time.monotonic()))
         if self.delay:
             await asyncio.sleep(self.delay.total_seconds())  # a slow receiver, on purpose
         status = self.answers.pop(0) if self.answers else 200
@@ -59,15 +64,10 @@ class Receiver:
         await send({"type": "http.response.body", "body": b"ok" * 200})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
-async def running_receiver(path: str = "/hook") -> AsyncIterator[Receiver]:
-    port = free_port()
+async def running_receiver(path: str = "/hook", port: int | None = None) -> AsyncIterator[Receiver]:
+    """A receiver on `port` (else a free one) until the block ends."""
+    port = port or free_port()
     receiver = Receiver(url=f"http://127.0.0.1:{port}{path}")
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))

@@ -6,16 +6,9 @@ agents, every assignment one ASSIGNED event, and the freed slots handed on."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import signal
-import socket
-import subprocess
-import sys
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -27,46 +20,9 @@ from store.bootstrap import bootstrap
 from store.db import session_scope
 from store.tables import AssignmentRow, ConversationEventRow
 from tests.helpers import create_queue, wait_for
+from tests.processes import healthy, switchboard_processes
 
 AGENTS, CAPACITY, CONVERSATIONS = 3, 3, 40
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def processes(database_url: str, temporal: Client, key: str) -> Iterator[tuple[list[str], list[subprocess.Popen]]]:
-    """Two APIs (their base URLs) and two workers, all on one task queue and database."""
-    env = {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
-        "SWITCHBOARD_TASK_QUEUE": f"race-{uuid.uuid4()}",
-        "SWITCHBOARD_SUPERVISOR_KEY": key,
-        "SWITCHBOARD_DEFAULT_AGENT_CAPACITY": str(CAPACITY),
-    }
-    ports = [free_port(), free_port()]
-    started: list[subprocess.Popen] = []
-
-    def start(command: str, **extra: str) -> subprocess.Popen:
-        child = subprocess.Popen([sys.executable, "-m", "switchboard.cli", command], env={**env, **extra},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        started.append(child)
-        return child
-
-    try:
-        for port in ports:
-            start("api", SWITCHBOARD_API_PORT=str(port))
-        workers = [start("worker"), start("worker")]
-        yield [f"http://127.0.0.1:{port}" for port in ports], workers
-    finally:
-        for child in started:
-            if child.poll() is None:
-                child.terminate()
-                child.wait(timeout=30)
 
 
 def assigned_events(engine: Engine) -> list[tuple[str, str]]:
@@ -87,12 +43,14 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
 ):
     key = secrets.token_urlsafe(32)
     bootstrap(engine, key)
-    with processes(database_url, temporal_client, key) as (urls, workers):
+    with switchboard_processes(database_url, temporal_client, key, apis=2, workers=2,
+                               SWITCHBOARD_DEFAULT_AGENT_CAPACITY=str(CAPACITY)) as running:
+        urls, workers = running.api_urls, running.workers
         headers = {"Authorization": f"App {key}"}
         async with httpx.AsyncClient(base_url=urls[0], headers=headers, timeout=60) as first, \
                 httpx.AsyncClient(base_url=urls[1], headers=headers, timeout=60) as second:
-            await wait_for(lambda: _healthy(first), timeout=60)
-            await wait_for(lambda: _healthy(second), timeout=60)
+            await wait_for(lambda: healthy(first), timeout=60)
+            await wait_for(lambda: healthy(second), timeout=60)
             queue = await create_queue(first, isAutoAssignmentEnabled=True)
             agents = []
             for n in range(AGENTS):
@@ -132,10 +90,3 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
             assigned = assigned_events(engine)
             assert len(assigned) == len({cid for cid, _ in assigned}) == AGENTS * CAPACITY + AGENTS
             assert Counter(row.agent_id for row in holds(engine)) == {agent: CAPACITY for agent in agents}
-
-
-async def _healthy(http: httpx.AsyncClient) -> bool:
-    try:
-        return (await http.get("/health")).status_code == 200
-    except httpx.TransportError:
-        return False

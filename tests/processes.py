@@ -1,0 +1,77 @@
+"""Switchboard as separate processes (`switchboard api`, `switchboard worker`) on one database
+and task queue: for the tests that race guarantees across processes and kill one of them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from temporalio.client import Client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Processes:
+    env: dict[str, str]
+    api_urls: list[str] = field(default_factory=list)
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    started: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, command: str, **extra: str) -> subprocess.Popen:
+        child = subprocess.Popen([sys.executable, "-m", "switchboard.cli", command], env={**self.env, **extra},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.started.append(child)
+        return child
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = self.start("worker")
+        self.workers.append(worker)
+        return worker
+
+
+@contextmanager
+def switchboard_processes(
+    database_url: str, temporal: Client, key: str, *, apis: int, workers: int, **settings: str
+) -> Iterator[Processes]:
+    """`apis` API and `workers` worker processes with these SWITCHBOARD_* settings; all are
+    stopped at the end (a killed one is already gone)."""
+    running = Processes(env={
+        **os.environ,
+        "SWITCHBOARD_DATABASE_URL": database_url,
+        "SWITCHBOARD_TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
+        "SWITCHBOARD_TASK_QUEUE": f"processes-{uuid.uuid4()}",
+        "SWITCHBOARD_SUPERVISOR_KEY": key,
+        **settings,
+    })
+    try:
+        for _ in range(apis):
+            port = free_port()
+            running.start("api", SWITCHBOARD_API_PORT=str(port))
+            running.api_urls.append(f"http://127.0.0.1:{port}")
+        for _ in range(workers):
+            running.start_worker()
+        yield running
+    finally:
+        for child in running.started:
+            if child.poll() is None:
+                child.terminate()
+                child.wait(timeout=30)
+
+
+async def healthy(http: httpx.AsyncClient) -> bool:
+    try:
+        return (await http.get("/health")).status_code == 200
+    except httpx.TransportError:
+        return False
