@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_end_to_end
 	$(BIN)/python -m bench.bench_console
 	$(BIN)/python -m bench.bench_assignment
+	$(BIN)/python -m bench.bench_webhooks
 
 clean:
 	rm -rf $(VENV) .switchboard

@@ -14,8 +14,6 @@ cost, several times per conversation, on the same two cores (see the README's
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import json
 import logging
 import socket
@@ -40,6 +38,7 @@ from domain.models import utcnow
 from domain.webhook_urls import address_problem, host_of, literal_address, name_problem
 from store import webhooks
 from store.db import session_scope
+from switchboard.loops import PassLoop
 
 PASS_INTERVAL = 0.5
 RESPONSE_PREFIX = 256
@@ -69,51 +68,33 @@ class AddressRefused(Exception):
     """The URL's host is (or resolves to) an address webhooks may not reach."""
 
 
-class Courier:
+class Courier(PassLoop):
+    interval = PASS_INTERVAL
+    log = log
+
     def __init__(self, engine: Engine, settings: CourierSettings) -> None:
+        super().__init__()
         self._engine = engine
         self._settings = settings
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._sending: dict[str, asyncio.Task[None]] = {}
-
-    def wake(self) -> None:
-        """Asks for a pass soon; callable from any thread (a projection just wrote events)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._http: httpx.AsyncClient | None = None
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
         # Redirects are not followed: one could lead to an address we refuse.
         async with httpx.AsyncClient(
             timeout=self._settings.timeout, follow_redirects=False,
             limits=httpx.Limits(max_connections=self._settings.concurrency),
-        ) as http:
-            try:
-                while True:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
-                    self._wake.clear()
-                    try:
-                        await self._run_pass(http)
-                    except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
-                        log.exception("delivery pass failed")
-            finally:
-                for sending in list(self._sending.values()):
-                    sending.cancel()
+        ) as self._http:
+            await super().run()
 
-    async def _run_pass(self, http: httpx.AsyncClient) -> None:
-        free = self._settings.concurrency - len(self._sending)
+    async def run_pass(self) -> None:
+        """Leases as many due deliveries as there are free slots, each sent in the background."""
+        free = self._settings.concurrency - len(self._in_flight)
         if free <= 0:
             return
-        leased = await run_in_threadpool(self._lease, free)
-        for delivery in leased:
-            sending = asyncio.create_task(self._send(http, delivery))
-            self._sending[delivery.delivery.id] = sending
-            sending.add_done_callback(functools.partial(self._sent, delivery.delivery.id))
+        for leased in await run_in_threadpool(self._lease, free):
+            self.start(leased.delivery.id, self._send(leased))
 
-    def _sent(self, delivery_id: str, _: asyncio.Task[None]) -> None:
-        self._sending.pop(delivery_id, None)
+    def ended(self, key: str) -> None:
         self.wake()  # a slot is free: more may be due
 
     def _lease(self, limit: int) -> list[webhooks.Leased]:
@@ -121,7 +102,8 @@ class Courier:
         with session_scope(self._engine) as session:
             return webhooks.lease_due(session, now, now + self._settings.lease, limit)
 
-    async def _send(self, http: httpx.AsyncClient, leased: webhooks.Leased) -> None:
+    async def _send(self, leased: webhooks.Leased) -> None:
+        assert self._http is not None, "sent only while running"
         event, subscription = leased.event, leased.subscription
         body = json.dumps(render(event), separators=(",", ":"))
         sent_at = utcnow()
@@ -139,7 +121,7 @@ class Courier:
         retry_after = None
         try:
             await self._check_address(subscription.url)
-            async with http.stream("POST", subscription.url, content=body, headers=headers) as response:
+            async with self._http.stream("POST", subscription.url, content=body, headers=headers) as response:
                 status_code = response.status_code
                 prefix = await _prefix_of(response)
                 retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
@@ -172,9 +154,8 @@ class Courier:
         if literal_address(host) is not None:
             addresses = [host]
         else:
-            assert self._loop is not None
             try:
-                found = await self._loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
             except socket.gaierror as error:
                 raise AddressRefused(f"{host} does not resolve: {error.strerror}") from None
             addresses = [str(info[4][0]) for info in found]

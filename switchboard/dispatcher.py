@@ -15,8 +15,6 @@ changed (an agent going ACTIVE through the API, joining a queue, a raised capaci
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 from datetime import timedelta
 
@@ -29,6 +27,7 @@ from domain.conversation import Assignment, workflow_id
 from domain.models import SYSTEM_ACTOR, utcnow
 from store import assignment as assignments
 from store.db import session_scope
+from switchboard.loops import PassLoop
 from workflows.conversation import ConversationWorkflow
 
 PASS_INTERVAL = 1.0
@@ -41,49 +40,23 @@ TELL_DEADLINE = 10.0
 log = logging.getLogger("switchboard.dispatcher")
 
 
-class Dispatcher:
+class Dispatcher(PassLoop):
+    interval = PASS_INTERVAL
+    log = log
+
     def __init__(self, engine: Engine, client: Client, default_capacity: int) -> None:
+        super().__init__()
         self._engine = engine
         self._client = client
         self._default_capacity = default_capacity
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # Offers being told by this dispatcher, by id.
-        self._telling: dict[str, asyncio.Task[None]] = {}
-
-    def wake(self) -> None:
-        """Asks for a pass soon; callable from any thread (activities run on threads)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), PASS_INTERVAL)
-                self._wake.clear()
-                try:
-                    await self.run_pass()
-                except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
-                    log.exception("dispatch pass failed")
-        finally:
-            for telling in list(self._telling.values()):
-                telling.cancel()
 
     async def run_pass(self) -> None:
         """Claims for every queue with a conversation waiting, and tells each new offer (and
         each left untold) in the background: one slow workflow never holds up a pass."""
         offers = await run_in_threadpool(self._claim_all)
         for offer in offers:
-            if offer.offer_id in self._telling:
-                continue  # still being told here
-            telling = asyncio.create_task(self._tell(offer))
-            self._telling[offer.offer_id] = telling
-            telling.add_done_callback(functools.partial(self._told, offer.offer_id))
-
-    def _told(self, offer_id: str, _: asyncio.Task[None]) -> None:
-        self._telling.pop(offer_id, None)
+            if not self.in_flight(offer.offer_id):  # else still being told here
+                self.start(offer.offer_id, self._tell(offer))
 
     def _claim_all(self) -> list[assignments.Offer]:
         now = utcnow()

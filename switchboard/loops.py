@@ -1,0 +1,62 @@
+"""A loop that runs passes: when woken (from any thread) and at least every `interval`
+seconds. The dispatcher and the courier are such loops; their work in flight runs in
+background tasks, cancelled when the loop stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+
+class PassLoop:
+    interval: float = 1.0
+    log = logging.getLogger("switchboard")
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Work this loop started and that has not ended, by key.
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Asks for a pass soon; callable from any thread (activities run on threads)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run_pass(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+                try:
+                    await self.run_pass()
+                except Exception:  # noqa: BLE001 - a failed pass (store down) is tried again next time
+                    self.log.exception("pass failed")
+        finally:
+            for task in list(self._in_flight.values()):
+                task.cancel()
+
+    def in_flight(self, key: str) -> bool:
+        return key in self._in_flight
+
+    def start(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        """Runs `work` in the background, known by `key` until it ends."""
+        task = asyncio.create_task(work)
+        self._in_flight[key] = task
+        task.add_done_callback(functools.partial(self._ended, key))
+
+    def _ended(self, key: str, _: asyncio.Task[None]) -> None:
+        self._in_flight.pop(key, None)
+        self.ended(key)
+
+    def ended(self, key: str) -> None:
+        """Called when background work ends; a loop may ask for another pass."""
