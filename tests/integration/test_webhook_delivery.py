@@ -185,3 +185,27 @@ async def arrived(receiver: Receiver, count: int = 1) -> None:
         return len(receiver.received) >= count
 
     await wait_for(enough)
+
+
+async def test_a_message_and_an_agents_status_go_out_with_their_subjects(stack: Stack) -> None:
+    async with running_receiver() as receiver:
+        subscribe(stack, receiver.url, ["message.created", "agent.status_changed"])
+        conversation_id = await create_conversation(stack, (await create_queue(stack.http))["id"])
+        posted = await stack.http.post(f"/ccaas/1/conversations/{conversation_id}/messages", json={
+            "channel": "LIVE_CHAT", "from": "+447700900123", "to": "support", "contentType": "TEXT",
+            "content": {"text": "my card is blocked"}})
+        assert posted.status_code == 201, posted.text
+        agent = (await stack.http.post("/ccaas/1/agents", json={"displayName": "Ana", "role": "AGENT"})).json()
+        # Setting the status it has already is no change, and tells nothing.
+        for status in ("ACTIVE", "AWAY"):
+            changed = await stack.http.put(f"/ccaas/1/agents/{agent['id']}/status", json={"status": status})
+            assert changed.status_code == 200, changed.text
+        await settled(stack, 2)
+
+        bodies = {body["type"]: body for body in
+                  (Webhook(SECRET).verify(item.body, item.headers) for item in receiver.received)}
+        assert set(bodies) == {"message.created", "agent.status_changed"}
+        message = bodies["message.created"]["data"]
+        assert message["message"] == posted.json()
+        assert message["conversation"]["id"] == conversation_id
+        assert bodies["agent.status_changed"]["data"]["agent"]["status"] == "AWAY"
