@@ -7,10 +7,11 @@ out, and any courier sends the delivery again, under the same webhook-id (at lea
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from domain.events_out import NextAttempt, Outcome
@@ -28,9 +29,15 @@ class Leased:
     event: EventFeedRow
 
 
+# Requests in flight to one subscription, over all couriers: a slow receiver takes up no
+# more, so the others' deliveries still go out.
+PER_SUBSCRIPTION = 8
+
+
 def lease_due(session: Session, now: datetime, leased_until: datetime, limit: int) -> list[Leased]:
-    """Leases up to `limit` deliveries due by `now` that nobody holds. PostgreSQL skips rows
-    another courier is leasing at this moment; SQLite takes its write lock first."""
+    """Leases up to `limit` deliveries due by `now` that nobody holds, at most
+    PER_SUBSCRIPTION in flight for any subscription. PostgreSQL skips rows another courier
+    is leasing at this moment; SQLite takes its write lock first."""
     take_write_lock(session)
     query = (
         select(WebhookDeliveryRow)
@@ -40,11 +47,20 @@ def lease_due(session: Session, now: datetime, leased_until: datetime, limit: in
             or_(col(WebhookDeliveryRow.leased_until).is_(None), col(WebhookDeliveryRow.leased_until) <= now),
         )
         .order_by(col(WebhookDeliveryRow.next_attempt_at))
-        .limit(limit)
+        .limit(4 * limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    deliveries = list(session.exec(query).all())
+    in_flight = Counter(dict(session.exec(
+        select(WebhookDeliveryRow.subscription_id, func.count())
+        .where(col(WebhookDeliveryRow.state) == PENDING, col(WebhookDeliveryRow.leased_until) > now)
+        .group_by(col(WebhookDeliveryRow.subscription_id))
+    ).all()))
+    deliveries: list[WebhookDeliveryRow] = []
+    for delivery in session.exec(query).all():
+        if in_flight[delivery.subscription_id] < PER_SUBSCRIPTION and len(deliveries) < limit:
+            in_flight[delivery.subscription_id] += 1
+            deliveries.append(delivery)
     if not deliveries:
         return []
     session.exec(
