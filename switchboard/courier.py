@@ -57,8 +57,9 @@ class CourierSettings:
 
     @property
     def lease(self) -> timedelta:
-        """Longer than any one attempt can take: resolving, connecting and the timeout."""
-        return timedelta(seconds=2 * self.timeout + 5)
+        """Longer than any one attempt can take (the timeout bounds it whole), with room to
+        record it."""
+        return timedelta(seconds=self.timeout + 5)
 
 
 DEFAULT_COURIER = CourierSettings(schedule=parse_retry_schedule(DEFAULT_RETRY_SCHEDULE))
@@ -120,15 +121,18 @@ class Courier(PassLoop):
         prefix: str | None = None
         retry_after = None
         try:
-            await self._check_address(subscription.url)
-            async with self._http.stream("POST", subscription.url, content=body, headers=headers) as response:
-                status_code = response.status_code
-                prefix = await _prefix_of(response)
-                retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
+            # One deadline for the whole attempt (resolving, connecting, sending, reading), so
+            # a receiver that trickles its answer cannot outlast the lease.
+            async with asyncio.timeout(self._settings.timeout):
+                await self._check_address(subscription.url)
+                async with self._http.stream("POST", subscription.url, content=body, headers=headers) as response:
+                    status_code = response.status_code
+                    prefix = await _prefix_of(response)
+                    retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
         except AddressRefused as refused:
             error = f"address refused: {refused}"
-        except httpx.TimeoutException:
-            error = f"no answer within {self._settings.timeout:g} s"
+        except (TimeoutError, httpx.TimeoutException):
+            status_code, error = None, f"no answer within {self._settings.timeout:g} s"
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:255]
         duration_ms = int((time.monotonic() - started) * 1000)
