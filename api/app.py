@@ -24,6 +24,7 @@ from api import (
     statistics,
     tags,
     webhooks,
+    working_hours,
 )
 from api.auth import AuthMiddleware
 from api.console import install_console
@@ -86,6 +87,7 @@ def create_app(
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,
+        working_hours.router,
     ]
     for router in routers:
         app.include_router(router)

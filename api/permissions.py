@@ -49,6 +49,7 @@ Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations",
 BOTS = "/ccaas/1/bots"
 TAGS = "/ccaas/1/tags"
 HOOKS = "/ccaas/1/webhooks"
+HOURS = "/ccaas/1/working-hours"
 
 PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
@@ -126,6 +127,16 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{HOOKS}/{{webhook_id}}/deliveries"): SUPERVISORS,
     ("POST", f"{HOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/retry"): SUPERVISORS,
     ("POST", f"{BOTS}/{{bot_id}}/webhook-secret"): SUPERVISORS,
+    # Working hours: everyone reads them (agents and bots too, as the spec's table says).
+    ("GET", HOURS): EVERYONE,
+    ("POST", HOURS): SUPERVISORS,
+    ("GET", f"{HOURS}/{{working_hours_id}}"): EVERYONE,
+    ("PUT", f"{HOURS}/{{working_hours_id}}"): SUPERVISORS,
+    ("PATCH", f"{HOURS}/{{working_hours_id}}"): SUPERVISORS,
+    ("DELETE", f"{HOURS}/{{working_hours_id}}"): SUPERVISORS,
+    ("GET", f"{HOURS}/{{working_hours_id}}/status"): EVERYONE,
+    ("POST", f"{HOURS}/{{working_hours_id}}/holiday"): SUPERVISORS,
+    ("DELETE", f"{HOURS}/{{working_hours_id}}/holiday/{{holiday_id}}"): SUPERVISORS,
     # Everyone; each caller sees only the events it may read (api.event_stream).
     ("GET", "/ccaas/1/events/stream"): EVERYONE,
 }
