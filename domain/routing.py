@@ -35,17 +35,24 @@ class CompiledRule:
 class CompiledRouting:
     version: int
     rules: tuple[CompiledRule, ...]
-    # The untraced path's loop, prepared once: (test, queue id, priority, route id) of each
-    # enabled rule, with the bare closure of compiled expressions so a call skips one dispatch.
-    _fast: tuple[tuple[Test, str, Priority, str], ...] = field(init=False, repr=False, compare=False)
+    # The untraced path's loop, prepared once: (test, queue id, priority, route id, only
+    # during working hours) of each enabled rule, with the bare closure of compiled
+    # expressions so a call skips one dispatch.
+    _fast: tuple[tuple[Test, str, Priority, str, bool], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fast = tuple(
-            (_bare_test(c.predicate), c.rule.queue_id, c.rule.priority, c.rule.id)
+            (_bare_test(c.predicate), c.rule.queue_id, c.rule.priority, c.rule.id,
+             c.rule.route_only_during_working_hours)
             for c in self.rules
             if c.rule.enabled
         )
         object.__setattr__(self, "_fast", fast)  # frozen: set once, here
+
+    def queues_with_hours(self) -> set[str]:
+        """The queues of enabled rules that route only during working hours: whether they are
+        open is all evaluation needs to know of hours."""
+        return {c.rule.queue_id for c in self.rules if c.rule.enabled and c.rule.route_only_during_working_hours}
 
 
 def _bare_test(predicate: Predicate) -> Test:
@@ -79,21 +86,21 @@ def evaluate(
     *,
     default_queue_id: str,
     skip_queues: Mapping[str, str] = _NO_SKIPS,
+    closed_queues: Mapping[str, str] = _NO_SKIPS,
     trace: bool = True,
 ) -> RoutingDecision:
     """Route by the first enabled rule whose expression holds; none → the default queue with
     priority NORMAL (the spec's rule).
 
     `skip_queues` maps a queue id to the reason rules targeting it are passed over (the bot's own
-    queue, a deleted queue). `trace=False` builds no trace at all.
-
-    Rules with route_only_during_working_hours are evaluated like any other: working hours do
-    not exist yet, so every moment counts as inside them.
+    queue, a deleted queue). `closed_queues` maps a queue outside its working hours to why: a
+    rule with route_only_during_working_hours into it is passed over. `trace=False` builds no
+    trace at all.
     """
     if not trace:
-        for test, queue_id, priority, route_id in routing._fast:
-            # The skip check only runs for a match, so the common empty mapping costs nothing.
-            if test(facts) and queue_id not in skip_queues:
+        for test, queue_id, priority, route_id, hours_only in routing._fast:
+            # The skip checks only run for a match, so the common empty mappings cost nothing.
+            if test(facts) and queue_id not in skip_queues and not (hours_only and queue_id in closed_queues):
                 return _decision(routing, facts, queue_id, priority, route_id, [])
         return _decision(routing, facts, default_queue_id, Priority.NORMAL, None, [])
 
@@ -106,6 +113,10 @@ def evaluate(
         skip_reason = skip_queues.get(rule.queue_id)
         if skip_reason is not None:
             entries.append(_entry(compiled, TraceOutcome.SKIPPED, skip_reason or f"queue {rule.queue_id} is skipped"))
+            continue
+        closed_reason = closed_queues.get(rule.queue_id) if rule.route_only_during_working_hours else None
+        if closed_reason is not None:
+            entries.append(_entry(compiled, TraceOutcome.SKIPPED, closed_reason))
             continue
         if compiled.predicate(facts):
             entries.append(_entry(compiled, TraceOutcome.MATCHED, f"matched: {compiled.predicate.explain(facts)}"))

@@ -349,3 +349,30 @@ def test_a_bounded_trace_keeps_the_first_rules_and_the_deciding_one_and_counts_t
     assert kept.trace_omitted == 7
     assert (kept.queue_id, kept.route_id) == (decision.queue_id, decision.route_id)
     assert bounded(decision, 11) == decision and bounded(decision, 11).trace_omitted == 0
+
+
+# --- working hours ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_a_rule_for_working_hours_only_is_passed_over_while_its_queue_is_closed(trace: bool) -> None:
+    rules = [rule("r1", "night", TELEGRAM, route_only_during_working_hours=True),
+             rule("r2", "day", TELEGRAM, route_only_during_working_hours=True),
+             rule("r3", "any", TELEGRAM)]
+    facts = {"message": {"channel": "TELEGRAM"}}
+    closed = {"night": "queue closed: outside its working hours (Europe/Zagreb)"}
+    decision = route(rules, facts, closed_queues=closed, trace=trace)
+    assert decision.queue_id == "day"
+    if trace:
+        assert outcomes(decision) == [("r1", TraceOutcome.SKIPPED), ("r2", TraceOutcome.MATCHED)]
+        assert decision.trace[0].reason == closed["night"]
+    # A closed queue does not stop a rule that routes at all hours, nor one whose queue is open.
+    assert route(rules[2:], facts, closed_queues={"any": "closed"}, trace=trace).queue_id == "any"
+    assert route(rules, facts, closed_queues={"night": "x", "day": "y"}, trace=trace).queue_id == "any"
+
+
+def test_the_queues_whose_hours_matter_are_those_of_enabled_hours_only_rules() -> None:
+    routing = compile_routing(1, [rule("r1", "a", TELEGRAM, route_only_during_working_hours=True),
+                                  rule("r2", "b", TELEGRAM, route_only_during_working_hours=True, enabled=False),
+                                  rule("r3", "c", TELEGRAM)])
+    assert routing.queues_with_hours() == {"a"}
