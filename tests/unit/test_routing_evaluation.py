@@ -359,7 +359,7 @@ def test_a_rule_for_working_hours_only_is_passed_over_while_its_queue_is_closed(
     rules = [rule("r1", "night", TELEGRAM, route_only_during_working_hours=True),
              rule("r2", "day", TELEGRAM, route_only_during_working_hours=True),
              rule("r3", "any", TELEGRAM)]
-    facts = {"message": {"channel": "TELEGRAM"}}
+    facts = {"message.channel": "TELEGRAM"}
     closed = {"night": "queue closed: outside its working hours (Europe/Zagreb)"}
     decision = route(rules, facts, closed_queues=closed, trace=trace)
     assert decision.queue_id == "day"
