@@ -398,3 +398,30 @@ class WebhookAttemptRow(SQLModel, table=True):
     duration_ms: int
     # The answer's first bytes, for the log; never more (a receiver's body is its own).
     response_prefix: str | None = Field(default=None, max_length=256)
+
+
+class WorkingHoursRow(SQLModel, table=True):
+    """When queues are open (Infobip's working hours). The week and the holidays are JSON in
+    domain.working_hours' shape (`DayHours` by weekday, `Holiday`s), read back as its `Hours`.
+    At most one row is the default (`is_default`): the hours of every queue without its own."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        Index("ux_working_hours_default", "is_default", unique=True,
+              sqlite_where=text("is_default"), postgresql_where=text("is_default")),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=255)
+    timezone: str = Field(max_length=64)
+    # The auto-reply a conversation gets outside these hours.
+    message: str = Field(sa_type=Text)
+    work_week: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    is_default: bool = False
+    close_conversations: bool = False
+    # Infobip's flag: stored and reported.
+    send_away_message_every_oowh_period: bool = False
+    holidays: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
