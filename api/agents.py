@@ -17,7 +17,7 @@ from api.deps import db, default_capacity
 from api.errors import ApiError, bad_request, not_found
 from api.events_out import publish_agent_status
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
-from api.query_params import AFTER, BEFORE, split_values
+from api.query_params import AFTER, BEFORE, split_values, within_times
 from api.schemas import (
     ApiInput,
     ApiKeyOut,
@@ -27,7 +27,6 @@ from api.schemas import (
     Pagination,
     StatusCodeOut,
     UtcTime,
-    as_utc,
     pagination,
     read_only,
     with_status,
@@ -234,15 +233,10 @@ def list_agents(
         query = query.where(func.lower(AgentRow.display_name).contains(part.lower(), autoescape=True))
     if email:
         query = query.where(AgentRow.email == email.lower())
-    bounds = [
+    query = within_times(query, [
         (AgentRow.created_at, created_after, created_before),
         (AgentRow.updated_at, updated_after, updated_before),
-    ]
-    for column, after, before in bounds:
-        if after is not None:
-            query = query.where(column >= as_utc(after))
-        if before is not None:
-            query = query.where(column < as_utc(before))
+    ])
     rows, total = page_of(session, query, paging, orderable[paging.field], AgentRow.id)
     return {
         "agents": [agent.model_dump(by_alias=True) for agent in agents_out(session, list(rows), capacity)],

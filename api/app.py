@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Depends, FastAPI
@@ -36,6 +38,7 @@ from api.permissions import authorize
 from api.query_params import reject_unknown_query_params
 from api.schemas import ApiModel
 from domain.assignment import DEFAULT_AGENT_CAPACITY
+from domain.models import utcnow
 from store.routing import RoutingLoader
 
 
@@ -52,6 +55,7 @@ def create_app(
     update_deadline: float = UPDATE_DEADLINE_SECONDS,
     default_agent_capacity: int = DEFAULT_AGENT_CAPACITY,
     webhook_allow_private: bool = False,
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     app = FastAPI(
         # Who may, then whether every query parameter is one the route knows.
@@ -69,6 +73,8 @@ def create_app(
     # Whether a webhook URL may point at a private address (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE).
     app.state.webhook_allow_private = webhook_allow_private
     app.state.routing_loader = RoutingLoader()
+    # "Now" for what depends on the time of day (working hours' status); tests fix it.
+    app.state.clock = clock
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
     registry = CollectorRegistry()  # one per app: tests and benchmarks make several

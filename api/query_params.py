@@ -4,6 +4,7 @@ for every API route; and the helpers the list filters share."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from api.errors import ApiError, bad_request
+from api.schemas import as_utc
 
 # The API's routes; the console (/console) answers with its own pages and is not checked here.
 API_PREFIXES = ("/ccaas/", "/people/")
@@ -77,3 +79,14 @@ def enum_values(name: str, values: list[str] | None, enum: type[Enum]) -> list[s
         if value not in allowed:
             raise bad_request(name, f"must be one of {sorted(allowed)}")
     return values
+
+
+def within_times(query: Any, bounds: list[tuple[Any, datetime | None, datetime | None]]) -> Any:
+    """`query` narrowed by `…After` (inclusive) and `…Before` (exclusive) filters: each bound
+    is a column and the two times given for it (None: not given)."""
+    for column, after, before in bounds:
+        if after is not None:
+            query = query.where(column >= as_utc(after))
+        if before is not None:
+            query = query.where(column < as_utc(before))
+    return query

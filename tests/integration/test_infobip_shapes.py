@@ -243,11 +243,8 @@ INFOBIP_OPERATIONS = (
     "POST /ccaas/1/working-hours/{workingHoursId}/holiday",
     "DELETE /ccaas/1/working-hours/{workingHoursId}/holiday/{id}",
 )
-WORKING_HOURS = "working hours (issue 14)"
 # Operations deliberately left to later work, with the reason.
-LATER = {
-    **{operation: WORKING_HOURS for operation in INFOBIP_OPERATIONS if "/working-hours" in operation},
-}
+LATER: dict[str, str] = {}
 
 LATER_TIME = "2100-01-01T00:00:00.000+0000"  # Infobip's form, for the …Before filters
 PAGING = {"limit": 10, "page": 0, "orderBy": "id:asc"}
@@ -257,6 +254,10 @@ AGENT_WITH_EMAIL = AGENT_FIELDS - {"title"} | {"email"}
 MESSAGE_FIELDS = {"id", "channel", "from", "to", "direction", "conversationId", "authorId", "authorType",
                   "createdAt", "updatedAt", "content", "contentType"}
 TAG_FIELDS = {"name", "id", "createdAt", "updatedAt"}
+WORKING_HOURS_FIELDS = {"id", "timezone", "message", "workWeek", "name", "enabled", "isDefault", "closeConversations",
+                        "sendAwayMessageEveryOOWHPeriod", "holidays"}
+WORKING_HOURS_REQUEST = WORKING_HOURS_FIELDS  # Infobip's request has its answer's fields
+HOLIDAY_FIELDS = {"id", "name", "startDate", "endDate", "enabled"}
 
 
 def between(*names: str) -> dict[str, str]:
@@ -477,6 +478,57 @@ async def a_tag(stack: Stack) -> Call:
     return Call(path={"tagName": created.json()["name"]})
 
 
+def holiday_model(**values: Any) -> dict[str, Any]:
+    """Infobip's HolidaysApiModel."""
+    return {"id": unique("holiday"), "name": "Christmas", "startDate": "2026-12-25", "endDate": "2026-12-26",
+            "enabled": True, **values}
+
+
+def working_hours_request(**values: Any) -> dict[str, Any]:
+    """Infobip's WorkingHoursApiRequest: every field, each day a DailyWorkingHoursApiModel."""
+    day = {"startTime": 9 * 60, "endTime": 17 * 60, "enabled": True}
+    days = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+    week = {name: day if name not in ("SATURDAY", "SUNDAY") else {**day, "enabled": False} for name in days}
+    return {"id": unique("infobip"), "timezone": "Europe/Zagreb", "message": "We are closed", "workWeek": week,
+            "name": unique("hours"), "enabled": True, "isDefault": False, "closeConversations": True,
+            "sendAwayMessageEveryOOWHPeriod": True, "holidays": [holiday_model()], **values}
+
+
+async def new_working_hours(stack: Stack) -> dict[str, Any]:
+    created = await stack.http.post("/ccaas/1/working-hours", json=working_hours_request())
+    assert created.status_code == 201, created.text
+    assert {holiday["name"] for holiday in created.json()["holidays"]} == {"Christmas"}
+    return created.json()
+
+
+async def list_working_hours(stack: Stack) -> Call:
+    created = await new_working_hours(stack)
+    return Call(query={"name": created["name"], "enabled": True, "isDefault": False, **between("created", "updated"),
+                       **PAGING})
+
+
+async def create_working_hours(stack: Stack) -> Call:
+    return Call(body=working_hours_request())
+
+
+async def working_hours(stack: Stack) -> Call:
+    return Call(path={"id": (await new_working_hours(stack))["id"]})
+
+
+async def change_working_hours(stack: Stack) -> Call:
+    created = await new_working_hours(stack)
+    return Call(path={"id": created["id"]}, body=working_hours_request(id=created["id"], isDefault=True))
+
+
+async def add_holiday(stack: Stack) -> Call:
+    return Call(path={"workingHoursId": (await new_working_hours(stack))["id"]}, body=holiday_model())
+
+
+async def remove_holiday(stack: Stack) -> Call:
+    created = await new_working_hours(stack)
+    return Call(path={"workingHoursId": created["id"], "id": created["holidays"][0]["id"]})
+
+
 AGENT_QUERY = {"agentIds", "queueIds", "displayName", "email", "status", "availability", "role", "enabled",
                "createdAfter", "createdBefore", "updatedAfter", "updatedBefore", *PAGING}
 AGENT_REQUEST = {"displayName", "status", "role", "enabled"}
@@ -530,6 +582,20 @@ OPERATIONS = [
     Operation("GET /ccaas/1/tags", list_tags, TAG_FIELDS, {"conversationId", "name", *PAGING}, items="tags"),
     Operation("POST /ccaas/1/tags", new_tag, {"name"}, body={"name"}),
     Operation("DELETE /ccaas/1/tags/{tagName}", a_tag, STATUS_CODE),
+    Operation("GET /ccaas/1/working-hours", list_working_hours, WORKING_HOURS_FIELDS,
+              {"name", "enabled", "isDefault", "createdAfter", "createdBefore", "updatedAfter", "updatedBefore",
+               *PAGING}, items="workingHours"),
+    Operation("POST /ccaas/1/working-hours", create_working_hours, WORKING_HOURS_FIELDS, body=WORKING_HOURS_REQUEST),
+    Operation("GET /ccaas/1/working-hours/{id}", working_hours, WORKING_HOURS_FIELDS),
+    Operation("PUT /ccaas/1/working-hours/{id}", change_working_hours, WORKING_HOURS_FIELDS,
+              body=WORKING_HOURS_REQUEST),
+    Operation("DELETE /ccaas/1/working-hours/{id}", working_hours, STATUS_CODE),
+    Operation("PATCH /ccaas/1/working-hours/{id}", change_working_hours, WORKING_HOURS_FIELDS,
+              body=WORKING_HOURS_REQUEST),
+    Operation("GET /ccaas/1/working-hours/{id}/status", working_hours, {"status"}),
+    Operation("POST /ccaas/1/working-hours/{workingHoursId}/holiday", add_holiday, WORKING_HOURS_FIELDS,
+              body=HOLIDAY_FIELDS),
+    Operation("DELETE /ccaas/1/working-hours/{workingHoursId}/holiday/{id}", remove_holiday, STATUS_CODE),
 ]
 
 
