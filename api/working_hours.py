@@ -158,7 +158,8 @@ class WorkWeekPatchIn(ApiInput):
 class HolidayIn(ApiInput):
     """Infobip's HolidaysApiModel. Without `id` one is made; without `endDate` it is one day."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=MAX_HOLIDAY_ID)
+    # No slash: the id is a path segment of DELETE /{id}/holiday/{holidayId}.
+    id: str | None = Field(default=None, min_length=1, max_length=MAX_HOLIDAY_ID, pattern=r"^[^/]*[^/\s][^/]*$")
     name: Name
     start_date: Day
     end_date: Day | None = Field(default=None, description="Included; left out: the start date")

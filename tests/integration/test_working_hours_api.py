@@ -213,6 +213,8 @@ async def test_holidays_are_added_and_removed(stack: Stack):
     for bad in ("30.05.2026", "2026-5-30", "2026-02-30", "2026-05-30T00:00:00", 20260530):
         assert_error(await stack.http.post(url, json={"name": "x", "startDate": bad}), 400, "BAD_REQUEST", "startDate")
     assert_error(await stack.http.post(url, json={"startDate": "2026-05-30"}), 400, "BAD_REQUEST", "name")
+    # An id is a path segment of the holiday's DELETE: no slash.
+    assert_error(await stack.http.post(url, json={**second, "id": "2026/xmas"}), 400, "BAD_REQUEST", "id")
     assert_error(await stack.http.post(f"{WH}/nope/holiday", json=second), 404, "NOT_FOUND")
     assert (await fetch(stack.http, created["id"]))["holidays"] == [first, second]
 
@@ -412,6 +414,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     (changed(GOOD, "25.12.2026", "holidays", 0, "startDate"), "holidays[0].startDate"),
     (changed(GOOD, "2026-02-30", "holidays", 0, "startDate"), "holidays[0].startDate"),
     (changed(GOOD, [{**HOLIDAY, "id": "h"}, {**HOLIDAY, "id": "h"}], "holidays"), "holidays[1].id"),
+    (changed(GOOD, "a/b", "holidays", 0, "id"), "holidays[0].id"),
     (changed(GOOD, "", "name"), "name"),
     (changed(GOOD, "   ", "name"), "name"),
     (changed(GOOD, "n" * 256, "name"), "name"),
