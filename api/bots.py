@@ -1,11 +1,15 @@
 """/ccaas/1/bots: chatbots that serve queues. A bot's API key is shown once, at creation
-or rotation, and kept only as a salted hash."""
+or rotation, and kept only as a salted hash.
+
+A bot's `webhookUrl` is a webhook subscription of its own (api.webhooks, with its `botId`):
+it receives the events of the conversations in the queues the bot serves. Its signing
+secret is answered once, when the URL is first set, and again at each rotation."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StrictBool
 from sqlmodel import Session, col, select
 
@@ -13,10 +17,20 @@ from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiKeyOut, ApiModel, Pagination, UtcTime, pagination
+from api.webhooks import (
+    WebhookUrl,
+    add_subscription,
+    bot_subscriptions,
+    check_destination,
+    check_room,
+    lock_subscriptions,
+    new_secret,
+    remove_subscription,
+)
 from domain.models import ActorType, utcnow
 from store import bots as bot_store
 from store import keys
-from store.tables import BotRow
+from store.tables import BotRow, WebhookSubscriptionRow
 
 router = APIRouter(prefix="/ccaas/1/bots", tags=["bots"])
 
@@ -24,19 +38,40 @@ router = APIRouter(prefix="/ccaas/1/bots", tags=["bots"])
 class BotIn(ApiInput):
     display_name: str = Field(min_length=1, max_length=255)
     enabled: StrictBool = True
+    webhook_url: WebhookUrl | None = Field(
+        default=None,
+        description="Where the events of the conversations in its queues are posted (http or https); "
+                    "null: none. Left out of a PUT: unchanged.",
+    )
 
 
 class BotOut(ApiModel):
     id: str
     display_name: str
     enabled: bool
+    webhook_url: str | None
+    # Its webhook subscription (/ccaas/1/webhooks/{id}, with the deliveries), when it has a URL.
+    webhook_id: str | None
     created_at: UtcTime
     updated_at: UtcTime
     deleted_at: UtcTime | None
 
 
-class BotWithKey(BotOut):
+class BotChangedOut(BotOut):
+    """The answer to a change: `webhookSecret` is the signing secret of a webhook this change
+    created (a `webhookUrl` set where there was none), shown this once; else null."""
+
+    webhook_secret: str | None
+
+
+class BotWithKey(BotChangedOut):
     api_key: str
+
+
+class BotWebhookSecretOut(ApiModel):
+    """The bot's webhook's new signing secret, shown this once."""
+
+    webhook_secret: str
 
 
 class BotListOut(ApiModel):
@@ -44,8 +79,37 @@ class BotListOut(ApiModel):
     pagination: Pagination
 
 
-def bot_out(row: BotRow) -> BotOut:
-    return BotOut.of(row)
+def bot_out(row: BotRow, webhook: WebhookSubscriptionRow | None) -> BotOut:
+    return BotOut.of(row, webhook_url=webhook.url if webhook else None, webhook_id=webhook.id if webhook else None)
+
+
+def _webhook(session: Session, bot_id: str) -> WebhookSubscriptionRow | None:
+    return bot_subscriptions(session, [bot_id]).get(bot_id)
+
+
+def _changed(row: BotRow, webhook: WebhookSubscriptionRow | None, created: bool) -> BotChangedOut:
+    return BotChangedOut(**bot_out(row, webhook).model_dump(),
+                         webhook_secret=webhook.secret if created and webhook else None)
+
+
+def _set_webhook(session: Session, bot_id: str, webhook: WebhookSubscriptionRow | None,
+                 url: str | None) -> tuple[WebhookSubscriptionRow | None, bool]:
+    """The bot's webhook after its `webhookUrl` is given as `url` (under lock_subscriptions),
+    and whether it is new. A new URL re-enables a webhook Switchboard disabled (the old
+    receiver answered 410); one a supervisor disabled stays so."""
+    if url is None:
+        if webhook is not None:
+            remove_subscription(session, webhook)
+        return None, False
+    if webhook is None:
+        check_room(session)
+        return add_subscription(session, url, [], bot_id=bot_id), True
+    if webhook.url != url:
+        webhook.url, webhook.updated_at = url, utcnow()
+        if webhook.disabled_reason is not None:
+            webhook.enabled, webhook.disabled_reason = True, None
+        session.add(webhook)
+    return webhook, False
 
 
 def _new_key(session: Session, bot: BotRow) -> str:
@@ -72,21 +136,29 @@ def list_bots(
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
     query = select(BotRow).where(col(BotRow.deleted_at).is_(None))
     rows, total = page_of(session, query, paging, orderable[paging.field], BotRow.id)
+    webhooks = bot_subscriptions(session, [row.id for row in rows])
     return {
-        "bots": [bot_out(row).model_dump(by_alias=True) for row in rows],
+        "bots": [bot_out(row, webhooks.get(row.id)).model_dump(by_alias=True) for row in rows],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
 
 @router.post("", status_code=201, response_model=BotWithKey)
-def create_bot(body: BotIn, session: Session = Depends(db)) -> BotWithKey:
+def create_bot(body: BotIn, request: Request, session: Session = Depends(db)) -> BotWithKey:
+    """201 with its API key and, if a `webhookUrl` is given, its webhook's signing secret:
+    both shown this once. 409 when there are 100 webhook subscriptions already."""
+    if body.webhook_url is not None:
+        check_destination(request, "webhookUrl", body.webhook_url)
+        lock_subscriptions(session)
     now = utcnow()
-    row = BotRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **body.model_dump())
+    row = BotRow(id=str(uuid.uuid4()), created_at=now, updated_at=now,
+                 **body.model_dump(include={"display_name", "enabled"}))
     session.add(row)
     session.flush()
     key = _new_key(session, row)
+    webhook, created = _set_webhook(session, row.id, None, body.webhook_url)
     session.commit()
-    return BotWithKey(**bot_out(row).model_dump(), api_key=key)
+    return BotWithKey(**_changed(row, webhook, created).model_dump(), api_key=key)
 
 
 @router.get("/{bot_id}", response_model=BotOut)
@@ -94,20 +166,32 @@ def get_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
     row = session.get(BotRow, bot_id)
     if row is None:
         raise not_found("Bot")
-    return bot_out(row)
+    return bot_out(row, _webhook(session, bot_id))
 
 
-@router.put("/{bot_id}", response_model=BotOut)
-def update_bot(bot_id: str, body: BotIn, session: Session = Depends(db)) -> BotOut:
+@router.put("/{bot_id}", response_model=BotChangedOut)
+def update_bot(bot_id: str, body: BotIn, request: Request, session: Session = Depends(db)) -> BotChangedOut:
+    """Replaces displayName and enabled; `webhookUrl` changes only when given (null removes
+    the bot's webhook). `webhookSecret` is answered when this creates the webhook."""
+    url_given = "webhook_url" in body.model_fields_set
+    if url_given:
+        if body.webhook_url is not None:
+            check_destination(request, "webhookUrl", body.webhook_url)
+        lock_subscriptions(session)
     row = _live(session, bot_id)
     row.display_name, row.enabled, row.updated_at = body.display_name, body.enabled, utcnow()
     session.add(row)
+    webhook, created = _webhook(session, bot_id), False
+    if url_given:
+        webhook, created = _set_webhook(session, bot_id, webhook, body.webhook_url)
     session.commit()
-    return bot_out(row)
+    return _changed(row, webhook, created)
 
 
 @router.delete("/{bot_id}", response_model=BotOut)
 def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
+    """Refused (409) while it serves a queue. Its key stops working and its webhook is deleted."""
+    lock_subscriptions(session)  # no webhook is made for it meanwhile
     row = _live(session, bot_id)
     served = bot_store.queues_served(session, bot_id)
     if served:
@@ -115,8 +199,9 @@ def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
     keys.disable_keys(session, ActorType.BOT.value, bot_id)
+    _set_webhook(session, bot_id, _webhook(session, bot_id), None)
     session.commit()
-    return bot_out(row)
+    return bot_out(row, None)
 
 
 @router.post("/{bot_id}/api-key", response_model=ApiKeyOut)
@@ -127,3 +212,17 @@ def rotate_bot_key(bot_id: str, session: Session = Depends(db)) -> ApiKeyOut:
     key = _new_key(session, row)
     session.commit()
     return ApiKeyOut(api_key=key)
+
+
+@router.post("/{bot_id}/webhook-secret", response_model=BotWebhookSecretOut)
+def rotate_webhook_secret(bot_id: str, session: Session = Depends(db)) -> BotWebhookSecretOut:
+    """A new signing secret for the bot's webhook, shown this once; the old one signs nothing
+    more. 409 when the bot has no `webhookUrl`."""
+    _live(session, bot_id)
+    webhook = _webhook(session, bot_id)
+    if webhook is None:
+        raise ApiError(409, "Bot has no webhookUrl; set one first")
+    webhook.secret, webhook.updated_at = new_secret(), utcnow()
+    session.add(webhook)
+    session.commit()
+    return BotWebhookSecretOut(webhook_secret=webhook.secret)

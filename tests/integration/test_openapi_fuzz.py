@@ -51,13 +51,18 @@ STRICT_INTEGERS = "an integral float (609.0) is an integer to JSON Schema, not t
 # a non-empty string holds a non-space (pattern \S); what it cannot say is that a string padded
 # with whitespace beyond maxLength is accepted, nor that trimming can bring one below minLength.
 TRIMMED = "a string is trimmed before minLength/maxLength apply: padded strings beyond maxLength pass"
+# A webhook's URL may not name a private address (unless the operator allows it), and its
+# host name is resolved when it is saved: where a name points is no schema's to say.
+WEBHOOK_ADDRESS = "a webhook URL's address must be public, and a host name is resolved"
 # Deliberate exceptions: (method, path) -> the checks not run there, and why.
 EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
     ("POST", "/ccaas/1/queues"): ([POSITIVE, NEGATIVE], f"{STRICT_INTEGERS}; {TRIMMED}"),
     ("PUT", "/ccaas/1/queues/{queue_id}"): ([POSITIVE, NEGATIVE], f"{STRICT_INTEGERS}; {TRIMMED}; "
                                            "a bot on the default queue is a 409"),
-    ("POST", "/ccaas/1/bots"): ([POSITIVE, NEGATIVE], TRIMMED),
-    ("PUT", "/ccaas/1/bots/{bot_id}"): ([POSITIVE, NEGATIVE], TRIMMED),
+    ("POST", "/ccaas/1/bots"): ([POSITIVE, NEGATIVE], f"{TRIMMED}; {WEBHOOK_ADDRESS}"),
+    ("PUT", "/ccaas/1/bots/{bot_id}"): ([POSITIVE, NEGATIVE], f"{TRIMMED}; {WEBHOOK_ADDRESS}"),
+    ("POST", "/ccaas/1/webhooks"): ([POSITIVE, NEGATIVE], f"{TRIMMED}; {WEBHOOK_ADDRESS}"),
+    ("PUT", "/ccaas/1/webhooks/{webhook_id}"): ([POSITIVE, NEGATIVE], f"{TRIMMED}; {WEBHOOK_ADDRESS}"),
     ("POST", "/ccaas/1/agents"): ([POSITIVE, NEGATIVE], TRIMMED),
     ("PUT", "/ccaas/1/agents/{agent_id}"): ([POSITIVE, NEGATIVE], TRIMMED),
     ("POST", "/ccaas/1/routing/simulate"): ([POSITIVE], "`rules` and `version` exclude each other"),
@@ -109,6 +114,11 @@ class LiveStack:
     def request(self, **kwargs: Any) -> httpx.Response:
         return self.run(self.http.request(**kwargs))
 
+    def get(self, path: str) -> dict[str, Any]:
+        response = self.request(method="GET", url=path, headers={"Authorization": f"App {self.key}"})
+        assert response.status_code == 200, response.text
+        return cast(dict[str, Any], response.json())
+
     def post(self, path: str, body: Any, status: int = 201) -> dict[str, Any]:
         response = self.request(method="POST", url=path, json=body, headers={"Authorization": f"App {self.key}"})
         assert response.status_code == status, response.text
@@ -139,7 +149,11 @@ def ids(live: LiveStack) -> dict[str, str]:
     agent = live.post("/ccaas/1/agents", {"displayName": "Fuzzed agent", "email": "fuzz@example.com"})
     bot = live.post("/ccaas/1/bots", {"displayName": "Fuzzed bot"})
     person = live.post("/people/2/persons", {"firstName": "Fuzzed"})
+    # A webhook made before the conversation, so that it has a delivery to replay.
+    webhook = live.post("/ccaas/1/webhooks", {"url": SAFE_URL})
+    spare_webhook = live.post("/ccaas/1/webhooks", {"url": SAFE_URL})
     conversation = live.post("/ccaas/1/conversations", {"channel": "EMAIL", "tags": ["fuzz"]})
+    delivery = live.get(f"/ccaas/1/webhooks/{webhook['id']}/deliveries")["deliveries"][0]
     live.post(f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue["id"]}, status=200)
     # What a DELETE may remove without taking the others' objects with it.
     spare_queue = live.post("/ccaas/1/queues", {"name": "Fuzzed queue to delete"})
@@ -151,7 +165,8 @@ def ids(live: LiveStack) -> dict[str, str]:
     return {
         "spare:queue_id": spare_queue["id"], "spare:bot_id": spare_bot["id"],
         "spare:person_id": str(spare_person["id"]), "spare:agent_id": spare_agent["id"], "spare:tag_name": "fuzz-spare",
-        "spare:conversation_id": spare_conversation["id"],
+        "spare:conversation_id": spare_conversation["id"], "spare:webhook_id": spare_webhook["id"],
+        "webhook_id": webhook["id"], "delivery_id": delivery["id"],
         "queue_id": queue["id"], "agent_id": agent["id"], "bot_id": bot["id"], "person_id": str(person["id"]),
         "conversation_id": conversation["id"], "tag_name": "fuzz", "number": "1", "a": "1", "b": "1",
     }
@@ -159,6 +174,10 @@ def ids(live: LiveStack) -> dict[str, str]:
 
 # Body fields that name another object, and the seeded object they are given.
 REFERENCES = {"queueId": "queue_id", "defaultQueueId": "queue_id", "botId": "bot_id", "agentId": "agent_id"}
+# Webhook URLs in a body: one that never resolves (RFC 6761), so that the courier posts no
+# fuzzed event to a host that happens to exist.
+SAFE_URL = "https://fuzz.invalid/hook"
+WEBHOOK_URLS = ("url", "webhookUrl")
 # Besides a DELETE, what may spoil the object it names for the other operations: a PUT of an
 # agent may disable it, a PATCH or PUT of a conversation may close it (every change after is a
 # 409, and its answers would go unchecked).
@@ -189,6 +208,9 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, live: Li
             for name, seeded in REFERENCES.items():
                 if isinstance(item, dict) and isinstance(item.get(name), str):
                     item[name] = ids[seeded]
+            for name in WEBHOOK_URLS:
+                if isinstance(item, dict) and isinstance(item.get(name), str):
+                    item[name] = SAFE_URL
         content = case.body.get("content") if isinstance(case.body, dict) else None
         if case.path.endswith("/messages") and isinstance(content, dict):
             content.update(CONTENT.get(str(cast(dict, case.body).get("contentType")), MEDIA_CONTENT))
