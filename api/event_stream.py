@@ -1,7 +1,230 @@
-"""GET /ccaas/1/events/stream: the live stream of events out (server-sent events)."""
+"""GET /ccaas/1/events/stream: the live stream of events out, as server-sent events.
+
+Each message is one event of the feed (store.events_out): `id:` its cursor (opaque to clients:
+they only hand it back), `event:` its type, `data:` its body as webhooks carry it
+(api.events_out.render). A caller gets only what it may read, filtered in SQL: a supervisor
+everything; an agent the events of its queues' conversations (entering or leaving them) and
+its own (assigned to it, its status); a bot those of the queues it serves. Rights are read
+again every few seconds, so a new membership, a disabled agent or a deleted key takes effect
+on open streams too (a caller no longer known ends its stream).
+
+Resumable: `Last-Event-ID` (which EventSource sends by itself when it reconnects), or
+`lastEventId` for clients that cannot set headers, starts after that event; without one the
+stream starts with the events after the request. Each connection polls the feed on its own and
+all it holds is the cursor it also hands the client, so any API process serves any
+reconnection. The console's pages use the same stream (api.console.live).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Query, Request
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import principal_for_key
+from api.errors import bad_request
+from api.events_out import render
+from api.permissions import visible_queues
+from api.query_params import split_values
+from domain.events_out import EVENT_TYPES
+from store.db import session_scope
+from store.events_out import Cursor, latest, read_after
+from store.tables import EventFeedRow
 
 router = APIRouter(prefix="/ccaas/1/events", tags=["events"])
+
+# How often each connection reads the feed, and how many rows at a time (it reads on at once
+# while a batch comes back full).
+POLL_SECONDS = 0.5
+BATCH = 200
+# How often a connection reads its caller's rights again (memberships, a disabled agent).
+RIGHTS_SECONDS = 5.0
+# A comment line this often keeps proxies from closing a quiet stream.
+PING_SECONDS = 15
+# A client that takes nothing for this long is hung up on.
+SEND_TIMEOUT_SECONDS = 30
+# Both numbers fit a BIGINT (18 digits): a longer one cannot be an id of this feed.
+EVENT_ID_PATTERN = r"^[0-9]{1,18}[.][0-9]{1,18}$"
+BAD_EVENT_ID = "must be the `id` of an event of this stream, as it was sent"
+TYPES_DESCRIPTION = f"Only events of these types (comma-separated or repeated): {', '.join(EVENT_TYPES)}."
+
+
+def _list_pattern(names: tuple[str, ...]) -> str:
+    """A comma-separated list of these names (blanks ignored), as split_values reads it."""
+    part = rf"\s*(?:(?:{'|'.join(re.escape(name) for name in names)})\s*)?"
+    return rf"^{part}(?:,{part})*$"
+
+
+TYPES_SCHEMA = {"items": {"type": "string", "pattern": _list_pattern(EVENT_TYPES)}}
+
+
+@dataclass(frozen=True)
+class StreamStart:
+    """Where a stream starts (None: after the last event now) and which types it carries."""
+
+    after: Cursor | None
+    types: frozenset[str] | None
+
+
+def _event_id(field: str, value: str | None) -> Cursor | None:
+    if value is None:
+        return None
+    if re.fullmatch(EVENT_ID_PATTERN, value) is None:
+        raise bad_request(field, BAD_EVENT_ID)
+    return Cursor.parse(value)
+
+
+def stream_start(
+    last_event_id: str | None = Header(
+        default=None, alias="Last-Event-ID", json_schema_extra={"pattern": EVENT_ID_PATTERN},
+        description="Start after this event: the `id` of the last event received (EventSource sends it "
+                    "when it reconnects). Without it, or `lastEventId`, only events from now on come."),
+    query_event_id: str | None = Query(
+        default=None, alias="lastEventId", json_schema_extra={"pattern": EVENT_ID_PATTERN},
+        description="As `Last-Event-ID`, for clients that cannot set headers; the header wins when "
+                    "both are given."),
+    types: list[str] | None = Query(
+        default=None, json_schema_extra=TYPES_SCHEMA, description=TYPES_DESCRIPTION),
+) -> StreamStart:
+    """A dependency: what the request asks for, checked before the stream begins (a 400
+    names the parameter)."""
+    header_cursor = _event_id("Last-Event-ID", last_event_id)
+    query_cursor = _event_id("lastEventId", query_event_id)
+    wanted = split_values(types)
+    for name in wanted or []:
+        if name not in EVENT_TYPES:
+            raise bad_request("types", f"{name!r} is not an event type; one of {', '.join(EVENT_TYPES)}")
+    after = header_cursor if header_cursor is not None else query_cursor
+    return StreamStart(after, frozenset(wanted) if wanted else None)
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What a caller may read of the feed: everything (queues None), or the events of these
+    queues' conversations, entering or leaving them, and those of this agent."""
+
+    queues: tuple[str, ...] | None
+    agent_id: str | None = None
+
+    def condition(self, types: frozenset[str] | None) -> ColumnElement[bool] | None:
+        parts: list[ColumnElement[bool]] = []
+        if self.queues is not None:
+            sees: list[ColumnElement[bool]] = [
+                col(EventFeedRow.queue_id).in_(self.queues), col(EventFeedRow.from_queue_id).in_(self.queues)]
+            if self.agent_id is not None:
+                sees.append(col(EventFeedRow.agent_id) == self.agent_id)
+            parts.append(or_(*sees))
+        if types is not None:
+            parts.append(col(EventFeedRow.type).in_(sorted(types)))
+        return and_(*parts) if parts else None
+
+
+def rights_of(engine: Engine, key: str) -> Rights | None:
+    """The rights of the key's holder now; None when the key no longer signs anyone in."""
+    principal = principal_for_key(engine, key)
+    if principal is None:
+        return None
+    visible = visible_queues(engine, principal)
+    if visible is None:
+        return Rights(None)
+    queues, agent_id = visible
+    return Rights(tuple(queues), agent_id)
+
+
+def latest_cursor(engine: Engine) -> Cursor:
+    """Where the feed ends now: a stream from here gets what is written from now on."""
+    with session_scope(engine) as session:
+        return latest(session)
+
+
+def _poll(
+    engine: Engine, cursor: Cursor, visible: ColumnElement[bool] | None,
+) -> tuple[list[ServerSentEvent], Cursor, bool]:
+    """The events after `cursor` (a batch at most), the cursor after them, and whether the
+    batch came back full (more may wait). When it did not, the cursor goes on to the feed's end
+    as it was before the read, even past events the caller may not see: every one it may see up
+    to there was in this read, and the next poll does not go through the others again."""
+    with session_scope(engine) as session:
+        end = latest(session)  # before the read: see the module docstring of store.events_out
+        rows = read_after(session, cursor, BATCH, visible)
+        events = [ServerSentEvent(json.dumps(render(row)), id=str(Cursor.of(row)), event=row.type) for row in rows]
+    reached = Cursor.of(rows[-1]) if rows else cursor
+    full = len(rows) == BATCH
+    return events, reached if full else max(reached, end), full
+
+
+async def events_after(
+    engine: Engine, key: str, after: Cursor, types: frozenset[str] | None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The stream of one connection: the events after `after` the key's holder may read, as
+    they come, until its key signs nobody in (or the client goes: sse-starlette cancels it)."""
+    cursor = after
+    visible: ColumnElement[bool] | None = None
+    rights_read_at: float | None = None
+    while True:
+        if rights_read_at is None or time.monotonic() - rights_read_at >= RIGHTS_SECONDS:
+            rights = await run_in_threadpool(rights_of, engine, key)
+            if rights is None:
+                return
+            visible, rights_read_at = rights.condition(types), time.monotonic()
+        full = True
+        while full:
+            events, cursor, full = await run_in_threadpool(_poll, engine, cursor, visible)
+            for event in events:
+                yield event
+        await anyio.sleep(POLL_SECONDS)
+
+
+async def event_stream_response(engine: Engine, key: str, start: StreamStart) -> EventSourceResponse:
+    """The answer of a stream request: where it starts is fixed now, before its head is sent,
+    so a client that has the head misses nothing written after."""
+    after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
+    return EventSourceResponse(
+        events_after(engine, key, after, start.types), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS,
+    )
+
+
+def request_key(request: Request) -> str:
+    """The key the request was let in with (api.auth.AuthMiddleware checked it)."""
+    return request.headers.get("authorization", "").partition(" ")[2].strip()
+
+
+STREAM_DESCRIPTION = """\
+Server-sent events (`text/event-stream`), one message per event, as they happen:
+
+```
+id: <event id>
+event: conversation.routed
+data: {"type": "conversation.routed", "timestamp": "...", "data": {"event": {...}, "conversation": {...}}}
+```
+
+`data` is the event's body as webhooks receive it. Only the events the caller may read: a
+supervisor all; an agent those of its queues' conversations (entering or leaving them) and its
+own (assigned to it, its status); a bot those of the queues it serves. Rights are read again
+every few seconds. The `id` is opaque: give the last one received back as `Last-Event-ID` (or
+`lastEventId`) to resume after it, on any API process. A comment line (`: ping`) comes every
+15 seconds on a quiet stream."""
+
+
+@router.get(
+    "/stream",
+    summary="Live stream of events (server-sent events)",
+    description=STREAM_DESCRIPTION,
+    response_class=EventSourceResponse,
+    responses={200: {
+        "description": "An endless stream of server-sent events",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }},
+)
+async def stream_events(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
+    return await event_stream_response(request.app.state.engine, request_key(request), start)

@@ -27,6 +27,7 @@ from api.app import create_app
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.worker import build_worker
+from tests.sse import hang_up_on_streams
 
 T = TypeVar("T")
 
@@ -100,8 +101,11 @@ class LiveStack:
         self.worker = build_worker(self.client, self.engine, task_queue)
         self.worker_task = asyncio.create_task(self.worker.run())
         app = create_app(self.engine, self.client, task_queue)
+        # The live event stream never ends, and ASGITransport waits for the end of an answer:
+        # the client hangs up once the stream's head has come (its status and content type are
+        # what the checks look at; its events are tests/integration/test_event_stream.py's).
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test"
+            transport=httpx.ASGITransport(app=hang_up_on_streams(app)), base_url="http://switchboard.test"
         )
 
     async def _stop(self) -> None:
@@ -215,6 +219,10 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, live: Li
         if case.path.endswith("/messages") and isinstance(content, dict):
             content.update(CONTENT.get(str(cast(dict, case.body).get("contentType")), MEDIA_CONTENT))
     excluded, _why = EXCEPTIONS.get((case.method.upper(), case.path), ([], ""))
+    # The coverage phase may label a case positive though one of its parts is negative (seen
+    # with a header parameter, the stream's Last-Event-ID): that case is not valid data.
+    if case.meta is not None and any(part.mode == GenerationMode.NEGATIVE for part in case.meta.components.values()):
+        excluded = [*excluded, POSITIVE]
     # The key replaces a generated `Authorization`; a case without one (negative) goes without.
     headers = {"Authorization": f"App {live.key}"} if "Authorization" in (case.headers or {}) else {}
     kwargs = case.as_transport_kwargs(base_url="http://switchboard.test", headers=headers)

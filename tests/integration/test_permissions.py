@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from api.permissions import PERMISSIONS
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, unique
+from tests.sse import STREAM, hang_up_on_streams
 
 ROLES = ("supervisor", "agent", "stranger agent", "bot", "other bot")
 EVERYONE = set(ROLES)
@@ -208,6 +209,8 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", T): (fixed("GET", T), EVERYONE),
     ("POST", T): (fixed("POST", T, {"name": "new"}), SUPERVISORS),
     ("DELETE", T + "/{tag_name}"): (on("DELETE", "fresh_tag", T + "/{}"), SUPERVISORS),
+    # Everyone may open it; what each sees is tests/integration/test_event_stream.py's.
+    ("GET", STREAM): (fixed("GET", STREAM), EVERYONE),
     ("GET", H): (fixed("GET", H), SUPERVISORS),
     ("POST", H): (fixed("POST", H, WEBHOOK), SUPERVISORS),
     ("GET", H + "/{webhook_id}"): (on("GET", "fresh_webhook", H + "/{}"), SUPERVISORS),
@@ -251,16 +254,21 @@ async def world(stack: Stack):
     assert member.status_code == 200, member.text
     keys = {"agent": agents["agent"]["apiKey"], "stranger agent": agents["stranger agent"]["apiKey"],
             "bot": queue_bot["apiKey"], "other bot": other_bot["apiKey"]}
-    clients = {"supervisor": stack.http}
-    for role, key in keys.items():
-        clients[role] = httpx.AsyncClient(
-            transport=stack.http._transport, base_url=stack.http.base_url,
-            headers={"Authorization": f"App {key}"},
-        )
+    keys["supervisor"] = stack.supervisor_key
+    # The stack's app, through a client that hangs up on the live stream once its head has come
+    # (the stream never ends, and ASGITransport waits for the end of an answer).
+    asgi = stack.http._transport
+    assert isinstance(asgi, httpx.ASGITransport)
+    transport = httpx.ASGITransport(app=hang_up_on_streams(asgi.app))
+    clients = {
+        role: httpx.AsyncClient(
+            transport=transport, base_url=stack.http.base_url, headers={"Authorization": f"App {key}"},
+            event_hooks=stack.http.event_hooks if role == "supervisor" else None)
+        for role, key in keys.items()
+    }
     yield World(stack, clients, queue, agents["agent"]["id"])
-    for role, client in clients.items():
-        if role != "supervisor":
-            await client.aclose()
+    for client in clients.values():
+        await client.aclose()
 
 
 @pytest.mark.parametrize("route", sorted(ROWS), ids=lambda route: f"{route[0]} {route[1]}")
