@@ -71,6 +71,15 @@ class Event:
         return conversation["id"] if conversation else None
 
 
+def of(conversation: dict[str, Any], event_type: str) -> Callable[[Event], bool]:
+    """`until`'s condition: the conversation's event of this type."""
+
+    def matches(event: Event) -> bool:
+        return event.type == event_type and event.conversation_id == conversation["id"]
+
+    return matches
+
+
 class EventReader:
     """Server-sent events off a streamed response, one at a time; comments (pings) skipped."""
 

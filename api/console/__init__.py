@@ -12,14 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import is_console
-from api.console import board, conversations, directory, my_conversations, routing_editor, signing
+from api.console import board, conversations, directory, live, my_conversations, routing_editor, signing
 from api.console.client import ApiFailed
 from api.console.render import HERE, page, redirect
 from api.console.session import AgentsOnly, CsrfRefused, SignInRequired, SupervisorsOnly
 from api.errors import validation_errors_of
 
 PAGES = [signing.router, board.router, my_conversations.router, conversations.router, routing_editor.router,
-         directory.router]
+         directory.router, live.router]
 
 # An exception handler of the API's own (api.errors.install_error_handlers): they are all async.
 ApiHandler = Callable[[Request, Exception], Awaitable[Response]]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from api.agents import AgentStatus
 from api.auth import Principal
 from api.console.client import Api, ApiFailed, api
+from api.console.live import live_page
 from api.console.lookups import agents_by_id, bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, console_user
@@ -23,7 +24,7 @@ STATUS_CHOICES = {"open": ("not closed", list(OPEN_STATUSES)), "all": ("all", []
     status.value: (status.value.lower(), [status.value]) for status in Status}
 
 
-@router.get("/console")
+@router.get("/console", dependencies=[Depends(live_page)])
 async def show_board(request: Request, moved: str = Query(default="", max_length=36),
                      principal: Principal = Depends(console_user), client: Api = Depends(api)):
     statistics = await client.read("/ccaas/1/queues/statistics")
@@ -50,7 +51,7 @@ async def set_my_status(status: str = Form(default=""), back: str = Form(default
     return redirect(STATUS_FORM_PAGES.get(back, "/console"))
 
 
-@router.get("/console/queues/{queue_id}")
+@router.get("/console/queues/{queue_id}", dependencies=[Depends(live_page)])
 async def show_queue(
     request: Request, queue_id: str, status: str = "open", priority: str = "",
     page_number: int = Query(default=0, alias="page", ge=0, le=100_000), client: Api = Depends(api),

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import Principal
 from api.console.client import Answer, Api, api
 from api.console.forms import form_values, optional
+from api.console.live import live_page
 from api.console.lookups import agents_by_id, live_queues, queues_by_id
 from api.console.render import page, redirect
 from api.console.session import check_csrf, console_user, require_supervisor
@@ -85,7 +86,7 @@ async def show_conversation(
     )
 
 
-@router.get("/console/conversations/{conversation_id}")
+@router.get("/console/conversations/{conversation_id}", dependencies=[Depends(live_page)])
 async def conversation_page(
     request: Request, conversation_id: str,
     principal: Principal = Depends(console_user), client: Api = Depends(api),

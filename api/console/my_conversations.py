@@ -10,6 +10,7 @@ from api.agents import AgentStatus
 from api.auth import Principal
 from api.console.client import Api, Refusal, api
 from api.console.forms import act
+from api.console.live import live_page
 from api.console.render import page
 from api.console.session import check_csrf, console_user, require_agent
 from domain.models import Status
@@ -54,7 +55,7 @@ async def change(request: Request, client: Api, principal: Principal, conversati
     return await act(request, client, method, path, again, body=lambda values: body, done=PATH)
 
 
-@router.get(PATH)
+@router.get(PATH, dependencies=[Depends(live_page)])
 async def show_mine(request: Request, principal: Principal = Depends(console_user), client: Api = Depends(api)):
     return await my_page(request, client, principal)
 

@@ -15,7 +15,7 @@ from store.db import make_engine, session_scope
 from store.events_out import Cursor, read_after
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
-from tests.sse import STREAM, Event, event_stream, serving
+from tests.sse import STREAM, event_stream, of, serving
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +29,6 @@ def feed_after(stack: Stack, cursor: Cursor) -> list[tuple[str, str]]:
     """(id, type) of every row of the feed after `cursor`, in the order readers get them."""
     with session_scope(stack.engine) as session:
         return [(str(Cursor.of(row)), row.type) for row in read_after(session, cursor, 10_000)]
-
-
-def of(conversation: dict[str, Any], event_type: str):
-    def matches(event: Event) -> bool:
-        return event.type == event_type and event.conversation_id == conversation["id"]
-
-    return matches
 
 
 async def in_feed(stack: Stack, conversation: dict[str, Any], event_type: str) -> None:
