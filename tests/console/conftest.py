@@ -28,6 +28,7 @@ from temporalio.client import Client
 from api.app import create_app
 from store.bootstrap import bootstrap
 from switchboard.worker import build_worker
+from tests.webhook_receiver import FAST_WEBHOOKS
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -56,10 +57,11 @@ async def live_stack(engine: Engine, temporal_client: Client) -> AsyncIterator[L
     key = bootstrap(engine)
     assert key is not None  # a new database: its supervisor key is made now
     task_queue = f"console-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue)
+    # Webhooks go to receivers on 127.0.0.1, retried within seconds.
+    app = create_app(engine, temporal_client, task_queue, webhook_allow_private=True)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
-    async with build_worker(temporal_client, engine, task_queue):
+    async with build_worker(temporal_client, engine, task_queue, webhooks=FAST_WEBHOOKS):
         deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
         while not server.started:
             assert asyncio.get_running_loop().time() < deadline, "uvicorn did not start"
