@@ -75,6 +75,15 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    async def fresh_working_hours(self) -> str:
+        response = await self.stack.http.post(WH, json={**WORKING_HOURS, "holidays": [HOLIDAY]})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+async def a_holiday(world: World):
+    return "DELETE", f"{WH}/{await world.fresh_working_hours()}/holiday/{HOLIDAY['id']}", None
+
 
 async def a_delivery(world: World):
     """A webhook's delivery of a conversation's creation (written with the event, before the 201)."""
@@ -142,6 +151,11 @@ H = "/ccaas/1/webhooks"
 # Nothing listens there: its deliveries fail and are retried, which no row here waits for.
 WEBHOOK = {"url": "http://127.0.0.1:9/hook"}
 AGENT_BODY = {"displayName": "Ann", "email": "ann-{}@example.com"}
+WH = "/ccaas/1/working-hours"
+WORKING_HOURS = {"name": "Office", "timezone": "Europe/Zagreb", "message": "Closed", "workWeek": {
+    day: {"startTime": 540, "endTime": 1020, "enabled": True}
+    for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")}}
+HOLIDAY = {"id": "christmas", "name": "Christmas", "startDate": "2026-12-25"}
 # A reply (OUTBOUND, the default): every role that may write messages may write this one.
 MESSAGE = {"channel": "LIVE_CHAT", "from": "support", "to": "+447700900123", "contentType": "TEXT",
            "content": {"text": "Hello"}}
@@ -221,6 +235,18 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("POST", H + "/{webhook_id}/deliveries/{delivery_id}/retry"): (a_delivery, SUPERVISORS),
     ("POST", B + "/{bot_id}/webhook-secret"): (on("POST", "fresh_bot_with_webhook", B + "/{}/webhook-secret"),
                                                SUPERVISORS),
+    ("GET", WH): (fixed("GET", WH), EVERYONE),
+    ("POST", WH): (fixed("POST", WH, WORKING_HOURS), SUPERVISORS),
+    ("GET", WH + "/{working_hours_id}"): (on("GET", "fresh_working_hours", WH + "/{}"), EVERYONE),
+    ("PUT", WH + "/{working_hours_id}"): (on("PUT", "fresh_working_hours", WH + "/{}", WORKING_HOURS), SUPERVISORS),
+    ("PATCH", WH + "/{working_hours_id}"): (on("PATCH", "fresh_working_hours", WH + "/{}", {"message": "x"}),
+                                            SUPERVISORS),
+    ("DELETE", WH + "/{working_hours_id}"): (on("DELETE", "fresh_working_hours", WH + "/{}"), SUPERVISORS),
+    ("GET", WH + "/{working_hours_id}/status"): (on("GET", "fresh_working_hours", WH + "/{}/status"), EVERYONE),
+    ("POST", WH + "/{working_hours_id}/holiday"): (
+        on("POST", "fresh_working_hours", WH + "/{}/holiday", {"name": "New year", "startDate": "2027-01-01"}),
+        SUPERVISORS),
+    ("DELETE", WH + "/{working_hours_id}/holiday/{holiday_id}"): (a_holiday, SUPERVISORS),
 }
 
 
