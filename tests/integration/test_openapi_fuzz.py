@@ -55,6 +55,11 @@ TRIMMED = "a string is trimmed before minLength/maxLength apply: padded strings 
 # A webhook's URL may not name a private address (unless the operator allows it), and its
 # host name is resolved when it is saved: where a name points is no schema's to say.
 WEBHOOK_ADDRESS = "a webhook URL's address must be public, and a host name is resolved"
+# Working hours' checks no schema says: the zone is one of the IANA database's (the pattern
+# says only its form), an enabled day's startTime comes before its endTime, a day's intervals
+# do not overlap, a holiday does not end before it starts.
+WORKING_HOURS = ("the zone must be in the IANA database, an enabled day's startTime before its endTime, its "
+                 "intervals apart, a holiday's endDate not before its startDate")
 # Deliberate exceptions: (method, path) -> the checks not run there, and why.
 EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
     ("POST", "/ccaas/1/queues"): ([POSITIVE, NEGATIVE], f"{STRICT_INTEGERS}; {TRIMMED}"),
@@ -79,6 +84,11 @@ EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
                                                  "and values"),
     ("POST", "/ccaas/1/conversations/{conversation_id}/messages"): (
         [POSITIVE], "content's fields depend on contentType (text for TEXT)"),
+    ("POST", "/ccaas/1/working-hours"): ([POSITIVE, NEGATIVE], f"{WORKING_HOURS}; {TRIMMED}"),
+    ("PUT", "/ccaas/1/working-hours/{working_hours_id}"): ([POSITIVE, NEGATIVE], f"{WORKING_HOURS}; {TRIMMED}"),
+    ("PATCH", "/ccaas/1/working-hours/{working_hours_id}"): ([POSITIVE, NEGATIVE], f"{WORKING_HOURS}; {TRIMMED}"),
+    ("POST", "/ccaas/1/working-hours/{working_hours_id}/holiday"): (
+        [POSITIVE, NEGATIVE], f"a holiday's endDate may not come before its startDate; {TRIMMED}"),
 }
 
 
@@ -166,7 +176,16 @@ def ids(live: LiveStack) -> dict[str, str]:
     spare_agent = live.post("/ccaas/1/agents", {"displayName": "Fuzzed agent to change"})
     spare_conversation = live.post("/ccaas/1/conversations", {"channel": "EMAIL"})
     live.post("/ccaas/1/tags", {"name": "fuzz-spare"})
+    day = {"startTime": 540, "endTime": 1020, "enabled": True}
+    hours = {"name": "Fuzzed hours", "timezone": "Europe/Zagreb", "message": "Closed",
+             "workWeek": dict.fromkeys(("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY",
+                                        "SUNDAY"), day),
+             "holidays": [{"id": "fuzz", "name": "Fuzzed holiday", "startDate": "2026-12-25"}]}
+    working_hours = live.post("/ccaas/1/working-hours", hours)
+    spare_working_hours = live.post("/ccaas/1/working-hours", {**hours, "name": "Fuzzed hours to delete"})
     return {
+        "working_hours_id": working_hours["id"], "spare:working_hours_id": spare_working_hours["id"],
+        "holiday_id": "fuzz",
         "spare:queue_id": spare_queue["id"], "spare:bot_id": spare_bot["id"],
         "spare:person_id": str(spare_person["id"]), "spare:agent_id": spare_agent["id"], "spare:tag_name": "fuzz-spare",
         "spare:conversation_id": spare_conversation["id"], "spare:webhook_id": spare_webhook["id"],
