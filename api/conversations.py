@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -390,21 +391,28 @@ class SimulationOut(ApiModel):
     trace: list[TraceOut]
 
 
-def _simulate(engine: Engine, loader: RoutingLoader, conversation_id: str) -> RoutingDecision | None:
+def _simulate(
+    engine: Engine, loader: RoutingLoader, conversation_id: str, at: datetime | None
+) -> RoutingDecision | None:
     with session_scope(engine) as session:
         row = session.get(ConversationRow, conversation_id)
         if row is None:
             return None
         return loader.decide(
-            session, conversation_store.routing_facts_of(row), conversation_store.customer_of(row)
+            session, conversation_store.routing_facts_of(row), conversation_store.customer_of(row), at=at
         )
 
 
 @router.get("/{conversation_id}/simulate-routing", response_model=SimulationOut)
-def simulate_routing(conversation_id: str, request: Request):
-    """Where routing would put this conversation now, and why, from its facts in the store;
-    nothing is changed."""
-    decision = _simulate(engine_of(request), request.app.state.routing_loader, conversation_id)
+def simulate_routing(
+    conversation_id: str, request: Request,
+    at: IsoTime | None = Query(default=None, description=(
+        "When to route it (ISO-8601): rules that route only during working hours see their "
+        "queues as they would be then. Default: now.")),
+):
+    """Where routing would put this conversation now (or `at`), and why, from its facts in the
+    store; nothing is changed."""
+    decision = _simulate(engine_of(request), request.app.state.routing_loader, conversation_id, as_utc(at))
     if decision is None:
         raise not_found("Conversation")
     return SimulationOut(

@@ -13,8 +13,8 @@ from sqlmodel import Session
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.routing import MAX_RULES, MAX_VERSION, new_rules
-from api.schemas import ApiInput, ApiModel
-from domain.models import Priority, RoutingDecision
+from api.schemas import ApiInput, ApiModel, IsoTime, as_utc
+from domain.models import Priority, RoutingDecision, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate
 from store import queues as queue_store
 from store import routing as routing_store
@@ -34,6 +34,9 @@ class SimulationIn(ApiInput):
     facts: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_SUBJECTS)
     conversation_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_SUBJECTS)
     recent: int | None = Field(default=None, ge=1, le=MAX_SUBJECTS)
+    # When to route them: rules that route only during working hours see their queues as
+    # they would be then ("where would this go on Sunday at 03:00?"). Default: now.
+    at: IsoTime | None = None
 
     @model_validator(mode="after")
     def _one_of_each(self) -> SimulationIn:
@@ -119,10 +122,13 @@ def simulate(body: SimulationIn, session: Session = Depends(db)):
     draft = _draft(session, body)
     subjects, not_routed = _subjects(session, body)
     skip = {queue_id: "target queue was deleted" for queue_id in current.deleted_queue_ids}
+    at = as_utc(body.at) if body.at is not None else utcnow()
+    closed = routing_store.closed_queues(
+        session, current.compiled.queues_with_hours() | draft.queues_with_hours(), at)
 
     def decide(routing: CompiledRouting, facts: dict[str, Any]) -> RoutingDecision:
         return evaluate(routing, facts, default_queue_id=current.default_queue_id,
-                        skip_queues=skip, trace=False)
+                        skip_queues=skip, closed_queues=closed, trace=False)
 
     decisions = [(label, decide(current.compiled, facts), decide(draft, facts)) for label, facts in subjects]
     queue_names = queue_store.live_queue_names(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -12,8 +13,10 @@ from sqlmodel import Session, col, select
 from domain.conversation import CustomerRef
 from domain.models import Actor, RoutingDecision, RoutingRule, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate
+from domain.working_hours import is_open
 from store.people import customer_facts, person_for_conversation
 from store.tables import QueueRow, RoutingSettingsRow, RoutingVersionRow
+from store.working_hours import hours_of_queue
 
 
 def latest_version_number(session: Session) -> int:
@@ -117,12 +120,14 @@ class RoutingLoader:
         customer: CustomerRef | None = None,
         skip_queues: dict[str, str] | None = None,
         fallback_queue_id: str | None = None,
+        at: datetime | None = None,
     ) -> RoutingDecision:
         """Evaluates the routing in force with the customer's attributes from People (found by
         `customer`, else by message.from) as the customer.* facts, as they are now. Rules into
         deleted queues are skipped, not fatal; with no match the conversation goes to the
         fallback queue if it is live, else to the default queue. The decision names the bot
-        serving the chosen queue and the person whose facts it used."""
+        serving the chosen queue and the person whose facts it used. A rule that routes only
+        during working hours is passed over while its queue is closed, `at` (default: now)."""
         person = person_for_conversation(
             session,
             customer.identifier if customer else None,
@@ -141,6 +146,7 @@ class RoutingLoader:
             if fallback is not None and fallback.deleted_at is None
             else current.default_queue_id,
             skip_queues=skip,
+            closed_queues=closed_queues(session, current.compiled.queues_with_hours(), at or utcnow()),
         )
         queue = session.get(QueueRow, decision.queue_id)
         if queue is not None and queue.bot_id is not None:
@@ -148,3 +154,15 @@ class RoutingLoader:
             decision.bot_timeout_seconds = queue.bot_timeout_seconds
         decision.customer_id = person.id if person else None
         return decision
+
+
+def closed_queues(session: Session, queue_ids: set[str], at: datetime) -> dict[str, str]:
+    """Those of these queues that are outside their working hours at `at`, with why."""
+    if not queue_ids:
+        return {}
+    closed = {}
+    for queue in session.exec(select(QueueRow).where(col(QueueRow.id).in_(queue_ids))).all():
+        hours = hours_of_queue(session, queue)
+        if hours is not None and not is_open(hours, at):
+            closed[queue.id] = f"queue closed: outside its working hours ({hours.timezone})"
+    return closed
