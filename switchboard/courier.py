@@ -78,6 +78,9 @@ class Courier(PassLoop):
         self._engine = engine
         self._settings = settings
         self._http: httpx.AsyncClient | None = None
+        # Attempts made and not yet written, and the turn to write them.
+        self._outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]] = []
+        self._recording = asyncio.Lock()
 
     async def run(self) -> None:
         # Redirects are not followed: one could lead to an address we refuse.
@@ -141,11 +144,23 @@ class Courier(PassLoop):
             status_code, leased.delivery.attempts + 1, utcnow(), self._settings.schedule,
             retry_after if status_code in (429, 503) else None,
         )
-        await run_in_threadpool(self._record, leased.delivery.id, attempt, then)
+        self._outcomes.append((leased.delivery.id, attempt, then))
+        await self._record_outcomes()
 
-    def _record(self, delivery_id: str, attempt: webhooks.Attempt, then: NextAttempt) -> None:
+    async def _record_outcomes(self) -> None:
+        """Writes every outcome waiting, in one transaction: a sender that finds the writer
+        busy waits, and its outcome has most often been written with others meanwhile (a
+        commit per attempt held one subscription to a few dozen deliveries a second). An
+        outcome lost to a failed write is sent again once its lease runs out."""
+        async with self._recording:
+            batch, self._outcomes = self._outcomes, []
+            if batch:
+                await run_in_threadpool(self._record, batch)
+
+    def _record(self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]]) -> None:
         with session_scope(self._engine) as session:
-            webhooks.record_attempt(session, delivery_id, attempt, then)
+            for delivery_id, attempt, then in outcomes:
+                webhooks.record_attempt(session, delivery_id, attempt, then)
 
     async def _check_address(self, url: str) -> None:
         """Refuses a private destination unless allowed; resolved now, as DNS may have changed
