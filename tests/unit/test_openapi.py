@@ -104,8 +104,10 @@ def test_every_answer_with_a_body_documents_its_schema():
                 if status == "204":
                     assert "content" not in response, where
                     continue
-                schema = response.get("content", {}).get("application/json", {}).get("schema")
-                assert schema not in (None, {}), where
+                content = response.get("content", {})
+                # JSON, or the live stream's server-sent events (text, an event per message).
+                media = content.get("application/json") or content.get("text/event-stream") or {}
+                assert media.get("schema") not in (None, {}), where
 
 
 def test_every_object_of_the_document_is_closed():
