@@ -22,8 +22,10 @@ from sqlmodel import Session, col, select
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
 from domain.conversation import ConversationState
 from domain.models import Status, as_utc
+from domain.working_hours import is_open
 from store.db import INSERTS, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
+from store.working_hours import hours_of_queue
 
 OFFERED = "OFFERED"
 HELD = "HELD"
@@ -74,14 +76,27 @@ def _auto_assigning() -> list[Any]:
     ]
 
 
-def queues_to_dispatch(session: Session) -> list[str]:
-    """Auto-assigning queues with a conversation waiting."""
-    rows = session.exec(
-        select(col(ConversationRow.queue_id)).distinct()
-        .join(QueueRow, col(QueueRow.id) == ConversationRow.queue_id)
-        .where(*_auto_assigning(), *_waiting())
+def queues_to_dispatch(session: Session, now: datetime) -> list[str]:
+    """Auto-assigning queues with a conversation waiting, and open at `now`: outside its
+    working hours a queue's assignment pauses, unless it assigns outside them too
+    (`isAutoAssignmentOutsideOfWorkingHoursEnabled`)."""
+    queues = session.exec(
+        select(QueueRow).where(
+            col(QueueRow.id).in_(
+                select(col(ConversationRow.queue_id)).distinct()
+                .join(QueueRow, col(QueueRow.id) == ConversationRow.queue_id)
+                .where(*_auto_assigning(), *_waiting())
+            )
+        )
     ).all()
-    return [queue_id for queue_id in rows if queue_id is not None]
+    return [queue.id for queue in queues if _assigns_now(session, queue, now)]
+
+
+def _assigns_now(session: Session, queue: QueueRow, now: datetime) -> bool:
+    if queue.is_auto_assignment_outside_of_working_hours_enabled:
+        return True
+    hours = hours_of_queue(session, queue)
+    return hours is None or is_open(hours, now)
 
 
 def _active_members(queue_id: str) -> Any:

@@ -62,7 +62,7 @@ class Dispatcher(PassLoop):
         now = utcnow()
         with session_scope(self._engine) as session:
             queue_ids = [
-                queue_id for queue_id in assignments.queues_to_dispatch(session)
+                queue_id for queue_id in assignments.queues_to_dispatch(session, now)
                 # Read without locks: a queue nobody could take from now is not locked at all.
                 if assignments.eligible_agents_count(session, queue_id, self._default_capacity)
             ]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,11 +16,12 @@ from sqlmodel import select
 
 from domain.conversation import ConversationState
 from domain.models import Priority, Status, utcnow
+from domain.working_hours import DayHours, Weekday
 from store import assignment
 from store.bootstrap import bootstrap
 from store.conversations import apply_projection
 from store.db import make_engine, session_scope
-from store.tables import AgentQueueRow, AgentRow, AssignmentRow, QueueRow
+from store.tables import AgentQueueRow, AgentRow, AssignmentRow, QueueRow, WorkingHoursRow
 
 CAPACITY = 3
 
@@ -137,7 +139,7 @@ def test_a_queue_without_auto_assignment_or_with_a_bot_offers_nothing(db: Engine
     waiting_conversation(db, manual)
     waiting_conversation(db, with_bot)
     with session_scope(db) as session:
-        assert assignment.queues_to_dispatch(session) == []
+        assert assignment.queues_to_dispatch(session, utcnow()) == []
     assert claim(db, manual) == claim(db, with_bot) == []
 
 
@@ -197,3 +199,27 @@ def test_an_offer_outlives_projections_until_accepted_or_withdrawn(db: Engine):
     with session_scope(db) as session:
         assignment.withdraw(session, offer)  # only an offer still OFFERED is withdrawn
     assert len(holds(db)) == 1
+
+
+def test_outside_its_working_hours_a_queue_assigns_only_if_it_says_so(db: Engine):
+    """Weekdays 09:00-17:00 in Zagreb: Saturday noon the queue pauses, Monday 10:00 it assigns
+    again (no one acts: the dispatcher's next pass), and a queue that assigns outside its
+    hours does on Saturday too."""
+    weekend = (Weekday.SATURDAY, Weekday.SUNDAY)
+    week = {day.value: DayHours(start_time=540, end_time=1020, enabled=day not in weekend).model_dump()
+            for day in Weekday}
+    now = utcnow()
+    hours = WorkingHoursRow(id=str(uuid.uuid4()), name="office", timezone="Europe/Zagreb", message="closed",
+                            work_week=week, created_at=now, updated_at=now)
+    with session_scope(db) as session:
+        session.add(hours)
+    paused = add_queue(db, working_hours_id=hours.id)
+    anyway = add_queue(db, working_hours_id=hours.id, is_auto_assignment_outside_of_working_hours_enabled=True)
+    for queue in (paused, anyway):
+        add_agent(db, [queue])
+        waiting_conversation(db, queue)
+    saturday_noon = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("Europe/Zagreb"))
+    monday_ten = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Zagreb"))
+    with session_scope(db) as session:
+        assert assignment.queues_to_dispatch(session, saturday_noon) == [anyway]
+        assert sorted(assignment.queues_to_dispatch(session, monday_ten)) == sorted([paused, anyway])
