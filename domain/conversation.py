@@ -5,7 +5,7 @@ The workflow's state is the truth about a conversation; the SQL row is a project
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from domain.models import (
     Actor,
     Authentication,
+    EscalationStep,
     Priority,
     Status,
     TraceEntry,
@@ -22,6 +23,7 @@ from domain.models import (
 # Activity names: fixed, as recorded histories name them.
 ROUTE_ACTIVITY = "route_conversation"
 PROJECT_ACTIVITY = "project_conversation"
+DESCRIBE_QUEUE_ACTIVITY = "describe_queue"
 
 
 def workflow_id(conversation_id: str) -> str:
@@ -46,6 +48,8 @@ class QueueRef(BaseModel):
     # Of the agents a move by hand concerns (the assignee), those who are members of this
     # queue: the assignee stays only if listed. None: not asked (the assignee stays).
     members: list[str] | None = None
+    # Its escalation ladder; None where the caller did not say (inputs from before ladders).
+    escalation: list[EscalationStep] | None = None
 
 
 class NewConversation(BaseModel):
@@ -88,6 +92,36 @@ class EventType(str, Enum):
     ASSIGNED = "ASSIGNED"
     UNASSIGNED = "UNASSIGNED"
     CLOSED = "CLOSED"
+    ESCALATED = "ESCALATED"
+
+
+class EscalationTaken(BaseModel):
+    """An ESCALATED event's step: which one, as the ladder had it, and what it did."""
+
+    step: int  # its index in the queue's ladder
+    after_seconds: int
+    priority: Priority | None = None
+    queue_id: str | None = None
+    priority_raised: bool = False
+    moved: bool = False
+
+
+class Escalation(BaseModel):
+    """The escalation ladder in force for the queue the conversation waits in, as the
+    workflow was told of that queue when the conversation entered it (bounded: at most
+    MAX_ESCALATION_STEPS steps)."""
+
+    queue_id: str
+    steps: list[EscalationStep]
+    next_step: int = 0
+    # When its clock started: entering the queue, or being released by an agent there.
+    since: datetime
+
+    def next_at(self) -> datetime | None:
+        """When the next step is due, if any is left (whether the clock runs is the state's)."""
+        if self.next_step >= len(self.steps):
+            return None
+        return self.since + timedelta(seconds=self.steps[self.next_step].after_seconds)
 
 
 class ConversationEvent(BaseModel):
@@ -108,6 +142,8 @@ class ConversationEvent(BaseModel):
     trace_omitted: int = 0  # rules tried beyond those in `trace`
     # The routing facts an evaluation used, so history shows what routing saw.
     facts: dict[str, Any] | None = None
+    # ESCALATED: the step taken.
+    escalation: EscalationTaken | None = None
 
 
 class BotWait(BaseModel):
@@ -155,6 +191,8 @@ class ConversationState(BaseModel):
     bot_wait: BotWait | None = None
     # When it entered its current queue (waiting order); None in states from before it was kept.
     queued_at: datetime | None = None
+    # The ladder of the current queue (None in states from before ladders, or with none).
+    escalation: Escalation | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None

@@ -27,6 +27,8 @@ from domain.conversation import (
     ConversationEvent,
     ConversationState,
     Edit,
+    Escalation,
+    EscalationTaken,
     EventType,
     MessageRecorded,
     NewConversation,
@@ -36,7 +38,18 @@ from domain.conversation import (
     TagChange,
     Text,
 )
-from domain.models import SYSTEM_ACTOR, Actor, Authentication, Priority, RoutingDecision, Status
+from domain.models import (
+    SYSTEM_ACTOR,
+    Actor,
+    Authentication,
+    EscalationStep,
+    Priority,
+    RoutingDecision,
+    Status,
+)
+
+# The statuses in which a conversation waits and its escalation clock runs.
+ESCALATING_STATUSES = (Status.OPEN, Status.WAITING)
 
 
 class Refused(Exception):
@@ -237,6 +250,7 @@ class ConversationCore:
                 id=decision.queue_id,
                 bot_id=decision.bot_id,
                 bot_timeout_seconds=decision.bot_timeout_seconds or DEFAULT_BOT_TIMEOUT_SECONDS,
+                escalation=decision.escalation,
             ),
             reason=f"{why}: {outcome}" if why else outcome,
             route_id=decision.route_id,
@@ -259,6 +273,10 @@ class ConversationCore:
         )
         if from_queue != queue.id:
             state.queued_at = moved.at
+            # The new queue's ladder starts (histories before ladders have none: no timer).
+            state.escalation = Escalation(
+                queue_id=queue.id, steps=list(queue.escalation), since=moved.at
+            ) if queue.escalation else None
         if queue.bot_id is not None:
             started = self.record(
                 EventType.BOT_STARTED,
@@ -277,6 +295,67 @@ class ConversationCore:
             )
         self._on_indexed_change(state)
 
+    # ---- escalation
+
+    def next_escalation_at(self) -> datetime | None:
+        """When the next step of the current queue's ladder is due; None while the clock
+        stands (assigned, closed or solved, waiting for a bot) or no step is left."""
+        state = self.state
+        ladder = state.escalation
+        if (ladder is None or ladder.queue_id != state.queue_id or state.agent_id is not None
+                or state.bot_wait is not None or state.status not in ESCALATING_STATUSES):
+            return None
+        return ladder.next_at()
+
+    def due_escalation_step(self, now: datetime) -> EscalationStep | None:
+        """The step due at `now`, if the clock runs and one is."""
+        due = self.next_escalation_at()
+        if due is None or due > now or self.state.escalation is None:
+            return None
+        return self.state.escalation.steps[self.state.escalation.next_step]
+
+    def escalate(self, target: QueueRef | None = None) -> None:
+        """Takes the step that is due: the priority is raised to the step's (never lowered),
+        and the conversation moves to `target`, the step's queue as the workflow found it
+        (None: no move, or the queue is gone). One ESCALATED event says what it did."""
+        state = self.state
+        ladder = state.escalation
+        assert ladder is not None and ladder.next_step < len(ladder.steps), "no step is due"
+        index, step = ladder.next_step, ladder.steps[ladder.next_step]
+        ladder.next_step += 1
+        raised = step.priority is not None and step.priority.rank > state.priority.rank
+        if raised:
+            assert step.priority is not None
+            state.priority = step.priority
+        moves = target is not None and target.id != state.queue_id
+        done = []
+        if step.priority is not None:
+            done.append(f"priority raised to {step.priority.value}" if raised
+                        else f"priority already {state.priority.value}")
+        if step.queue_id is not None:
+            done.append(f"moved to queue {step.queue_id}" if moves
+                        else "target queue no longer exists" if target is None else "already there")
+        taken = EscalationTaken(
+            step=index, after_seconds=step.after_seconds, priority=step.priority,
+            queue_id=step.queue_id, priority_raised=raised, moved=moves,
+        )
+        reason = f"escalation step {index + 1} after {step.after_seconds} s: {', '.join(done)}"
+        if moves:
+            assert target is not None
+            state.routed_by = None
+            self.move(EventType.ESCALATED, SYSTEM_ACTOR, target, reason=reason, escalation=taken)
+        else:
+            self.record(EventType.ESCALATED, SYSTEM_ACTOR, priority=state.priority,
+                        reason=reason, escalation=taken)
+            if raised:
+                self._on_indexed_change(state)
+
+    def _restart_escalation(self, at: datetime | None = None) -> None:
+        """Released by its agent, or reopened: the remaining steps count from `at` (now)."""
+        ladder = self.state.escalation
+        if ladder is not None and ladder.queue_id == self.state.queue_id:
+            ladder.since = at or self._clock()
+
     def edit_text(self, field: str, value: str | None, actor: Actor) -> None:
         if getattr(self.state, field) != value:
             setattr(self.state, field, value)
@@ -294,7 +373,8 @@ class ConversationCore:
             return
         self.state.agent_id = agent_id
         if agent_id is None:
-            self.record(EventType.UNASSIGNED, actor, agent_id=previous, reason=reason)
+            released = self.record(EventType.UNASSIGNED, actor, agent_id=previous, reason=reason)
+            self._restart_escalation(released.at)
         else:
             self.record(EventType.ASSIGNED, actor, agent_id=agent_id, reason=reason)
 
@@ -336,7 +416,10 @@ class ConversationCore:
         state = self.state
         if status == state.status:
             return
+        previous = state.status
         state.status = status
+        if status in ESCALATING_STATUSES and previous not in ESCALATING_STATUSES:
+            self._restart_escalation()
         if status == Status.CLOSED:
             state.bot_wait = None
             state.closed_at = self._clock()

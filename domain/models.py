@@ -95,6 +95,21 @@ class TraceEntry(BaseModel):
     reason: str
 
 
+# Bounds of a queue's escalation ladder, checked when it is saved.
+MAX_ESCALATION_STEPS = 10
+MAX_ESCALATION_AFTER_SECONDS = 30 * 24 * 3600
+
+
+class EscalationStep(BaseModel):
+    """One step of a queue's escalation ladder: `after_seconds` from when the conversation
+    entered the queue (while open and unassigned), its priority is raised to `priority`
+    (never lowered) and/or it moves to `queue_id`."""
+
+    after_seconds: int
+    priority: Priority | None = None
+    queue_id: str | None = None
+
+
 class RoutingDecision(BaseModel):
     queue_id: str
     # A matched rule's priority; NORMAL when none matched. None only where no routing ran.
@@ -108,6 +123,8 @@ class RoutingDecision(BaseModel):
     # The chatbot serving the chosen queue, if any: entering it starts a hand-off.
     bot_id: str | None = None
     bot_timeout_seconds: int | None = None
+    # The chosen queue's escalation ladder (None in decisions made before ladders existed).
+    escalation: list[EscalationStep] | None = None
     # The person (People) whose attributes were the customer.* facts, if one was found.
     customer_id: str | None = None
 
