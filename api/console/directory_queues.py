@@ -25,7 +25,9 @@ supervisors = [Depends(require_supervisor)]
 QUEUES = "/ccaas/1/queues"
 SETTINGS = "/ccaas/1/routing/settings"
 BOTS = "/ccaas/1/bots"
-CHECKBOXES = ("isAutoAssignmentEnabled", "isStickyAutoAssignmentEnabled")
+OUTSIDE_HOURS = "isAutoAssignmentOutsideOfWorkingHoursEnabled"
+CHECKBOXES = ("isAutoAssignmentEnabled", "isStickyAutoAssignmentEnabled", OUTSIDE_HOURS)
+HOURS = "/ccaas/1/working-hours"
 ALGORITHM_NAMES = {AutoAssignmentAlgorithm.LOAD_BALANCING: "Load balancing (default)",
                    AutoAssignmentAlgorithm.ROUND_ROBIN: "Round robin",
                    AutoAssignmentAlgorithm.PERFORMANCE_BASED: "Performance based (balances load)"}
@@ -57,6 +59,10 @@ def queue_body(values: dict[str, str]) -> dict:
         "autoAssignmentAlgorithm": optional(values, "autoAssignmentAlgorithm"),
         "isStickyAutoAssignmentEnabled": bool(values.get("isStickyAutoAssignmentEnabled")),
         "stickyAgentTimeoutDays": whole_number(values, "stickyAgentTimeoutDays"),
+        # Only the settings form has these (none: the default hours, if any).
+        **({"workingHoursId": optional(values, "workingHoursId"),
+            "isAutoAssignmentOutsideOfWorkingHoursEnabled": bool(values.get(OUTSIDE_HOURS))}
+           if "workingHoursId" in values else {}),
     }
 
 
@@ -66,12 +72,25 @@ def queue_values(queue: dict) -> dict[str, str]:
             "isAutoAssignmentEnabled": "on" if queue["isAutoAssignmentEnabled"] else "",
             "autoAssignmentAlgorithm": queue["autoAssignmentAlgorithm"] or AutoAssignmentAlgorithm.LOAD_BALANCING.value,
             "isStickyAutoAssignmentEnabled": "on" if queue["isStickyAutoAssignmentEnabled"] else "",
-            "stickyAgentTimeoutDays": str(queue["stickyAgentTimeoutDays"] or "")}
+            "stickyAgentTimeoutDays": str(queue["stickyAgentTimeoutDays"] or ""),
+            "workingHoursId": queue["workingHoursId"] or "",
+            OUTSIDE_HOURS: "on" if queue["isAutoAssignmentOutsideOfWorkingHoursEnabled"] else ""}
 
 
 def as_posted(values: dict[str, str]) -> dict[str, str]:
     """A queue form as it was sent: a checkbox left unticked is not posted at all."""
     return {name: "" for name in CHECKBOXES} | values
+
+
+def hours_choices(all_hours: list[dict], chosen: str) -> list[tuple[str, str]]:
+    """The working hours a queue may keep; none is the default hours (if enabled), else always open."""
+    default = next((hours["name"] for hours in all_hours if hours["isDefault"] and hours["enabled"]), None)
+    choices = [("", f"None: the default ({default})" if default else "None: always open (no default hours)")]
+    choices += [(hours["id"], hours["name"] + ("" if hours["enabled"] else " (disabled: the default applies)"))
+                for hours in all_hours]
+    if chosen and chosen not in {hours["id"] for hours in all_hours}:
+        choices.append((chosen, f"unknown working hours {chosen}"))
+    return choices
 
 
 def bot_choices(bots: list[dict]) -> list[tuple[str, str]]:
@@ -105,11 +124,13 @@ async def settings_page(request: Request, client: Api, queue_id: str, refusal: R
                         values: dict[str, str] | None = None):
     queue = await client.read(f"{QUEUES}/{queue_id}")
     settings = await client.read(SETTINGS)
+    shown = queue_values(queue) | (values or {})
     return page(
         request, "directory_queue_settings.html", status_code=refusal.status if refusal else 200,
         title=f"Settings of {queue['name']}", section="queues", queue=queue,
         is_default=settings["defaultQueueId"] == queue_id, bot_choices=bot_choices(await client.read_all(BOTS, "bots")),
-        refusal=refusal, values=queue_values(queue) | (values or {}), **FORM_CHOICES,
+        refusal=refusal, values=shown, **FORM_CHOICES,
+        hours_choices=hours_choices(await client.read_all(HOURS, "workingHours"), shown["workingHoursId"]),
     )
 
 
