@@ -19,6 +19,7 @@ from api.console.forms import form_values
 from api.console.lookups import live_queues, queues_by_id, strict_json
 from api.console.render import page, pager, redirect
 from api.console.session import check_csrf, require_supervisor
+from domain.expressions import _ALLOWED as OPERATORS_BY_KIND  # the compiler's own table, read only
 from domain.expressions import ATTRIBUTES, COMPARISONS, CUSTOM_ATTRIBUTE_PREFIX, LOGICAL
 from domain.models import Priority
 
@@ -126,14 +127,26 @@ EXPRESSION_HELP = {
     "logical": LOGICAL,
 }
 
+# What the condition builder (console.js) offers: every attribute with its kind and values, the
+# operators each kind allows, and the comparisons.
+BUILDER_LANGUAGE = {
+    # A list: the page's JSON has its keys sorted, and the builder offers them in this order.
+    "attributes": [{"name": name, "kind": attribute.kind.value, "values": list(attribute.values)}
+                   for name, attribute in ATTRIBUTES.items()],
+    "customPrefix": CUSTOM_ATTRIBUTE_PREFIX,
+    "operators": {kind.value: list(operators) for kind, operators in OPERATORS_BY_KIND.items()},
+    "comparisons": list(COMPARISONS),
+    "logical": list(LOGICAL),
+}
+
 
 async def editor(request: Request, client: Api, rules: list[DraftRule], *, version: int, status_code: int = 200,
                  refusal: Refusal | None = None, simulation: dict | None = None, recent: int = DEFAULT_RECENT):
     queues = await queues_by_id(client, [rule.queue_id for rule in rules])
     return page(request, "routing_editor.html", status_code=status_code, title="Routing", section="routing",
                 rules=rules, version=version, queues=queues, refusal=refusal, simulation=simulation,
-                help=EXPRESSION_HELP, recent=recent, priorities=[p.value for p in reversed(Priority)],
-                live_queues=live_queues(queues))
+                help=EXPRESSION_HELP, language=BUILDER_LANGUAGE, recent=recent,
+                priorities=[p.value for p in reversed(Priority)], live_queues=live_queues(queues))
 
 
 @router.get("/console/routing")

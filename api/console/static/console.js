@@ -132,3 +132,295 @@ document.addEventListener("DOMContentLoaded", () => {
   const live = [...document.querySelectorAll("[data-live][id]")];
   if (live.length && window.EventSource) liveUpdates(live);
 });
+
+// The condition builder of the routing editor. Each rule's expression (its JSON text area,
+// which the form submits) gets a builder beside it: rows of attribute, operator and value in
+// $and / $or / $not groups, nested as deep as wanted, offering what the expression language
+// allows (#expression-language: the compiler's own tables). Editing the builder rewrites the
+// JSON; editing the JSON rebuilds the builder when it is valid and can be shown (otherwise a
+// note says why, and the builder stays as it was). Values are typed by operator and attribute:
+// $in/$nin take a comma list (an array), $exists true or false, an enum one of its values, and
+// a custom attribute's value is text, a number or a boolean, as chosen.
+const GROUP_NAMES = { $and: "all of ($and)", $or: "any of ($or)", $not: "not ($not)" };
+const ORDERING = ["$lt", "$lte", "$gt", "$gte"];
+const LISTS = ["$in", "$nin"];
+
+class CannotShow extends Error {}
+
+function element(tag, properties = {}, children = []) {
+  const made = document.createElement(tag);
+  Object.entries(properties).forEach(([name, value]) => {
+    if (name === "dataset") Object.assign(made.dataset, value);
+    else if (name.startsWith("aria") || name === "role") made.setAttribute(name.replace(/^aria/, "aria-").toLowerCase(), value);
+    else made[name] = value;
+  });
+  made.append(...children);
+  return made;
+}
+
+function expressionLanguage(spec) {
+  const language = { ...spec, attributes: Object.fromEntries(spec.attributes.map((given) => [given.name, given])) };
+  const custom = language.customPrefix;
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  const scalarType = (value) => ({ string: "text", number: "number", boolean: "boolean" })[typeof value];
+
+  function attributeOf(name) {
+    if (name.startsWith(custom)) {
+      return /^[A-Za-z0-9_-]{1,100}$/.test(name.slice(custom.length)) ? { kind: "scalar", values: [], custom: true } : null;
+    }
+    const known = language.attributes[name];
+    return known ? { ...known, custom: false } : null;
+  }
+
+  function operatorsOf(attribute) {
+    return language.operators[attribute.kind];
+  }
+
+  // JSON -> the builder's model: {op: $and|$or|$not, children} or {attribute, op, value, valueType}.
+  function parse(node, path) {
+    const where = path || "the expression";
+    if (!isObject(node) || Object.keys(node).length !== 1) throw new CannotShow(`${where} is not an object with one operator`);
+    const [op, operand] = Object.entries(node)[0];
+    if (op === "$and" || op === "$or") {
+      if (!Array.isArray(operand)) throw new CannotShow(`${path}${op} is not a list`);
+      return { op, children: operand.map((child, index) => parse(child, `${path}${op}[${index}].`)) };
+    }
+    if (op === "$not") return { op, children: [parse(operand, `${path}$not.`)] };
+    if (!language.comparisons.includes(op)) throw new CannotShow(`${path}${op} is not an operator`);
+    if (!isObject(operand) || Object.keys(operand).length !== 1) throw new CannotShow(`${path}${op} does not name one attribute`);
+    const [name, value] = Object.entries(operand)[0];
+    const attribute = attributeOf(name);
+    if (!attribute) throw new CannotShow(`${path}${op}: ${name} is not an attribute`);
+    if (!operatorsOf(attribute).includes(op)) throw new CannotShow(`${path}${op} is not for ${name}`);
+    const condition = { attribute: name, op, value, valueType: "text" };
+    if (op === "$exists") {
+      if (typeof value !== "boolean") throw new CannotShow(`${path}${op} takes true or false`);
+    } else if (LISTS.includes(op)) {
+      if (!Array.isArray(value)) throw new CannotShow(`${path}${op} takes a list`);
+      const types = new Set(value.map(scalarType));
+      if (types.size > 1 || types.has(undefined)) throw new CannotShow(`${path}${op}: a list of mixed values`);
+      if (value.some((item) => typeof item === "string" && (item.includes(",") || item.trim() !== item || !item))) {
+        throw new CannotShow(`${path}${op}: a value with a comma or spaces around it`);
+      }
+      condition.valueType = types.size ? [...types][0] : "text";
+    } else {
+      condition.valueType = scalarType(value);
+      if (!condition.valueType) throw new CannotShow(`${path}${op} takes a single value`);
+    }
+    if (!attribute.custom && condition.valueType !== "text") throw new CannotShow(`${path}${op}: ${name} takes text`);
+    return condition;
+  }
+
+  function root(expression) {
+    const model = parse(expression, "");
+    return model.children ? model : { op: "$and", children: [model], implicit: true };
+  }
+
+  // The builder's model -> JSON.
+  function typed(text, type) {
+    if (type === "number") return text.trim() !== "" && Number.isFinite(Number(text)) ? Number(text) : text;
+    if (type === "boolean") return text === "true";
+    return text;
+  }
+
+  function json(model, isRoot) {
+    if (!model.children) {
+      let value = model.value;
+      if (model.op === "$exists") value = value === true || value === "true";
+      else if (LISTS.includes(model.op)) {
+        value = (Array.isArray(value) ? value.map(String) : String(value).split(","))
+          .map((item) => item.trim()).filter(Boolean).map((item) => typed(item, model.valueType));
+      } else value = typed(String(value), model.valueType);
+      return { [model.op]: { [model.attribute]: value } };
+    }
+    const children = model.children.map((child) => json(child, false));
+    if (model.op === "$not") return { $not: children.length === 1 ? children[0] : { $and: children } };
+    if (isRoot && model.implicit && children.length === 1) return children[0];
+    return { [model.op]: children };
+  }
+
+  return { attributeOf, operatorsOf, root, json, language };
+}
+
+function conditionBuilder(textarea, holder, note, tools) {
+  const { attributeOf, operatorsOf, language } = tools;
+  let model = null;
+
+  function say(text) {
+    note.textContent = text;
+    note.hidden = !text;
+  }
+
+  function changed() {
+    textarea.value = JSON.stringify(tools.json(model, true), null, 2);
+    textarea.rows = Math.max(3, textarea.value.split("\n").length + 1);
+    say("");
+  }
+
+  function newCondition() {
+    return { attribute: Object.keys(language.attributes)[0], op: "$eq", value: "", valueType: "text" };
+  }
+
+  function valueControl(condition, attribute) {
+    const listed = LISTS.includes(condition.op);
+    const shown = Array.isArray(condition.value) ? condition.value.join(", ") : String(condition.value);
+    let choices = null;
+    if (condition.op === "$exists") choices = ["true", "false"];
+    else if (!listed && attribute.values.length) choices = attribute.values;
+    else if (!listed && condition.valueType === "boolean") choices = ["true", "false"];
+    if (choices) {
+      if (!choices.includes(shown)) {
+        condition.value = condition.op === "$exists" || condition.valueType === "boolean" ? (shown === "false" ? "false" : "true") : shown || choices[0];
+        if (!choices.includes(String(condition.value))) choices = [...choices, String(condition.value)];
+      }
+      const select = element("select", { ariaLabel: "Value" },
+        choices.map((choice) => element("option", { value: choice, textContent: choice, selected: choice === String(condition.value) })));
+      select.addEventListener("change", () => { condition.value = select.value; changed(); });
+      return select;
+    }
+    const number = !listed && condition.valueType === "number";
+    const input = element("input", {
+      ariaLabel: "Value", value: shown, type: number ? "number" : "text", step: "any",
+      placeholder: listed ? (attribute.values.length ? attribute.values.join(", ") : "a, b, c") : "",
+    });
+    input.addEventListener("input", () => { condition.value = input.value; changed(); });
+    return input;
+  }
+
+  function conditionRow(condition, parent) {
+    const attribute = attributeOf(condition.attribute) || attributeOf(Object.keys(language.attributes)[0]);
+    const custom = attribute.custom;
+    const row = element("div", { className: "builder-row row", dataset: { testid: "builder-row" } });
+    const redraw = (label) => {
+      const fresh = conditionRow(condition, parent);
+      row.replaceWith(fresh);
+      changed();
+      const again = fresh.querySelector(`[aria-label="${label}"]`);
+      if (again) again.focus();
+    };
+
+    const names = [...Object.keys(language.attributes), language.customPrefix];
+    const attributeSelect = element("select", { ariaLabel: "Attribute" }, names.map((name) => element("option", {
+      value: name, textContent: name === language.customPrefix ? name + "<name>" : name,
+      selected: custom ? name === language.customPrefix : name === condition.attribute,
+    })));
+    attributeSelect.addEventListener("change", () => {
+      const chosen = attributeSelect.value === language.customPrefix ? language.customPrefix + "name" : attributeSelect.value;
+      const now = attributeOf(chosen);
+      condition.attribute = chosen;
+      if (!operatorsOf(now).includes(condition.op)) condition.op = operatorsOf(now)[0];
+      if (!now.custom) condition.valueType = "text";
+      if (now.values.length && !LISTS.includes(condition.op) && condition.op !== "$exists") condition.value = now.values[0];
+      redraw("Attribute");
+    });
+    row.append(attributeSelect);
+
+    if (custom) {
+      const nameInput = element("input", { ariaLabel: "Custom attribute", value: condition.attribute.slice(language.customPrefix.length), size: 12 });
+      nameInput.addEventListener("input", () => { condition.attribute = language.customPrefix + nameInput.value; changed(); });
+      row.append(nameInput);
+    }
+
+    const operatorSelect = element("select", { ariaLabel: "Operator" }, operatorsOf(attribute).map((op) =>
+      element("option", { value: op, textContent: op, selected: op === condition.op })));
+    operatorSelect.addEventListener("change", () => {
+      const before = condition.op;
+      condition.op = operatorSelect.value;
+      if (Array.isArray(condition.value)) condition.value = condition.value.join(", ");
+      if (condition.op === "$exists") condition.value = "true";
+      else if (before === "$exists") condition.value = "";
+      if (custom && ORDERING.includes(condition.op) && condition.valueType !== "number" && before !== condition.op) {
+        condition.valueType = "number";
+      }
+      redraw("Operator");
+    });
+    row.append(operatorSelect, valueControl(condition, attribute));
+
+    if (custom && condition.op !== "$exists") {
+      const types = ORDERING.includes(condition.op) ? ["number", "text"] : ["text", "number", "boolean"];
+      const typeSelect = element("select", { ariaLabel: "Value type" }, types.map((type) =>
+        element("option", { value: type, textContent: type, selected: type === condition.valueType })));
+      typeSelect.addEventListener("change", () => { condition.valueType = typeSelect.value; redraw("Value type"); });
+      row.append(typeSelect);
+    }
+    const remove = element("button", { type: "button", className: "secondary", textContent: "Remove condition" });
+    remove.addEventListener("click", () => {
+      parent.children.splice(parent.children.indexOf(condition), 1);
+      row.remove();
+      changed();
+    });
+    row.append(remove);
+    return row;
+  }
+
+  function groupBox(group, parent) {
+    const box = element("fieldset", { className: "builder-group", dataset: { testid: "builder-group" } });
+    const kind = element("select", { ariaLabel: "Group type" }, Object.entries(GROUP_NAMES).map(([op, label]) =>
+      element("option", { value: op, textContent: label, selected: op === group.op })));
+    kind.addEventListener("change", () => { group.op = kind.value; changed(); });
+    box.append(element("legend", {}, [kind]));
+    const members = element("div", { className: "builder-children" });
+    const draw = (child) => (child.children ? groupBox(child, group) : conditionRow(child, group));
+    members.append(...group.children.map(draw));
+    const addCondition = element("button", { type: "button", className: "secondary", textContent: "Add condition" });
+    addCondition.addEventListener("click", () => {
+      const condition = newCondition();
+      group.children.push(condition);
+      members.append(draw(condition));
+      changed();
+    });
+    const addGroup = element("button", { type: "button", className: "secondary", textContent: "Add group" });
+    addGroup.addEventListener("click", () => {
+      const inner = { op: "$or", children: [newCondition()] };
+      group.children.push(inner);
+      members.append(draw(inner));
+      changed();
+    });
+    const buttons = element("div", { className: "row" }, [addCondition, addGroup]);
+    if (parent) {
+      const remove = element("button", { type: "button", className: "secondary", textContent: "Remove group" });
+      remove.addEventListener("click", () => {
+        parent.children.splice(parent.children.indexOf(group), 1);
+        box.remove();
+        changed();
+      });
+      buttons.append(remove);
+    }
+    box.append(members, buttons);
+    return box;
+  }
+
+  function load() {
+    let parsed;
+    try {
+      parsed = JSON.parse(textarea.value);
+    } catch (error) {
+      say(`The JSON is not valid (${error.message}); the builder shows the last valid expression.`);
+      return;
+    }
+    try {
+      model = tools.root(parsed);
+    } catch (error) {
+      if (!(error instanceof CannotShow)) throw error;
+      say(`The builder cannot show this expression (${error.message}); edit the JSON.`);
+      return;
+    }
+    say("");
+    holder.replaceChildren(groupBox(model, null));
+  }
+
+  textarea.addEventListener("input", load);
+  holder.hidden = false;
+  load();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const spec = document.getElementById("expression-language");
+  if (!spec) return;
+  const tools = expressionLanguage(JSON.parse(spec.textContent));
+  document.querySelectorAll("textarea[data-builder]").forEach((textarea) => {
+    const holder = document.getElementById(textarea.dataset.builder);
+    const note = document.getElementById(textarea.dataset.builder + "-note");
+    if (holder && note) conditionBuilder(textarea, holder, note, tools);
+  });
+});
