@@ -39,8 +39,7 @@ class DraftRule:
     priority: str
     enabled: bool
     expression_text: str
-    # Not edited here (working hours are not built yet), but kept: a save must not reset it.
-    working_hours_only: bool = False
+    working_hours_only: bool = False  # routeOnlyDuringWorkingHours
     errors: dict[str, list[str]] = field(default_factory=dict)  # by field; expression: "path: message"
 
     def body(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import json
 
 from playwright.async_api import Locator, expect
 
+from tests.console.conftest import OUTPUT
 from tests.console.helpers import queue, sign_in
 
 CUSTOM = "customer.customAttributes."
@@ -118,6 +119,8 @@ async def test_builder_round_trips_every_operator_nests_and_saves_a_routing_rule
     await textarea.fill(kept)
     await expect(note).to_be_hidden()
 
+    await rule.screenshot(path=OUTPUT / "condition_builder.png")
+
     # A rule made only with the builder: SMS or VIBER conversations about cards go to Card services.
     await textarea.fill('{"$eq": {"message.channel": "WHATSAPP"}}')  # as a new rule starts
     await row.get_by_label("Operator", exact=True).select_option("$in")
@@ -130,10 +133,12 @@ async def test_builder_round_trips_every_operator_nests_and_saves_a_routing_rule
     await rule.get_by_label("Name").first.fill("Cards by text")
     await rule.get_by_label("Queue").select_option(label="Card services")
     await rule.get_by_label("Priority").select_option("HIGH")
+    await rule.get_by_label("Only during working hours").check()  # none exist: always open
     await page.get_by_role("button", name="Save as a new version").click()
     await expect(page.get_by_test_id("saved")).to_contain_text("Saved as version 1")
 
     (route,) = (await api.get("/ccaas/1/routing")).json()["routes"]
+    assert route["routeOnlyDuringWorkingHours"] is True
     assert route["expression"] == {"$and": [{"$in": {"message.channel": ["SMS", "VIBER"]}},
                                             {"$startsWith": {"conversation.topic": "Card"}}]}
     cards = (await api.post("/ccaas/1/conversations", json={"channel": "VIBER", "topic": "Card lost"})).json()
