@@ -3,9 +3,10 @@ holiday, the status, and a queue keeping them."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.async_api import expect
 
-from tests.console.helpers import queue, signed_in
+from tests.console.helpers import TOKEN, cookies, create, queue, signed_in
 
 
 async def test_supervisor_creates_working_hours_and_sets_them_on_a_queue(browser_page, live_stack):
@@ -72,3 +73,22 @@ async def test_supervisor_creates_working_hours_and_sets_them_on_a_queue(browser
     assert (await api.get(f"/ccaas/1/queues/{queue_id}")).json()["workingHoursId"] == hours["id"]
     await page.goto(f"/console/working-hours/{hours['id']}")
     await expect(page.get_by_test_id("hours-queues")).to_have_text("Front desk")
+
+
+async def test_an_agent_sees_working_hours_read_only(live_stack):
+    api = live_stack.api
+    week = {day: {"enabled": True, "startTime": 540, "endTime": 1020}
+            for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")}
+    hours = await create(api, "/ccaas/1/working-hours",
+                         {"name": "Office", "timezone": "Europe/Zagreb", "message": "Closed", "workWeek": week})
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(agent["apiKey"])) as browser:
+        listing = await browser.get("/console/working-hours")
+        assert listing.status_code == 200 and "Office" in listing.text and "Create working hours" not in listing.text
+        shown = await browser.get(f"/console/working-hours/{hours['id']}")
+        assert shown.status_code == 200 and "hours-status" in shown.text
+        assert "Save working hours" not in shown.text and "Add holiday" not in shown.text
+        refused = await browser.post(f"/console/working-hours/{hours['id']}/edit",
+                                     data={"csrf_token": TOKEN, "name": "Mine"})
+        assert refused.status_code == 403
+    assert (await api.get(f"/ccaas/1/working-hours/{hours['id']}")).json()["name"] == "Office"
