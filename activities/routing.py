@@ -7,11 +7,12 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.conversation import ROUTE_ACTIVITY, RouteRequest
+from domain.conversation import DESCRIBE_QUEUE_ACTIVITY, ROUTE_ACTIVITY, QueueRef, RouteRequest
 from domain.expressions import ExpressionError
 from domain.models import RoutingDecision
 from domain.routing import RoutingValidationError, bounded
 from store.db import session_scope
+from store.queues import live_queue, queue_ref_of
 from store.routing import RoutingLoader
 
 # Trace entries a ROUTED event keeps: every rule up to the 100th tried is explained in full;
@@ -42,3 +43,11 @@ class RoutingActivities:
                 non_retryable=True,
             ) from bad_data
         return bounded(decision, STORED_TRACE_LIMIT)
+
+    @activity.defn(name=DESCRIBE_QUEUE_ACTIVITY)
+    def describe_queue(self, queue_id: str) -> QueueRef | None:
+        """The live queue an escalation step moves a conversation to (its bot, its own
+        ladder), or None if it is gone."""
+        with session_scope(self._engine) as session:
+            row = live_queue(session, queue_id)
+            return queue_ref_of(row) if row is not None else None

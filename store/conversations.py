@@ -70,6 +70,7 @@ def apply_projection(
         customer_identifier=state.customer.identifier if state.customer else None,
         customer_type=state.customer.type if state.customer else None,
         queued_at=state.queued_at,
+        escalation=state.escalation.model_dump(mode="json") if state.escalation else None,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,
@@ -94,8 +95,11 @@ def apply_projection(
 
 def _events_out(state: ConversationState, values: dict[str, Any], events: list[ConversationEvent]) -> list[NewEvent]:
     """Each new timeline event, with the conversation as this projection leaves it."""
-    # The message stays out: events carry the conversation as the API answers it.
-    conversation = ConversationRow(id=state.id, **values).model_dump(mode="json", exclude={"message_content"})
+    # The message and the ladder's progress stay out: events carry the conversation as the
+    # API answers it.
+    conversation = ConversationRow(id=state.id, **values).model_dump(
+        mode="json", exclude={"message_content", "escalation"}
+    )
     return [
         NewEvent(
             source=f"conversation {state.id} {event.seq}", type=conversation_event_type(event.type),

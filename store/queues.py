@@ -7,7 +7,8 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from domain.models import Status
+from domain.conversation import QueueRef
+from domain.models import EscalationStep, Status
 from store.routing import latest_version_number
 from store.tables import ConversationRow, QueueRow, RoutingVersionRow
 
@@ -15,6 +16,16 @@ from store.tables import ConversationRow, QueueRow, RoutingVersionRow
 def live_queue(session: Session, queue_id: str) -> QueueRow | None:
     row = session.get(QueueRow, queue_id)
     return row if row is not None and row.deleted_at is None else None
+
+
+def escalation_of(row: QueueRow) -> list[EscalationStep]:
+    return [EscalationStep.model_validate(step) for step in row.escalation or []]
+
+
+def queue_ref_of(row: QueueRow, members: list[str] | None = None) -> QueueRef:
+    """The queue as a conversation's workflow must know it to move there: its bot, its ladder."""
+    return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds,
+                    members=members, escalation=escalation_of(row))
 
 
 def live_queue_by_name(session: Session, name: str) -> QueueRow | None:

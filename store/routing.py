@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.conversation import CustomerRef
-from domain.models import Actor, RoutingDecision, RoutingRule, utcnow
+from domain.models import Actor, EscalationStep, RoutingDecision, RoutingRule, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate
 from domain.working_hours import is_open
 from store.people import customer_facts, person_for_conversation
@@ -152,6 +152,8 @@ class RoutingLoader:
         if queue is not None and queue.bot_id is not None:
             decision.bot_id = queue.bot_id
             decision.bot_timeout_seconds = queue.bot_timeout_seconds
+        if queue is not None:
+            decision.escalation = [EscalationStep.model_validate(step) for step in queue.escalation or []]
         decision.customer_id = person.id if person else None
         return decision
 

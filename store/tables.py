@@ -62,6 +62,10 @@ class QueueRow(SQLModel, table=True):
     is_private: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     bot_id: str | None = Field(default=None, max_length=36)
     bot_timeout_seconds: int = 600
+    # Its escalation ladder: [{after_seconds, priority, queue_id}], validated when saved.
+    escalation: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     # The agent this queue's auto-assignment chose last: round robin goes on after it.
     last_assigned_agent_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = _utc_column()
@@ -181,6 +185,9 @@ class ConversationRow(SQLModel, table=True):
     customer_type: str | None = Field(default=None, max_length=16)
     # When it entered its current queue: the waiting order is priority, then this.
     queued_at: datetime | None = _utc_column(nullable=True)
+    # The escalation ladder in force in its queue, as its workflow holds it (next step, since
+    # when): what the dry run of a queue's escalations reads.
+    escalation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()

@@ -1,5 +1,5 @@
-"""A worker process: the Temporal worker (ConversationWorkflow, the routing and projection
-activities), the dispatcher that assigns waiting conversations to agents, and the courier
+"""A worker process: the Temporal worker (ConversationWorkflow, the routing, queue and
+projection activities), the dispatcher that assigns waiting conversations to agents, and the courier
 that delivers webhooks."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[ConversationWorkflow],
         workflow_runner=FULL_SANDBOX if full_sandbox else LEAN_SANDBOX,
-        activities=[routing.route_conversation, projection.project_conversation],
+        activities=[routing.route_conversation, routing.describe_queue, projection.project_conversation],
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )

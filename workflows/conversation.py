@@ -12,9 +12,10 @@ state stays bounded: events leave it once the store holds them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         NewConversation,
         PriorityChange,
         ProjectionRequest,
+        QueueRef,
         Reroute,
         RouteAgain,
         RouteRequest,
@@ -77,6 +79,9 @@ PROJECTION_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
 )
 
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 # Since work distribution, POST /route unassigns first (as Infobip does); a history recorded
 # before may have routed an assigned conversation again without an event, so no projection.
@@ -129,11 +134,16 @@ class ConversationWorkflow:
         while not self._state.closed:
             if self._state.bot_wait is not None:
                 await self._wait_for_bot(self._state.bot_wait)
+            elif (due := self._core.next_escalation_at()) is not None:
+                await self._wait_to_escalate(due)
             else:
+                # With no ladder (every history recorded before ladders), no timer: the
+                # wait ends when one starts (a move into a queue that has one).
                 await workflow.wait_condition(
                     lambda: self._state.closed
                     or self._state.bot_wait is not None
                     or self._should_continue_as_new()
+                    or self._core.next_escalation_at() is not None
                 )
             if self._should_continue_as_new():
                 await self._settle()
@@ -347,12 +357,51 @@ class ConversationWorkflow:
                 self._core.time_out_bot(wait, decision)
         await self._project()
 
+    async def _wait_to_escalate(self, due: datetime) -> None:
+        """A durable timer until the ladder's next step; anything that moves that time
+        (assignment, a move, closing) ends the wait early, and the loop waits anew."""
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.closed
+                    or self._state.bot_wait is not None
+                    or self._should_continue_as_new()
+                    or self._core.next_escalation_at() != due,
+                    timeout=remaining,
+                )
+                return
+            except TimeoutError:
+                pass
+        async with self._moves:
+            # Checked again under the lock: a change that queued for it may have stopped
+            # or moved the clock.
+            step = self._core.due_escalation_step(workflow.now())
+            if step is None:
+                return
+            target = None
+            if step.queue_id is not None and step.queue_id != self._state.queue_id:
+                target = await self._describe_queue_when_possible(step.queue_id)
+            self._core.escalate(target)
+        await self._project()
+
+    async def _describe_queue_when_possible(self, queue_id: str) -> QueueRef | None:
+        """The queue an escalation moves to, as the store has it now (None: gone); tried
+        again on a durable timer while the store cannot say."""
+        return await self._when_possible(lambda: self._local(
+            RoutingActivities.describe_queue, queue_id, f"describing queue {queue_id}"
+        ))
+
     async def _decide(self, request: RouteRequest) -> RoutingDecision:
         """Routing's decision, or a refusal when it cannot be had within ROUTING_LIMIT."""
+        return await self._local(RoutingActivities.route_conversation, request, "routing")
+
+    async def _local(self, method: Callable[[Any, A], R], argument: A, what: str) -> R:
+        """A reading local activity, or a refusal when it cannot be had within ROUTING_LIMIT."""
         try:
             return await workflow.execute_local_activity_method(
-                RoutingActivities.route_conversation,
-                request,
+                method,
+                argument,
                 start_to_close_timeout=ROUTING_ATTEMPT,
                 schedule_to_close_timeout=ROUTING_LIMIT,
                 retry_policy=ROUTING_RETRY,
@@ -363,18 +412,22 @@ class ConversationWorkflow:
             # to absorb.
             if isinstance(failure, CancelledError) or isinstance(failure.cause, CancelledError):
                 raise
-            workflow.logger.warning("routing failed: %s", failure.cause or failure)
+            workflow.logger.warning("%s failed: %s", what, failure.cause or failure)
             raise Refused("Routing is unavailable now; nothing was changed", UNAVAILABLE) from None
 
-    async def _decide_when_possible(self, request: RouteRequest) -> RoutingDecision:
-        """Where no caller waits for an answer, routing is tried again until it decides."""
+    async def _when_possible(self, attempt: Callable[[], Awaitable[R]]) -> R:
+        """Where no caller waits for an answer, tried again on a durable timer until it works."""
         pause = ROUTING_AGAIN_AFTER
         while True:
             try:
-                return await self._decide(request)
+                return await attempt()
             except Refused:
                 await workflow.sleep(pause)
                 pause = min(pause * 2, ROUTING_AGAIN_AT_MOST)
+
+    async def _decide_when_possible(self, request: RouteRequest) -> RoutingDecision:
+        """Where no caller waits for an answer, routing is tried again until it decides."""
+        return await self._when_possible(lambda: self._decide(request))
 
     async def _project(self) -> None:
         """Writes what the store has not seen; one projection at a time, in seq order."""
