@@ -109,6 +109,17 @@ class ActorOut(ApiModel):
     name: str | None
 
 
+class EscalationTakenOut(ApiModel):
+    """An ESCALATED event's step: its index in the queue's ladder, the step, what it did."""
+
+    step: int
+    after_seconds: int
+    priority: Priority | None
+    queue_id: str | None
+    priority_raised: bool
+    moved: bool
+
+
 class EventOut(ApiModel):
     seq: int
     type: EventType
@@ -125,6 +136,8 @@ class EventOut(ApiModel):
     # Rules tried beyond the first 99 and the last, left out of `trace`.
     trace_omitted: int = 0
     facts: dict[str, Any] | None
+    # ESCALATED: the step taken; null for every other type.
+    escalation: EscalationTakenOut | None = None
 
 
 class EventListOut(ApiModel):

@@ -59,6 +59,8 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{Q}/{{queue_id}}"): EVERYONE,
     ("PUT", f"{Q}/{{queue_id}}"): SUPERVISORS,
     ("DELETE", f"{Q}/{{queue_id}}"): SUPERVISORS,
+    # A dry run of the queue's escalations: a supervisor's tool.
+    ("GET", f"{Q}/{{queue_id}}/escalations"): SUPERVISORS,
     ("GET", R): EVERYONE,
     ("PUT", R): SUPERVISORS,
     ("DELETE", R): SUPERVISORS,

@@ -29,13 +29,13 @@ from api.schemas import (
     pagination,
     read_only,
 )
-from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
-from domain.models import utcnow
+from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS, Escalation, escalation_due
+from domain.models import MAX_ESCALATION_AFTER_SECONDS, MAX_ESCALATION_STEPS, Priority, Status, utcnow
 from store import agents as agent_store
 from store import bots as bot_store
 from store import queues as queue_store
 from store import routing as routing_store
-from store.tables import AgentQueueRow, QueueRow
+from store.tables import AgentQueueRow, ConversationRow, QueueRow
 
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
 
@@ -45,6 +45,27 @@ class AutoAssignmentAlgorithm(str, Enum):
     ROUND_ROBIN = "ROUND_ROBIN"
     # Infobip's; stored and reported, and assigned as LOAD_BALANCING.
     PERFORMANCE_BASED = "PERFORMANCE_BASED"
+
+
+class EscalationStepIn(ApiInput):
+    """A step of the escalation ladder: after `afterSeconds` in the queue (open, unassigned),
+    raise the priority to `priority` (never lowered) and/or move to `queueId`."""
+
+    after_seconds: StrictInt = Field(ge=1, le=MAX_ESCALATION_AFTER_SECONDS)
+    priority: Priority | None = None
+    queue_id: str | None = Field(default=None, min_length=1, max_length=36)
+
+
+ESCALATION_DESCRIPTION = (
+    f"Ours: at most {MAX_ESCALATION_STEPS} steps in strictly increasing afterSeconds, each raising "
+    "the priority (never lower than an earlier step's) and/or moving to another live queue"
+)
+
+
+class EscalationStepOut(ApiModel):
+    after_seconds: int
+    priority: Priority | None
+    queue_id: str | None
 
 
 class QueueAnswerFields(ApiInput):
@@ -72,6 +93,9 @@ class QueueIn(QueueAnswerFields):
     is_restricted: StrictBool = False
     bot_id: str | None = Field(default=None, max_length=36)
     bot_timeout_seconds: StrictInt = Field(default=DEFAULT_BOT_TIMEOUT_SECONDS, ge=1, le=7 * 24 * 3600)
+    escalation: list[EscalationStepIn] = Field(
+        default_factory=list, max_length=MAX_ESCALATION_STEPS, description=ESCALATION_DESCRIPTION
+    )
 
 
 class QueueUpdateIn(QueueAnswerFields):
@@ -93,12 +117,16 @@ class QueueUpdateIn(QueueAnswerFields):
     bot_timeout_seconds: StrictInt | None = Field(
         default=None, ge=1, le=7 * 24 * 3600, json_schema_extra=not_nullable
     )
+    escalation: list[EscalationStepIn] | None = Field(
+        default=None, max_length=MAX_ESCALATION_STEPS, description=ESCALATION_DESCRIPTION,
+        json_schema_extra=not_nullable,
+    )
 
 
 # Given as null, these are refused rather than cleared: they have no "unset" value.
 NOT_NULLABLE = ("name", "is_auto_assignment_enabled", "is_sticky_auto_assignment_enabled",
                 "is_auto_assignment_outside_of_working_hours_enabled", "is_restricted",
-                "bot_timeout_seconds")
+                "bot_timeout_seconds", "escalation")
 
 
 class QueueOut(ApiModel):
@@ -115,6 +143,7 @@ class QueueOut(ApiModel):
     is_private: bool
     bot_id: str | None
     bot_timeout_seconds: int
+    escalation: list[EscalationStepOut]
     created_at: UtcTime
     updated_at: UtcTime
     deleted_at: UtcTime | None
@@ -148,6 +177,30 @@ class QueueListOut(ApiModel):
 def _check_bot(session: Session, body: QueueIn | QueueUpdateIn) -> None:
     if body.bot_id is not None and bot_store.live_bot(session, body.bot_id) is None:
         raise bad_request("botId", "unknown or deleted bot")
+
+
+def _check_escalation(session: Session, steps: list[EscalationStepIn] | None, queue_id: str | None) -> None:
+    """What a ladder must be beyond each step's bounds; 400 at the step's field, else nothing."""
+    highest: Priority | None = None
+    for index, step in enumerate(steps or []):
+        at = f"escalation[{index}]"
+        if step.priority is None and step.queue_id is None:
+            raise bad_request(at, "a step raises the priority, moves to a queue, or both")
+        if index and step.after_seconds <= (steps or [])[index - 1].after_seconds:
+            raise bad_request(f"{at}.afterSeconds", "must be greater than the step before's")
+        if step.priority is not None:
+            if highest is not None and step.priority.rank < highest.rank:
+                raise bad_request(f"{at}.priority", f"lower than {highest.value} of an earlier step")
+            highest = step.priority
+        if step.queue_id is not None:
+            if step.queue_id == queue_id:
+                raise bad_request(f"{at}.queueId", "a step cannot move into the queue itself")
+            if queue_store.live_queue(session, step.queue_id) is None:
+                raise bad_request(f"{at}.queueId", "unknown or deleted queue")
+
+
+def _stored_escalation(steps: list[EscalationStepIn]) -> list[dict]:
+    return [step.model_dump(mode="json") for step in steps]
 
 
 def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
@@ -203,10 +256,12 @@ def list_queues(
 @router.post("", status_code=201, response_model=QueueOut)
 def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
     _check_bot(session, body)
+    _check_escalation(session, body.escalation, None)
     if _name_taken(session, body.name):
         raise ApiError(409, "A queue with this name already exists", {"name": ["already in use"]})
     now = utcnow()
-    row = QueueRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **body.model_dump())
+    row = QueueRow(id=str(uuid.uuid4()), created_at=now, updated_at=now,
+                   escalation=_stored_escalation(body.escalation), **body.model_dump(exclude={"escalation"}))
     session.add(row)
     _commit_or_conflict(session)
     return queue_out(session, row)
@@ -232,6 +287,9 @@ def update_queue(queue_id: str, body: QueueUpdateIn, session: Session = Depends(
         if field in changes and changes[field] is None:
             raise bad_request(to_camel(field), "cannot be null")
     _check_bot(session, body)
+    _check_escalation(session, body.escalation, queue_id)
+    if body.escalation is not None:
+        changes["escalation"] = _stored_escalation(body.escalation)
     if body.bot_id is not None and routing_store.default_queue_id(session) == queue_id:
         raise ApiError(409, "The default queue cannot be served by a bot", {"botId": ["default queue"]})
     if body.name is not None and _name_taken(session, body.name, except_id=queue_id):
@@ -267,3 +325,78 @@ def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueDeletedO
     session.add(row)
     session.commit()
     return QueueDeletedOut(**queue_out(session, row).model_dump())
+
+
+class NextEscalationOut(ApiModel):
+    """The step a waiting conversation takes next, and when."""
+
+    index: int
+    at: UtcTime
+    after_seconds: int
+    priority: Priority | None
+    queue_id: str | None
+
+
+class WaitingEscalationOut(ApiModel):
+    conversation_id: str
+    priority: Priority
+    entered_queue_at: UtcTime | None
+    # When its clock started: entering the queue, or its release by an agent or reopening.
+    clock_since: UtcTime | None
+    steps_taken: int
+    next_step: NextEscalationOut | None
+    # Why there is no next step, when there is none.
+    why_none: str | None
+
+
+class QueueEscalationsOut(ApiModel):
+    queue_id: str
+    escalation: list[EscalationStepOut]
+    conversations: list[WaitingEscalationOut]
+
+
+def _waiting_escalation(row: ConversationRow, queue: QueueRow) -> WaitingEscalationOut:
+    ladder = Escalation.model_validate(row.escalation) if row.escalation else None
+    due = escalation_due(ladder, queue_id=row.queue_id, status=Status(row.status), agent_id=row.agent_id,
+                         in_bot_wait=queue.bot_id is not None)
+    next_step = None
+    why_none = None
+    if ladder is not None and due is not None:
+        step = ladder.steps[ladder.next_step]
+        next_step = NextEscalationOut(index=ladder.next_step, at=due, after_seconds=step.after_seconds,
+                                      priority=step.priority, queue_id=step.queue_id)
+    elif ladder is None or ladder.queue_id != row.queue_id:
+        why_none = "no ladder: the queue had none when the conversation entered it"
+    elif queue.bot_id is not None:
+        why_none = "waiting for the queue's bot"
+    elif row.status == Status.SOLVED.value:
+        why_none = "solved: the clock stands"
+    else:
+        why_none = "every step taken"
+    return WaitingEscalationOut(
+        conversation_id=row.id, priority=Priority(row.priority), entered_queue_at=row.queued_at,
+        clock_since=ladder.since if ladder is not None else None,
+        steps_taken=ladder.next_step if ladder is not None else 0,
+        next_step=next_step, why_none=why_none,
+    )
+
+
+@router.get("/{queue_id}/escalations", response_model=QueueEscalationsOut)
+def queue_escalations(
+    queue_id: str,
+    limit: int = Query(default=100, ge=1, le=999, description="At most this many conversations"),
+    session: Session = Depends(db),
+) -> QueueEscalationsOut:
+    """A dry run: for each open, unassigned conversation waiting in the queue (longest waiting
+    first), the next step of the ladder in force for it and when it comes, as the store last
+    heard from its workflow. The ladder is the one the queue had when the conversation entered
+    it; `escalation` is the queue's ladder now."""
+    queue = session.get(QueueRow, queue_id)
+    if queue is None:
+        raise not_found("Queue")
+    rows = queue_store.unassigned_open_conversations(session, queue_id, limit)
+    return QueueEscalationsOut(
+        queue_id=queue.id,
+        escalation=[EscalationStepOut.model_validate(step) for step in queue.escalation or []],
+        conversations=[_waiting_escalation(row, queue) for row in rows],
+    )

@@ -124,6 +124,23 @@ class Escalation(BaseModel):
         return self.since + timedelta(seconds=self.steps[self.next_step].after_seconds)
 
 
+# The statuses in which a conversation waits and its escalation clock runs.
+ESCALATING_STATUSES = (Status.OPEN, Status.WAITING)
+
+
+def escalation_due(
+    ladder: Escalation | None, *, queue_id: str | None, status: Status, agent_id: str | None,
+    in_bot_wait: bool,
+) -> datetime | None:
+    """When the next step of the ladder is due; None while the clock stands (assigned, closed
+    or solved, waiting for a bot, the ladder of another queue) or no step is left. One rule
+    for the workflow's core and the store's dry run."""
+    if (ladder is None or ladder.queue_id != queue_id or agent_id is not None or in_bot_wait
+            or status not in ESCALATING_STATUSES):
+        return None
+    return ladder.next_at()
+
+
 class ConversationEvent(BaseModel):
     seq: int
     type: EventType

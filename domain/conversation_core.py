@@ -17,6 +17,7 @@ from domain.conversation import (
     CLOSED_TEXT,
     CONFLICT,
     DEFAULT_BOT_TIMEOUT_SECONDS,
+    ESCALATING_STATUSES,
     FORBIDDEN,
     MAX_TAGS,
     NOT_FOUND,
@@ -37,6 +38,7 @@ from domain.conversation import (
     RouteRequest,
     TagChange,
     Text,
+    escalation_due,
 )
 from domain.models import (
     SYSTEM_ACTOR,
@@ -47,9 +49,6 @@ from domain.models import (
     RoutingDecision,
     Status,
 )
-
-# The statuses in which a conversation waits and its escalation clock runs.
-ESCALATING_STATUSES = (Status.OPEN, Status.WAITING)
 
 
 class Refused(Exception):
@@ -301,11 +300,8 @@ class ConversationCore:
         """When the next step of the current queue's ladder is due; None while the clock
         stands (assigned, closed or solved, waiting for a bot) or no step is left."""
         state = self.state
-        ladder = state.escalation
-        if (ladder is None or ladder.queue_id != state.queue_id or state.agent_id is not None
-                or state.bot_wait is not None or state.status not in ESCALATING_STATUSES):
-            return None
-        return ladder.next_at()
+        return escalation_due(state.escalation, queue_id=state.queue_id, status=state.status,
+                              agent_id=state.agent_id, in_bot_wait=state.bot_wait is not None)
 
     def due_escalation_step(self, now: datetime) -> EscalationStep | None:
         """The step due at `now`, if the clock runs and one is."""

@@ -59,3 +59,14 @@ def open_conversations_count(session: Session, queue_id: str) -> int:
         .select_from(ConversationRow)
         .where(ConversationRow.queue_id == queue_id, ConversationRow.status != Status.CLOSED.value)
     ).one()
+
+
+def unassigned_open_conversations(session: Session, queue_id: str, limit: int) -> list[ConversationRow]:
+    """The open conversations waiting unassigned in the queue, longest waiting first."""
+    return list(session.exec(
+        select(ConversationRow)
+        .where(ConversationRow.queue_id == queue_id, ConversationRow.status != Status.CLOSED.value,
+               col(ConversationRow.agent_id).is_(None))
+        .order_by(col(ConversationRow.queued_at).asc(), col(ConversationRow.id).asc())
+        .limit(limit)
+    ).all())

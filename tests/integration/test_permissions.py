@@ -177,6 +177,7 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", Q + "/{queue_id}"): (on("GET", "fresh_queue", Q + "/{}"), EVERYONE),
     ("PUT", Q + "/{queue_id}"): (on("PUT", "fresh_queue", Q + "/{}", {"name": "renamed"}), SUPERVISORS),
     ("DELETE", Q + "/{queue_id}"): (on("DELETE", "fresh_queue", Q + "/{}"), SUPERVISORS),
+    ("GET", Q + "/{queue_id}/escalations"): (on("GET", "fresh_queue", Q + "/{}/escalations"), SUPERVISORS),
     ("GET", "/ccaas/1/routing"): (fixed("GET", "/ccaas/1/routing"), EVERYONE),
     ("PUT", "/ccaas/1/routing"): (fixed("PUT", "/ccaas/1/routing", []), SUPERVISORS),
     ("DELETE", "/ccaas/1/routing"): (fixed("DELETE", "/ccaas/1/routing"), SUPERVISORS),
