@@ -131,6 +131,19 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "bot_timed_out", cid))
 
+    # Escalation: two steps of its queue's ladder (a priority, then a move), a step of the
+    # target queue's own ladder, then an assignment stops the clock (its timer cancelled).
+    cid = await create(queueId=places["escalating"])
+
+    async def escalated_three_times() -> bool:
+        events = (await http.get(f"{C}/{cid}/events")).json()["events"]
+        return sum(event["type"] == "ESCALATED" for event in events) == 3
+
+    await until(escalated_three_times)
+    await ok(await http.patch(f"{C}/{cid}", json={"agentId": places["agent"]}))
+    await close(cid)
+    print(await save_runs(client, "escalated", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):
@@ -170,6 +183,14 @@ async def main() -> None:
                     "bot": {"botId": bot["id"]}, "quick_bot": {"botId": bot["id"], "botTimeoutSeconds": 1},
                 }.items():
                     places[name] = (await http.post("/ccaas/1/queues", json={"name": name, **fields})).json()["id"]
+                places["esc_target"] = (await http.post("/ccaas/1/queues", json={
+                    "name": "esc_target", "escalation": [
+                        {"afterSeconds": 1, "priority": "URGENT"}, {"afterSeconds": 600, "queueId": places["other"]},
+                    ]})).json()["id"]
+                places["escalating"] = (await http.post("/ccaas/1/queues", json={
+                    "name": "escalating", "escalation": [
+                        {"afterSeconds": 1, "priority": "HIGH"}, {"afterSeconds": 2, "queueId": places["esc_target"]},
+                    ]})).json()["id"]
                 await http.post(f"/ccaas/1/agents/{agent['id']}/queues", json={"queueId": places["auto"]})
                 rules = [
                     {"name": "strong", "queueId": places["authenticated"],

@@ -22,7 +22,7 @@ HERE = Path(__file__).parents[1] / "histories"
 HISTORIES = sorted(HERE.glob("**/*.json"))
 PATHS = {
     "routed_changed_closed", "placed_and_rerouted", "bot_completed", "bot_timed_out", "continued_as_new",
-    "created_with_agent_and_message", "auto_assigned_released_rerouted",
+    "created_with_agent_and_message", "auto_assigned_released_rerouted", "escalated",
 }
 
 
