@@ -44,8 +44,11 @@ TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 FRONT, BOT_QUEUE = "front-desk", "auth-bot-queue"
 
 
-@pytest_asyncio.fixture(scope="module")
+@pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server per test: a conversation left open by an earlier test (its worker gone)
+    could hold the server's time skipping, and a later test's env.sleep hung on it (seen
+    in the full suite: the call timed out)."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
     )
@@ -109,6 +112,7 @@ async def until(env: WorkflowEnvironment, condition, what: str, step=timedelta(s
             return
         await env.sleep(step)
     raise AssertionError(f"never: {what}")
+
 
 
 async def test_a_bot_that_never_reports_times_out_after_the_default_600_s(env: WorkflowEnvironment):
