@@ -35,10 +35,9 @@ from domain.events_out import EVENT_TYPES
 from domain.models import utcnow
 from domain.webhook_urls import (
     MAX_URL_LENGTH,
-    address_problem,
     host_of,
-    literal_address,
-    name_problem,
+    needs_resolving,
+    refused_destination,
     url_problem,
 )
 from store.db import take_write_lock
@@ -192,20 +191,15 @@ def destination_problem(url: str, allow_private: bool) -> str | None:
     if allow_private:
         return None
     host = host_of(url)
-    if (problem := name_problem(host)) is not None:
-        return f"{problem}: webhooks go to public addresses only"
-    literal = literal_address(host)
-    if literal is not None:
-        problem = address_problem(str(literal))
-        return None if problem is None else f"{problem}: webhooks go to public addresses only"
-    try:
-        found = _resolver.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM).result(RESOLVE_SECONDS)
-    except (OSError, UnicodeError, TimeoutError):
-        return None  # best effort: the courier checks again at every send
-    for info in found:
-        if (problem := address_problem(str(info[4][0]))) is not None:
-            return f"{host} resolves to a refused address ({problem}): webhooks go to public addresses only"
-    return None
+    resolved: list[str] = []
+    if needs_resolving(host):
+        try:
+            found = _resolver.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM).result(RESOLVE_SECONDS)
+        except (OSError, UnicodeError, TimeoutError):
+            return None  # best effort: the courier checks again at every send
+        resolved = [str(info[4][0]) for info in found]
+    problem = refused_destination(host, resolved)
+    return None if problem is None else f"{problem}: webhooks go to public addresses only"
 
 
 def check_destination(request: Request, field: str, url: str) -> None:

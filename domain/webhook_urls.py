@@ -65,3 +65,22 @@ def name_problem(host: str) -> str | None:
     if host in LOCAL_NAMES or host.endswith(".localhost"):
         return f"{host} is a loopback name"
     return None
+
+
+def needs_resolving(host: str) -> bool:
+    """Whether `refused_destination` must be told the host's addresses: a name, not a
+    literal address, and not refused by its name alone."""
+    return name_problem(host) is None and literal_address(host) is None
+
+
+def refused_destination(host: str, resolved: list[str] | None = None) -> str | None:
+    """Why webhooks may not go to `host`: a loopback name, a private literal address, or a
+    name that `resolved` to one (the caller resolves, when `needs_resolving`)."""
+    if (problem := name_problem(host)) is not None:
+        return problem
+    if (literal := literal_address(host)) is not None:
+        return address_problem(str(literal))
+    for address in resolved or []:
+        if (problem := address_problem(address)) is not None:
+            return f"{host} resolves to a refused address ({problem})"
+    return None

@@ -35,7 +35,7 @@ from domain.events_out import (
     parse_retry_schedule,
 )
 from domain.models import utcnow
-from domain.webhook_urls import address_problem, host_of, literal_address, name_problem
+from domain.webhook_urls import host_of, needs_resolving, refused_destination
 from store import webhooks
 from store.db import session_scope
 from switchboard.loops import PassLoop
@@ -168,19 +168,15 @@ class Courier(PassLoop):
         if self._settings.allow_private:
             return
         host = host_of(url)
-        if (problem := name_problem(host)) is not None:
-            raise AddressRefused(problem)
-        if literal_address(host) is not None:
-            addresses = [host]
-        else:
+        resolved: list[str] = []
+        if needs_resolving(host):
             try:
                 found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
             except socket.gaierror as error:
                 raise AddressRefused(f"{host} does not resolve: {error.strerror}") from None
-            addresses = [str(info[4][0]) for info in found]
-        for address in addresses:
-            if (problem := address_problem(address)) is not None:
-                raise AddressRefused(problem)
+            resolved = [str(info[4][0]) for info in found]
+        if (problem := refused_destination(host, resolved)) is not None:
+            raise AddressRefused(problem)
 
 
 async def _prefix_of(response: httpx.Response) -> str:
