@@ -69,7 +69,11 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait()
             responses = await asyncio.gather(*creates)
-            assert sorted({r.status_code for r in responses}) == [201], [r.text for r in responses]
+            # A create whose workflow task the killed worker held may outlast the API's deadline:
+            # 503 "accepted but not routed in time", the conversation placed once the other
+            # worker takes it up (counted below like the others).
+            assert all(r.status_code == 201 or (r.status_code == 503 and "accepted but not routed in time" in r.text)
+                       for r in responses), [r.text for r in responses]
 
             async def settled() -> bool:
                 rows = await asyncio.to_thread(holds, engine)
