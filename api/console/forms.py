@@ -127,3 +127,30 @@ def key_page(request: Request, client: Api, what: str,
                     key=answer.body["apiKey"], what=what, name=name, back=f"/console/{what}s/{shown_id}")
 
     return show
+
+
+def indexed_rows(values: Mapping[str, str], prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a form's list posted as `<prefix>-<n>-<field>` (a page's script may add and
+    remove rows, so the numbers may have gaps), in order of n, stripped; a row left blank in
+    every field is dropped. The i-th row returned is the i-th item sent to the API."""
+    pattern = re.compile(re.escape(prefix) + r"-(\d{1,4})-(" + "|".join(map(re.escape, fields)) + ")")
+    numbers = sorted({int(found.group(1)) for name in values if (found := pattern.fullmatch(name))})
+    rows = [{name: values.get(f"{prefix}-{number}-{name}", "").strip() for name in fields} for number in numbers]
+    return [row for row in rows if any(row.values())]
+
+
+def numbered_rows(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
+    """indexed_rows' rows as form values again, numbered from 0 with no gaps."""
+    return {f"{prefix}-{index}-{name}": value for index, row in enumerate(rows) for name, value in row.items()}
+
+
+def item_errors(refusal: Refusal | None, path: str) -> dict[int, dict[str, list[str]]]:
+    """The API's messages about the items of the list at `path` (`path[1].afterSeconds`, or
+    `path[1]` for the item as a whole: field ""), by item index and then field, so each row of
+    a form shows its own."""
+    found: dict[int, dict[str, list[str]]] = {}
+    for where, messages in (refusal.fields if refusal else {}).items():
+        item = re.fullmatch(re.escape(path) + r"\[(\d+)\](?:\.(.+))?", where)
+        if item:
+            found.setdefault(int(item.group(1)), {}).setdefault(item.group(2) or "", []).extend(messages)
+    return found
