@@ -65,7 +65,7 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 # workflow-id uniqueness then makes "never a second workflow" hold even for racing requests.
 EXTERNAL_ID_NAMESPACE = uuid.UUID("6f1b8e0c-3c55-4b43-9d0e-5a4c1f0d2b7e")
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 class CustomerType(str, Enum):

@@ -32,10 +32,11 @@ MAX_CUSTOM_STRING = 1000
 MAX_CONTACTS = 10  # of each kind
 CONFLICT_TEXT = "Another person already has this identifier"
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 def _valid_phone(value: str) -> str:
+    value = value.strip()
     problem = people_store.phone_problem(value)
     if problem:
         raise PydanticCustomError("phone_number", problem)
@@ -43,10 +44,13 @@ def _valid_phone(value: str) -> str:
 
 
 def _valid_email(value: str) -> str:
-    problem = people_store.email_problem(value)
+    # The document's maxLength counts what was sent, surrounding whitespace too.
+    problem = people_store.email_problem(value.strip())
+    if len(value) > people_store.MAX_EMAIL_LENGTH:
+        problem = f"must be at most {people_store.MAX_EMAIL_LENGTH} characters"
     if problem:
         raise PydanticCustomError("email_address", problem)
-    return value
+    return value.strip()
 
 
 def _deduplicated(tags: list[str]) -> list[str]:
@@ -58,11 +62,11 @@ PHONE_PATTERN = (r"^\s*\+?[ ()./-]*(?:[0-9][ ()./-]*)"
                  f"{{{people_store.MIN_PHONE_DIGITS},{people_store.MAX_PHONE_DIGITS}}}" r"\s*$")
 EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)*\s*$"
 PhoneNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_valid_phone),
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_phone),
     Field(json_schema_extra={"pattern": PHONE_PATTERN}),
 ]
 EmailAddress = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_valid_email),
+    str, StringConstraints(min_length=1), AfterValidator(_valid_email),
     Field(json_schema_extra={"pattern": EMAIL_PATTERN, "maxLength": people_store.MAX_EMAIL_LENGTH}),
 ]
 Tags = Annotated[list[Text], Field(max_length=MAX_TAGS), AfterValidator(_deduplicated)]

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -51,7 +51,12 @@ class EscalationStepIn(ApiInput):
     """A step of the escalation ladder: after `afterSeconds` in the queue (open, unassigned),
     raise the priority to `priority` (never lowered) and/or move to `queueId`."""
 
-    after_seconds: StrictInt = Field(ge=1, le=MAX_ESCALATION_AFTER_SECONDS)
+    # Each step does something: the document says so.
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(anyOf=[
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in ("priority", "queueId")
+    ]))
+
+    after_seconds: int = Field(ge=1, le=MAX_ESCALATION_AFTER_SECONDS)
     priority: Priority | None = None
     queue_id: str | None = Field(default=None, min_length=1, max_length=36)
 
@@ -87,12 +92,12 @@ class QueueIn(QueueAnswerFields):
     is_auto_assignment_enabled: StrictBool = False
     auto_assignment_algorithm: AutoAssignmentAlgorithm | None = None
     working_hours_id: str | None = Field(default=None, max_length=255)
-    sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
+    sticky_agent_timeout_days: int | None = Field(default=None, ge=1, le=365)
     is_sticky_auto_assignment_enabled: StrictBool = False
     is_auto_assignment_outside_of_working_hours_enabled: StrictBool = False
     is_restricted: StrictBool = False
     bot_id: str | None = Field(default=None, max_length=36)
-    bot_timeout_seconds: StrictInt = Field(default=DEFAULT_BOT_TIMEOUT_SECONDS, ge=1, le=7 * 24 * 3600)
+    bot_timeout_seconds: int = Field(default=DEFAULT_BOT_TIMEOUT_SECONDS, ge=1, le=7 * 24 * 3600)
     escalation: list[EscalationStepIn] = Field(
         default_factory=list, max_length=MAX_ESCALATION_STEPS, description=ESCALATION_DESCRIPTION
     )
@@ -110,11 +115,11 @@ class QueueUpdateIn(QueueAnswerFields):
         default=None, json_schema_extra=not_nullable
     )
     working_hours_id: str | None = Field(default=None, max_length=255)
-    sticky_agent_timeout_days: StrictInt | None = Field(default=None, ge=1, le=365)
+    sticky_agent_timeout_days: int | None = Field(default=None, ge=1, le=365)
     is_sticky_auto_assignment_enabled: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
     is_restricted: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
     bot_id: str | None = Field(default=None, max_length=36)
-    bot_timeout_seconds: StrictInt | None = Field(
+    bot_timeout_seconds: int | None = Field(
         default=None, ge=1, le=7 * 24 * 3600, json_schema_extra=not_nullable
     )
     escalation: list[EscalationStepIn] | None = Field(

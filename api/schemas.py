@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self, overload
+from types import UnionType
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin, overload
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from annotated_types import MinLen
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from domain.models import TraceOutcome
 
@@ -77,9 +90,9 @@ class ApiModel(BaseModel):
         return cls(**read, **values)
 
 
-def _trimmed_strings(schema: dict[str, Any]) -> None:
-    """An input's strings are trimmed before their length is checked, so one that must not be
-    empty must hold something other than whitespace: the document says so with a pattern."""
+def trimmed_strings(schema: dict[str, Any]) -> None:
+    """An input's strings are trimmed, so one that must not be empty must hold something other
+    than whitespace: the document says so with a pattern."""
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -95,13 +108,81 @@ def _trimmed_strings(schema: dict[str, Any]) -> None:
     walk(schema.get("properties", {}))
 
 
+def _requires_text(annotation: Any, metadata: list[Any]) -> bool:
+    """Whether a string (or a list's string) may not be empty: a minimum length at its level."""
+    for item in metadata:
+        if isinstance(item, MinLen | StringConstraints) and (item.min_length or 0) >= 1:
+            return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _requires_text(args[0], list(args[1:]))
+    if origin in (Union, UnionType):
+        return any(_requires_text(arg, []) for arg in args)
+    return False
+
+
+def _trimmed(value: str, requires_text: bool) -> str:
+    trimmed = value.strip()
+    if requires_text and not trimmed:
+        raise PydanticCustomError("string_blank", "must hold more than whitespace")
+    return trimmed
+
+
+def _is_integer(annotation: Any) -> bool:
+    """`int`, `int | None`, or either Annotated."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _is_integer(args[0])
+    if origin in (Union, UnionType):
+        return any(_is_integer(arg) for arg in args)
+    return annotation is int
+
+
+def _item_type(annotation: Any) -> Any:
+    """The item type of a `list[...]` field, through `| None` and Annotated."""
+    for candidate in (annotation, *get_args(annotation)):
+        while get_origin(candidate) is Annotated:
+            candidate = get_args(candidate)[0]
+        if get_origin(candidate) is list:
+            return get_args(candidate)[0]
+    return None
+
+
 class ApiInput(ApiModel):
     """Input: camelCase only, strings trimmed, and (as for every ApiModel) an unknown field is
-    an error, not silently dropped."""
+    an error, not silently dropped.
 
-    model_config = ConfigDict(
-        populate_by_name=False, str_strip_whitespace=True, json_schema_extra=_trimmed_strings,
-    )
+    A string's length is checked as sent, and then it is trimmed: the document's minLength and
+    maxLength are then exactly what the server enforces (padding never slips a long string
+    past maxLength). One that must not be empty must hold a non-space, which the document
+    says with the pattern \\S."""
+
+    model_config = ConfigDict(populate_by_name=False, json_schema_extra=trimmed_strings)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """An integer is JSON's 609 or 609.0 (one number to JSON Schema), never "609" or true:
+        pydantic's lax int would take those, its strict int would refuse 609.0."""
+        if (info.field_name is not None and isinstance(value, str | bool)
+                and _is_integer(cls.model_fields[info.field_name].annotation)):
+            raise PydanticCustomError("int_type", "must be a whole number")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _trim_strings(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        # Plain strings only: an enum member is a str too, and stays what it is.
+        if type(value) is str:
+            return _trimmed(value, _requires_text(field.annotation, field.metadata))
+        if isinstance(value, list) and any(type(item) is str for item in value):
+            item_type = _item_type(field.annotation)
+            requires_text = item_type is not None and _requires_text(item_type, [])
+            return [_trimmed(item, requires_text) if type(item) is str else item for item in value]
+        return value
 
 
 READ_ONLY = "Read-only: accepted, so a fetched object can be sent back, and ignored"

@@ -69,6 +69,7 @@ URL_PATTERN = rf"^\s*{_URL}\s*$"
 
 
 def _valid_url(value: str) -> str:
+    value = value.strip()
     problem = url_problem(value)
     if problem is None and not URL_SHAPE.fullmatch(value):
         problem = ("must be http(s)://host[:port][/path], the host a name or an IP address "
@@ -89,7 +90,7 @@ def _deduplicated(values: list[str]) -> list[str]:
 
 
 WebhookUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_LENGTH),
+    str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH),
     AfterValidator(_valid_url), Field(json_schema_extra={"pattern": URL_PATTERN}),
 ]
 EventTypeName = Annotated[str, AfterValidator(_known_event_type), Field(json_schema_extra={"enum": list(EVENT_TYPES)})]

@@ -275,6 +275,26 @@ async def test_name_of_255_characters_is_accepted(stack):
     assert (await get_queue(stack.http, queue["id"]))["name"] == name
 
 
+async def test_a_name_is_trimmed_after_its_length_is_checked_as_sent(stack):
+    """The document's maxLength is what the server enforces: padding never slips a long name by."""
+    name = unique("n")
+    queue = await create_queue(stack.http, f"  {name}  ")
+    assert queue["name"] == name
+    before = await live_names(stack.http)
+    padded = " " + "x" * 255
+    assert_error(await stack.http.post(QUEUES, json={"name": padded}), 400, "BAD_REQUEST", "name")
+    assert_error(await stack.http.post(QUEUES, json={"name": "   "}), 400, "BAD_REQUEST", "name")
+    assert await live_names(stack.http) == before
+
+
+async def test_an_integer_is_a_json_number_whole_or_integral(stack):
+    queue = await create_queue(stack.http, botTimeoutSeconds=609.0, stickyAgentTimeoutDays=3.0)
+    assert (queue["botTimeoutSeconds"], queue["stickyAgentTimeoutDays"]) == (609, 3)
+    for value in ("609", True, 609.5):
+        response = await stack.http.post(QUEUES, json={"name": unique("n"), "botTimeoutSeconds": value})
+        assert_error(response, 400, "BAD_REQUEST", "botTimeoutSeconds")
+
+
 # --- duplicate names --------------------------------------------------------------------------
 
 
