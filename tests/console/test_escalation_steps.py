@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.console.helpers import create, queue, signed_in
+from tests.console.helpers import create, queue, sign_in, signed_in
 from tests.helpers import wait_for
 
 QUEUES = "/ccaas/1/queues"
@@ -120,3 +120,14 @@ async def test_the_queue_page_shows_the_ladder_and_when_a_waiting_conversation_e
     await expect(waiting).to_contain_text("step 1, after 30 min: priority HIGH")
     await expect(waiting).to_contain_text("(in 29m")
     await expect(section.get_by_role("link", name="Edit the steps in the queue's settings")).to_be_visible()
+
+    # An agent of the queue sees the ladder, but neither the dry run (a supervisor's) nor a way to edit.
+    agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, agent["apiKey"])
+    await page.goto(f"/console/queues/{front_desk}")
+    await expect(section.get_by_test_id("escalation-ladder").locator("li")).to_have_text(
+        ["after 30 min: priority HIGH", "after 1 h: move to Tier 2"])
+    await expect(section.get_by_test_id("escalation-dry-run")).to_have_count(0)
+    await expect(section.get_by_role("link", name="Edit the steps in the queue's settings")).to_have_count(0)
