@@ -307,6 +307,13 @@ def update_queue(queue_id: str, body: QueueUpdateIn, session: Session = Depends(
     return queue_out(session, row)
 
 
+def _ladders_into(session: Session, queue_id: str) -> list[str]:
+    """The names of the live queues whose ladder moves conversations into this one (queues are
+    few, and a ladder is a JSON list: read in full)."""
+    live = session.exec(select(QueueRow).where(col(QueueRow.deleted_at).is_(None), QueueRow.id != queue_id))
+    return sorted(row.name for row in live if any(step.get("queue_id") == queue_id for step in row.escalation))
+
+
 class QueueDeletedOut(StatusCodeOut, QueueOut):
     """The deleted queue, with Infobip's StatusCodeResponse fields."""
 
@@ -326,6 +333,8 @@ def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueDeletedO
     open_count = queue_store.open_conversations_count(session, queue_id)
     if open_count:
         raise ApiError(409, f"Queue has {open_count} open conversation(s)")
+    if climbing := _ladders_into(session, queue_id):
+        raise ApiError(409, f"Queue is a step of the escalation ladder of {', '.join(climbing)}")
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
     session.commit()

@@ -128,3 +128,15 @@ async def test_a_good_ladder_is_saved_and_replaced_whole(stack):
     assert saved.json()["escalation"][1] == {"afterSeconds": 120, "priority": "HIGH", "queueId": target["id"]}
     cleared = await http.put(f"{QUEUES}/{queue['id']}", json={"escalation": []})
     assert cleared.json()["escalation"] == []
+
+
+async def test_a_queue_a_ladder_moves_into_is_not_deleted_until_the_ladder_lets_go(stack):
+    http = stack.http
+    target = await create_queue(http)
+    climbing = await create_queue(http, escalation=[{"afterSeconds": 60, "queueId": target["id"]}])
+    refused = await http.delete(f"{QUEUES}/{target['id']}")
+    assert_error(refused, 409, "CONFLICT")
+    assert climbing["name"] in refused.json()["requestError"]["serviceException"]["text"]
+    assert (await http.get(f"{QUEUES}/{target['id']}")).json()["deletedAt"] is None
+    assert (await http.put(f"{QUEUES}/{climbing['id']}", json={"escalation": []})).status_code == 200
+    assert (await http.delete(f"{QUEUES}/{target['id']}")).status_code == 200
