@@ -171,3 +171,19 @@ def test_the_ladder_is_carried_in_the_state():
     again = ConversationState.model_validate_json(core.state.model_dump_json())
     assert again.escalation == core.state.escalation
     assert ConversationState.model_validate({**core.state.model_dump(), "escalation": None}).escalation is None
+
+
+def test_a_step_into_a_bot_queue_hands_the_conversation_to_the_bot_and_stops_the_clock():
+    core, clock, _ = placed(ladder=[EscalationStep(after_seconds=60, queue_id="verify"),
+                                    EscalationStep(after_seconds=120, priority=Priority.URGENT)])
+    moved_at = clock.advance(60)
+    core.escalate(QueueRef(id="verify", bot_id="bot-1", bot_timeout_seconds=300,
+                           escalation=[EscalationStep(after_seconds=30, priority=Priority.HIGH)]))
+    state = core.state
+    assert state.queue_id == "verify"
+    assert [event.type for event in core.pending][-2:] == [EventType.ESCALATED, EventType.BOT_STARTED]
+    assert state.bot_wait is not None and state.bot_wait.bot_id == "bot-1"
+    assert state.bot_wait.started_at == moved_at and state.bot_wait.timeout_seconds == 300
+    # The bot queue's own ladder waits for the bot: no step is due while it serves.
+    assert core.next_escalation_at() is None
+    assert state.escalation is not None and state.escalation.queue_id == "verify"
