@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from api.agents import AgentStatus
 from api.auth import Principal
 from api.console.client import Api, ApiFailed, api
+from api.console.directory_queues import escalation_of
 from api.console.live import live_page
 from api.console.lookups import agents_by_id, bot_names, queues_by_id, visible_queue_ids
 from api.console.render import page, pager, redirect
@@ -55,6 +56,7 @@ async def set_my_status(status: str = Form(default=""), back: str = Form(default
 async def show_queue(
     request: Request, queue_id: str, status: str = "open", priority: str = "",
     page_number: int = Query(default=0, alias="page", ge=0, le=100_000), client: Api = Depends(api),
+    principal: Principal = Depends(console_user),
 ):
     queue = await client.read(f"/ccaas/1/queues/{queue_id}")
     params: dict = {"queueIds": queue_id, "orderBy": "priority:desc", "page": page_number, "limit": PAGE_SIZE,
@@ -76,4 +78,5 @@ async def show_queue(
         pager=pager(f"/console/queues/{queue_id}", {"status": status, "priority": priority}, page_number,
                     PAGE_SIZE, total),
         bots=await bot_names(client) if queue.get("botId") else {},
+        escalation=await escalation_of(client, queue, principal),
     )

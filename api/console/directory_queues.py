@@ -282,15 +282,20 @@ async def dry_run(client: Api, queue_id: str, names: dict[str, str]) -> list[dic
     return rows
 
 
-@router.get("/console/queues/{queue_id}/escalation")
-async def show_escalation(request: Request, queue_id: str, principal: Principal = Depends(console_user),
-                          client: Api = Depends(api)):
-    """The ladder in words, and to supervisors the dry run. The queue's page loads this page's
-    section into its own (console escalation.js); without the script it links here."""
-    queue = await client.read(f"{QUEUES}/{queue_id}")
+async def escalation_of(client: Api, queue: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """What escalation_section (queue_escalation_macros.html) shows: the ladder in words, and
+    to supervisors the dry run."""
     steps = queue.get("escalation") or []
     queues = await queues_by_id(client, also=[step["queueId"] for step in steps])
     names = {known_id: known["name"] for known_id, known in queues.items()}
+    return {"ladder": [step_words(step, names) for step in steps],
+            "waiting": await dry_run(client, queue["id"], names) if principal.is_supervisor else None}
+
+
+@router.get("/console/queues/{queue_id}/escalation")
+async def show_escalation(request: Request, queue_id: str, principal: Principal = Depends(console_user),
+                          client: Api = Depends(api)):
+    """The queue's escalation alone (its page shows the same section among the rest)."""
+    queue = await client.read(f"{QUEUES}/{queue_id}")
     return page(request, "queue_escalation.html", title=f"Escalation of {queue['name']}", section="queues",
-                queue=queue, ladder=[step_words(step, names) for step in steps],
-                waiting=await dry_run(client, queue_id, names) if principal.is_supervisor else None)
+                queue=queue, **await escalation_of(client, queue, principal))

@@ -4,9 +4,6 @@
 // reads them in order of n (gaps are fine) and drops blank ones. Without this script the form
 // offers one blank row, and a step is removed by clearing its row. With it: "Add step" and
 // "Remove" buttons, no blank row, and the rows' labels numbered as they stand.
-//
-// On a queue's page, a section with data-fragment is replaced by the same section (same id)
-// of the page at that address: the ladder in words and, for supervisors, the dry run.
 
 function escalationRows(table) {
   const body = table.tBodies[0];
@@ -58,19 +55,6 @@ function escalationRows(table) {
   renumber();
 }
 
-async function loadFragment(section) {
-  try {
-    const response = await fetch(section.dataset.fragment, { credentials: "same-origin" });
-    if (!response.ok) return; // the link stays
-    const fetched = new DOMParser().parseFromString(await response.text(), "text/html");
-    const replacement = fetched.getElementById(section.id);
-    if (replacement) section.replaceWith(document.importNode(replacement, true));
-  } catch (error) {
-    // Offline or refused: the link stays.
-  }
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table[data-escalation]").forEach(escalationRows);
-  document.querySelectorAll("section[data-fragment][id]").forEach(loadFragment);
 });
