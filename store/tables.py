@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, false, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, false, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
@@ -432,3 +432,9 @@ class WorkingHoursRow(SQLModel, table=True):
     holidays: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
+    # Open or closed, as last decided: by the save that changed the hours (at the API's
+    # clock), else by the working-hours clock (workflows/working_hours_clock.py) at each
+    # change. What auto-assignment reads; `GET /{id}/status` computes it afresh.
+    is_open: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # Since when (the opening or closing instant); null until first decided after migration 0010.
+    status_changed_at: datetime | None = _utc_column(nullable=True)

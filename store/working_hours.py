@@ -1,16 +1,23 @@
-"""Working-hours queries, and which hours a queue keeps.
+"""Working-hours queries, which hours a queue keeps, and their stored status.
 
 A queue's hours are those its `working_hours_id` names if that row exists and is enabled,
-else the enabled default's, else none: the queue is always open."""
+else the enabled default's, else none: the queue is always open.
+
+Each row stores whether it is open (`is_open`, since `status_changed_at`), which is what
+auto-assignment reads: a save decides it at once (`decide_status`), and the working-hours
+clock (workflows/working_hours_clock.py) decides every row's again at each opening and
+closing (`refresh_statuses`), under the same change lock, so the two take turns."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
-from domain.working_hours import Hours
+from domain.models import as_utc
+from domain.working_hours import Hours, is_open, next_change
 from store.db import take_write_lock
 from store.tables import QueueRow, WorkingHoursRow
 
@@ -30,16 +37,74 @@ def default_working_hours(session: Session) -> WorkingHoursRow | None:
     return session.exec(select(WorkingHoursRow).where(col(WorkingHoursRow.is_default).is_(True))).first()
 
 
-def hours_of_queue(session: Session, queue: QueueRow) -> Hours | None:
-    """The hours in force for `queue`, or None: always open."""
+def working_hours_of_queue(session: Session, queue: QueueRow) -> WorkingHoursRow | None:
+    """The row of the hours in force for `queue`, or None: always open."""
     if queue.working_hours_id is not None:
         own = session.get(WorkingHoursRow, queue.working_hours_id)
         if own is not None and own.enabled:
-            return hours_of(own)
+            return own
     default = default_working_hours(session)
     if default is not None and default.enabled:
-        return hours_of(default)
+        return default
     return None
+
+
+def hours_of_queue(session: Session, queue: QueueRow) -> Hours | None:
+    """The hours in force for `queue`, or None: always open."""
+    row = working_hours_of_queue(session, queue)
+    return hours_of(row) if row is not None else None
+
+
+def decide_status(row: WorkingHoursRow, at: datetime) -> bool:
+    """A save's part: sets the row's stored status to what its hours say at `at` (a change,
+    or a first decision, dated `at`). Whether it opened or closed."""
+    now_open = is_open(hours_of(row), at)
+    changed = now_open != row.is_open
+    if changed or row.status_changed_at is None:
+        row.is_open, row.status_changed_at = now_open, as_utc(at)  # SQLite keeps wall times: UTC ones
+    return changed
+
+
+# How far back the clock looks for the instant a status changed: a clock stopped for longer
+# (every worker down) dates the change when it finds it.
+CHANGE_LOOK_BACK = timedelta(days=7)
+
+
+def last_change(hours: Hours, since: datetime | None, at: datetime) -> datetime:
+    """The instant the status `hours` have at `at` began, if after `since` and within
+    CHANGE_LOOK_BACK: the opening at 09:00 for a clock that woke a moment later; else `at`."""
+    moment = at - CHANGE_LOOK_BACK if since is None else max(as_utc(since), at - CHANGE_LOOK_BACK)
+    began = at
+    while (boundary := next_change(hours, moment)) is not None and boundary <= at:
+        began = moment = boundary
+    return began
+
+
+@dataclass
+class StatusRefresh:
+    """What one refresh changed, and when the next change of any working hours is due."""
+
+    opened: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    next_change_at: datetime | None = None
+
+
+def refresh_statuses(session: Session, at: datetime) -> StatusRefresh:
+    """Decides every working hours' status at `at` (enabled or not, so that enabling needs
+    no clock), writes those that changed, and finds the earliest next change among them."""
+    take_change_lock(session)
+    refresh = StatusRefresh()
+    for row in session.exec(select(WorkingHoursRow).order_by(col(WorkingHoursRow.id))).all():
+        hours = hours_of(row)
+        now_open = is_open(hours, at)
+        if now_open != row.is_open or row.status_changed_at is None:
+            if now_open != row.is_open:
+                (refresh.opened if now_open else refresh.closed).append(row.id)
+            row.is_open, row.status_changed_at = now_open, as_utc(last_change(hours, row.status_changed_at, at))
+        upcoming = next_change(hours, at)
+        if upcoming is not None and (refresh.next_change_at is None or upcoming < refresh.next_change_at):
+            refresh.next_change_at = upcoming
+    return refresh
 
 
 def take_change_lock(session: Session) -> None:
