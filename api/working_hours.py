@@ -3,23 +3,32 @@
 A week of days (`MONDAY`..`SUNDAY`, each `{startTime, endTime, enabled}` in minutes after
 midnight, and ours: `intervals` for split shifts) in an IANA time zone, and holidays (whole
 local dates, the end included). domain.working_hours decides open or closed with them;
-store.working_hours says which hours a queue keeps."""
+store.working_hours says which hours a queue keeps.
+
+Every save also stores the hours' status at the app's clock, so an edit pauses or resumes
+auto-assignment at once, and then tells the working-hours clock of the task queue (a signal,
+best effort: with Temporal down the edit stands, and the clock catches up at its next change
+or the next worker's start), which decides again and sets its timer for the new hours."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
@@ -51,7 +60,9 @@ from domain.working_hours import (
 )
 from store import working_hours as hours_store
 from store.tables import WorkingHoursRow
+from workflows.working_hours_clock import WorkingHoursClock, clock_workflow_id
 
+log = logging.getLogger("switchboard.api")
 router = APIRouter(prefix="/ccaas/1/working-hours", tags=["working hours"])
 
 # The auto-reply becomes a TEXT message: at most what one holds.
@@ -67,6 +78,8 @@ DATE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Infobip's name for the flag: its camelCase is not to_camel's.
 SEND_AWAY = "sendAwayMessageEveryOOWHPeriod"
 DEFAULT_TAKEN = "Other working hours were made the default at the same time; try again"
+# How long telling the clock may take, after the answer: it is only a hint.
+TELL_CLOCK_DEADLINE = timedelta(seconds=3)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE)]
@@ -366,8 +379,36 @@ def _locked(session: Session, working_hours_id: str) -> WorkingHoursRow:
     return row
 
 
-def _save(session: Session, row: WorkingHoursRow, changes: dict[str, Any]) -> WorkingHoursOut:
-    """Applies the changes and commits; a row made the default takes over from the other."""
+class Saving:
+    """What a save needs beyond the session: the app's clock, for the stored status, and the
+    clock workflow to tell once the save is committed."""
+
+    def __init__(self, request: Request, background: BackgroundTasks) -> None:
+        self.now: datetime = request.app.state.clock()
+        self._temporal: Client = request.app.state.temporal
+        self._task_queue: str = request.app.state.task_queue
+        self._background = background
+
+    def tell_the_clock(self) -> None:
+        """After the answer: the clock decides again, and waits for the new hours' change."""
+        self._background.add_task(tell_the_clock, self._temporal, self._task_queue)
+
+
+async def tell_the_clock(temporal: Client, task_queue: str) -> None:
+    handle = temporal.get_workflow_handle(clock_workflow_id(task_queue))
+    try:
+        await asyncio.wait_for(handle.signal(WorkingHoursClock.hours_changed, rpc_timeout=TELL_CLOCK_DEADLINE),
+                               TELL_CLOCK_DEADLINE.total_seconds())
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: no worker has started one yet
+            log.warning("working-hours clock not told of an edit: %s", error)
+    except TimeoutError:
+        log.warning("working-hours clock not told of an edit: no answer in %s", TELL_CLOCK_DEADLINE)
+
+
+def _save(session: Session, row: WorkingHoursRow, changes: dict[str, Any], saving: Saving) -> WorkingHoursOut:
+    """Applies the changes and their status at the app's clock, and commits; a row made the
+    default takes over from the other. Then tells the clock."""
     now = utcnow()
     if changes.get("is_default"):
         # Before the row is flushed as the default: the unique index allows one at a time.
@@ -375,12 +416,14 @@ def _save(session: Session, row: WorkingHoursRow, changes: dict[str, Any]) -> Wo
     for name, value in changes.items():
         setattr(row, name, value)
     row.updated_at = now
+    hours_store.decide_status(row, saving.now)
     session.add(row)
     try:
         session.commit()
     except IntegrityError as error:
         session.rollback()
         raise ApiError(409, DEFAULT_TAKEN, {"isDefault": ["another is the default"]}) from error
+    saving.tell_the_clock()
     return working_hours_out(row)
 
 
@@ -426,13 +469,15 @@ def list_working_hours(
 
 
 @router.post("", status_code=201, response_model=WorkingHoursOut)
-def create_working_hours(body: WorkingHoursIn, session: Session = Depends(db)) -> WorkingHoursOut:
+def create_working_hours(
+    body: WorkingHoursIn, session: Session = Depends(db), saving: Saving = Depends()
+) -> WorkingHoursOut:
     changes = _changes(body, set(WorkingHoursIn.model_fields), {})
     hours_store.take_change_lock(session)
     now = utcnow()
     # Not in the session until _save has cleared any other default.
     row = WorkingHoursRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **changes)
-    return _save(session, row, changes)
+    return _save(session, row, changes, saving)
 
 
 @router.get("/{working_hours_id}", response_model=WorkingHoursOut)
@@ -445,21 +490,21 @@ def get_working_hours(working_hours_id: str, session: Session = Depends(db)) -> 
 
 @router.put("/{working_hours_id}", response_model=WorkingHoursOut)
 def replace_working_hours(
-    working_hours_id: str, body: WorkingHoursIn, session: Session = Depends(db)
+    working_hours_id: str, body: WorkingHoursIn, session: Session = Depends(db), saving: Saving = Depends()
 ) -> WorkingHoursOut:
     """Every field: one left out takes its default (`holidays` none)."""
     row = _locked(session, working_hours_id)
-    return _save(session, row, _changes(body, set(WorkingHoursIn.model_fields), {}))
+    return _save(session, row, _changes(body, set(WorkingHoursIn.model_fields), {}), saving)
 
 
 @router.patch("/{working_hours_id}", response_model=WorkingHoursOut)
 def update_working_hours(
-    working_hours_id: str, body: WorkingHoursPatchIn, session: Session = Depends(db)
+    working_hours_id: str, body: WorkingHoursPatchIn, session: Session = Depends(db), saving: Saving = Depends()
 ) -> WorkingHoursOut:
     """Only the fields given; the days of `workWeek` given replace theirs, `holidays` the list."""
     row = _locked(session, working_hours_id)
     fields = body.model_fields_set - {"id", "created_at", "updated_at"}
-    return _save(session, row, _changes(body, fields, hours_store.hours_of(row).work_week))
+    return _save(session, row, _changes(body, fields, hours_store.hours_of(row).work_week), saving)
 
 
 @router.delete("/{working_hours_id}", response_model=StatusCodeOut)
@@ -491,7 +536,9 @@ def working_hours_status(
 
 
 @router.post("/{working_hours_id}/holiday", response_model=WorkingHoursOut)
-def add_holiday(working_hours_id: str, body: HolidayIn, session: Session = Depends(db)) -> WorkingHoursOut:
+def add_holiday(
+    working_hours_id: str, body: HolidayIn, session: Session = Depends(db), saving: Saving = Depends()
+) -> WorkingHoursOut:
     """Adds the holiday; answers the working hours with it (200, as Infobip)."""
     row = _locked(session, working_hours_id)
     holidays = hours_store.hours_of(row).holidays
@@ -504,14 +551,16 @@ def add_holiday(working_hours_id: str, body: HolidayIn, session: Session = Depen
     problem = holiday_problem(holiday)
     if problem:
         raise bad_request("endDate", problem)
-    return _save(session, row, {"holidays": [*row.holidays, holiday.model_dump(mode="json")]})
+    return _save(session, row, {"holidays": [*row.holidays, holiday.model_dump(mode="json")]}, saving)
 
 
 @router.delete("/{working_hours_id}/holiday/{holiday_id}", response_model=StatusCodeOut)
-def remove_holiday(working_hours_id: str, holiday_id: str, session: Session = Depends(db)) -> StatusCodeOut:
+def remove_holiday(
+    working_hours_id: str, holiday_id: str, session: Session = Depends(db), saving: Saving = Depends()
+) -> StatusCodeOut:
     row = _locked(session, working_hours_id)
     kept = [holiday for holiday in row.holidays if holiday["id"] != holiday_id]
     if len(kept) == len(row.holidays):
         raise not_found("Holiday")
-    _save(session, row, {"holidays": kept})
+    _save(session, row, {"holidays": kept}, saving)
     return StatusCodeOut(message="Holiday removed")

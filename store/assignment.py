@@ -22,10 +22,9 @@ from sqlmodel import Session, col, select
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
 from domain.conversation import ConversationState
 from domain.models import Status, as_utc
-from domain.working_hours import is_open
 from store.db import INSERTS, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
-from store.working_hours import hours_of_queue
+from store.working_hours import working_hours_of_queue
 
 OFFERED = "OFFERED"
 HELD = "HELD"
@@ -76,10 +75,13 @@ def _auto_assigning() -> list[Any]:
     ]
 
 
-def queues_to_dispatch(session: Session, now: datetime) -> list[str]:
-    """Auto-assigning queues with a conversation waiting, and open at `now`: outside its
-    working hours a queue's assignment pauses, unless it assigns outside them too
-    (`isAutoAssignmentOutsideOfWorkingHoursEnabled`)."""
+def queues_to_dispatch(session: Session, now: datetime | None = None) -> list[str]:
+    """Auto-assigning queues with a conversation waiting, and open: outside its working hours
+    a queue's assignment pauses, unless it assigns outside them too
+    (`isAutoAssignmentOutsideOfWorkingHoursEnabled`). Open is the hours' stored status,
+    which the working-hours clock turns at each opening and closing (a durable timer, see
+    workflows/working_hours_clock.py) and each save decides at once; `now` is not needed
+    for it (kept for callers that still pass it)."""
     queues = session.exec(
         select(QueueRow).where(
             col(QueueRow.id).in_(
@@ -89,14 +91,14 @@ def queues_to_dispatch(session: Session, now: datetime) -> list[str]:
             )
         )
     ).all()
-    return [queue.id for queue in queues if _assigns_now(session, queue, now)]
+    return [queue.id for queue in queues if _assigns_now(session, queue)]
 
 
-def _assigns_now(session: Session, queue: QueueRow, now: datetime) -> bool:
+def _assigns_now(session: Session, queue: QueueRow) -> bool:
     if queue.is_auto_assignment_outside_of_working_hours_enabled:
         return True
-    hours = hours_of_queue(session, queue)
-    return hours is None or is_open(hours, now)
+    hours = working_hours_of_queue(session, queue)
+    return hours is None or hours.is_open
 
 
 def _active_members(queue_id: str) -> Any:

@@ -9,7 +9,10 @@ after OFFER_RETRY_AFTER (the update's id is the offer's, so it is applied once);
 workflow answers within OFFER_GIVE_UP_AFTER is withdrawn. A pass runs
 when a projection in this process may have changed something (a conversation entered a
 queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
-changed (an agent going ACTIVE through the API, joining a queue, a raised capacity).
+changed (an agent going ACTIVE through the API, joining a queue, a raised capacity), and
+when the working-hours clock opens hours (activities/working_hours.py wakes it). A queue
+outside its hours is left out by their stored status, which that clock turns with a durable
+timer at each opening and closing: no pass computes the hours.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class Dispatcher(PassLoop):
         now = utcnow()
         with session_scope(self._engine) as session:
             queue_ids = [
-                queue_id for queue_id in assignments.queues_to_dispatch(session, now)
+                queue_id for queue_id in assignments.queues_to_dispatch(session)
                 # Read without locks: a queue nobody could take from now is not locked at all.
                 if assignments.eligible_agents_count(session, queue_id, self._default_capacity)
             ]

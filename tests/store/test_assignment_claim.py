@@ -15,13 +15,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from domain.conversation import ConversationState
-from domain.models import Priority, Status, utcnow
+from domain.models import Priority, Status, as_utc, utcnow
 from domain.working_hours import DayHours, Weekday
 from store import assignment
 from store.bootstrap import bootstrap
 from store.conversations import apply_projection
 from store.db import make_engine, session_scope
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, QueueRow, WorkingHoursRow
+from store.working_hours import refresh_statuses
 
 CAPACITY = 3
 
@@ -139,7 +140,7 @@ def test_a_queue_without_auto_assignment_or_with_a_bot_offers_nothing(db: Engine
     waiting_conversation(db, manual)
     waiting_conversation(db, with_bot)
     with session_scope(db) as session:
-        assert assignment.queues_to_dispatch(session, utcnow()) == []
+        assert assignment.queues_to_dispatch(session) == []
     assert claim(db, manual) == claim(db, with_bot) == []
 
 
@@ -202,9 +203,10 @@ def test_an_offer_outlives_projections_until_accepted_or_withdrawn(db: Engine):
 
 
 def test_outside_its_working_hours_a_queue_assigns_only_if_it_says_so(db: Engine):
-    """Weekdays 09:00-17:00 in Zagreb: Saturday noon the queue pauses, Monday 10:00 it assigns
-    again (no one acts: the dispatcher's next pass), and a queue that assigns outside its
-    hours does on Saturday too."""
+    """Weekdays 09:00-17:00 in Zagreb: once the hours' status is decided closed (Saturday
+    noon) the queue pauses; decided open (Monday 10:00, the working-hours clock's refresh)
+    it assigns again, with no one acting; a queue that assigns outside its hours does on
+    Saturday too. The dispatcher reads the stored status, never the time."""
     weekend = (Weekday.SATURDAY, Weekday.SUNDAY)
     week = {day.value: DayHours(start_time=540, end_time=1020, enabled=day not in weekend).model_dump()
             for day in Weekday}
@@ -221,5 +223,17 @@ def test_outside_its_working_hours_a_queue_assigns_only_if_it_says_so(db: Engine
     saturday_noon = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("Europe/Zagreb"))
     monday_ten = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Zagreb"))
     with session_scope(db) as session:
-        assert assignment.queues_to_dispatch(session, saturday_noon) == [anyway]
-        assert sorted(assignment.queues_to_dispatch(session, monday_ten)) == sorted([paused, anyway])
+        refreshed = refresh_statuses(session, saturday_noon)
+    assert (refreshed.opened, refreshed.closed) == ([], [hours.id])
+    # Opening on Monday at 09:00 is when the clock wakes next.
+    assert refreshed.next_change_at == monday_ten - timedelta(hours=1)
+    with session_scope(db) as session:
+        assert assignment.queues_to_dispatch(session) == [anyway]
+    with session_scope(db) as session:
+        assert refresh_statuses(session, monday_ten).opened == [hours.id]
+    with session_scope(db) as session:
+        assert sorted(assignment.queues_to_dispatch(session)) == sorted([paused, anyway])
+        row = session.get(WorkingHoursRow, hours.id)
+        assert row is not None and row.is_open
+        # Dated by the opening, not by when the clock looked.
+        assert row.status_changed_at is not None and as_utc(row.status_changed_at) == monday_ten - timedelta(hours=1)
