@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.working_hours import REFRESH_ACTIVITY, StatusRefreshed, StatusRefreshRequest, WorkingHoursActivities
 from domain.models import as_utc, utcnow
@@ -25,6 +25,7 @@ from store.db import migrate, session_scope
 from store.tables import WorkingHoursRow
 from tests.helpers import wait_for
 from tests.workflows.test_conversation_timers import env
+from workflows import working_hours_clock
 from workflows.working_hours_clock import ClockStart, WorkingHoursClock, clock_workflow_id
 
 __all__ = ["env"]  # a time-skipping server per test
@@ -118,10 +119,17 @@ async def start_clock(env: WorkflowEnvironment, task_queue: str) -> WorkflowHand
     )
 
 
-async def timers_started(handle: WorkflowHandle) -> list[timedelta]:
-    history = await handle.fetch_history()
-    return [event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
-            for event in history.events if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+async def timers_started(handle: WorkflowHandle, count: int) -> list[timedelta]:
+    """The durable timers the clock started, once it has started `count` (the activity's
+    answer reaches the workflow a moment after the recording above saw it)."""
+
+    async def started() -> list[timedelta] | None:
+        history = await handle.fetch_history()
+        timers = [event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+                  for event in history.events if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+        return timers if len(timers) >= count else None
+
+    return await wait_for(started, DEADLINE, interval=0.02)
 
 
 async def test_friday_evening_to_the_opening_at_09_00_on_monday_is_one_timer(env: WorkflowEnvironment, db: Engine):
@@ -139,9 +147,9 @@ async def test_friday_evening_to_the_opening_at_09_00_on_monday_is_one_timer(env
         assert (answer.opened, answer.closed, answer.next_change_at) == ([], [hours_id], monday)
         row = stored(db, hours_id)
         assert not row.is_open and as_utc(row.status_changed_at) == zagreb(friday, 17)  # type: ignore[arg-type]
-        assert await handle.query(WorkingHoursClock.next_change_at) == monday
         # One durable timer until then (set a moment after `at`): no wake-up on the weekend.
-        [timer] = await timers_started(handle)
+        [timer] = await timers_started(handle, 1)
+        assert await handle.query(WorkingHoursClock.next_change_at) == monday
         assert monday - at - timedelta(seconds=5) < timer <= monday - at
 
         # The weekend passes (the test server skips it).
@@ -155,7 +163,7 @@ async def test_friday_evening_to_the_opening_at_09_00_on_monday_is_one_timer(env
         # Open, dated by the opening itself, and the worker's dispatcher was woken.
         assert row.is_open and as_utc(row.status_changed_at) == monday  # type: ignore[arg-type]
         assert activities.opened == 1
-        [_, timer] = await timers_started(handle)
+        [_, timer] = await timers_started(handle, 2)
         assert zagreb(monday, 17) - at - timedelta(seconds=5) < timer <= zagreb(monday, 17) - at
 
 
@@ -169,6 +177,7 @@ async def test_an_edit_signalled_is_decided_at_once_and_sets_the_next_timer(env:
         await activities.calls_made(1)
         assert activities.calls[0][1].next_change_at == zagreb(monday, 17)
         assert stored(db, hours_id).is_open
+        await timers_started(handle, 1)  # waiting for 17:00
 
         # Today becomes a holiday (as an edit through the API saves it), and the clock is told.
         today = Holiday(id="h", name="Today", start_date=monday.date(), end_date=monday.date())
@@ -187,7 +196,36 @@ async def test_an_edit_signalled_is_decided_at_once_and_sets_the_next_timer(env:
         tuesday = zagreb(monday + timedelta(days=1), 9)
         assert answer.next_change_at == tuesday
         assert not stored(db, hours_id).is_open
+        [until_five, until_tuesday] = await timers_started(handle, 2)
         assert await handle.query(WorkingHoursClock.next_change_at) == tuesday
-        [until_five, until_tuesday] = await timers_started(handle)
         assert until_five <= zagreb(monday, 17) - activities.calls[0][0]
         assert tuesday - at - timedelta(seconds=5) < until_tuesday <= tuesday - at
+
+
+async def test_after_max_rounds_the_clock_continues_as_new_and_keeps_its_timer(
+    env: WorkflowEnvironment, db: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """Unsandboxed, so the bound set here is the one the workflow reads: two rounds a run."""
+    monkeypatch.setattr(working_hours_clock, "MAX_ROUNDS", 2)
+    hours_id = add_hours(db)
+    friday = await skip_to(env, 4, 18)
+    task_queue = f"clock-{uuid.uuid4()}"
+    activities = RecordingActivities(db)
+    async with Worker(env.client, task_queue=task_queue, workflows=[WorkingHoursClock],
+                      activities=[activities.refresh], activity_executor=ThreadPoolExecutor(max_workers=2),
+                      workflow_runner=UnsandboxedWorkflowRunner()):
+        handle = await start_clock(env, task_queue)
+        first_run = (await handle.describe()).run_id
+        await activities.calls_made(1)
+        for made in (2, 3):
+            await handle.signal(WorkingHoursClock.hours_changed)
+            await activities.calls_made(made)
+        # The third refresh is the new run's first, and it waits for Monday's opening again.
+        assert (await handle.describe()).run_id != first_run
+        monday = zagreb(friday + timedelta(days=3), 9)
+
+        async def waits_for_monday() -> bool:
+            return await handle.query(WorkingHoursClock.next_change_at) == monday
+
+        await wait_for(waits_for_monday, DEADLINE)
+        assert not stored(db, hours_id).is_open
