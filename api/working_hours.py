@@ -81,11 +81,12 @@ DEFAULT_TAKEN = "Other working hours were made the default at the same time; try
 # How long telling the clock may take, after the answer: it is only a hint.
 TELL_CLOCK_DEADLINE = timedelta(seconds=3)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)]
 
 
 def _known_zone(value: str) -> str:
+    value = value.strip()
     problem = zone_problem(value)
     if problem:
         raise PydanticCustomError("time_zone", problem)
@@ -93,7 +94,7 @@ def _known_zone(value: str) -> str:
 
 
 Timezone = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_known_zone),
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone),
     Field(json_schema_extra={"pattern": ZONE_PATTERN}, description="An IANA time zone, e.g. Europe/Zagreb"),
 ]
 

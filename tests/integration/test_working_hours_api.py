@@ -418,6 +418,8 @@ BAD: list[tuple[dict[str, Any], str]] = [
     (changed(GOOD, "", "name"), "name"),
     (changed(GOOD, "   ", "name"), "name"),
     (changed(GOOD, "n" * 256, "name"), "name"),
+    (changed(GOOD, " " + "n" * 255, "name"), "name"),  # its length as sent: padding counts
+    (changed(GOOD, " " * 60 + "Europe/Zagreb", "timezone"), "timezone"),
     (without(GOOD, "name"), "name"),
     (without(GOOD, "message"), "message"),
     (changed(GOOD, "", "message"), "message"),
