@@ -412,7 +412,7 @@ def baseline(url: str, shape: Shape, count: int, default_capacity: int = 5) -> d
         began = time.perf_counter()
         while claimed < count:
             with session_scope(engine) as session:
-                waiting_in = assignment.queues_to_dispatch(session, utcnow())
+                waiting_in = assignment.queues_to_dispatch(session)
             offers = 0
             for queue_id in waiting_in:
                 with session_scope(engine) as session:

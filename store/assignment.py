@@ -75,13 +75,12 @@ def _auto_assigning() -> list[Any]:
     ]
 
 
-def queues_to_dispatch(session: Session, now: datetime | None = None) -> list[str]:
+def queues_to_dispatch(session: Session) -> list[str]:
     """Auto-assigning queues with a conversation waiting, and open: outside its working hours
     a queue's assignment pauses, unless it assigns outside them too
     (`isAutoAssignmentOutsideOfWorkingHoursEnabled`). Open is the hours' stored status,
     which the working-hours clock turns at each opening and closing (a durable timer, see
-    workflows/working_hours_clock.py) and each save decides at once; `now` is not needed
-    for it (kept for callers that still pass it)."""
+    workflows/working_hours_clock.py) and each save decides at once."""
     queues = session.exec(
         select(QueueRow).where(
             col(QueueRow.id).in_(
