@@ -50,4 +50,4 @@ class RoutingActivities:
         ladder), or None if it is gone."""
         with session_scope(self._engine) as session:
             row = live_queue(session, queue_id)
-            return queue_ref_of(row) if row is not None else None
+            return queue_ref_of(session, row) if row is not None else None

@@ -101,7 +101,7 @@ def reroute_target(
         row = session.get(ConversationRow, conversation_id)
         concerned = {agent for agent in (row.agent_id if row else None, new_agent_id) if agent}
         members = [agent for agent in sorted(concerned) if queue_id in agent_store.agent_queue_ids(session, agent)]
-        return queue_store.queue_ref_of(queue, members)
+        return queue_store.queue_ref_of(session, queue, members)
 
 
 async def assign_by_hand(

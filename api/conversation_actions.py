@@ -120,6 +120,14 @@ class EscalationTakenOut(ApiModel):
     moved: bool
 
 
+class OutOfHoursOut(ApiModel):
+    """An OUT_OF_HOURS event's working hours, their auto-reply, and whether they closed it."""
+
+    working_hours_id: str
+    message: str | None
+    close_conversation: bool
+
+
 class EventOut(ApiModel):
     seq: int
     type: EventType
@@ -138,6 +146,8 @@ class EventOut(ApiModel):
     facts: dict[str, Any] | None
     # ESCALATED: the step taken; null for every other type.
     escalation: EscalationTakenOut | None = None
+    # OUT_OF_HOURS: the closed queue's hours; null for every other type.
+    out_of_hours: OutOfHoursOut | None = None
 
 
 class EventListOut(ApiModel):

@@ -210,7 +210,7 @@ def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
         row = queue_store.live_queue(session, queue_id)
         if row is None:
             return None
-        return queue_store.queue_ref_of(row)
+        return queue_store.queue_ref_of(session, row)
 
 
 # The answer is built by hand (201 or 200): response_model documents it.

@@ -3,8 +3,9 @@
 `conversation` as the API answers them, or the `message` and its `conversation`, or the `agent`.
 
 The worker writes a timeline event to the feed as the workflow recorded it (it knows nothing
-of the API's shapes), and it takes its public shape here, the same on every reading, so a
-retried webhook carries the same body. The API writes the others already in their shape."""
+of the API's shapes), and a message it stored (an out-of-hours auto-reply) as its row, under
+`stored_message`; they take their public shape here, the same on every reading, so a retried
+webhook carries the same body. The API writes the others already in their shape."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from api.schemas import format_time
 from domain.conversation import ConversationEvent
 from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
 from store.events_out import NewEvent, publish
-from store.tables import ConversationRow, EventFeedRow
+from store.tables import ConversationRow, EventFeedRow, MessageRow
 
 
 def render(row: EventFeedRow) -> dict[str, Any]:
@@ -28,6 +29,13 @@ def render(row: EventFeedRow) -> dict[str, Any]:
         event = ConversationEvent.model_validate(data["event"])
         data = {
             "event": EventOut.model_validate(event).model_dump(by_alias=True),
+            "conversation": conversation_out(ConversationRow(**data["conversation"])),
+        }
+    elif row.type == MESSAGE_CREATED and "stored_message" in data:
+        from api.messages import message_out  # it imports this module (publish_message)
+
+        data = {
+            "message": message_out(MessageRow(**data["stored_message"])),
             "conversation": conversation_out(ConversationRow(**data["conversation"])),
         }
     return {"type": row.type, "timestamp": format_time(row.at), "data": data}

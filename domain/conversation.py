@@ -15,6 +15,7 @@ from domain.models import (
     Actor,
     Authentication,
     EscalationStep,
+    OutOfHours,
     Priority,
     Status,
     TraceEntry,
@@ -50,6 +51,8 @@ class QueueRef(BaseModel):
     members: list[str] | None = None
     # Its escalation ladder; None where the caller did not say (inputs from before ladders).
     escalation: list[EscalationStep] | None = None
+    # Set when the queue was closed (outside its working hours) as it was looked up.
+    out_of_hours: OutOfHours | None = None
 
 
 class NewConversation(BaseModel):
@@ -93,6 +96,7 @@ class EventType(str, Enum):
     UNASSIGNED = "UNASSIGNED"
     CLOSED = "CLOSED"
     ESCALATED = "ESCALATED"
+    OUT_OF_HOURS = "OUT_OF_HOURS"
 
 
 class EscalationTaken(BaseModel):
@@ -161,6 +165,8 @@ class ConversationEvent(BaseModel):
     facts: dict[str, Any] | None = None
     # ESCALATED: the step taken.
     escalation: EscalationTaken | None = None
+    # OUT_OF_HOURS: the closed queue's hours, their auto-reply, and whether they close it.
+    out_of_hours: OutOfHours | None = None
 
 
 class BotWait(BaseModel):

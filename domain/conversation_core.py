@@ -173,6 +173,8 @@ class ConversationCore:
         else:
             assert decision is not None, "a conversation without a queue is routed"
             self.place_by_routing(decision, SYSTEM_ACTOR, None)
+        if self.state.closed:  # out of hours, in hours that close conversations
+            return
         if new.agent_id is not None:
             self.assign(new.agent_id, new.actor, "agentId given at creation")
         if new.status is not None:
@@ -250,6 +252,7 @@ class ConversationCore:
                 bot_id=decision.bot_id,
                 bot_timeout_seconds=decision.bot_timeout_seconds or DEFAULT_BOT_TIMEOUT_SECONDS,
                 escalation=decision.escalation,
+                out_of_hours=decision.out_of_hours,
             ),
             reason=f"{why}: {outcome}" if why else outcome,
             route_id=decision.route_id,
@@ -260,7 +263,9 @@ class ConversationCore:
         )
 
     def move(self, type: EventType, actor: Actor, queue: QueueRef, **fields: Any) -> None:
-        """Puts the conversation in a queue; a queue with a bot starts a hand-off."""
+        """Puts the conversation in a queue; a queue with a bot starts a hand-off. Entering a
+        queue that is closed (`queue.out_of_hours`) records OUT_OF_HOURS with the hours'
+        auto-reply, and closes the conversation if those hours say so (no hand-off then)."""
         state = self.state
         previous_wait = state.bot_wait
         from_queue = state.queue_id
@@ -276,6 +281,15 @@ class ConversationCore:
             state.escalation = Escalation(
                 queue_id=queue.id, steps=list(queue.escalation), since=moved.at
             ) if queue.escalation else None
+        # Only entering the queue counts (staying in it with another priority does not).
+        out_of_hours = queue.out_of_hours if from_queue != queue.id else None
+        if out_of_hours is not None:
+            self.record(EventType.OUT_OF_HOURS, SYSTEM_ACTOR, to_queue_id=queue.id,
+                        reason="queue closed: outside its working hours", out_of_hours=out_of_hours)
+            if out_of_hours.close_conversation:
+                self.set_status(Status.CLOSED, SYSTEM_ACTOR,
+                                "out of hours: the queue's working hours close conversations")
+                return
         if queue.bot_id is not None:
             started = self.record(
                 EventType.BOT_STARTED,
@@ -405,7 +419,8 @@ class ConversationCore:
             self.state.routed_by = None
             self.move(EventType.REROUTED, actor, queue, reason=reason)
             agent_id = self.state.agent_id
-            if agent_id is not None and queue.members is not None and agent_id not in queue.members:
+            stays = queue.members is None or agent_id in queue.members
+            if not self.state.closed and agent_id is not None and not stays:
                 self.assign(None, actor, "moved to a queue the agent is not a member of")
 
     def set_status(self, status: Status, actor: Actor, reason: str | None) -> None:
@@ -442,7 +457,7 @@ class ConversationCore:
             self.assign(edit.agent.agent_id, actor, reason)
         if edit.queue is not None:
             self.reroute(edit.queue, actor, reason)
-        if edit.status is not None:
+        if edit.status is not None and not self.state.closed:  # closed by moving out of hours
             self.set_status(edit.status, actor, reason)
 
     def tag(self, change: TagChange) -> None:

@@ -110,6 +110,15 @@ class EscalationStep(BaseModel):
     queue_id: str | None = None
 
 
+class OutOfHours(BaseModel):
+    """The verdict on a queue that is outside its working hours when a conversation is put in
+    it: its hours' auto-reply, and whether those hours close such conversations."""
+
+    working_hours_id: str
+    message: str | None = None
+    close_conversation: bool = False
+
+
 class RoutingDecision(BaseModel):
     queue_id: str
     # A matched rule's priority; NORMAL when none matched. None only where no routing ran.
@@ -127,6 +136,9 @@ class RoutingDecision(BaseModel):
     escalation: list[EscalationStep] | None = None
     # The person (People) whose attributes were the customer.* facts, if one was found.
     customer_id: str | None = None
+    # Set when the chosen queue was closed as routing decided (None: open, or no hours, or a
+    # decision made before out-of-hours handling).
+    out_of_hours: OutOfHours | None = None
 
 
 def utcnow() -> datetime:

@@ -10,12 +10,13 @@ from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
-from domain.events_out import conversation_event_type
+from domain.events_out import MESSAGE_CREATED, conversation_event_type
 from store import events_out
 from store.assignment import keep_in_step
 from store.db import insert_ignoring_duplicates
 from store.events_out import NewEvent
-from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow
+from store.out_of_hours import out_of_hours_messages
+from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow, MessageRow
 from store.tags import ensure_tags
 
 # SQLModel makes __table__ for every table=True class but does not declare it.
@@ -90,11 +91,18 @@ def apply_projection(
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
     keep_in_step(session, state)
-    events_out.publish(session, _events_out(state, values, events))
+    # The auto-reply of an OUT_OF_HOURS event is a message of the conversation.
+    messages = out_of_hours_messages(session, state, events)
+    session.add_all(messages)
+    events_out.publish(session, _events_out(state, values, events, messages))
 
 
-def _events_out(state: ConversationState, values: dict[str, Any], events: list[ConversationEvent]) -> list[NewEvent]:
-    """Each new timeline event, with the conversation as this projection leaves it."""
+def _events_out(
+    state: ConversationState, values: dict[str, Any], events: list[ConversationEvent], messages: list[MessageRow],
+) -> list[NewEvent]:
+    """Each new timeline event, then message.created for each message the events made, with
+    the conversation as this projection leaves it (api.events_out renders the stored message
+    as the API answers it)."""
     # The message and the ladder's progress stay out: events carry the conversation as the
     # API answers it.
     conversation = ConversationRow(id=state.id, **values).model_dump(
@@ -108,6 +116,13 @@ def _events_out(state: ConversationState, values: dict[str, Any], events: list[C
             from_queue_id=event.from_queue_id, agent_id=event.agent_id or state.agent_id,
         )
         for event in events
+    ] + [
+        NewEvent(
+            source=f"message {message.id}", type=MESSAGE_CREATED, at=message.created_at,
+            payload={"stored_message": message.model_dump(mode="json"), "conversation": conversation},
+            conversation_id=state.id, queue_id=state.queue_id, agent_id=state.agent_id,
+        )
+        for message in messages
     ]
 
 

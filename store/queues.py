@@ -8,7 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.conversation import QueueRef
-from domain.models import EscalationStep, Status
+from domain.models import EscalationStep, Status, utcnow
+from store.out_of_hours import out_of_hours_of
 from store.routing import latest_version_number
 from store.tables import ConversationRow, QueueRow, RoutingVersionRow
 
@@ -22,10 +23,12 @@ def escalation_of(row: QueueRow) -> list[EscalationStep]:
     return [EscalationStep.model_validate(step) for step in row.escalation or []]
 
 
-def queue_ref_of(row: QueueRow, members: list[str] | None = None) -> QueueRef:
-    """The queue as a conversation's workflow must know it to move there: its bot, its ladder."""
+def queue_ref_of(session: Session, row: QueueRow, members: list[str] | None = None) -> QueueRef:
+    """The queue as a conversation's workflow must know it to move there: its bot, its ladder,
+    and whether it is closed now (out of hours)."""
     return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds,
-                    members=members, escalation=escalation_of(row))
+                    members=members, escalation=escalation_of(row),
+                    out_of_hours=out_of_hours_of(session, row, utcnow()))
 
 
 def live_queue_by_name(session: Session, name: str) -> QueueRow | None:

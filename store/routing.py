@@ -14,6 +14,7 @@ from domain.conversation import CustomerRef
 from domain.models import Actor, EscalationStep, RoutingDecision, RoutingRule, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate
 from domain.working_hours import is_open
+from store.out_of_hours import out_of_hours_of
 from store.people import customer_facts, person_for_conversation
 from store.tables import QueueRow, RoutingSettingsRow, RoutingVersionRow
 from store.working_hours import hours_of_queue
@@ -127,7 +128,9 @@ class RoutingLoader:
         deleted queues are skipped, not fatal; with no match the conversation goes to the
         fallback queue if it is live, else to the default queue. The decision names the bot
         serving the chosen queue and the person whose facts it used. A rule that routes only
-        during working hours is passed over while its queue is closed, `at` (default: now)."""
+        during working hours is passed over while its queue is closed, `at` (default: now); a
+        chosen queue closed then is said in `out_of_hours`."""
+        at = at or utcnow()
         person = person_for_conversation(
             session,
             customer.identifier if customer else None,
@@ -146,7 +149,7 @@ class RoutingLoader:
             if fallback is not None and fallback.deleted_at is None
             else current.default_queue_id,
             skip_queues=skip,
-            closed_queues=closed_queues(session, current.compiled.queues_with_hours(), at or utcnow()),
+            closed_queues=closed_queues(session, current.compiled.queues_with_hours(), at),
         )
         queue = session.get(QueueRow, decision.queue_id)
         if queue is not None and queue.bot_id is not None:
@@ -154,6 +157,7 @@ class RoutingLoader:
             decision.bot_timeout_seconds = queue.bot_timeout_seconds
         if queue is not None:
             decision.escalation = [EscalationStep.model_validate(step) for step in queue.escalation or []]
+            decision.out_of_hours = out_of_hours_of(session, queue, at)
         decision.customer_id = person.id if person else None
         return decision
 

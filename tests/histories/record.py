@@ -144,6 +144,12 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "escalated", cid))
 
+    # Out of hours: routed into a closed queue (answered, held), then moved by hand into one
+    # whose hours close conversations.
+    cid = await create(channel="EMAIL", **{"from": "ana@example.com", "to": "bank@example.com"})
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["closing"]}))
+    print(await save_runs(client, "out_of_hours", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):
@@ -191,11 +197,21 @@ async def main() -> None:
                     "name": "escalating", "escalation": [
                         {"afterSeconds": 1, "priority": "HIGH"}, {"afterSeconds": 2, "queueId": places["esc_target"]},
                     ]})).json()["id"]
+                never = dict.fromkeys(("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY",
+                                       "SUNDAY"), {"startTime": 0, "endTime": 0, "enabled": False})
+                for name, closes in {"closed": False, "closing": True}.items():
+                    hours = (await http.post("/ccaas/1/working-hours", json={
+                        "name": name, "timezone": "Europe/Zagreb", "message": "We are closed.", "workWeek": never,
+                        "closeConversations": closes})).json()
+                    places[name] = (await http.post("/ccaas/1/queues", json={
+                        "name": name, "workingHoursId": hours["id"]})).json()["id"]
                 await http.post(f"/ccaas/1/agents/{agent['id']}/queues", json={"queueId": places["auto"]})
                 rules = [
                     {"name": "strong", "queueId": places["authenticated"],
                      "expression": {"$eq": {"conversation.authentication": "STRONG"}}},
                     {"name": "sms", "queueId": places["front"], "expression": {"$eq": {"message.channel": "SMS"}}},
+                    {"name": "email", "queueId": places["closed"],
+                     "expression": {"$eq": {"message.channel": "EMAIL"}}},
                 ]
                 assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
                 async with httpx.AsyncClient(transport=transport, base_url=base,

@@ -1,0 +1,79 @@
+"""Out of hours in the conversation's functional core, without Temporal: entering a closed
+queue records OUT_OF_HOURS with its hours' auto-reply, and closes the conversation when those
+hours say so; staying in the queue, or an open one, records nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from api.messages import Channel
+from domain.conversation import Edit, EventType, NewConversation, QueueRef
+from domain.conversation_core import ConversationCore, new_state
+from domain.models import SYSTEM_ACTOR, Actor, ActorType, OutOfHours, Priority, RoutingDecision, Status
+from store.out_of_hours import MESSAGE_CHANNELS
+
+AGENT = Actor(type=ActorType.AGENT, id="agent-1", name="Ana")
+START = datetime(2026, 1, 1, tzinfo=UTC)
+HELD = OutOfHours(working_hours_id="hours-1", message="We are closed.")
+CLOSING = OutOfHours(working_hours_id="hours-2", message="We are closed.", close_conversation=True)
+
+
+def created(**fields) -> tuple[ConversationCore, NewConversation]:
+    new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START, **fields)
+    core = ConversationCore(new_state(new), lambda: START, lambda state: None)
+    core.record_created(new)
+    return core, new
+
+
+def types(core: ConversationCore) -> list[EventType]:
+    return [event.type for event in core.pending]
+
+
+def test_routed_into_a_closed_queue_the_conversation_is_answered_and_held():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="night", priority=Priority.NORMAL, out_of_hours=HELD))
+    assert types(core) == [EventType.CREATED, EventType.ROUTED, EventType.OUT_OF_HOURS]
+    event = core.pending[-1]
+    assert (event.out_of_hours, event.to_queue_id, event.actor) == (HELD, "night", SYSTEM_ACTOR)
+    assert (core.state.queue_id, core.state.status) == ("night", Status.OPEN)
+
+
+def test_hours_that_close_conversations_close_it_before_the_creators_agent_and_status():
+    core, new = created(agent_id="agent-1", status=Status.WAITING)
+    core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=CLOSING))
+    assert types(core) == [EventType.CREATED, EventType.ROUTED, EventType.OUT_OF_HOURS, EventType.CLOSED]
+    assert core.state.closed and core.state.agent_id is None
+
+
+def test_an_open_queue_records_nothing_and_staying_in_a_closed_one_records_it_once():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="day"))
+    assert types(core) == [EventType.CREATED, EventType.ROUTED]
+    core.route_again(RoutingDecision(queue_id="night", out_of_hours=HELD), AGENT)
+    assert types(core).count(EventType.OUT_OF_HOURS) == 1
+    # Routing again into the same queue with another priority is no new entry.
+    core.route_again(RoutingDecision(queue_id="night", priority=Priority.HIGH, out_of_hours=HELD), AGENT)
+    assert types(core).count(EventType.OUT_OF_HOURS) == 1 and core.state.priority == Priority.HIGH
+
+
+def test_a_closed_bot_queue_answers_and_still_hands_off_unless_it_closes():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="bot", bot_id="bot-1", out_of_hours=HELD))
+    assert types(core)[-2:] == [EventType.OUT_OF_HOURS, EventType.BOT_STARTED]
+    assert core.state.bot_wait is not None
+    closing, new = created()
+    closing.place_new(new, RoutingDecision(queue_id="bot", bot_id="bot-1", out_of_hours=CLOSING))
+    assert closing.state.closed and closing.state.bot_wait is None
+
+
+def test_an_edit_that_moves_into_closing_hours_ends_with_the_close():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="day"))
+    core.edit(Edit(actor=AGENT, queue=QueueRef(id="night", out_of_hours=CLOSING), status=Status.WAITING))
+    assert types(core)[-3:] == [EventType.REROUTED, EventType.OUT_OF_HOURS, EventType.CLOSED]
+    assert core.state.status == Status.CLOSED
+
+
+def test_the_store_knows_the_message_apis_channels():
+    """store.out_of_hours stores an auto-reply only on a channel the message API has."""
+    assert {channel.value for channel in Channel} == MESSAGE_CHANNELS
