@@ -78,5 +78,5 @@ async def show_queue(
         pager=pager(f"/console/queues/{queue_id}", {"status": status, "priority": priority}, page_number,
                     PAGE_SIZE, total),
         bots=await bot_names(client) if queue.get("botId") else {},
-        escalation=await escalation_of(client, queue, principal),
+        escalation=await escalation_of(client, queue, principal, with_dry_run=False),
     )

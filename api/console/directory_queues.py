@@ -282,20 +282,22 @@ async def dry_run(client: Api, queue_id: str, names: dict[str, str]) -> list[dic
     return rows
 
 
-async def escalation_of(client: Api, queue: dict[str, Any], principal: Principal) -> dict[str, Any]:
+async def escalation_of(client: Api, queue: dict[str, Any], principal: Principal,
+                        with_dry_run: bool = True) -> dict[str, Any]:
     """What escalation_section (queue_escalation_macros.html) shows: the ladder in words, and
-    to supervisors the dry run."""
+    to supervisors the dry run (the queue's page links to it: it lists every waiting
+    conversation, where the page shows twenty)."""
     steps = queue.get("escalation") or []
     queues = await queues_by_id(client, also=[step["queueId"] for step in steps])
     names = {known_id: known["name"] for known_id, known in queues.items()}
     return {"ladder": [step_words(step, names) for step in steps],
-            "waiting": await dry_run(client, queue["id"], names) if principal.is_supervisor else None}
+            "waiting": await dry_run(client, queue["id"], names) if with_dry_run and principal.is_supervisor else None}
 
 
 @router.get("/console/queues/{queue_id}/escalation")
 async def show_escalation(request: Request, queue_id: str, principal: Principal = Depends(console_user),
                           client: Api = Depends(api)):
-    """The queue's escalation alone (its page shows the same section among the rest)."""
+    """The queue's escalation: its ladder, and to supervisors the dry run."""
     queue = await client.read(f"{QUEUES}/{queue_id}")
     return page(request, "queue_escalation.html", title=f"Escalation of {queue['name']}", section="queues",
                 queue=queue, **await escalation_of(client, queue, principal))

@@ -114,6 +114,11 @@ async def test_the_queue_page_shows_the_ladder_and_when_a_waiting_conversation_e
     section = page.locator("#queue-escalation")
     await expect(section.get_by_test_id("escalation-ladder").locator("li")).to_have_text(
         ["after 30 min: priority HIGH", "after 1 h: move to Tier 2"])
+    await expect(section.get_by_role("link", name="Edit the steps in the queue's settings")).to_be_visible()
+    # The dry run lists every waiting conversation: it has a page of its own.
+    await expect(section.get_by_test_id("escalation-dry-run")).to_have_count(0)
+    await section.get_by_role("link", name="When each waiting conversation escalates next").click()
+    section = page.locator("#queue-escalation")
     waiting = section.get_by_test_id("escalation-dry-run")
     await expect(waiting).to_have_count(1)
     await expect(waiting).to_contain_text("Lost card")
@@ -130,4 +135,5 @@ async def test_the_queue_page_shows_the_ladder_and_when_a_waiting_conversation_e
     await expect(section.get_by_test_id("escalation-ladder").locator("li")).to_have_text(
         ["after 30 min: priority HIGH", "after 1 h: move to Tier 2"])
     await expect(section.get_by_test_id("escalation-dry-run")).to_have_count(0)
+    await expect(section.get_by_role("link", name="When each waiting conversation escalates next")).to_have_count(0)
     await expect(section.get_by_role("link", name="Edit the steps in the queue's settings")).to_have_count(0)
