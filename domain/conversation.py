@@ -314,6 +314,17 @@ class Agent(BaseModel):
     agent_id: str | None = None
 
 
+class Assignment(BaseModel):
+    actor: Actor
+    agent_id: str | None = None  # None: unassigned
+    reason: str | None = None
+    # Auto-assignment's offer, made for the conversation waiting unassigned in this queue: it
+    # is refused if that is no longer so (and applied once if it already was accepted).
+    offered_in_queue_id: str | None = None
+    # An agent releasing its own: refused if another agent has it by then.
+    from_agent_id: str | None = None
+
+
 class Edit(BaseModel):
     """Several changes at once (a PATCH naming several fields), applied together or not at all.
     A field left None is not changed."""
@@ -335,17 +346,6 @@ class Reroute(BaseModel):
     actor: Actor
     queue: QueueRef
     reason: str | None = None
-
-
-class Assignment(BaseModel):
-    actor: Actor
-    agent_id: str | None = None  # None: unassigned
-    reason: str | None = None
-    # Auto-assignment's offer, made for the conversation waiting unassigned in this queue: it
-    # is refused if that is no longer so (and applied once if it already was accepted).
-    offered_in_queue_id: str | None = None
-    # An agent releasing its own: refused if another agent has it by then.
-    from_agent_id: str | None = None
 
 
 class PriorityChange(BaseModel):
