@@ -23,22 +23,15 @@ async def _wait_for_signal() -> None:
 
 async def run_worker(settings: Settings) -> None:
     from store.db import make_engine
-    from switchboard.courier import CourierSettings
+    from switchboard.composition import worker_process
     from switchboard.temporal import connect_with_retry, metrics_runtime
-    from switchboard.worker import build_worker
 
     # The schema is the API's to create (bootstrap); activities retry until it exists.
     engine = make_engine(settings.database_url)
     address = settings.worker_metrics_address
     runtime = metrics_runtime(address) if address else None
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
-    webhooks = CourierSettings(
-        schedule=settings.webhook_retry_schedule, timeout=settings.webhook_timeout_seconds,
-        allow_private=settings.webhook_allow_private,
-    )
-    worker = build_worker(
-        client, engine, settings.task_queue, default_capacity=settings.default_agent_capacity, webhooks=webhooks,
-    )
+    worker = worker_process(settings, engine, client)
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
         await _wait_for_signal()
@@ -60,9 +53,9 @@ def run_migrate(settings: Settings) -> int:
 async def run_api(settings: Settings) -> None:
     import uvicorn
 
-    from api.app import create_app
     from store.bootstrap import bootstrap
     from store.db import make_engine
+    from switchboard.composition import api_app
     from switchboard.temporal import connect_with_retry
 
     engine = make_engine(settings.database_url)
@@ -70,9 +63,7 @@ async def run_api(settings: Settings) -> None:
     if new_key:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
-    app = create_app(engine, client, settings.task_queue, settings.temporal_ui_url,
-                     default_agent_capacity=settings.default_agent_capacity,
-                     webhook_allow_private=settings.webhook_allow_private)
+    app = api_app(settings, engine, client)
     # Our own access lines (api/observability.py) replace uvicorn's, which carry query strings.
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                             log_config=None, access_log=False)

@@ -5,11 +5,9 @@ waiting conversations to agents, and the courier that delivers webhooks."""
 from __future__ import annotations
 
 import asyncio
-import compileall
 import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -18,7 +16,6 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-import workflows
 from activities.projection import ProjectionActivities
 from activities.routing import RoutingActivities
 from activities.working_hours import WorkingHoursActivities
@@ -33,21 +30,12 @@ log = logging.getLogger("switchboard.worker")
 
 # The sandbox re-imports a workflow's module for every run, to catch non-deterministic calls
 # in it (time, randomness, I/O) when they happen. That was a quarter of a loaded worker's
-# time, so a deployed worker imports `workflows` once; the test suite runs every workflow
-# path with the full sandbox (the stack fixture, the time-skipping tests and the replay of
-# every recorded history), which is where such a call would be caught.
-LEAN_SANDBOX = SandboxedWorkflowRunner(
+# time, so a worker imports `workflows` (and the `domain` it uses) once. Every worker runs so,
+# the integration tests' included: what runs is what is tested. The full sandbox, which would
+# catch such a call, runs the time-skipping tests and the replay of every recorded history.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
 )
-FULL_SANDBOX = SandboxedWorkflowRunner()
-
-
-def compile_workflow_modules() -> None:
-    """Under the full sandbox, each run imports the workflow module afresh. With no bytecode
-    on disk (PYTHONDONTWRITEBYTECODE is set, or nothing has run it yet) each import compiles
-    the source again; written once, the bytecode is read instead. Where the folder is
-    read-only this does nothing."""
-    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
 class WorkerProcess:
@@ -113,11 +101,9 @@ class WorkerProcess:
 
 
 def build_worker(
-    client: Client, engine: Engine, task_queue: str, *, full_sandbox: bool = False,
+    client: Client, engine: Engine, task_queue: str, *,
     default_capacity: int = DEFAULT_AGENT_CAPACITY, webhooks: CourierSettings = DEFAULT_COURIER,
 ) -> WorkerProcess:
-    if full_sandbox:
-        compile_workflow_modules()
     dispatcher = Dispatcher(engine, client, default_capacity)
     courier = Courier(engine, webhooks)
     routing = RoutingActivities(engine)
@@ -134,7 +120,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[ConversationWorkflow, WorkingHoursClock],
-        workflow_runner=FULL_SANDBOX if full_sandbox else LEAN_SANDBOX,
+        workflow_runner=WORKFLOW_RUNNER,
         activities=[routing.route_conversation, routing.describe_queue, projection.project_conversation,
                     working_hours.refresh_working_hours_status],
         activity_executor=ThreadPoolExecutor(max_workers=32),

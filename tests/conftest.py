@@ -20,11 +20,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from store.bootstrap import bootstrap
 from store.db import make_engine
-from switchboard.worker import build_worker
-from tests.webhook_receiver import FAST_WEBHOOKS
+from switchboard.composition import api_app, worker_process
+from tests.settings import stack_settings
 from workflows import search_attributes
 
 TEMPORAL_BINARY = Path(sys.executable).parent / "temporal"
@@ -110,7 +109,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @dataclass
 class Stack:
-    """The real API in process, a real worker on its own task queue, one database."""
+    """The real API in process and a real worker on its own task queue, built as `switchboard
+    api` and `switchboard worker` build them; one database."""
 
     http: httpx.AsyncClient
     engine: Engine
@@ -143,10 +143,9 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     key = bootstrap(engine)
     assert key is not None  # the database is new, so bootstrap makes the supervisor key
     task_queue = f"test-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue, webhook_allow_private=True)
-    # The full sandbox: a non-deterministic call in the workflow fails its test here.
-    async with build_worker(temporal_client, engine, task_queue, full_sandbox=True, webhooks=FAST_WEBHOOKS), \
-            httpx.AsyncClient(
+    settings = stack_settings(database_url, task_queue)
+    app = api_app(settings, engine, temporal_client)
+    async with worker_process(settings, engine, temporal_client), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},

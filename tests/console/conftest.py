@@ -25,10 +25,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.app import create_app
 from store.bootstrap import bootstrap
-from switchboard.worker import build_worker
-from tests.webhook_receiver import FAST_WEBHOOKS
+from switchboard.composition import api_app, worker_process
+from tests.settings import stack_settings
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,15 +52,15 @@ class LiveStack:
 
 
 @pytest_asyncio.fixture
-async def live_stack(engine: Engine, temporal_client: Client) -> AsyncIterator[LiveStack]:
+async def live_stack(engine: Engine, database_url: str, temporal_client: Client) -> AsyncIterator[LiveStack]:
     key = bootstrap(engine)
     assert key is not None  # a new database: its supervisor key is made now
     task_queue = f"console-{uuid.uuid4()}"
-    # Webhooks go to receivers on 127.0.0.1, retried within seconds.
-    app = create_app(engine, temporal_client, task_queue, webhook_allow_private=True)
+    settings = stack_settings(database_url, task_queue)
+    app = api_app(settings, engine, temporal_client)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
-    async with build_worker(temporal_client, engine, task_queue, webhooks=FAST_WEBHOOKS):
+    async with worker_process(settings, engine, temporal_client):
         deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
         while not server.started:
             assert asyncio.get_running_loop().time() < deadline, "uvicorn did not start"

@@ -1,0 +1,40 @@
+"""The composition root: the API app and the worker process as `switchboard api` and
+`switchboard worker` build them from their settings. The integration tests build theirs here
+too, from settings made by the same `Settings.from_env`, so what runs is what is tested."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from api.app import UPDATE_DEADLINE_SECONDS, create_app
+from domain.models import utcnow
+from switchboard.courier import CourierSettings
+from switchboard.settings import Settings
+from switchboard.worker import WorkerProcess, build_worker
+
+
+def api_app(
+    settings: Settings, engine: Engine, temporal: Client, *,
+    update_deadline: float = UPDATE_DEADLINE_SECONDS, clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """The API. `update_deadline` and `clock` are for tests that wait less or fix the time."""
+    return create_app(
+        engine, temporal, settings.task_queue, settings.temporal_ui_url, update_deadline=update_deadline,
+        default_agent_capacity=settings.default_agent_capacity,
+        webhook_allow_private=settings.webhook_allow_private, clock=clock,
+    )
+
+
+def worker_process(settings: Settings, engine: Engine, temporal: Client) -> WorkerProcess:
+    webhooks = CourierSettings(
+        schedule=settings.webhook_retry_schedule, timeout=settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_allow_private,
+    )
+    return build_worker(
+        temporal, engine, settings.task_queue, default_capacity=settings.default_agent_capacity, webhooks=webhooks,
+    )

@@ -1,0 +1,47 @@
+"""Switchboard as a user starts it: `switchboard api` and `switchboard worker` processes on
+one database. An Infobip client's PUT of a fetched conversation and a PATCH naming several
+fields answered 500 there (the worker could not decode the workflow's `Edit`), while the suite,
+which drove a stricter sandbox in process, passed."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from store.bootstrap import bootstrap
+from tests.helpers import create_conversation, create_queue, unique, wait_for
+from tests.processes import healthy, switchboard_processes
+
+pytestmark = pytest.mark.integration
+C = "/ccaas/1/conversations"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_put_of_a_fetched_conversation_and_a_patch_of_several_fields_as_deployed(
+    engine: Engine, database_url: str, temporal_client: Client,
+):
+    key = secrets.token_urlsafe(32)
+    bootstrap(engine, key)
+    with switchboard_processes(database_url, temporal_client, key, apis=1, workers=1) as running:
+        async with httpx.AsyncClient(base_url=running.api_urls[0], timeout=60,
+                                     headers={"Authorization": f"App {key}"}) as http:
+            await wait_for(lambda: healthy(http), timeout=60)
+            queue = await create_queue(http)
+            agent = await http.post("/ccaas/1/agents", json={"displayName": unique("agent"), "role": "AGENT"})
+            assert agent.status_code == 201, agent.text
+            conversation = await create_conversation(http, queueId=queue["id"], agentId=agent.json()["id"])
+
+            fetched = (await http.get(f"{C}/{conversation['id']}")).json()
+            put = await http.put(f"{C}/{conversation['id']}", json={**fetched, "topic": "ported again"})
+            assert put.status_code == 200, put.text
+            assert (put.json()["topic"], put.json()["agentId"]) == ("ported again", agent.json()["id"])
+
+            patched = await http.patch(f"{C}/{conversation['id']}",
+                                       json={"topic": "billing", "summary": "card declined", "priority": "HIGH"})
+            assert patched.status_code == 200, patched.text
+            again = (await http.get(f"{C}/{conversation['id']}")).json()
+            assert (again["topic"], again["summary"], again["priority"]) == ("billing", "card declined", "HIGH")
