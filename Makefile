@@ -3,13 +3,18 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# The tool that writes the lock; only `make lock` installs it.
+UV := uv==0.13.9
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
-$(STAMP): pyproject.toml
+# Every package comes from the lock, each checked against its hash; setuptools, which builds
+# Switchboard itself, is locked too, so nothing is resolved at install time.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -29,6 +34,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_console
 	$(BIN)/python -m bench.bench_assignment
 	$(BIN)/python -m bench.bench_webhooks
+
+# Resolve pyproject.toml's ranges (and the test extra) anew, for every platform, with hashes.
+# Run it after changing a dependency, or to take newer versions; commit requirements.lock.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet '$(UV)'
+	printf 'setuptools>=68\n' | $(BIN)/uv pip compile pyproject.toml - --extra test --universal \
+		--python-version 3.11 --generate-hashes --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) .switchboard
