@@ -35,6 +35,14 @@ def test_compose_api_and_worker_share_one_store_and_temporal():
     assert services["worker"]["command"] == ["switchboard", "worker"]
 
 
+def test_compose_publishes_temporal_to_this_machine_only():
+    # Temporal's frontend and Web UI have no authentication here and show message text.
+    services = compose()["services"]
+    for name in ("temporal", "temporal-ui"):
+        for port in services[name].get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond this machine"
+
+
 def test_compose_registers_every_search_attribute_the_workflow_sets():
     setup = " ".join(compose()["services"]["temporal-setup"]["command"])
     for key in search_attributes.ALL:
