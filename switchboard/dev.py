@@ -88,12 +88,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def write_private(path: Path, text: str) -> None:
+    """Writes a secret to a file only its owner may read, from the moment it exists (a
+    chmod after writing left it world-readable in between)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        file.write(text)
+
+
 def _supervisor_key(settings: Settings, engine) -> str | None:
     key_file = settings.home / "supervisor.key"
     created = bootstrap(engine, settings.bootstrap_supervisor_key)
     if created:
-        key_file.write_text(created + "\n")
-        key_file.chmod(0o600)
+        write_private(key_file, created + "\n")
         return created
     if settings.bootstrap_supervisor_key:
         return settings.bootstrap_supervisor_key
