@@ -159,7 +159,8 @@ async def test_a_bad_webhook_is_refused_at_its_field_and_nothing_is_saved(stack:
 
 PRIVATE = ["http://127.0.0.1/", "http://10.0.0.1/", "http://192.168.1.20:8080/hook", "http://[::1]/",
            "http://[::ffff:10.0.0.1]/", "http://169.254.169.254/latest/meta-data", "http://localhost/",
-           "http://api.localhost:8000/", "http://0.0.0.0/"]
+           "http://api.localhost:8000/", "http://0.0.0.0/", "http://100.100.100.200/latest/meta-data",
+           "http://[2002:7f00:1::1]/", "http://[fec0::1]/", "http://192.88.99.1/"]
 
 
 @pytest.mark.parametrize("url", PRIVATE)

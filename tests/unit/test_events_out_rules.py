@@ -99,7 +99,29 @@ def test_private_addresses_are_refused(address: str) -> None:
     assert address_problem(address) is not None
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
+@pytest.mark.parametrize(("address", "says"), [
+    ("100.100.100.200", "non-public"),  # shared address space (100.64.0.0/10): a cloud metadata address
+    ("100.64.0.1", "non-public"),
+    ("192.88.99.1", "non-public"),  # 6to4 relay anycast
+    ("fec0::1", "non-public"),  # site-local
+    ("2002:7f00:1::1", "embeds 127.0.0.1"),  # 6to4 to a loopback IPv4 address
+    ("2002:a00:1::1", "embeds 10.0.0.1"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "private"),  # Teredo, client 127.0.0.1
+    ("2001:0:a00:1:8000:63bf:3fff:fdd2", "private"),  # Teredo, server 10.0.0.1
+    ("64:ff9b::7f00:1", "embeds 127.0.0.1"),  # NAT64 to a loopback IPv4 address
+    ("::ffff:100.100.100.200", "embeds 100.100.100.200"),
+    ("224.0.1.1", "multicast"), ("ff0e::1", "multicast"), ("::7f00:1", "reserved"), ("192.0.2.1", "private"),
+])
+def test_addresses_the_network_does_not_route_publicly_are_refused(address: str, says: str) -> None:
+    problem = address_problem(address)
+    assert problem is not None and says in problem, problem
+
+
+@pytest.mark.parametrize("address", [
+    "93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "1.1.1.1", "8.8.8.8", "2001:4860:4860::8888",
+    "::ffff:93.184.216.34", "2002:5db8:d822::1", "64:ff9b::5db8:d822",  # each carrying a public IPv4 address
+    "100.128.0.1", "192.88.100.1",  # just outside the refused networks
+])
 def test_public_addresses_are_allowed(address: str) -> None:
     assert address_problem(address) is None
 
