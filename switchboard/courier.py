@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,9 +34,9 @@ from domain.events_out import (
     parse_retry_schedule,
 )
 from domain.models import utcnow
-from domain.webhook_urls import host_of, needs_resolving, refused_destination
 from store import webhooks
 from store.db import session_scope
+from switchboard.checked_connect import AddressRefused, CheckedTransport
 from switchboard.loops import PassLoop
 
 PASS_INTERVAL = 0.5
@@ -65,10 +64,6 @@ class CourierSettings:
 DEFAULT_COURIER = CourierSettings(schedule=parse_retry_schedule(DEFAULT_RETRY_SCHEDULE))
 
 
-class AddressRefused(Exception):
-    """The URL's host is (or resolves to) an address webhooks may not reach."""
-
-
 class Courier(PassLoop):
     interval = PASS_INTERVAL
     log = log
@@ -83,10 +78,13 @@ class Courier(PassLoop):
         self._recording = asyncio.Lock()
 
     async def run(self) -> None:
-        # Redirects are not followed: one could lead to an address we refuse.
+        # Redirects are not followed: one could lead to an address we refuse. The transport
+        # checks the address it connects to (switchboard.checked_connect); trust_env=False as
+        # a proxy from the environment would resolve the name itself.
+        limits = httpx.Limits(max_connections=self._settings.concurrency)
         async with httpx.AsyncClient(
-            timeout=self._settings.timeout, follow_redirects=False,
-            limits=httpx.Limits(max_connections=self._settings.concurrency),
+            timeout=self._settings.timeout, follow_redirects=False, trust_env=False,
+            transport=CheckedTransport(self._settings.allow_private, limits),
         ) as self._http:
             await super().run()
 
@@ -127,7 +125,6 @@ class Courier(PassLoop):
             # One deadline for the whole attempt (resolving, connecting, sending, reading), so
             # a receiver that trickles its answer cannot outlast the lease.
             async with asyncio.timeout(self._settings.timeout):
-                await self._check_address(subscription.url)
                 async with self._http.stream("POST", subscription.url, content=body, headers=headers) as response:
                     status_code = response.status_code
                     prefix = await _prefix_of(response)
@@ -161,22 +158,6 @@ class Courier(PassLoop):
         with session_scope(self._engine) as session:
             for delivery_id, attempt, then in outcomes:
                 webhooks.record_attempt(session, delivery_id, attempt, then)
-
-    async def _check_address(self, url: str) -> None:
-        """Refuses a private destination unless allowed; resolved now, as DNS may have changed
-        since the URL was saved."""
-        if self._settings.allow_private:
-            return
-        host = host_of(url)
-        resolved: list[str] = []
-        if needs_resolving(host):
-            try:
-                found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except socket.gaierror as error:
-                raise AddressRefused(f"{host} does not resolve: {error.strerror}") from None
-            resolved = [str(info[4][0]) for info in found]
-        if (problem := refused_destination(host, resolved)) is not None:
-            raise AddressRefused(problem)
 
 
 async def _prefix_of(response: httpx.Response) -> str:
