@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -65,12 +66,16 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def running_receiver(path: str = "/hook", port: int | None = None) -> AsyncIterator[Receiver]:
-    """A receiver on `port` (else a free one) until the block ends."""
+async def running_receiver(
+    path: str = "/hook", port: int | None = None, tls: tuple[Path, Path] | None = None,
+) -> AsyncIterator[Receiver]:
+    """A receiver on `port` (else a free one) until the block ends; over TLS with `tls`'s
+    certificate and key files."""
     port = port or free_port()
-    receiver = Receiver(url=f"http://127.0.0.1:{port}{path}")
+    receiver = Receiver(url=f"{'https' if tls else 'http'}://127.0.0.1:{port}{path}")
+    certificate, key = tls or (None, None)
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="off", ssl_certfile=certificate, ssl_keyfile=key))
     serving = asyncio.create_task(server.serve())
     try:
         async def started() -> bool:

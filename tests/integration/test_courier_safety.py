@@ -15,21 +15,24 @@ import asyncio
 import contextlib
 import dataclasses
 import ipaddress
+import shutil
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from domain.models import utcnow
 from store.db import migrate, session_scope
 from store.events_out import NewEvent, publish
-from store.tables import WebhookAttemptRow, WebhookSubscriptionRow
+from store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from switchboard.courier import Courier
 from tests.helpers import wait_for
 from tests.webhook_receiver import FAST_WEBHOOKS, running_receiver
@@ -197,3 +200,46 @@ async def test_with_the_setting_a_name_is_sent_to_its_address_under_its_own_name
         assert attempt.status_code == 200, attempt.error
         assert connected == ["127.0.0.1"]
         assert [item.headers["host"] for item in receiver.received] == [host]
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for hooks.tls.example, and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", "/CN=hooks.tls.example", "-addext",
+                    "subjectAltName=DNS:hooks.tls.example", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    return certificate, key
+
+
+async def test_over_tls_the_certificate_is_checked_for_the_urls_host_not_the_address(
+    engine: Engine, dns: FakeDns, connected: list[str], tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connecting to 127.0.0.1, the courier still asks for and verifies hooks.tls.example's
+    certificate (SNI and the name check): delivered to that name, refused for another name of
+    the same address."""
+    certificate, key = tls_files
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # the courier trusts it, as httpx reads this
+    migrate(engine)
+    async with running_receiver(tls=(certificate, key)) as receiver:
+        port = port_of(receiver.url)
+        dns.answers["hooks.tls.example"] = [["127.0.0.1"]]
+        dns.answers["other.tls.example"] = [["127.0.0.1"]]
+        one_event_for(engine, f"https://other.tls.example:{port}/hook")
+        async with courier_running(engine, allow_private=True):
+            refused = await first_attempt(engine)
+        assert refused.error is not None and "CERTIFICATE_VERIFY_FAILED" in refused.error, refused.error
+        assert receiver.received == []
+        with session_scope(engine) as session:
+            session.exec(delete(WebhookAttemptRow))
+            session.exec(delete(WebhookDeliveryRow))
+            session.exec(delete(WebhookSubscriptionRow))
+        one_event_for(engine, f"https://hooks.tls.example:{port}/hook")
+        async with courier_running(engine, allow_private=True):
+            attempt = await first_attempt(engine)
+        assert attempt.status_code == 200, attempt.error
+        assert set(connected) == {"127.0.0.1"}
+        assert [item.headers["host"] for item in receiver.received] == [f"hooks.tls.example:{port}"]
