@@ -6,8 +6,8 @@ creation and at rotation. A bot's `webhookUrl` (api.bots) is a subscription too,
 
 Where a webhook may point is checked when it is saved (and again by the courier at every
 send, as DNS may change): an http(s) URL with a host and no credentials, and, unless the
-app allows private networks (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE), no private, loopback or
-link-local address, literal or resolved."""
+app allows private networks (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE), only globally routable
+addresses, literal or resolved (domain.webhook_urls.address_problem)."""
 
 from __future__ import annotations
 
