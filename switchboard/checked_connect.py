@@ -42,7 +42,7 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
                 return await self._sockets.connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 failure = error  # the next address may answer, as a client resolving itself would try
-        assert failure is not None, "checked_addresses answers at least one"
+        assert failure is not None, "resolve answers at least one address"
         raise failure
 
     async def checked_addresses(self, host: str) -> list[str]:
@@ -74,7 +74,10 @@ async def resolve(host: str) -> list[str]:
         found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise httpcore.ConnectError(f"{host} does not resolve: {error}") from None
-    return list(dict.fromkeys(str(info[4][0]) for info in found))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    if not addresses:
+        raise httpcore.ConnectError(f"{host} resolves to no address")
+    return addresses
 
 
 class CheckedTransport(httpx.AsyncHTTPTransport):
