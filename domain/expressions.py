@@ -159,6 +159,16 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# How an explanation shows a fact that is absent.
+MISSING = "missing"
+
+
+def show(value: Any) -> str:
+    """A fact's value as an explanation shows it: `<attribute> is <show(value)>, not <op> ...`
+    (domain.audience finds a person's values in explanations by this text)."""
+    return _show(value)
+
+
 def _name(key: Any) -> str:
     """An operator or attribute name as quoted in messages (cut: it may be arbitrarily long)."""
     text = key if isinstance(key, str) else repr(key)
@@ -192,7 +202,9 @@ class _Comparison(CompiledExpression):
         if self.test(facts):
             return f"{self.attribute} {self.wanted}"
         value = facts.get(self.attribute)
-        actual = "missing" if value is None else _show(value)
+        actual = MISSING if value is None else _show(value)
+        # The only place an explanation shows a fact's value: domain.audience hides a
+        # person's (customer.*) from agents and bots by this form.
         return f"{self.attribute} is {actual}, not {self.wanted}"
 
 
