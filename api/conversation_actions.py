@@ -34,6 +34,7 @@ from api.schemas import (
     with_status,
 )
 from api.workflow_updates import run_update
+from domain.audience import Audience, audience_of, event_for
 from domain.conversation import (
     Agent,
     Assignment,
@@ -326,16 +327,21 @@ async def workflow_history(conversation_id: str, request: Request, client: Clien
     }
 
 
+def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:
+    """A timeline event as the API answers it to `audience` (People's data for supervisors only)."""
+    return EventOut.model_validate(event_for(event, audience)).model_dump(by_alias=True)
+
+
 @router.get("/{conversation_id}/events", response_model=EventListOut)
-def conversation_events(conversation_id: str, request: Request):
+def conversation_events(conversation_id: str, request: Request,
+                        principal: Principal = Depends(current_principal)):
     """The conversation's timeline, oldest first, from the store: readable with every worker
-    down and after Temporal has dropped a closed conversation's history."""
+    down and after Temporal has dropped a closed conversation's history. A person's
+    attributes (`customer.*` facts, and their values in the trace) are shown to supervisors only."""
     with session_scope(engine_of(request)) as session:
         events = conversation_store.timeline(session, conversation_id)
     if events is None:
         raise not_found("Conversation")
+    audience = audience_of(principal.actor.type)
     # Read as the workflow wrote them, then answered: a field the answer does not name is left out.
-    return {
-        "events": [EventOut.model_validate(ConversationEvent.model_validate(event)).model_dump(by_alias=True)
-                   for event in events]
-    }
+    return {"events": [event_out(ConversationEvent.model_validate(event), audience) for event in events]}

@@ -41,6 +41,7 @@ from api.schemas import (
     pagination,
     read_only,
 )
+from domain.audience import audience_of, decision_for
 from domain.conversation import (
     MAX_TAGS,
     ConversationStart,
@@ -409,12 +410,14 @@ def simulate_routing(
     at: IsoTime | None = Query(default=None, description=(
         "When to route it (ISO-8601): rules that route only during working hours see their "
         "queues as they would be then. Default: now.")),
+    principal: Principal = Depends(current_principal),
 ):
     """Where routing would put this conversation now (or `at`), and why, from its facts in the
-    store; nothing is changed."""
+    store; nothing is changed. The trace shows a person's values to supervisors only."""
     decision = _simulate(engine_of(request), request.app.state.routing_loader, conversation_id, as_utc(at))
     if decision is None:
         raise not_found("Conversation")
+    decision = decision_for(decision, audience_of(principal.actor.type))
     return SimulationOut(
         id=conversation_id,
         queue_id=decision.queue_id,

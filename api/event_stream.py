@@ -36,6 +36,7 @@ from api.errors import bad_request
 from api.events_out import render
 from api.permissions import visible_queues
 from api.query_params import split_values
+from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
 from store.db import session_scope
 from store.events_out import Cursor, latest, read_after
@@ -115,6 +116,8 @@ class Rights:
 
     queues: tuple[str, ...] | None
     agent_id: str | None = None
+    # What of the events it receives: People's data only for supervisors (domain.audience).
+    audience: Audience = Audience.WORKERS
 
     def condition(self, types: frozenset[str] | None) -> ColumnElement[bool] | None:
         parts: list[ColumnElement[bool]] = []
@@ -135,10 +138,11 @@ def rights_of(engine: Engine, key: str) -> Rights | None:
     if principal is None:
         return None
     visible = visible_queues(engine, principal)
+    audience = audience_of(principal.actor.type)
     if visible is None:
-        return Rights(None)
+        return Rights(None, audience=audience)
     queues, agent_id = visible
-    return Rights(tuple(queues), agent_id)
+    return Rights(tuple(queues), agent_id, audience)
 
 
 def latest_cursor(engine: Engine) -> Cursor:
@@ -148,7 +152,7 @@ def latest_cursor(engine: Engine) -> Cursor:
 
 
 def _poll(
-    engine: Engine, cursor: Cursor, visible: ColumnElement[bool] | None,
+    engine: Engine, cursor: Cursor, visible: ColumnElement[bool] | None, audience: Audience,
 ) -> tuple[list[ServerSentEvent], Cursor, bool]:
     """The events after `cursor` (a batch at most), the cursor after them, and whether the
     batch came back full (more may wait). When it did not, the cursor goes on to the feed's end
@@ -157,7 +161,8 @@ def _poll(
     with session_scope(engine) as session:
         end = latest(session)  # before the read: see the module docstring of store.events_out
         rows = read_after(session, cursor, BATCH, visible)
-        events = [ServerSentEvent(json.dumps(render(row)), id=str(Cursor.of(row)), event=row.type) for row in rows]
+        events = [ServerSentEvent(json.dumps(render(row, audience)), id=str(Cursor.of(row)), event=row.type)
+                  for row in rows]
     reached = Cursor.of(rows[-1]) if rows else cursor
     full = len(rows) == BATCH
     return events, reached if full else max(reached, end), full
@@ -170,16 +175,17 @@ async def events_after(
     they come, until its key signs nobody in (or the client goes: sse-starlette cancels it)."""
     cursor = after
     visible: ColumnElement[bool] | None = None
+    audience = Audience.WORKERS
     rights_read_at: float | None = None
     while True:
         if rights_read_at is None or time.monotonic() - rights_read_at >= RIGHTS_SECONDS:
             rights = await run_in_threadpool(rights_of, engine, key)
             if rights is None:
                 return
-            visible, rights_read_at = rights.condition(types), time.monotonic()
+            visible, audience, rights_read_at = rights.condition(types), rights.audience, time.monotonic()
         full = True
         while full:
-            events, cursor, full = await run_in_threadpool(_poll, engine, cursor, visible)
+            events, cursor, full = await run_in_threadpool(_poll, engine, cursor, visible, audience)
             for event in events:
                 yield event
         await anyio.sleep(POLL_SECONDS)

@@ -14,21 +14,24 @@ from typing import Any
 
 from sqlmodel import Session
 
-from api.conversation_actions import EventOut
+from api.conversation_actions import event_out
 from api.conversations import conversation_out
 from api.schemas import format_time
+from domain.audience import Audience
 from domain.conversation import ConversationEvent
 from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
 from store.events_out import NewEvent, publish
-from store.tables import ConversationRow, EventFeedRow, MessageRow
+from store.tables import ConversationRow, EventFeedRow, MessageRow, WebhookSubscriptionRow
 
 
-def render(row: EventFeedRow) -> dict[str, Any]:
+def render(row: EventFeedRow, audience: Audience) -> dict[str, Any]:
+    """The event's body as `audience` receives it: a timeline event's People's data (its
+    `customer.*` facts, their values in its trace) goes to supervisors only (domain.audience)."""
     data = row.payload
     if row.type.startswith("conversation."):
         event = ConversationEvent.model_validate(data["event"])
         data = {
-            "event": EventOut.model_validate(event).model_dump(by_alias=True),
+            "event": event_out(event, audience),
             "conversation": conversation_out(ConversationRow(**data["conversation"])),
         }
     elif row.type == MESSAGE_CREATED and "stored_message" in data:
@@ -39,6 +42,12 @@ def render(row: EventFeedRow) -> dict[str, Any]:
             "conversation": conversation_out(ConversationRow(**data["conversation"])),
         }
     return {"type": row.type, "timestamp": format_time(row.at), "data": data}
+
+
+def subscription_audience(subscription: WebhookSubscriptionRow) -> Audience:
+    """Whom a webhook's deliveries are rendered for: a bot's own webhook (`webhookUrl`) as
+    the bot; a subscription of /ccaas/1/webhooks (supervisors make them) as supervisors."""
+    return Audience.WORKERS if subscription.bot_id is not None else Audience.SUPERVISORS
 
 
 def publish_message(session: Session, message: dict[str, Any], conversation: ConversationRow, at: datetime) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from standardwebhooks.webhooks import Webhook
 from starlette.concurrency import run_in_threadpool
 
-from api.events_out import render
+from api.events_out import render, subscription_audience
 from domain.events_out import (
     DEFAULT_RETRY_SCHEDULE,
     NextAttempt,
@@ -107,7 +107,7 @@ class Courier(PassLoop):
     async def _send(self, leased: webhooks.Leased) -> None:
         assert self._http is not None, "sent only while running"
         event, subscription = leased.event, leased.subscription
-        body = json.dumps(render(event), separators=(",", ":"))
+        body = json.dumps(render(event, subscription_audience(subscription)), separators=(",", ":"))
         sent_at = utcnow()
         headers = {
             "content-type": "application/json",

@@ -12,6 +12,7 @@ import httpx
 from sqlmodel import col, select
 
 from api.events_out import render
+from domain.audience import Audience
 from store.db import session_scope
 from store.tables import EventFeedRow
 from tests.conftest import Stack
@@ -51,7 +52,7 @@ def published_messages(stack: Stack, cid: str) -> list[dict[str, Any]]:
         rows = session.exec(select(EventFeedRow).where(
             EventFeedRow.conversation_id == cid, EventFeedRow.type == "message.created",
         ).order_by(col(EventFeedRow.position))).all()
-        return [render(row)["data"]["message"] for row in rows]
+        return [render(row, Audience.SUPERVISORS)["data"]["message"] for row in rows]
 
 
 async def test_routed_into_a_closed_queue_the_customer_is_answered_and_the_conversation_held(stack: Stack):
