@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.working_hours import REFRESH_ACTIVITY, StatusRefreshed, StatusRefreshRequest
@@ -78,7 +78,11 @@ class WorkingHoursClock:
                 REFRESH_ACTIVITY, StatusRefreshRequest(at=workflow.now()), result_type=StatusRefreshed,
                 start_to_close_timeout=REFRESH_ATTEMPT, retry_policy=REFRESH_RETRY,
             )
-        except ActivityError:
+        except ActivityError as failed:
+            # The clock's own cancellation reaches it as the activity's cancelled cause: it is
+            # not a failure to wait out, it ends the workflow (as cancelled).
+            if is_cancelled_exception(failed):
+                raise
             workflow.logger.warning("working hours not refreshed; trying again in %s", RETRY_AFTER)
             return workflow.now() + RETRY_AFTER
         return refreshed.next_change_at
