@@ -167,13 +167,15 @@ class ConversationCore:
     def place_new(self, new: NewConversation, decision: RoutingDecision | None) -> None:
         """Places a created conversation: in the queue it was given, else where `decision`
         (routing) says."""
+        # The creator's agent keeps the conversation: no out-of-hours handling for it.
+        keeper = new.agent_id
         if new.queue is not None:
             self.state.routed_by = None
-            self.move(EventType.ROUTED, new.actor, new.queue, reason="queueId given at creation")
+            self.move(EventType.ROUTED, new.actor, new.queue, keeper=keeper, reason="queueId given at creation")
         else:
             assert decision is not None, "a conversation without a queue is routed"
-            self.place_by_routing(decision, SYSTEM_ACTOR, None)
-        if self.state.closed:  # out of hours, in hours that close conversations
+            self.place_by_routing(decision, SYSTEM_ACTOR, None, keeper=keeper)
+        if self.state.closed:  # cannot happen with an agent: out of hours applies to none
             return
         if new.agent_id is not None:
             self.assign(new.agent_id, new.actor, "agentId given at creation")
@@ -235,7 +237,11 @@ class ConversationCore:
         )
         self.place_by_routing(decision, SYSTEM_ACTOR, "bot timed out")
 
-    def place_by_routing(self, decision: RoutingDecision, actor: Actor, why: str | None) -> None:
+    def place_by_routing(
+        self, decision: RoutingDecision, actor: Actor, why: str | None, keeper: str | None = None
+    ) -> None:
+        """Moves where routing decided; `keeper`, an agent who will hold the conversation
+        though it is not assigned yet (the creator's), as `move` says."""
         state = self.state
         if decision.priority is not None:
             state.priority = decision.priority
@@ -254,6 +260,7 @@ class ConversationCore:
                 escalation=decision.escalation,
                 out_of_hours=decision.out_of_hours,
             ),
+            keeper=keeper,
             reason=f"{why}: {outcome}" if why else outcome,
             route_id=decision.route_id,
             routing_version=decision.routing_version,
@@ -262,11 +269,20 @@ class ConversationCore:
             facts=decision.facts,
         )
 
-    def move(self, type: EventType, actor: Actor, queue: QueueRef, **fields: Any) -> None:
+    def move(
+        self, type: EventType, actor: Actor, queue: QueueRef, keeper: str | None = None, **fields: Any
+    ) -> None:
         """Puts the conversation in a queue; a queue with a bot starts a hand-off. Entering a
         queue that is closed (`queue.out_of_hours`) records OUT_OF_HOURS with the hours'
-        auto-reply, and closes the conversation if those hours say so (no hand-off then)."""
+        auto-reply, and closes the conversation if those hours say so (no hand-off then) --
+        but only while no agent keeps it: its agent stays with it into the new queue (no
+        `members` list, or one naming it), or `keeper` will hold it (given at creation). An
+        agent's conversation is the agent's to answer and close, whatever the queue's hours."""
         state = self.state
+        agent_id = state.agent_id
+        kept = keeper is not None or (
+            agent_id is not None and (queue.members is None or agent_id in queue.members)
+        )
         previous_wait = state.bot_wait
         from_queue = state.queue_id
         state.queue_id = queue.id
@@ -282,7 +298,7 @@ class ConversationCore:
                 queue_id=queue.id, steps=list(queue.escalation), since=moved.at
             ) if queue.escalation else None
         # Only entering the queue counts (staying in it with another priority does not).
-        out_of_hours = queue.out_of_hours if from_queue != queue.id else None
+        out_of_hours = queue.out_of_hours if from_queue != queue.id and not kept else None
         if out_of_hours is not None:
             self.record(EventType.OUT_OF_HOURS, SYSTEM_ACTOR, to_queue_id=queue.id,
                         reason="queue closed: outside its working hours", out_of_hours=out_of_hours)

@@ -74,16 +74,21 @@ async def test_routed_into_a_closed_queue_the_customer_is_answered_and_the_conve
     assert published_messages(stack, conversation["id"]) == [reply]
 
 
-async def test_hours_that_close_conversations_close_it_and_no_agent_takes_it(stack: Stack):
+async def test_hours_that_close_conversations_close_it_unless_created_with_an_agent(stack: Stack):
     closing = await hours(stack.http, NEVER, closeConversations=True)
     queue = await create_queue(stack.http, workingHoursId=closing["id"])
     await routed_to(stack, queue["id"])
-    agent = (await stack.http.post("/ccaas/1/agents", json={"displayName": unique("agent")})).json()
-    conversation = await create_conversation(stack.http, agentId=agent["id"], **SMS)
+    conversation = await create_conversation(stack.http, **SMS)
     assert (conversation["status"], conversation["agentId"]) == ("CLOSED", None)
     assert [event["type"] for event in await events(stack.http, conversation["id"])] == [
         "CREATED", "ROUTED", "OUT_OF_HOURS", "CLOSED"]
     assert [message["content"]["text"] for message in await messages(stack.http, conversation["id"])] == [REPLY]
+    # An agent given at creation keeps it: the agent answers, not the hours.
+    agent = (await stack.http.post("/ccaas/1/agents", json={"displayName": unique("agent")})).json()
+    kept = await create_conversation(stack.http, agentId=agent["id"], **SMS)
+    assert (kept["status"], kept["agentId"]) == ("OPEN", agent["id"])
+    assert [event["type"] for event in await events(stack.http, kept["id"])] == ["CREATED", "ROUTED", "ASSIGNED"]
+    assert await messages(stack.http, kept["id"]) == []
 
 
 async def test_an_open_queue_and_a_queue_without_hours_answer_nothing(stack: Stack):

@@ -38,11 +38,56 @@ def test_routed_into_a_closed_queue_the_conversation_is_answered_and_held():
     assert (core.state.queue_id, core.state.status) == ("night", Status.OPEN)
 
 
-def test_hours_that_close_conversations_close_it_before_the_creators_agent_and_status():
-    core, new = created(agent_id="agent-1", status=Status.WAITING)
+def test_hours_that_close_conversations_close_one_created_without_an_agent():
+    core, new = created(status=Status.WAITING)
     core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=CLOSING))
     assert types(core) == [EventType.CREATED, EventType.ROUTED, EventType.OUT_OF_HOURS, EventType.CLOSED]
     assert core.state.closed and core.state.agent_id is None
+
+
+def test_a_conversation_created_with_an_agent_is_the_agents_whatever_the_hours():
+    core, new = created(agent_id="agent-1", status=Status.WAITING)
+    core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=CLOSING))
+    assert types(core) == [EventType.CREATED, EventType.ROUTED, EventType.ASSIGNED, EventType.STATUS_CHANGED]
+    assert (core.state.agent_id, core.state.status) == ("agent-1", Status.WAITING)
+
+
+def test_an_assigned_conversation_moved_into_a_closed_queue_stays_with_its_agent():
+    for queue in (QueueRef(id="night", out_of_hours=CLOSING),
+                  QueueRef(id="night", out_of_hours=CLOSING, members=["agent-1"])):
+        core, new = created()
+        core.place_new(new, RoutingDecision(queue_id="day"))
+        core.assign("agent-1", AGENT, "taken")
+        core.reroute(queue, AGENT, "night shift")
+        assert types(core)[-1] == EventType.REROUTED
+        assert EventType.OUT_OF_HOURS not in types(core)
+        assert (core.state.queue_id, core.state.status, core.state.agent_id) == ("night", Status.OPEN, "agent-1")
+    # After a bot, routing moves it on with its agent: no auto-reply, no close either.
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="bot", bot_id="bot-1"))
+    core.assign("agent-1", AGENT, "taken")
+    wait = core.state.bot_wait
+    assert wait is not None
+    core.end_bot_wait()
+    core.time_out_bot(wait, RoutingDecision(queue_id="night", out_of_hours=CLOSING))
+    assert EventType.OUT_OF_HOURS not in types(core) and not core.state.closed
+
+
+def test_an_agent_who_is_not_a_member_there_does_not_keep_it_from_the_closed_queue():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="day"))
+    core.assign("agent-1", AGENT, "taken")
+    core.reroute(QueueRef(id="night", out_of_hours=HELD, members=[]), AGENT, "night shift")
+    assert types(core)[-3:] == [EventType.REROUTED, EventType.OUT_OF_HOURS, EventType.UNASSIGNED]
+    assert core.state.agent_id is None
+
+
+def test_route_again_unassigns_first_so_the_closed_queue_answers():
+    core, new = created()
+    core.place_new(new, RoutingDecision(queue_id="day"))
+    core.assign("agent-1", AGENT, "taken")
+    core.route_again(RoutingDecision(queue_id="night", out_of_hours=CLOSING), AGENT)
+    assert types(core)[-4:] == [EventType.UNASSIGNED, EventType.ROUTED, EventType.OUT_OF_HOURS, EventType.CLOSED]
 
 
 def test_an_open_queue_records_nothing_and_staying_in_a_closed_one_records_it_once():
