@@ -13,6 +13,8 @@ a SOLVED conversation reopens). A refusal (the conversation closed meanwhile) re
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from enum import Enum
 from typing import Annotated, Any
@@ -22,9 +24,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, StringConstraints
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError
 
 from api.auth import Principal, current_principal
 from api.conversations import engine_of
@@ -35,9 +38,10 @@ from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_pag
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, as_utc, pagination, trimmed_strings
 from api.workflow_updates import run_update
-from domain.conversation import CLOSED_TEXT, MessageRecorded
+from domain.conversation import CLOSED_TEXT, MessageRecorded, workflow_id
 from domain.models import ActorType, Status, utcnow
 from store.db import session_scope
+from store.out_of_hours import closed_out_of_hours
 from store.tables import ConversationRow, MessageRow
 from workflows.conversation import ConversationWorkflow
 
@@ -212,9 +216,13 @@ def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Pri
         new_id = message_id(conversation_id, body.external_id)
         if body.external_id is not None and (existing := session.get(MessageRow, new_id)) is not None:
             return existing, False
-        if conversation.status == Status.CLOSED.value:
-            raise ApiError(409, CLOSED_TEXT)
         author_type, author_id = author_of(principal, body.direction, conversation.customer_id)
+        kept_after_close = False
+        if conversation.status == Status.CLOSED.value:
+            customers = author_type == AuthorType.CUSTOMER
+            if not (customers and _opening_message_of_out_of_hours_close(session, conversation_id)):
+                raise ApiError(409, CLOSED_TEXT)
+            kept_after_close = True
         now = utcnow()
         row = MessageRow(
             id=new_id, conversation_id=conversation_id, external_id=body.external_id,
@@ -223,6 +231,10 @@ def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Pri
             content_type=body.content_type, content=body.content,
             created_at=now, updated_at=now,
         )
+        if kept_after_close:
+            # Its workflow has ended: nothing to tell it. Taken in (and published) as stored.
+            row.recorded_at = now
+            publish_message(session, message_out(row), conversation, now)
         session.add(row)
         try:
             session.commit()
@@ -234,6 +246,35 @@ def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Pri
             return existing, False
         session.refresh(row)
         return row, True
+
+
+def _opening_message_of_out_of_hours_close(session: Session, conversation_id: str) -> bool:
+    """Whether a customer's message to this CLOSED conversation is the one it was opened for:
+    it was closed out of hours (entering a queue whose hours close conversations) and holds no
+    customer message yet. The channel integration creates the conversation for the customer's
+    message and then posts that message: the close it triggered must not refuse it."""
+    if not closed_out_of_hours(session, conversation_id):
+        return False
+    customers = session.exec(select(MessageRow.id).where(
+        MessageRow.conversation_id == conversation_id, MessageRow.author_type == AuthorType.CUSTOMER.value,
+    ).limit(1)).first()
+    return customers is None
+
+
+def _closed_out_of_hours(engine: Engine, conversation_id: str) -> bool:
+    with session_scope(engine) as session:
+        return closed_out_of_hours(session, conversation_id)
+
+
+async def _closed_out_of_hours_meanwhile(request: Request, client: Client, conversation_id: str) -> bool:
+    """After the workflow refused a message as closed: whether that close was out of hours.
+    The workflow ends once its close is projected, so the store is read after its end (or the
+    app's update deadline)."""
+    handle = client.get_workflow_handle(workflow_id(conversation_id))
+    # Whatever ends the wait, the store says what it holds.
+    with contextlib.suppress(TimeoutError, WorkflowFailureError, RPCError):
+        await asyncio.wait_for(handle.result(), request.app.state.update_deadline)
+    return await run_in_threadpool(_closed_out_of_hours, engine_of(request), conversation_id)
 
 
 def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
@@ -270,8 +311,8 @@ async def create_message(
     text = check_content(body.content_type, body.content)
     engine = engine_of(request)
     row, stored_now = await run_in_threadpool(_store, engine, conversation_id, body, principal)
-    if row.recorded_at is not None:
-        return JSONResponse(message_out(row), status_code=200)
+    if row.recorded_at is not None:  # a retry, or the customer's message after an out-of-hours close
+        return JSONResponse(message_out(row), status_code=201 if stored_now else 200)
     recorded = MessageRecorded(
         actor=principal.actor, channel=row.channel, from_=row.from_, to=row.to, content=text,
         from_customer=row.author_type == AuthorType.CUSTOMER.value,
@@ -285,6 +326,14 @@ async def create_message(
                 "time; it does once a worker takes it up. Retry with the same externalId to "
                 "learn the outcome without storing the message twice"
             ) from None
+        customers = row.author_type == AuthorType.CUSTOMER.value
+        if (stored_now and customers and error.status == 409
+                and await _closed_out_of_hours_meanwhile(request, client, conversation_id)):
+            # The customer wrote while the conversation was being closed out of hours: the
+            # message arrived before the close took effect, so it is kept (not told to the
+            # ended workflow).
+            row = await run_in_threadpool(_mark_recorded, engine, row.id)
+            return JSONResponse(message_out(row), status_code=201)
         if stored_now:  # refused (closed meanwhile): nothing happened, the message neither
             await run_in_threadpool(_remove, engine, row.id)
         raise

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from domain.conversation import ConversationEvent, ConversationState, EventType
 from domain.models import ActorType, OutOfHours
 from domain.working_hours import is_open
-from store.tables import MessageRow, QueueRow
+from store.tables import ConversationEventRow, MessageRow, QueueRow
 from store.working_hours import hours_of, working_hours_of_queue
 
 # An out-of-hours message's id is derived from its event (conversation id, seq): a retried
@@ -47,8 +47,9 @@ def out_of_hours_messages(
 ) -> list[MessageRow]:
     """The outbound SYSTEM message of each OUT_OF_HOURS event with an auto-reply, to be
     stored with the events (its id derived from the event). It is addressed as a reply on the
-    conversation's channel: that of its first stored message, else its own; with no channel
-    known, no message (the event still carries the text)."""
+    conversation's channel: that of its first stored message, else its own; with no channel,
+    or not both addresses (ours and the customer's), known, no message (the event still
+    carries the text): a reply with an empty `from` or `to` could not be sent."""
     replies = [(event, event.out_of_hours.message) for event in events
                if event.type == EventType.OUT_OF_HOURS and event.out_of_hours and event.out_of_hours.message]
     address = _reply_address(session, state) if replies else None
@@ -67,15 +68,37 @@ def out_of_hours_messages(
 
 
 def _reply_address(session: Session, state: ConversationState) -> tuple[str, str, str] | None:
-    """(channel, from, to) of a reply to the customer, or None where no channel is known."""
+    """(channel, from, to) of a reply to the customer (outbound: `from` our side's address,
+    `to` the customer's), or None where the channel or either address is not known."""
     first = session.exec(
         select(MessageRow).where(MessageRow.conversation_id == state.id)
         .order_by(col(MessageRow.created_at), col(MessageRow.id)).limit(1)
     ).first()
     if first is not None:
         inbound = first.direction == "INBOUND"
-        return first.channel, first.to if inbound else first.from_, first.from_ if inbound else first.to
-    if state.channel is None or state.channel.upper() not in MESSAGE_CHANNELS:
+        address = first.channel, first.to if inbound else first.from_, first.from_ if inbound else first.to
+    elif state.channel is None or state.channel.upper() not in MESSAGE_CHANNELS:
         return None
-    # The conversation's `from` is the customer's address, its `to` ours.
-    return state.channel.upper(), state.to or "", state.from_ or ""
+    else:
+        # The conversation's `from` is the customer's address, its `to` ours.
+        address = state.channel.upper(), state.to or "", state.from_ or ""
+    channel, ours, customers = address
+    if not ours.strip() or not customers.strip():
+        return None
+    return channel, ours, customers
+
+
+def closed_out_of_hours(session: Session, conversation_id: str) -> bool:
+    """Whether the conversation was closed by entering a queue out of hours whose hours close
+    conversations: its CLOSED event follows right on an OUT_OF_HOURS event that closes (the
+    workflow records them so, in one change)."""
+    rows = session.exec(
+        select(ConversationEventRow).where(ConversationEventRow.conversation_id == conversation_id)
+        .order_by(col(ConversationEventRow.seq).desc()).limit(2)
+    ).all()
+    if len(rows) < 2:
+        return False
+    closed, before = rows
+    out_of_hours = before.body.get("out_of_hours") or {}
+    return (closed.type == EventType.CLOSED.value and before.type == EventType.OUT_OF_HOURS.value
+            and before.seq == closed.seq - 1 and bool(out_of_hours.get("close_conversation")))

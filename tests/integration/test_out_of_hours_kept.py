@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Stack
-from tests.helpers import create_conversation, create_queue, unique
-from tests.integration.test_out_of_hours import NEVER, SMS, events, hours, messages
+from tests.helpers import assert_error, create_conversation, create_queue, unique
+from tests.integration.test_out_of_hours import NEVER, REPLY, SMS, events, hours, messages, routed_to
 
 C = "/ccaas/1/conversations"
 A = "/ccaas/1/agents"
+INBOUND = {**SMS, "direction": "INBOUND", "contentType": "TEXT", "content": {"text": "my card is blocked"}}
 
 
 async def member_of(stack: Stack, queue_ids: list[str]) -> dict[str, Any]:
@@ -41,3 +42,44 @@ async def test_an_assigned_conversation_moved_into_a_closed_queue_stays_with_its
     timeline = [event["type"] for event in await events(stack.http, conversation["id"])]
     assert timeline[-2:] == ["ASSIGNED", "REROUTED"] and "OUT_OF_HOURS" not in timeline
     assert await messages(stack.http, conversation["id"]) == []
+
+
+async def test_the_customers_message_that_opened_a_conversation_closed_out_of_hours_is_kept(stack: Stack):
+    closing = await hours(stack.http, NEVER, closeConversations=True)
+    queue = await create_queue(stack.http, workingHoursId=closing["id"])
+    await routed_to(stack, queue["id"])
+    # The channel integration creates the conversation for the customer's message, then posts it.
+    conversation = await create_conversation(stack.http, **SMS)
+    cid = conversation["id"]
+    assert conversation["status"] == "CLOSED"
+    posted = await stack.http.post(f"{C}/{cid}/messages", json={**INBOUND, "externalId": "m-1"})
+    assert posted.status_code == 201, posted.text
+    kept = posted.json()
+    assert (kept["direction"], kept["authorType"], kept["content"]) == ("INBOUND", "CUSTOMER", INBOUND["content"])
+    listed = await messages(stack.http, cid)
+    assert [(message["direction"], message["content"]["text"]) for message in listed] == [
+        ("OUTBOUND", REPLY), ("INBOUND", "my card is blocked")]
+    # A retry finds it; anything more is refused, as on any closed conversation.
+    again = await stack.http.post(f"{C}/{cid}/messages", json={**INBOUND, "externalId": "m-1"})
+    assert (again.status_code, again.json()["id"]) == (200, kept["id"])
+    for late in ({**INBOUND, "content": {"text": "hello?"}}, {**INBOUND, "direction": "OUTBOUND"}):
+        error = assert_error(await stack.http.post(f"{C}/{cid}/messages", json=late), 409, "CONFLICT")
+        assert error["text"] == "Closed conversation cannot be changed"
+    assert len(await messages(stack.http, cid)) == 2
+    # A conversation closed by hand keeps refusing the customer.
+    by_hand = await create_conversation(stack.http, queueId=(await create_queue(stack.http))["id"], **SMS)
+    closed = await stack.http.patch(f"{C}/{by_hand['id']}", json={"status": "CLOSED"})
+    assert closed.status_code == 200, closed.text
+    assert_error(await stack.http.post(f"{C}/{by_hand['id']}/messages", json=INBOUND), 409, "CONFLICT")
+
+
+async def test_no_auto_reply_is_stored_without_both_addresses(stack: Stack):
+    held = await hours(stack.http, NEVER)
+    queue = await create_queue(stack.http, workingHoursId=held["id"])
+    await routed_to(stack, queue["id"])
+    for addresses in ({}, {"from": "+385911234567"}, {"to": "bank"}):
+        conversation = await create_conversation(stack.http, channel="SMS", **addresses)
+        timeline = await events(stack.http, conversation["id"])
+        # The event still carries the text; no message with an empty address is stored.
+        assert timeline[-1]["type"] == "OUT_OF_HOURS" and timeline[-1]["outOfHours"]["message"] == REPLY
+        assert await messages(stack.http, conversation["id"]) == [], addresses
