@@ -195,9 +195,13 @@ class ConversationCore:
         if message.from_customer and state.status == Status.SOLVED:
             self.set_status(Status.OPEN, message.actor, "the customer wrote again")
 
-    def route_again(self, decision: RoutingDecision, actor: Actor, unassign: bool = True) -> None:
+    def route_again(
+        self, decision: RoutingDecision, actor: Actor, unassign: bool = True, record_kept: bool = True
+    ) -> None:
         """POST /route: unassigns (as Infobip does; not in histories recorded before), then
-        moves only when routing now decides differently."""
+        moves only when routing now decides differently. When it keeps queue and priority,
+        the decision is still recorded (`record_kept`; histories recorded before have no
+        event then): a ROUTED event in place, with its rule, version and trace."""
         state = self.state
         if unassign:
             self.assign(None, actor, "routing run again")
@@ -205,6 +209,26 @@ class ConversationCore:
             state.queue_id, state.priority
         ):
             self.place_by_routing(decision, actor, "routing run again")
+        elif record_kept:
+            self.record_routing_kept(decision, actor, "routing run again")
+
+    def record_routing_kept(self, decision: RoutingDecision, actor: Actor, why: str) -> None:
+        """Routing ran and decided the queue and priority the conversation has: a ROUTED event
+        from its queue to the same queue, so the timeline shows that routing ran and why. It is
+        no entry: the queue's clocks (wait, escalation), its bot's hand-off and its out-of-hours
+        handling go on untouched, and statistics count no move."""
+        state = self.state
+        state.customer_id = decision.customer_id
+        state.routed_by = RoutedBy(
+            route_id=decision.route_id, routing_version=decision.routing_version
+        )
+        outcome = "matched rule" if decision.route_id else "no rule matched"
+        self.record(
+            EventType.ROUTED, actor, from_queue_id=state.queue_id, to_queue_id=state.queue_id,
+            priority=state.priority, reason=f"{why}: {outcome}; queue and priority kept",
+            route_id=decision.route_id, routing_version=decision.routing_version,
+            trace=decision.trace, trace_omitted=decision.trace_omitted, facts=decision.facts,
+        )
 
     def end_bot_wait(self) -> None:
         """The hand-off stops waiting (its timer is cancelled) while routing decides where

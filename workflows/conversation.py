@@ -86,6 +86,10 @@ R = TypeVar("R")
 # Since work distribution, POST /route unassigns first (as Infobip does); a history recorded
 # before may have routed an assigned conversation again without an event, so no projection.
 ROUTE_AGAIN_UNASSIGNS = "route-again-unassigns"
+# POST /route records its decision (ROUTED with rule, version and trace) also when it keeps
+# queue and priority; a history recorded before has no event there, and its later events'
+# seqs were projected without one.
+ROUTE_AGAIN_RECORDS_KEPT = "route-again-records-kept"
 
 
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
@@ -248,8 +252,10 @@ class ConversationWorkflow:
             async with self._moves:
                 self._core.refuse_if_closed()
                 decision = await self._decide(self._core.route_request())
+                unassign = workflow.patched(ROUTE_AGAIN_UNASSIGNS)
                 self._core.route_again(
-                    decision, request.actor, unassign=workflow.patched(ROUTE_AGAIN_UNASSIGNS)
+                    decision, request.actor, unassign=unassign,
+                    record_kept=workflow.patched(ROUTE_AGAIN_RECORDS_KEPT),
                 )
         await self._project()
 

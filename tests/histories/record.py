@@ -82,6 +82,15 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "routed_changed_closed", cid))
 
+    # Routing run again on an assigned conversation keeps its queue: unassigned, and the
+    # decision recorded in place (ROUTED with rule, version and trace); again, unassigned.
+    cid = await create(channel="SMS")
+    await ok(await http.put(f"{C}/{cid}/assignee", json={"agentId": places["agent"]}))
+    await ok(await http.post(f"{C}/{cid}/route"))
+    await ok(await http.post(f"{C}/{cid}/route"))
+    await close(cid)
+    print(await save_runs(client, "routed_again_in_place", cid))
+
     # Placed by the creator, rerouted by hand.
     cid = await create(queueId=places["front"], externalId=f"ext-{uuid.uuid4()}")
     await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["other"], "reason": "wrong desk"}))

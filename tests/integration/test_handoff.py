@@ -197,9 +197,13 @@ async def test_route_again_applies_the_routing_in_force(stack: Stack, scenario: 
     assert (response.json()["queueId"], response.json()["priority"]) == (scenario.front["id"], "URGENT")
     assert response.json()["routedBy"]["routingVersion"] == routing["version"]
     count = len(await events_of(stack, conversation["id"]))
-    # Nothing would change: no event.
-    assert (await stack.http.post(f"/ccaas/1/conversations/{conversation['id']}/route")).status_code == 200
-    assert len(await events_of(stack, conversation["id"])) == count
+    # Nothing would change: nothing moves, and the decision is recorded all the same.
+    again = await stack.http.post(f"/ccaas/1/conversations/{conversation['id']}/route")
+    assert again.status_code == 200, again.text
+    assert (again.json()["queueId"], again.json()["priority"]) == (scenario.front["id"], "URGENT")
+    timeline = await events_of(stack, conversation["id"])
+    assert len(timeline) == count + 1 and timeline[-1]["type"] == "ROUTED"
+    assert timeline[-1]["fromQueueId"] == timeline[-1]["toQueueId"] == scenario.front["id"]
 
 
 async def test_lifecycle_fields_tags_and_close(stack: Stack, scenario: Scenario):

@@ -216,10 +216,24 @@ def test_tags_are_bounded_and_removing_a_missing_one_is_not_found():
     assert refused.value.kind == NOT_FOUND
 
 
-def test_route_again_moves_only_when_routing_decides_differently():
+def test_route_again_moves_only_when_routing_decides_differently_and_records_the_decision_always():
     core, _ = core_for()
+    state = core.state.model_copy(deep=True)
+    trace = long_trace()[:2]
+    core.route_again(decision("front", route_id="r-9", routing_version=7, trace=trace), AGENT)
+    kept = core.pending[-1]
+    assert (kept.seq, kept.type, kept.from_queue_id, kept.to_queue_id) == (
+        state.last_seq + 1, EventType.ROUTED, "front", "front")
+    assert (kept.route_id, kept.routing_version, kept.priority) == ("r-9", 7, state.priority)
+    assert kept.reason == "routing run again: matched rule; queue and priority kept"
+    assert kept.trace == trace
+    # Staying is no entry: the wait and the ladder run on; routedBy names the new decision.
+    assert (core.state.queued_at, core.state.escalation) == (state.queued_at, state.escalation)
+    assert core.state.routed_by is not None
+    assert (core.state.routed_by.route_id, core.state.routed_by.routing_version) == ("r-9", 7)
+    # Histories recorded before: no event.
     before = core.state.last_seq
-    core.route_again(decision("front"), AGENT)
+    core.route_again(decision("front"), AGENT, record_kept=False)
     assert core.state.last_seq == before
     core.route_again(decision("front", priority=Priority.URGENT), AGENT)
     assert core.pending[-1].reason == "routing run again: no rule matched"
@@ -375,13 +389,13 @@ def test_route_again_unassigns_first_and_entering_a_queue_restarts_the_wait():
     assert entered == core.pending[-1].at
     core.assign("agent-7", AGENT, None)
     core.route_again(decision("front"), AGENT)
-    assert types(core)[-1] == "UNASSIGNED" and core.state.queued_at == entered
+    assert types(core)[-2:] == ["UNASSIGNED", "ROUTED"] and core.state.queued_at == entered
     core.route_again(decision("back"), AGENT)
     assert core.state.queued_at == core.pending[-1].at > entered
     # Histories recorded before route-again unassigned: no event.
     core.assign("agent-7", AGENT, None)
     before = core.state.last_seq
-    core.route_again(decision("back"), AGENT, unassign=False)
+    core.route_again(decision("back"), AGENT, unassign=False, record_kept=False)
     assert core.state.last_seq == before
 
 

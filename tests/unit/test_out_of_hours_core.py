@@ -99,6 +99,9 @@ def test_an_open_queue_records_nothing_and_staying_in_a_closed_one_records_it_on
     # Routing again into the same queue with another priority is no new entry.
     core.route_again(RoutingDecision(queue_id="night", priority=Priority.HIGH, out_of_hours=HELD), AGENT)
     assert types(core).count(EventType.OUT_OF_HOURS) == 1 and core.state.priority == Priority.HIGH
+    # Nor is routing again that keeps queue and priority (its ROUTED is recorded in place).
+    core.route_again(RoutingDecision(queue_id="night", priority=Priority.HIGH, out_of_hours=HELD), AGENT)
+    assert types(core)[-1] == EventType.ROUTED and types(core).count(EventType.OUT_OF_HOURS) == 1
 
 
 def test_a_closed_bot_queue_answers_and_still_hands_off_unless_it_closes():
