@@ -306,8 +306,9 @@ async def create_message(
     """201 with the stored message (200 with the one stored before for a repeated
     `externalId`). The conversation's workflow learns of it: a customer's message (INBOUND)
     reopens a SOLVED conversation, and the first message is the conversation's `message.*`
-    routing facts. 409 on a closed conversation; 503 if the workflow does not answer in
-    time (the message is kept: retry with the same `externalId`)."""
+    routing facts. 409 on a closed conversation, but for the customer's message a
+    conversation closed out of hours was opened for (kept, 201); 503 if the workflow does not
+    answer in time (the message is kept: retry with the same `externalId`)."""
     text = check_content(body.content_type, body.content)
     engine = engine_of(request)
     row, stored_now = await run_in_threadpool(_store, engine, conversation_id, body, principal)
