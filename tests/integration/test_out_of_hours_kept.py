@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from api import messages as messages_api
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique
 from tests.integration.test_out_of_hours import NEVER, REPLY, SMS, events, hours, messages, routed_to
+from workflows.conversation import ConversationWorkflow
 
 C = "/ccaas/1/conversations"
 A = "/ccaas/1/agents"
@@ -83,3 +87,38 @@ async def test_no_auto_reply_is_stored_without_both_addresses(stack: Stack):
         # The event still carries the text; no message with an empty address is stored.
         assert timeline[-1]["type"] == "OUT_OF_HOURS" and timeline[-1]["outOfHours"]["message"] == REPLY
         assert await messages(stack.http, conversation["id"]) == [], addresses
+
+
+async def test_a_customers_message_taken_in_while_an_out_of_hours_close_races_it_is_kept(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+):
+    """The message is stored while the conversation is open; before its workflow hears of it,
+    a move closes the conversation. An out-of-hours close keeps it; a close by hand does not
+    (409, nothing stored), as before."""
+    closing = await hours(stack.http, NEVER, closeConversations=True)
+    night = await create_queue(stack.http, workingHoursId=closing["id"])
+    day = await create_queue(stack.http)
+    real_run_update = messages_api.run_update
+    close_with: dict[str, Any] = {}
+
+    async def closed_first(request, client, conversation_id, update, argument):
+        if update == ConversationWorkflow.record_message:
+            closed = await stack.http.patch(f"{C}/{conversation_id}", json=close_with)
+            assert closed.status_code == 200 and closed.json()["status"] == "CLOSED", closed.text
+        return await real_run_update(request, client, conversation_id, update, argument)
+
+    monkeypatch.setattr(messages_api, "run_update", closed_first)
+    close_with.update(queueId=night["id"])
+    raced = await create_conversation(stack.http, queueId=day["id"], **SMS)
+    posted = await stack.http.post(f"{C}/{raced['id']}/messages", json=INBOUND)
+    assert posted.status_code == 201, posted.text
+    assert [event["type"] for event in await events(stack.http, raced["id"])][-3:] == [
+        "REROUTED", "OUT_OF_HOURS", "CLOSED"]
+    assert posted.json()["id"] in [message["id"] for message in await messages(stack.http, raced["id"])]
+
+    close_with.clear()
+    close_with.update(status="CLOSED")
+    by_hand = await create_conversation(stack.http, queueId=day["id"], **SMS)
+    refused = await stack.http.post(f"{C}/{by_hand['id']}/messages", json=INBOUND)
+    assert_error(refused, 409, "CONFLICT")
+    assert await messages(stack.http, by_hand["id"]) == []
