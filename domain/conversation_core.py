@@ -324,6 +324,11 @@ class ConversationCore:
         # Only entering the queue counts (staying in it with another priority does not).
         out_of_hours = queue.out_of_hours if from_queue != queue.id and not kept else None
         if out_of_hours is not None:
+            if agent_id is not None:
+                # Its agent does not come along (not a member there): unassigned first, so
+                # the hours answer and close an unassigned conversation, never one under an
+                # agent. (Elsewhere a move by hand unassigns after it, as `reroute` does.)
+                self.assign(None, actor, "moved to a queue the agent is not a member of")
             self.record(EventType.OUT_OF_HOURS, SYSTEM_ACTOR, to_queue_id=queue.id,
                         reason="queue closed: outside its working hours", out_of_hours=out_of_hours)
             if out_of_hours.close_conversation:

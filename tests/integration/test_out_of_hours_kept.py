@@ -47,6 +47,16 @@ async def test_an_assigned_conversation_moved_into_a_closed_queue_stays_with_its
     assert timeline[-2:] == ["ASSIGNED", "REROUTED"] and "OUT_OF_HOURS" not in timeline
     assert await messages(stack.http, conversation["id"]) == []
 
+    # An agent who is not a member there does not come along: unassigned, then the hours
+    # answer and close it (never closed under an agent).
+    elsewhere = await create_queue(stack.http, workingHoursId=closing["id"])
+    moved = await stack.http.patch(f"{C}/{conversation['id']}", json={"queueId": elsewhere["id"]})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["status"], moved.json()["agentId"]) == ("CLOSED", None)
+    assert [event["type"] for event in await events(stack.http, conversation["id"])][-4:] == [
+        "REROUTED", "UNASSIGNED", "OUT_OF_HOURS", "CLOSED"]
+    assert [message["from"] for message in await messages(stack.http, conversation["id"])] == [SMS["to"]]
+
 
 async def test_the_customers_message_that_opened_a_conversation_closed_out_of_hours_is_kept(stack: Stack):
     closing = await hours(stack.http, NEVER, closeConversations=True)

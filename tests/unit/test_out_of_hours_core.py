@@ -73,13 +73,14 @@ def test_an_assigned_conversation_moved_into_a_closed_queue_stays_with_its_agent
     assert EventType.OUT_OF_HOURS not in types(core) and not core.state.closed
 
 
-def test_an_agent_who_is_not_a_member_there_does_not_keep_it_from_the_closed_queue():
-    core, new = created()
-    core.place_new(new, RoutingDecision(queue_id="day"))
-    core.assign("agent-1", AGENT, "taken")
-    core.reroute(QueueRef(id="night", out_of_hours=HELD, members=[]), AGENT, "night shift")
-    assert types(core)[-3:] == [EventType.REROUTED, EventType.OUT_OF_HOURS, EventType.UNASSIGNED]
-    assert core.state.agent_id is None
+def test_an_agent_who_is_not_a_member_there_is_unassigned_before_the_hours_answer():
+    for hours, last in ((HELD, [EventType.OUT_OF_HOURS]), (CLOSING, [EventType.OUT_OF_HOURS, EventType.CLOSED])):
+        core, new = created()
+        core.place_new(new, RoutingDecision(queue_id="day"))
+        core.assign("agent-1", AGENT, "taken")
+        core.reroute(QueueRef(id="night", out_of_hours=hours, members=[]), AGENT, "night shift")
+        assert types(core)[-2 - len(last):] == [EventType.REROUTED, EventType.UNASSIGNED, *last]
+        assert core.state.agent_id is None
 
 
 def test_route_again_unassigns_first_so_the_closed_queue_answers():
