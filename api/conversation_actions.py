@@ -260,6 +260,9 @@ async def route_again(
     conversation_id: str, request: Request,
     principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
 ):
+    """Runs routing again now: unassigns (as Infobip does), then moves where routing decides.
+    The decision is recorded as a ROUTED event with its rule, version and trace even when it
+    keeps the queue and priority."""
     answer = await run_update(
         request, client, conversation_id, ConversationWorkflow.route, RouteAgain(actor=principal.actor)
     )
