@@ -119,8 +119,8 @@ async def test_an_agent_and_a_bot_never_receive_a_persons_attributes(stack: Stac
                 "customer": {"identifier": person["externalId"], "type": "EXTERNAL_ID"}}), 201)
             assert (created["queueId"], created["customerId"]) == (prime["id"], person["id"])
             assert_without_people(created, secrets)
-            # The bot routes it again (nothing changes), then reports: routing runs once more,
-            # passes over the bot's own queue and finds no rule, so a second ROUTED event.
+            # The bot routes it again: nothing moves, but the decision is recorded (a second
+            # ROUTED). Then it reports: routing passes over the bot's own queue (a third).
             routed_again = await ok(await http.post(f"/ccaas/1/conversations/{created['id']}/route",
                                                     headers=as_(bot_key)))
             assert routed_again["queueId"] == prime["id"]
@@ -128,7 +128,7 @@ async def test_an_agent_and_a_bot_never_receive_a_persons_attributes(stack: Stac
 
             # While it is in the agent's queue: the timeline and the dry run.
             timeline = f"/ccaas/1/conversations/{created['id']}/events"
-            agents_timeline = await wait_for(lambda: routed_in_timeline(http, timeline, agent_key, 1))
+            agents_timeline = await wait_for(lambda: routed_in_timeline(http, timeline, agent_key, 2))
             assert_without_people(agents_timeline, secrets)
             agents_routed = next(event for event in agents_timeline["events"] if event["type"] == "ROUTED")
             assert [entry["outcome"] for entry in agents_routed["trace"]] == ["NOT_MATCHED", "MATCHED"]
@@ -150,9 +150,9 @@ async def test_an_agent_and_a_bot_never_receive_a_persons_attributes(stack: Stac
             assert reported["queueId"] != prime["id"]
             assert_without_people(reported, secrets)
 
-            for_supervisors = await routed_bodies(supervisors_stream, created, 2)
-            for_agent = await routed_bodies(agents_stream, created, 2)
-            for_bot = await routed_bodies(bots_stream, created, 2)
+            for_supervisors = await routed_bodies(supervisors_stream, created, 3)
+            for_agent = await routed_bodies(agents_stream, created, 3)
+            for_bot = await routed_bodies(bots_stream, created, 3)
 
         # The live stream.
         for body in for_agent + for_bot:
@@ -160,15 +160,16 @@ async def test_an_agent_and_a_bot_never_receive_a_persons_attributes(stack: Stac
             event = body["data"]["event"]
             assert event["facts"]["message.channel"] == "WHATSAPP"
             assert event["trace"][0]["reason"] == f"{SCORE_FACT} is {HIDDEN}, not $gt 900"
-        assert [entry["outcome"] for entry in for_bot[1]["data"]["event"]["trace"]] == ["NOT_MATCHED", "SKIPPED"]
+        assert [entry["outcome"] for entry in for_bot[1]["data"]["event"]["trace"]] == ["NOT_MATCHED", "MATCHED"]
+        assert [entry["outcome"] for entry in for_bot[2]["data"]["event"]["trace"]] == ["NOT_MATCHED", "SKIPPED"]
         for body in for_supervisors:
             assert body["data"]["event"]["facts"][SCORE_FACT] == SCORE
             assert body["data"]["event"]["facts"]["customer.customAttributes.nickname"] == nickname
             assert body["data"]["event"]["trace"][0]["reason"] == f"{SCORE_FACT} is {SCORE_SHOWN}, not $gt 900"
 
         # Webhooks: the bot's own is rendered for the bot, the supervisors' subscription for them.
-        bots_deliveries = await routed_deliveries(bot_receiver, bot["webhookSecret"], created["id"], 2)
-        supervisors_deliveries = await routed_deliveries(supervisors_receiver, hook["secret"], created["id"], 2)
+        bots_deliveries = await routed_deliveries(bot_receiver, bot["webhookSecret"], created["id"], 3)
+        supervisors_deliveries = await routed_deliveries(supervisors_receiver, hook["secret"], created["id"], 3)
         for body in bots_deliveries:
             assert_without_people(body, secrets)
             assert body["data"]["event"]["trace"][0]["reason"] == f"{SCORE_FACT} is {HIDDEN}, not $gt 900"
