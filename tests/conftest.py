@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.composition import api_app, worker_process
+from switchboard.worker import WorkerProcess
 from tests.settings import stack_settings
 from workflows import search_attributes
 
@@ -110,7 +111,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 @dataclass
 class Stack:
     """The real API in process and a real worker on its own task queue, built as `switchboard
-    api` and `switchboard worker` build them; one database."""
+    api` and `switchboard worker` build them; one database. `worker` is there to be watched
+    (tests.helpers.dispatcher_passed), not driven."""
 
     http: httpx.AsyncClient
     engine: Engine
@@ -118,6 +120,7 @@ class Stack:
     task_queue: str
     supervisor_key: str
     database_url: str
+    worker: WorkerProcess
 
 
 # HTML and schema pages: checked for the key only.
@@ -145,10 +148,10 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     task_queue = f"test-{uuid.uuid4()}"
     settings = stack_settings(database_url, task_queue)
     app = api_app(settings, engine, temporal_client)
-    async with worker_process(settings, engine, temporal_client), httpx.AsyncClient(
+    async with worker_process(settings, engine, temporal_client) as worker, httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},
         event_hooks={"response": [clean_body_check(key)]},
     ) as http:
-        yield Stack(http, engine, temporal_client, task_queue, key, database_url)
+        yield Stack(http, engine, temporal_client, task_queue, key, database_url, worker)

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from switchboard.loops import PassLoop
+
 
 def unique(prefix: str) -> str:
     """Names and external ids that never collide across tests on the shared Temporal server."""
@@ -65,3 +67,17 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+async def dispatcher_passed(dispatcher: PassLoop, timeout: float = 30.0) -> None:
+    """Returns once a dispatcher pass begun after this call has run to its end and every offer
+    it made has been told (and assigned, projected, or refused): what the dispatcher would
+    assign after what the test did is assigned now. Before it, "not assigned" proves nothing.
+    The dispatcher is woken, as a projection would, so that the pass comes at once."""
+    before = dispatcher.passes_begun
+    dispatcher.wake()
+
+    async def passed() -> bool:
+        return dispatcher.last_completed_pass > before and not dispatcher.busy
+
+    await wait_for(passed, timeout=timeout, interval=0.02)

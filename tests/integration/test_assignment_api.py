@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
-from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
+from tests.helpers import assert_error, create_conversation, create_queue, dispatcher_passed, unique, wait_for
 
 C, A = "/ccaas/1/conversations", "/ccaas/1/agents"
 
@@ -45,6 +45,12 @@ async def conversation(stack: Stack, conversation_id: str) -> dict:
 
 async def assigned_to(stack: Stack, conversation_id: str) -> str | None:
     return (await conversation(stack, conversation_id))["agentId"]
+
+
+async def not_assigned_after_a_pass(stack: Stack, one: dict) -> None:
+    """Still unassigned after a dispatcher pass begun after the caller's last change."""
+    await dispatcher_passed(stack.worker.dispatcher)
+    assert await assigned_to(stack, one["id"]) is None
 
 
 async def test_a_burst_of_40_into_one_queue_with_3_agents_of_capacity_3_gives_exactly_9(stack: Stack):
@@ -91,12 +97,10 @@ async def test_an_away_agent_gets_nothing_new_and_one_going_active_picks_up_with
     queue = await create_queue(stack.http, isAutoAssignmentEnabled=True)
     agent = await new_agent(stack, [queue["id"]], status="AWAY")
     waiting = await create_conversation(stack.http, queueId=queue["id"])
-    # Another conversation routed and projected after it: the dispatcher has passed since.
-    await create_conversation(stack.http, queueId=queue["id"])
-    assert await assigned_to(stack, waiting["id"]) is None
+    await not_assigned_after_a_pass(stack, waiting)
     for status in ("BUSY", "INVISIBLE"):
         assert (await stack.http.put(f"{A}/{agent['id']}/status", json={"status": status})).status_code == 200
-        assert await assigned_to(stack, waiting["id"]) is None
+        await not_assigned_after_a_pass(stack, waiting)
     assert (await stack.http.put(f"{A}/{agent['id']}/status", json={"status": "ACTIVE"})).status_code == 200
     await wait_for(lambda: assigned_to(stack, waiting["id"]), timeout=10)
     assert await assigned_to(stack, waiting["id"]) == agent["id"]
@@ -116,7 +120,7 @@ async def test_closing_a_conversation_hands_the_oldest_waiting_one_to_that_agent
     assert closed.status_code == 200, closed.text
     await wait_for(lambda: assigned_to(stack, oldest["id"]), timeout=10)
     assert await assigned_to(stack, oldest["id"]) == agent["id"]
-    assert await assigned_to(stack, newer["id"]) is None
+    await not_assigned_after_a_pass(stack, newer)
     assert (await conversation(stack, newer["id"]))["queuePosition"] == 1
 
 
@@ -237,7 +241,7 @@ async def test_capacity_is_bounded_and_raising_it_hands_out_more_work(stack: Sta
     agent = await new_agent(stack, [queue["id"]], capacity=0)
     waiting = await create_conversation(stack.http, queueId=queue["id"])
     await create_conversation(stack.http, queueId=queue["id"])
-    assert await assigned_to(stack, waiting["id"]) is None
+    await not_assigned_after_a_pass(stack, waiting)
     raised = await stack.http.put(f"{A}/{agent['id']}", json={
         "displayName": "x", "status": "ACTIVE", "role": "AGENT", "maxConversations": 1})
     assert raised.status_code == 200 and raised.json()["maxConversations"] == 1, raised.text

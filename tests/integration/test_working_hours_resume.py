@@ -23,7 +23,7 @@ from store.db import session_scope
 from store.tables import WorkingHoursRow
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, wait_for
-from tests.integration.test_assignment_api import assigned_to, new_agent
+from tests.integration.test_assignment_api import assigned_to, new_agent, not_assigned_after_a_pass
 from tests.integration.test_working_hours_api import WH, create_hours, week
 from workflows.working_hours_clock import WorkingHoursClock, clock_workflow_id
 
@@ -60,10 +60,10 @@ async def test_a_queue_stored_closed_waits_and_the_clock_opening_it_resumes_assi
     async def control_assigned() -> str | None:
         return await assigned_to(stack, control["id"])
 
-    # A pass that assigned the control saw the other waiting (projected before it was
-    # created), and left it: its hours are stored closed.
+    # The control is assigned, so the agent may take work; a pass after both were placed
+    # leaves the other: its hours are stored closed.
     await wait_for(control_assigned)
-    assert await assigned_to(stack, waiting["id"]) is None
+    await not_assigned_after_a_pass(stack, waiting)
 
     # The hours change behind the API's back (no status stored), and the clock the worker
     # started is told: its activity decides them open and wakes the dispatcher.
@@ -91,7 +91,7 @@ async def test_an_edit_through_the_api_resumes_assignment_at_once(stack: Stack):
     queue = await create_queue(stack.http, isAutoAssignmentEnabled=True, workingHoursId=hours["id"])
     agent = await new_agent(stack, [queue["id"]])
     waiting = await create_conversation(stack.http, queueId=queue["id"])
-    assert await assigned_to(stack, waiting["id"]) is None
+    await not_assigned_after_a_pass(stack, waiting)
 
     holiday_id = hours["holidays"][0]["id"]
     removed = await stack.http.delete(f"{WH}/{hours['id']}/holiday/{holiday_id}")
