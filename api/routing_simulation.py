@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from sqlmodel import Session
 
 from api.deps import db
-from api.errors import ApiError, bad_request, not_found
+from api.errors import ApiError, bad_request
 from api.routing import MAX_RULES, MAX_VERSION, new_rules
 from api.schemas import ApiInput, ApiModel, IsoTime, as_utc
 from domain.models import Priority, RoutingDecision, utcnow
@@ -90,8 +90,10 @@ class SimulationResultOut(ApiModel):
 
 def _draft(session: Session, body: SimulationIn) -> CompiledRouting:
     if body.version is not None:
+        # A field of the body, not a resource of the path: a version that does not exist is
+        # bad input, refused at the field, as a queueId that does not exist is.
         if body.version and session.get(RoutingVersionRow, body.version) is None:
-            raise not_found("Routing version")
+            raise bad_request("version", f"there is no routing version {body.version}")
         return compile_routing(body.version, routing_store.version_rules(
             session.get(RoutingVersionRow, body.version)))
     if body.rules is None:
