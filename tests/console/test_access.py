@@ -30,7 +30,7 @@ async def test_an_agent_cannot_reach_the_routing_editor_and_a_form_without_its_t
 
     # A form posted without its CSRF token is refused, and nothing is done.
     front_desk = await queue(api, "Front desk")
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
     conversation = await create(api, "/ccaas/1/conversations", {"topic": "Lost card", "queueId": front_desk})
     await page.goto(f"/console/conversations/{conversation['id']}")
     await page.locator("form[aria-label='Add a tag'] input[name=csrf_token]").evaluate("input => input.remove()")
@@ -106,7 +106,7 @@ async def test_a_rotated_key_signs_the_console_user_out(live_stack):
         # Not kept for the Back button after sign-out, not framed by another site.
         assert board.headers["cache-control"] == "no-store"
         assert board.headers["content-security-policy"] == "frame-ancestors 'none'"
-        await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {})
+        await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {}, status=200)
         again = await browser.get("/console", headers=cookies(agent["apiKey"]))
         assert again.status_code == 401 and "no longer valid" in again.text
 
@@ -115,7 +115,7 @@ async def test_the_temporal_link_and_history_download_are_a_supervisors(live_sta
     api = live_stack.api
     front_desk = await queue(api, "Front desk")
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
     conversation = await create(api, "/ccaas/1/conversations", {"topic": "History", "queueId": front_desk})
     base = f"/console/conversations/{conversation['id']}"
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:

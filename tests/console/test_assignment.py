@@ -20,7 +20,7 @@ QUEUES = "/ccaas/1/queues"
 
 async def member(api: httpx.AsyncClient, name: str, queue_id: str, **fields) -> dict:
     agent = await create(api, AGENTS, {"displayName": name, **fields})
-    await create(api, f"{AGENTS}/{agent['id']}/queues", {"queueId": queue_id})
+    await create(api, f"{AGENTS}/{agent['id']}/queues", {"queueId": queue_id}, status=200)
     return agent
 
 
@@ -126,7 +126,7 @@ async def test_the_queue_page_shows_an_agents_load_after_an_auto_assignment(brow
     await expect(page.get_by_role("heading", name="API key of Ada Agent")).to_be_visible()
     ada = (await api.get(AGENTS, params={"name": "Ada Agent"})).json()["agents"][0]
     assert ada["maxConversations"] == 3
-    await create(api, f"{AGENTS}/{ada['id']}/queues", {"queueId": auto_desk})
+    await create(api, f"{AGENTS}/{ada['id']}/queues", {"queueId": auto_desk}, status=200)
     conversation = await create(api, CONVERSATIONS, {"topic": "Card blocked", "queueId": auto_desk})
 
     async def assigned() -> bool:

@@ -227,7 +227,7 @@ async def test_an_agent_sees_its_queues_without_controls_and_no_supervisor_pages
     mine = await queue(api, "Front desk")
     await queue(api, "Back office")
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ana", "email": "ana@example.com"})
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": mine})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": mine}, status=200)
     await sign_in(page, agent["apiKey"])
 
     await page.goto("/console/queues")

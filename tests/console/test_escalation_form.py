@@ -120,7 +120,7 @@ async def test_an_agent_sees_the_ladder_but_no_dry_run_and_cannot_edit_it(live_s
     front_desk = await queue(api, "Front desk", escalation=[{"afterSeconds": 1800, "priority": "HIGH",
                                                              "queueId": tier_2}])
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(agent["apiKey"])) as browser:
         shown = await browser.get(f"/console/queues/{front_desk}/escalation")
         assert shown.status_code == 200

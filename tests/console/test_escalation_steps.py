@@ -128,7 +128,7 @@ async def test_the_queue_page_shows_the_ladder_and_when_a_waiting_conversation_e
 
     # An agent of the queue sees the ladder, but neither the dry run (a supervisor's) nor a way to edit.
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, agent["apiKey"])
     await page.goto(f"/console/queues/{front_desk}")

@@ -25,7 +25,7 @@ async def test_agent_reroutes_to_the_bot_and_sees_the_conversation_come_back_aut
     assert (await api.put("/ccaas/1/routing", json=routing)).status_code == 200
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     for queue_id in (front_desk, chatbot, authenticated):
-        await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue_id})
+        await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue_id}, status=200)
     conversation = await create(api, "/ccaas/1/conversations",
                                 {"channel": "WHATSAPP", "topic": "Card blocked", "from": "+447700900123"})
     assert conversation["queueId"] == front_desk
@@ -79,7 +79,7 @@ async def test_an_agent_outside_the_bot_queue_sees_the_conversation_again_once_a
     assert (await api.put("/ccaas/1/routing", json=[rule])).status_code == 200
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     for queue_id in (front_desk, authenticated):
-        await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue_id})
+        await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue_id}, status=200)
     conversation = await create(api, "/ccaas/1/conversations", {"topic": "Card blocked", "queueId": front_desk})
 
     await sign_in(page, agent["apiKey"])

@@ -11,7 +11,7 @@ async def test_an_agent_reads_the_messages_and_replies(browser_page, live_stack)
     page, api = browser_page, live_stack.api
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     front_desk = await queue(api, "Front desk")
-    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk})
+    await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
     conversation = await create(api, "/ccaas/1/conversations", {
         "topic": "Lost card", "queueId": front_desk, "channel": "WHATSAPP", "from": "+447700900123",
         "to": "bank"})
