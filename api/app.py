@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import Depends, FastAPI
@@ -30,6 +30,7 @@ from api import (
 )
 from api.auth import AuthMiddleware
 from api.console import install_console
+from api.console.session import DEFAULT_SESSION_HOURS
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.observability import RequestMetrics, metrics_endpoint
@@ -56,6 +57,7 @@ def create_app(
     default_agent_capacity: int = DEFAULT_AGENT_CAPACITY,
     webhook_allow_private: bool = False,
     clock: Callable[[], datetime] = utcnow,
+    console_session_hours: int = DEFAULT_SESSION_HOURS,
 ) -> FastAPI:
     app = FastAPI(
         # Who may, then whether every query parameter is one the route knows.
@@ -75,6 +77,8 @@ def create_app(
     app.state.routing_loader = RoutingLoader()
     # "Now" for what depends on the time of day (working hours' status); tests fix it.
     app.state.clock = clock
+    # How long a console sign-in lasts (SWITCHBOARD_CONSOLE_SESSION_HOURS).
+    app.state.console_session_lifetime = timedelta(hours=console_session_hours)
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
     registry = CollectorRegistry()  # one per app: tests and benchmarks make several

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -14,16 +15,23 @@ from domain.models import Actor, ActorType
 from store import bots as bot_store
 from store import keys
 from store.db import session_scope
-from store.tables import AgentRow
+from store.tables import AgentRow, ApiKeyRow
 
-# Health and the API's own documentation are open; everything else needs a key.
-# /metrics holds only counts by route template, for a scraper that has no key.
-PUBLIC_PATHS = frozenset(
-    {"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
-)
-# The console signs its users in with a cookie and acts through this same API with their key
-# (api/console), so its pages pass here without an Authorization header.
+# Health and the API's own documentation (its page, the files it loads) are open; everything
+# else needs a key. /metrics holds only counts by route template, for a scraper that has no key.
+PUBLIC_PATHS = frozenset({"/health", "/metrics", "/docs", "/openapi.json"})
+DOCS_ASSETS_PREFIX = "/docs/assets/"
+# The console signs its users in with its own sessions (a cookie) and acts through this same
+# API as them (api/console), so its pages pass here without an Authorization header.
 CONSOLE_PREFIX = "/console"
+# The console's calls to this API in process (api/console/client.py) carry their signed-in
+# user under this key of the ASGI scope, which no HTTP request can set: only the server makes
+# a request's scope.
+IN_PROCESS_PRINCIPAL = "switchboard.principal"
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(DOCS_ASSETS_PREFIX)
 
 
 def is_console(path: str) -> bool:
@@ -43,25 +51,30 @@ class Principal:
 def principal_for_key(engine: Engine, key: str) -> Principal | None:
     with session_scope(engine) as session:
         row = keys.find_key(session, key)
-        if row is None:
+        return principal_of_key_row(session, row) if row is not None else None
+
+
+def principal_of_key_row(session: Session, row: ApiKeyRow) -> Principal | None:
+    """Who an enabled key signs in now, or None."""
+    if not row.enabled:
+        return None
+    # The principal is read afresh at every request: a disabled or deleted agent or bot,
+    # or an agent's changed role, takes effect at once.
+    if row.principal_type == "BOT":
+        bot = bot_store.live_bot(session, row.principal_id) if row.principal_id else None
+        if bot is None or not bot.enabled:
             return None
-        # The principal is read afresh at every request: a disabled or deleted agent or bot,
-        # or an agent's changed role, takes effect at once.
-        if row.principal_type == "BOT":
-            bot = bot_store.live_bot(session, row.principal_id) if row.principal_id else None
-            if bot is None or not bot.enabled:
-                return None
-            actor = Actor(type=ActorType.BOT, id=bot.id, name=bot.display_name)
-        elif row.principal_type == "AGENT":
-            agent = session.get(AgentRow, row.principal_id) if row.principal_id else None
-            if agent is None or not agent.enabled:
-                return None
-            actor = Actor(type=ActorType(agent.role), id=agent.id, name=agent.display_name)
-        elif row.principal_type == "SUPERVISOR" and row.principal_id:  # the bootstrap key
-            actor = Actor(type=ActorType.SUPERVISOR, id=row.principal_id, name=row.name)
-        else:
+        actor = Actor(type=ActorType.BOT, id=bot.id, name=bot.display_name)
+    elif row.principal_type == "AGENT":
+        agent = session.get(AgentRow, row.principal_id) if row.principal_id else None
+        if agent is None or not agent.enabled:
             return None
-        return Principal(actor=actor, key_id=row.id)
+        actor = Actor(type=ActorType(agent.role), id=agent.id, name=agent.display_name)
+    elif row.principal_type == "SUPERVISOR" and row.principal_id:  # the bootstrap key
+        actor = Actor(type=ActorType.SUPERVISOR, id=row.principal_id, name=row.name)
+    else:
+        return None
+    return Principal(actor=actor, key_id=row.id)
 
 
 class AuthMiddleware:
@@ -72,13 +85,13 @@ class AuthMiddleware:
         self.engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or is_console(scope["path"]):
+        if scope["type"] != "http" or is_public(scope["path"]) or is_console(scope["path"]):
             await self.app(scope, receive, send)
             return
+        principal: Principal | None = scope.get(IN_PROCESS_PRINCIPAL)
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, key = header.partition(" ")
-        principal = None
-        if scheme == "App" and key.strip():
+        if principal is None and scheme == "App" and key.strip():
             principal = await run_in_threadpool(principal_for_key, self.engine, key.strip())
         if principal is None:
             text = "Missing API key" if not header else "Invalid API key"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -31,7 +31,7 @@ from sqlmodel import col
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import principal_for_key
+from api.auth import Principal, principal_for_key
 from api.errors import bad_request
 from api.events_out import render
 from api.permissions import visible_queues
@@ -132,9 +132,14 @@ class Rights:
         return and_(*parts) if parts else None
 
 
-def rights_of(engine: Engine, key: str) -> Rights | None:
-    """The rights of the key's holder now; None when the key no longer signs anyone in."""
-    principal = principal_for_key(engine, key)
+# Who a stream is for, asked again with its rights: the holder of the request's key now (a
+# console session's user for the console's stream), None once it signs nobody in.
+Caller = Callable[[], Principal | None]
+
+
+def rights_of(engine: Engine, caller: Caller) -> Rights | None:
+    """The rights of the caller now; None when it no longer signs anyone in."""
+    principal = caller()
     if principal is None:
         return None
     visible = visible_queues(engine, principal)
@@ -169,17 +174,17 @@ def _poll(
 
 
 async def events_after(
-    engine: Engine, key: str, after: Cursor, types: frozenset[str] | None,
+    engine: Engine, caller: Caller, after: Cursor, types: frozenset[str] | None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The stream of one connection: the events after `after` the key's holder may read, as
-    they come, until its key signs nobody in (or the client goes: sse-starlette cancels it)."""
+    """The stream of one connection: the events after `after` the caller may read, as they
+    come, until it signs nobody in (or the client goes: sse-starlette cancels it)."""
     cursor = after
     visible: ColumnElement[bool] | None = None
     audience = Audience.WORKERS
     rights_read_at: float | None = None
     while True:
         if rights_read_at is None or time.monotonic() - rights_read_at >= RIGHTS_SECONDS:
-            rights = await run_in_threadpool(rights_of, engine, key)
+            rights = await run_in_threadpool(rights_of, engine, caller)
             if rights is None:
                 return
             visible, audience, rights_read_at = rights.condition(types), rights.audience, time.monotonic()
@@ -191,12 +196,12 @@ async def events_after(
         await anyio.sleep(POLL_SECONDS)
 
 
-async def event_stream_response(engine: Engine, key: str, start: StreamStart) -> EventSourceResponse:
+async def event_stream_response(engine: Engine, caller: Caller, start: StreamStart) -> EventSourceResponse:
     """The answer of a stream request: where it starts is fixed now, before its head is sent,
     so a client that has the head misses nothing written after."""
     after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
     return EventSourceResponse(
-        events_after(engine, key, after, start.types), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS,
+        events_after(engine, caller, after, start.types), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS,
     )
 
 
@@ -233,4 +238,5 @@ every few seconds. The `id` is opaque: give the last one received back as `Last-
     }},
 )
 async def stream_events(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
-    return await event_stream_response(request.app.state.engine, request_key(request), start)
+    engine, key = request.app.state.engine, request_key(request)
+    return await event_stream_response(engine, lambda: principal_for_key(engine, key), start)

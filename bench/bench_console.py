@@ -27,7 +27,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.console.session import CSRF_COOKIE, KEY_COOKIE
+from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from domain.models import utcnow
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.worker import build_worker
@@ -61,11 +62,13 @@ async def main(requests: int) -> None:
         task_queue = f"bench-{uuid.uuid4()}"
         app = create_app(engine, env.client, task_queue)
         transport = httpx.ASGITransport(app=app)
+        assert key is not None
+        session = open_session(engine, key, utcnow(), app.state.console_session_lifetime)
         async with build_worker(env.client, engine, task_queue), \
                 httpx.AsyncClient(transport=transport, base_url="http://bench",
                                   headers={"Authorization": f"App {key}"}) as api, \
                 httpx.AsyncClient(transport=transport, base_url="https://bench",
-                                  headers={"Cookie": f"{KEY_COOKIE}={key}; {CSRF_COOKIE}=x"}) as console:
+                                  headers={"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}=x"}) as console:
             front = (await api.post("/ccaas/1/queues", json={"name": "Front desk"})).json()["id"]
             back = (await api.post("/ccaas/1/queues", json={"name": "Back office"})).json()["id"]
             rule = {"name": "Web", "queueId": front, "expression": {"$eq": {"message.channel": "WEBCHAT"}}}

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.models import utcnow
+from store.console_sessions import end_sessions_of_keys
 from store.tables import ApiKeyRow
 
 
@@ -57,12 +58,11 @@ def find_key(session: Session, key: str) -> ApiKeyRow | None:
 
 
 def disable_keys(session: Session, principal_type: str, principal_id: str) -> None:
-    """Every key of this principal stops working at once (rotation, deletion)."""
-    session.exec(
-        update(ApiKeyRow)
-        .where(col(ApiKeyRow.principal_type) == principal_type, col(ApiKeyRow.principal_id) == principal_id)
-        .values(enabled=False)
-    )
+    """Every key of this principal stops working at once (rotation, deletion), and so do the
+    console sessions opened with them."""
+    of_principal = (col(ApiKeyRow.principal_type) == principal_type, col(ApiKeyRow.principal_id) == principal_id)
+    end_sessions_of_keys(session, session.exec(select(ApiKeyRow.id).where(*of_principal)))
+    session.exec(update(ApiKeyRow).where(*of_principal).values(enabled=False))
 
 
 def has_supervisor_key(session: Session) -> bool:

@@ -153,6 +153,18 @@ class ApiKeyRow(SQLModel, table=True):
     created_at: datetime = _utc_column()
 
 
+class ConsoleSessionRow(SQLModel, table=True):
+    """A console sign-in (api/console/session.py): the browser holds a random token, and only
+    its hash is kept here, as the id, with the key it was opened with and when it ends."""
+
+    __tablename__ = "console_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(max_length=32, index=True)
+    created_at: datetime = _utc_column()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
 class ConversationRow(SQLModel, table=True):
     """The latest state of a conversation as its workflow reported it (a projection)."""
 

@@ -27,6 +27,7 @@ def api_app(
         engine, temporal, settings.task_queue, settings.temporal_ui_url, update_deadline=update_deadline,
         default_agent_capacity=settings.default_agent_capacity,
         webhook_allow_private=settings.webhook_allow_private, clock=clock,
+        console_session_hours=settings.console_session_hours,
     )
 
 

@@ -39,12 +39,17 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
         DEFAULT_RETRY_SCHEDULE,
     ),
     "SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS": ("how long a webhook receiver has to answer", "10"),
+    "SWITCHBOARD_CONSOLE_SESSION_HOURS": (
+        "how long a console sign-in lasts, in whole hours, before the user signs in again", "12"
+    ),
 }
 
 
 
 # A supervisor key an operator chooses must be as hard to guess as one we make.
 MIN_KEY_LENGTH = 32
+# A console session lasts a working day by default; a month at most.
+MAX_CONSOLE_SESSION_HOURS = 720
 
 
 class SettingsError(ValueError):
@@ -67,6 +72,7 @@ class Settings:
     webhook_allow_private: bool
     webhook_retry_schedule: tuple[timedelta, ...]
     webhook_timeout_seconds: float
+    console_session_hours: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +113,12 @@ class Settings:
             timeout_seconds = 0
         if not 0 < timeout_seconds <= 60:
             raise SettingsError("SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds above 0, at most 60")
+        session_hours = value("SWITCHBOARD_CONSOLE_SESSION_HOURS")
+        if not session_hours.isdigit() or not 1 <= int(session_hours) <= MAX_CONSOLE_SESSION_HOURS:
+            raise SettingsError(
+                "SWITCHBOARD_CONSOLE_SESSION_HOURS must be a whole number of hours "
+                f"from 1 to {MAX_CONSOLE_SESSION_HOURS}"
+            )
         return cls(
             home=home,
             database_url=value("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
@@ -122,4 +134,5 @@ class Settings:
             webhook_allow_private=allow_private == "1",
             webhook_retry_schedule=schedule,
             webhook_timeout_seconds=timeout_seconds,
+            console_session_hours=int(session_hours),
         )

@@ -1,4 +1,4 @@
-"""The console's only way to read or change anything: the API itself, with the user's key.
+"""The console's only way to read or change anything: the API itself, as the signed-in user.
 
 Requests go through the whole application in process (authentication, the permission
 table, validation), so the console can never do what the same key could not do over HTTP.
@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.auth import IN_PROCESS_PRINCIPAL, Principal
 
 
 @dataclass
@@ -77,10 +80,21 @@ class Api:
         return body[items]
 
 
+def as_user(app: ASGIApp, principal: Principal) -> ASGIApp:
+    """The application, called in process as this signed-in user: the API's AuthMiddleware
+    takes the user from the request's scope (no key travels: the console never has one after
+    sign-in)."""
+
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, IN_PROCESS_PRINCIPAL: principal}, receive, send)
+
+    return call
+
+
 async def api(request: Request) -> AsyncIterator[Api]:
-    """A dependency: one client for all the calls of one console request, with its user's key."""
+    """A dependency: one client for all the calls of one console request, as its user."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=request.app), base_url="http://console.internal",
-        headers={"Authorization": f"App {request.state.api_key}"},
+        transport=httpx.ASGITransport(app=as_user(request.app, request.state.principal)),
+        base_url="http://console.internal",
     ) as http:
         yield Api(http)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.console.session import console_user
+from api.console.session import console_user, session_watch
 from api.event_stream import StreamStart, event_stream_response, latest_cursor, stream_start
 
 router = APIRouter(dependencies=[Depends(console_user)])
@@ -18,8 +18,9 @@ router = APIRouter(dependencies=[Depends(console_user)])
 
 @router.get("/console/events/stream")
 async def console_event_stream(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
-    """The same stream as GET /ccaas/1/events/stream with the user's key: what its user may read."""
-    return await event_stream_response(request.app.state.engine, request.state.api_key, start)
+    """The same stream as GET /ccaas/1/events/stream for the signed-in user: what it may read,
+    until its session ends."""
+    return await event_stream_response(request.app.state.engine, session_watch(request), start)
 
 
 async def live_page(request: Request) -> None:

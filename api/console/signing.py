@@ -1,4 +1,4 @@
-"""Signing in with an API key, and out."""
+"""Signing in with an API key (which opens a console session), and out (which ends it)."""
 
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ async def do_sign_in(request: Request, api_key: str = Form(default="", alias="ap
         return sign_in_page(request, "The console is for supervisors and agents; bots use the API.",
                             status_code=403, next_path=next)
     response = redirect(safe_next(next))
-    sign_in(response, key)
+    await sign_in(request, response, key)
     return response
 
 
 @router.post("/console/sign-out", dependencies=[Depends(console_user)])
-async def do_sign_out():
+async def do_sign_out(request: Request):
     response = redirect(SIGN_IN_PATH)
-    sign_out(response)
+    await sign_out(request, response)
     return response

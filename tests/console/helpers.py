@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+from fastapi import FastAPI
 from playwright.async_api import Page, expect
 
-from api.console.session import CSRF_COOKIE, KEY_COOKIE
+from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from domain.models import utcnow
 
 # For requests without a browser: httpx does not send Secure cookies over plain HTTP, so
 # the tests set the Cookie header themselves, with this as the CSRF token.
 TOKEN = "a" * 43
 
 
-def cookies(key: str, token: str = TOKEN) -> dict[str, str]:
-    return {"Cookie": f"{KEY_COOKIE}={key}; {CSRF_COOKIE}={token}"}
+def session_for(app: FastAPI, key: str) -> str:
+    """A console session opened for this key, as signing in opens one: its cookie's value."""
+    session = open_session(app.state.engine, key, utcnow(), app.state.console_session_lifetime)
+    assert session is not None, "this key signs nobody in"
+    return session
+
+
+def cookies(stack: Any, key: str | None = None, *, token: str = TOKEN) -> dict[str, str]:
+    """The Cookie header of a browser signed in to the stack's console with this key (the
+    supervisor's unless given), as signing in leaves it."""
+    session = session_for(stack.app, key or stack.supervisor_key)
+    return {"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={token}"}
 
 
 async def sign_in(page: Page, key: str) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from playwright.async_api import expect
+from sqlmodel import select
 
-from api.console.session import CSRF_COOKIE, KEY_COOKIE
+from api.console.session import CSRF_COOKIE, SESSION_COOKIE
+from domain.models import utcnow
+from store.db import session_scope
+from store.tables import ConsoleSessionRow
 from tests.console.helpers import TOKEN, cookies, create, queue, sign_in
 
 
@@ -59,16 +64,29 @@ async def test_every_console_form_needs_the_token(live_stack):
         for path in posts:
             concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
             for form in ({}, {"csrf_token": "not-the-cookie"}, {"csrf_token": "jeton-été"}):
-                answer = await browser.post(concrete, data=form, headers=cookies(live_stack.supervisor_key))
+                answer = await browser.post(concrete, data=form, headers=cookies(live_stack))
                 assert answer.status_code == 403, (path, form, answer.status_code)
                 assert "Form refused" in answer.text
         # From another site, even with the right token: refused by its Origin.
         answer = await browser.post("/console/sign-out", data={"csrf_token": TOKEN},
-                                    headers={**cookies(live_stack.supervisor_key), "Origin": "https://evil.example"})
+                                    headers={**cookies(live_stack), "Origin": "https://evil.example"})
         assert answer.status_code == 403
 
 
-async def test_sign_in_sets_a_locked_down_cookie_and_refuses_bad_keys(live_stack):
+async def sign_in_over_http(browser: httpx.AsyncClient, key: str) -> str:
+    """Signs in as a browser would (the form, with its CSRF token); the session cookie's value."""
+    token = (await browser.get("/console")).cookies[CSRF_COOKIE]
+    signed = await browser.post("/console/sign-in", data={"csrf_token": token, "apiKey": key},
+                                headers={"Cookie": f"{CSRF_COOKIE}={token}"})
+    assert signed.status_code == 303, signed.text
+    return signed.cookies[SESSION_COOKIE]
+
+
+def session_cookie(session: str) -> dict[str, str]:
+    return {"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={TOKEN}"}
+
+
+async def test_sign_in_sets_a_locked_down_session_cookie_and_refuses_bad_keys(live_stack):
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
         first = await browser.get("/console")
         assert first.status_code == 401 and "Sign in" in first.text
@@ -88,27 +106,62 @@ async def test_sign_in_sets_a_locked_down_cookie_and_refuses_bad_keys(live_stack
             "csrf_token": token, "apiKey": live_stack.supervisor_key, "next": "https://evil.example/"})
         assert signed.status_code == 303 and signed.headers["location"] == "/console"  # no open redirect
         cookie = signed.headers["set-cookie"]
-        assert cookie.startswith(f"{KEY_COOKIE}=")
-        for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Path=/console"):
+        assert cookie.startswith(f"{SESSION_COOKIE}=")
+        for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Path=/console", "Max-Age=43200"):
             assert attribute in cookie, cookie
+        # The cookie is a session of the console's own: the key is nowhere in it.
+        session = signed.cookies[SESSION_COOKIE]
+        assert live_stack.supervisor_key not in cookie and session != live_stack.supervisor_key
+        assert (await browser.get("/console", headers=session_cookie(session))).status_code == 200
+        # Nor does the key itself open the console as a cookie.
+        as_key = await browser.get("/console", headers=session_cookie(live_stack.supervisor_key))
+        assert as_key.status_code == 401
 
-        out = await browser.post("/console/sign-out", data={"csrf_token": token},
-                                 headers=cookies(live_stack.supervisor_key, token))
-        assert out.status_code == 303 and f'{KEY_COOKIE}=""' in out.headers["set-cookie"]
+
+async def test_signing_out_ends_the_session_for_good(live_stack):
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        session = await sign_in_over_http(browser, live_stack.supervisor_key)
+        other_browser = await sign_in_over_http(browser, live_stack.supervisor_key)
+        assert (await browser.get("/console", headers=session_cookie(session))).status_code == 200
+
+        out = await browser.post("/console/sign-out", data={"csrf_token": TOKEN}, headers=session_cookie(session))
+        assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+        # The old cookie, kept or copied, opens nothing any more: the session is gone server-side.
+        again = await browser.get("/console", headers=session_cookie(session))
+        assert again.status_code == 401 and "session has ended" in again.text
+        stream = await browser.get("/console/events/stream", headers=session_cookie(session))
+        assert stream.status_code == 401
+        # Another browser's session of the same key goes on.
+        assert (await browser.get("/console", headers=session_cookie(other_browser))).status_code == 200
 
 
-async def test_a_rotated_key_signs_the_console_user_out(live_stack):
+async def test_a_rotated_key_ends_its_console_sessions(live_stack):
     api = live_stack.api
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
-        board = await browser.get("/console", headers=cookies(agent["apiKey"]))
+        session = await sign_in_over_http(browser, agent["apiKey"])
+        board = await browser.get("/console", headers=session_cookie(session))
         assert board.status_code == 200
         # Not kept for the Back button after sign-out, not framed by another site.
         assert board.headers["cache-control"] == "no-store"
-        assert board.headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert "frame-ancestors 'none'" in board.headers["content-security-policy"]
         await create(api, f"/ccaas/1/agents/{agent['id']}/api-key", {}, status=200)
-        again = await browser.get("/console", headers=cookies(agent["apiKey"]))
-        assert again.status_code == 401 and "no longer valid" in again.text
+        again = await browser.get("/console", headers=session_cookie(session))
+        assert again.status_code == 401 and "session has ended" in again.text
+
+
+async def test_an_expired_session_is_refused(live_stack):
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
+        session = await sign_in_over_http(browser, live_stack.supervisor_key)
+        assert (await browser.get("/console", headers=session_cookie(session))).status_code == 200
+        # Its end moved to the past in the store, as time would: no waiting.
+        with session_scope(live_stack.app.state.engine) as db:
+            (row,) = db.exec(select(ConsoleSessionRow)).all()
+            assert row.expires_at - row.created_at == timedelta(hours=12)  # SWITCHBOARD_CONSOLE_SESSION_HOURS
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            db.add(row)
+        expired = await browser.get("/console", headers=session_cookie(session))
+        assert expired.status_code == 401 and "session has ended" in expired.text
 
 
 async def test_the_temporal_link_and_history_download_are_a_supervisors(live_stack):
@@ -119,18 +172,18 @@ async def test_the_temporal_link_and_history_download_are_a_supervisors(live_sta
     conversation = await create(api, "/ccaas/1/conversations", {"topic": "History", "queueId": front_desk})
     base = f"/console/conversations/{conversation['id']}"
     async with httpx.AsyncClient(base_url=live_stack.base_url) as browser:
-        link = await browser.get(f"{base}/temporal", headers=cookies(live_stack.supervisor_key))
+        link = await browser.get(f"{base}/temporal", headers=cookies(live_stack))
         assert link.status_code == 303
         assert link.headers["location"].startswith("http://127.0.0.1:8233/namespaces/")
         assert f"/workflows/conversation-{conversation['id']}/" in link.headers["location"]
-        download = await browser.get(f"{base}/workflow-history", headers=cookies(live_stack.supervisor_key))
+        download = await browser.get(f"{base}/workflow-history", headers=cookies(live_stack))
         assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
 
-        assert (await browser.get(base, headers=cookies(agent["apiKey"]))).status_code == 200
+        assert (await browser.get(base, headers=cookies(live_stack, agent["apiKey"]))).status_code == 200
         for supervisors_only in ("temporal", "workflow-history"):
-            refused = await browser.get(f"{base}/{supervisors_only}", headers=cookies(agent["apiKey"]))
+            refused = await browser.get(f"{base}/{supervisors_only}", headers=cookies(live_stack, agent["apiKey"]))
             assert refused.status_code == 403
-        page = (await browser.get(base, headers=cookies(agent["apiKey"]))).text
+        page = (await browser.get(base, headers=cookies(live_stack, agent["apiKey"]))).text
         assert "workflow-history" not in page and "Temporal UI" not in page
 
 

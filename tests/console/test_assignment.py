@@ -149,7 +149,7 @@ async def test_the_agent_form_sends_its_capacity_only_when_changed(live_stack):
     ada = await create(api, AGENTS, {"displayName": "Ada Agent", "maxConversations": 3})
     form = {"csrf_token": TOKEN, "displayName": "Ada Lovelace", "email": "", "role": "AGENT",
             "shownMaxConversations": "3"}
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         edit = f"/console/agents/{ada['id']}/edit"
         kept = await browser.post(edit, data={**form, "maxConversations": "3"})
         assert kept.status_code == 303, kept.text
@@ -227,7 +227,7 @@ async def test_the_queue_forms_send_their_auto_assignment_fields(live_stack):
     api = live_stack.api
     form = {"csrf_token": TOKEN, "name": "Back office", "botId": "", "botTimeoutSeconds": "",
             "autoAssignmentAlgorithm": "PERFORMANCE_BASED", "stickyAgentTimeoutDays": ""}
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         created = await browser.post("/console/queues", data={**form, "isAutoAssignmentEnabled": "on"})
         assert created.status_code == 303, created.text
         queue_id = (await api.get(QUEUES, params={"name": "Back office"})).json()["queues"][0]["id"]

@@ -32,7 +32,7 @@ async def test_a_console_save_keeps_what_the_editor_does_not_show(live_stack):
     rule = {"name": "Nights", "queueId": front_desk, "expression": {"$eq": {"message.channel": "SMS"}},
             "routeOnlyDuringWorkingHours": True}
     assert (await api.put("/ccaas/1/routing", json=[rule])).status_code == 200
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         editor = (await browser.get("/console/routing")).text
         form = dict(re.findall(r'name="(rules-0-[^"]+|count|version)"[^>]*?value="([^"]*)"', editor))
         form |= {"rules-0-name": "Nights", "rules-0-queueId": front_desk, "rules-0-priority": "NORMAL",
@@ -52,7 +52,7 @@ async def test_a_save_over_a_newer_version_is_refused_once_then_replaces_it_know
              "rules-0-expression": '{"$eq": {"message.channel": "SMS"}}'}
     theirs = [{"name": "Theirs", "queueId": front_desk, "expression": {"$eq": {"message.channel": "EMAIL"}}}]
     assert (await api.put("/ccaas/1/routing", json=theirs)).status_code == 200  # saved meanwhile
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         refused = await browser.post("/console/routing", data=draft)
         assert refused.status_code == 409 and "Version 1 was saved while you edited" in refused.text
         assert 'name="version" value="1"' in refused.text  # the next Save is made knowing it
@@ -67,7 +67,7 @@ async def test_an_expression_python_would_read_but_json_does_not_is_refused_at_i
     draft = {"count": "1", "version": "0", "rules-0-name": "Odd", "rules-0-queueId": front_desk,
              "rules-0-priority": "NORMAL", "csrf_token": TOKEN, "action": "simulate",
              "rules-0-expression": '{"$gt": {"customer.customAttributes.score": NaN}}'}
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         answer = await browser.post("/console/routing", data=draft)
     assert answer.status_code == 400 and "NaN is not a JSON number" in answer.text
 
@@ -79,7 +79,7 @@ async def test_a_deleted_queue_is_still_named_in_the_timeline_and_unknown_pages_
     conversation = await create(api, "/ccaas/1/conversations", {"topic": "Moved", "queueId": old})
     assert (await api.patch(f"/ccaas/1/conversations/{conversation['id']}", json={"queueId": new})).status_code == 200
     assert (await api.delete(f"/ccaas/1/queues/{old}")).status_code == 200
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         page = (await browser.get(f"/console/conversations/{conversation['id']}")).text
         assert "Old desk (deleted) → New desk" in page
         missing = await browser.get("/console/no-such-page")
@@ -94,7 +94,7 @@ async def test_a_bounded_trace_says_how_many_rules_it_leaves_out(live_stack):
     rules = [{"name": f"r{n}", "queueId": never, "expression": {"$eq": {"message.channel": "FAX"}}} for n in range(150)]
     assert (await api.put("/ccaas/1/routing", json=rules)).status_code == 200
     conversation = await create(api, "/ccaas/1/conversations", {"channel": "SMS"})
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         page = (await browser.get(f"/console/conversations/{conversation['id']}")).text
     assert "Trace: 150 rules tried" in page and "… 50 more rules tried, not kept" in page
 
@@ -103,7 +103,7 @@ async def test_the_editor_takes_odd_numbers_in_its_own_fields_for_their_defaults
     """Hidden and numeric fields the page fills in; a careless or hostile client's values
     (far too long, not digits) must not break the page."""
     odd = {"csrf_token": TOKEN, "count": "9" * 5000, "version": "٣", "recent": "-1", "action": "add"}
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         answer = await browser.post("/console/routing", data=odd)
     assert answer.status_code == 200
     assert answer.text.count('data-testid="rule"') == 1  # no rules read; the one just added

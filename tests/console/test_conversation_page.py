@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from playwright.async_api import expect
 
-from tests.console.helpers import create, queue, sign_in
+from tests.console.helpers import cookies, create, queue, sign_in
 
 
 async def test_board_queue_view_and_conversation_actions(browser_page, live_stack):
@@ -99,7 +99,7 @@ async def test_the_queue_view_pages_by_twenty_and_keeps_its_filters(live_stack):
     for number in range(21):
         await create(api, "/ccaas/1/conversations",
                      {"topic": f"Case {number:02d}", "queueId": front_desk, "priority": "HIGH"})
-    headers = {"Cookie": f"switchboard_key={live_stack.supervisor_key}"}
+    headers = cookies(live_stack)
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers=headers) as browser:
         first = (await browser.get(f"/console/queues/{front_desk}", params={"priority": "HIGH"})).text
         assert first.count('data-testid="queue-conversation"') == 20

@@ -65,7 +65,7 @@ async def test_a_supervisor_saves_rows_without_a_script_and_a_refusal_keeps_them
     api = live_stack.api
     front_desk = await queue(api, "Front desk")
     tier_2 = await queue(api, "Tier 2")
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         settings = (await browser.get(f"/console/queues/{front_desk}/settings")).text
         # One blank row to fill in, offering the other queues but not the queue itself.
         assert re.findall(r'name="(escalation-[^"]+-after)"', settings) == ["escalation-0-after",
@@ -121,7 +121,7 @@ async def test_an_agent_sees_the_ladder_but_no_dry_run_and_cannot_edit_it(live_s
                                                              "queueId": tier_2}])
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
     await create(api, f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": front_desk}, status=200)
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(agent["apiKey"])) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack, agent["apiKey"])) as browser:
         shown = await browser.get(f"/console/queues/{front_desk}/escalation")
         assert shown.status_code == 200
         assert "after 30 min: priority HIGH, move to Tier 2" in shown.text

@@ -73,8 +73,8 @@ async def test_the_console_stream_needs_the_sign_in_cookie(live_stack):
         with_header = await http.get(CONSOLE_STREAM, headers={"Authorization": f"App {live_stack.supervisor_key}"})
         assert with_header.status_code == 401
         malformed = await http.get(CONSOLE_STREAM, params={"lastEventId": "yesterday"},
-                                   headers=cookies(live_stack.supervisor_key))
+                                   headers=cookies(live_stack))
         assert_error(malformed, 400, "BAD_REQUEST", "lastEventId")
-        async with http.stream("GET", CONSOLE_STREAM, headers=cookies(live_stack.supervisor_key)) as stream:
+        async with http.stream("GET", CONSOLE_STREAM, headers=cookies(live_stack)) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")

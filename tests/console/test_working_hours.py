@@ -82,7 +82,7 @@ async def test_an_agent_sees_working_hours_read_only(live_stack):
     hours = await create(api, "/ccaas/1/working-hours",
                          {"name": "Office", "timezone": "Europe/Zagreb", "message": "Closed", "workWeek": week})
     agent = await create(api, "/ccaas/1/agents", {"displayName": "Ada Agent", "email": "ada@example.com"})
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(agent["apiKey"])) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack, agent["apiKey"])) as browser:
         listing = await browser.get("/console/working-hours")
         assert listing.status_code == 200 and "Office" in listing.text and "Create working hours" not in listing.text
         shown = await browser.get(f"/console/working-hours/{hours['id']}")

@@ -65,12 +65,17 @@ def test_settings_come_from_the_environment():
     assert settings.api_port == 9000
     assert settings.temporal_address == "temporal:7233"
     assert settings.bootstrap_supervisor_key is None
+    assert settings.console_session_hours == 12
+    assert Settings.from_env({"SWITCHBOARD_CONSOLE_SESSION_HOURS": "8"}).console_session_hours == 8
 
 
 @pytest.mark.parametrize("variable, value", [
     ("SWITCHBOARD_SUPERVISOR_KEY", "short"),
     ("SWITCHBOARD_API_PORT", "eighty"),
     ("SWITCHBOARD_API_PORT", "70000"),
+    ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "0"),
+    ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "1.5"),
+    ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "721"),
 ])
 def test_a_setting_that_cannot_work_is_refused_with_its_name(variable, value):
     with pytest.raises(SettingsError, match=variable):
