@@ -31,6 +31,7 @@ from api import (
 from api.auth import AuthMiddleware
 from api.console import install_console
 from api.console.session import DEFAULT_SESSION_HOURS
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.observability import RequestMetrics, metrics_endpoint
@@ -65,6 +66,8 @@ def create_app(
         title="Switchboard",
         version="0.1.0",
         summary="Conversation queues and routing; every conversation a Temporal workflow.",
+        docs_url=None,  # api.docs serves /docs from the package; no CDN, no inline script
+        redoc_url=None,  # ReDoc writes inline styles, which a Content-Security-Policy refuses
     )
     app.state.engine = engine
     app.state.temporal = temporal
@@ -105,5 +108,6 @@ def create_app(
     app.state.api_routes = [route for router in routers for route in router.routes]
     # FastAPI's documented way to replace the schema, which its typing (a method) does not allow.
     app.openapi = lambda: api_document(app)  # type: ignore[method-assign]
+    install_docs(app)
     install_console(app)  # after the API: the console is one more client of it
     return app

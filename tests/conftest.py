@@ -124,7 +124,7 @@ class Stack:
 
 
 # HTML and schema pages: checked for the key only.
-DOCUMENTATION = {"/docs", "/redoc", "/openapi.json"}
+DOCUMENTATION = {"/docs", "/openapi.json"}
 
 
 def clean_body_check(key: str):
@@ -133,7 +133,7 @@ def clean_body_check(key: str):
     async def check(response: httpx.Response) -> None:
         await response.aread()
         assert key not in response.text
-        if response.request.url.path in DOCUMENTATION:
+        if response.request.url.path in DOCUMENTATION or response.request.url.path.startswith("/docs/assets/"):
             return
         assert "Traceback" not in response.text, response.text
         assert "detail" not in response.text, response.text
