@@ -39,6 +39,7 @@ from api.openapi import api_document
 from api.permissions import authorize
 from api.query_params import reject_unknown_query_params
 from api.schemas import ApiModel
+from api.security_headers import SecurityHeaders
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.models import utcnow
 from store.routing import RoutingLoader
@@ -67,7 +68,7 @@ def create_app(
         version="0.1.0",
         summary="Conversation queues and routing; every conversation a Temporal workflow.",
         docs_url=None,  # api.docs serves /docs from the package; no CDN, no inline script
-        redoc_url=None,  # ReDoc writes inline styles, which a Content-Security-Policy refuses
+        redoc_url=None,  # ReDoc writes inline styles, which the Content-Security-Policy refuses
     )
     app.state.engine = engine
     app.state.temporal = temporal
@@ -85,7 +86,8 @@ def create_app(
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
     registry = CollectorRegistry()  # one per app: tests and benchmarks make several
-    app.add_middleware(RequestMetrics, registry=registry)  # outermost: counts every answer
+    app.add_middleware(RequestMetrics, registry=registry)  # counts every answer
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, however made, carries them
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)

@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.security_headers import SECURITY_HEADERS
+
 log = logging.getLogger("switchboard.api")
 
 MESSAGE_IDS = {
@@ -140,4 +142,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "Internal error")
+        # Answered by Starlette's outermost middleware, outside api.security_headers.
+        return error_response(500, "Internal error", headers=SECURITY_HEADERS)

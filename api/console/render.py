@@ -62,12 +62,9 @@ def auto_assignment(queue: dict[str, Any]) -> str:
 
 templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment)
 
-# Pages hold customers' data and one-time keys: not kept after sign-out, not framed by others.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-}
+# Pages hold customers' data and one-time keys: not kept after sign-out. (Every answer of the
+# service carries api.security_headers: no framing, scripts and styles of this origin only.)
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,15 @@ def pytest_runtest_makereport(item, call):
 
 @pytest_asyncio.fixture
 async def browser_page(request, chromium, live_stack: LiveStack):
-    """A fresh browser context (no cookies) on the live stack; its last page is kept."""
+    """A fresh browser context (no cookies) on the live stack; its last page is kept. Whatever
+    the Content-Security-Policy refused on the way fails the test (api/security_headers.py:
+    the console must keep its scripts and styles in files)."""
     context = await chromium.new_context(base_url=live_stack.base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = await context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     OUTPUT.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
@@ -111,3 +116,4 @@ async def browser_page(request, chromium, live_stack: LiveStack):
     if report is not None and report.failed:
         (OUTPUT / f"{name}.html").write_text(await page.content())
     await context.close()
+    assert not refused, refused
