@@ -4,18 +4,22 @@ real worker writing the feed, read as server-sent events over HTTP, on SQLite an
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from api import event_stream as stream_module
 from api.app import create_app
+from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from domain.models import utcnow
 from store.db import make_engine, session_scope
 from store.events_out import Cursor, read_after
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
-from tests.sse import STREAM, event_stream, of, serving
+from tests.sse import STREAM, EventReader, event_stream, of, serving
 
 pytestmark = pytest.mark.integration
 
@@ -162,6 +166,21 @@ async def test_a_new_membership_and_a_rotated_key_take_effect_on_an_open_stream(
             async with asyncio.timeout(10):
                 while True:
                     await agents.next()
+
+
+async def test_the_consoles_stream_ends_when_its_session_is_signed_out(stack: Stack, monkeypatch) -> None:
+    monkeypatch.setattr(stream_module, "RIGHTS_SECONDS", 0.2)
+    session = open_session(stack.engine, stack.supervisor_key, utcnow(), timedelta(hours=1))
+    signed_in = {"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={'a' * 43}"}
+    async with serving(app_of(stack)) as served, \
+            httpx.AsyncClient(base_url=served.base_url, timeout=httpx.Timeout(10, read=None)) as http, \
+            http.stream("GET", "/console/events/stream", headers=signed_in) as response:
+        assert response.status_code == 200
+        out = await http.post("/console/sign-out", data={"csrf_token": "a" * 43}, headers=signed_in)
+        assert out.status_code == 303
+        with pytest.raises(StopAsyncIteration):  # within moments its rights are asked again: none
+            async with asyncio.timeout(10):
+                await EventReader(response).next()
 
 
 async def test_a_stream_resumes_after_the_last_event_id_with_nothing_missed_or_twice(stack: Stack) -> None:
