@@ -41,7 +41,7 @@ DEFAULT_SESSION_HOURS = 12
 
 
 class SignInRequired(Exception):
-    """No usable key: the console answers with its sign-in page."""
+    """No usable session (or key, at sign-in): the console answers with its sign-in page."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message)

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from playwright.async_api import Page, expect
 
 from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
-from domain.models import utcnow
 
 # For requests without a browser: httpx does not send Secure cookies over plain HTTP, so
 # the tests set the Cookie header themselves, with this as the CSRF token.
@@ -18,7 +17,8 @@ TOKEN = "a" * 43
 
 def session_for(app: FastAPI, key: str) -> str:
     """A console session opened for this key, as signing in opens one: its cookie's value."""
-    session = open_session(app.state.engine, key, utcnow(), app.state.console_session_lifetime)
+    # The app's own clock, as its sign-in uses (a test may fix it).
+    session = open_session(app.state.engine, key, app.state.clock(), app.state.console_session_lifetime)
     assert session is not None, "this key signs nobody in"
     return session
 
