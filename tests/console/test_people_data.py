@@ -32,9 +32,9 @@ async def test_an_agent_opening_a_conversation_page_never_sees_the_persons_value
 
     await wait_for(routed)
     path = f"/console/conversations/{conversation['id']}"
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(agent["apiKey"])) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack, agent["apiKey"])) as browser:
         agents_page = await browser.get(path)
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         supervisors_page = await browser.get(path)
     assert agents_page.status_code == supervisors_page.status_code == 200
     assert "Trace: 2 rules tried" in agents_page.text
