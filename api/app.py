@@ -40,6 +40,7 @@ from api.permissions import authorize
 from api.query_params import reject_unknown_query_params
 from api.schemas import ApiModel
 from api.security_headers import SecurityHeaders
+from api.stream_slots import DEFAULT_PER_KEY, DEFAULT_PER_PROCESS, StreamSlots
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.models import utcnow
 from store.routing import RoutingLoader
@@ -60,6 +61,8 @@ def create_app(
     webhook_allow_private: bool = False,
     clock: Callable[[], datetime] = utcnow,
     console_session_hours: int = DEFAULT_SESSION_HOURS,
+    streams_per_key: int = DEFAULT_PER_KEY,
+    streams_per_process: int = DEFAULT_PER_PROCESS,
 ) -> FastAPI:
     app = FastAPI(
         # Who may, then whether every query parameter is one the route knows.
@@ -83,6 +86,8 @@ def create_app(
     app.state.clock = clock
     # How long a console sign-in lasts (SWITCHBOARD_CONSOLE_SESSION_HOURS).
     app.state.console_session_lifetime = timedelta(hours=console_session_hours)
+    # Live streams open at once (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS).
+    app.state.stream_slots = StreamSlots(streams_per_key, streams_per_process)
     app.add_middleware(AuthMiddleware, engine=engine)
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
     registry = CollectorRegistry()  # one per app: tests and benchmarks make several

@@ -36,6 +36,7 @@ from api.errors import bad_request
 from api.events_out import render
 from api.permissions import visible_queues
 from api.query_params import split_values
+from api.stream_slots import SlotResponse, StreamSlots
 from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
 from store.db import session_scope
@@ -196,12 +197,21 @@ async def events_after(
         await anyio.sleep(POLL_SECONDS)
 
 
-async def event_stream_response(engine: Engine, caller: Caller, start: StreamStart) -> EventSourceResponse:
-    """The answer of a stream request: where it starts is fixed now, before its head is sent,
-    so a client that has the head misses nothing written after."""
-    after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
-    return EventSourceResponse(
+async def event_stream_response(
+    engine: Engine, caller: Caller, start: StreamStart, slots: StreamSlots, key_id: str,
+) -> EventSourceResponse:
+    """The answer of a stream request: a slot of the caller's key first (a 429 beyond
+    api.stream_slots' bounds), held until the answer ends; where it starts is fixed now,
+    before its head is sent, so a client that has the head misses nothing written after."""
+    slot = slots.take(key_id)
+    try:
+        after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
+    except BaseException:
+        slot.release()
+        raise
+    return SlotResponse(
         events_after(engine, caller, after, start.types), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS,
+        slot=slot,
     )
 
 
@@ -224,7 +234,9 @@ supervisor all; an agent those of its queues' conversations (entering or leaving
 own (assigned to it, its status); a bot those of the queues it serves. Rights are read again
 every few seconds. The `id` is opaque: give the last one received back as `Last-Event-ID` (or
 `lastEventId`) to resume after it, on any API process. A comment line (`: ping`) comes every
-15 seconds on a quiet stream."""
+15 seconds on a quiet stream. An API process holds a few streams per key and a bounded number
+in all (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS); beyond, 429 with
+`Retry-After`."""
 
 
 @router.get(
@@ -239,4 +251,5 @@ every few seconds. The `id` is opaque: give the last one received back as `Last-
 )
 async def stream_events(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
     engine, key = request.app.state.engine, request_key(request)
-    return await event_stream_response(engine, lambda: principal_for_key(engine, key), start)
+    return await event_stream_response(engine, lambda: principal_for_key(engine, key), start,
+                                       request.app.state.stream_slots, request.state.principal.key_id)

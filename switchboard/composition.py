@@ -28,6 +28,7 @@ def api_app(
         default_agent_capacity=settings.default_agent_capacity,
         webhook_allow_private=settings.webhook_allow_private, clock=clock,
         console_session_hours=settings.console_session_hours,
+        streams_per_key=settings.streams_per_key, streams_per_process=settings.streams_per_process,
     )
 
 

@@ -42,6 +42,12 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_CONSOLE_SESSION_HOURS": (
         "how long a console sign-in lasts, in whole hours, before the user signs in again", "12"
     ),
+    "SWITCHBOARD_STREAMS_PER_KEY": ("live event streams one API key may hold open at once, per API process", "5"),
+    "SWITCHBOARD_STREAMS_PER_PROCESS": ("live event streams one API process holds open at once", "100"),
+    "SWITCHBOARD_RETENTION_DAYS": (
+        "days the event feed and webhook deliveries (with their attempts) are kept; workers delete older ones",
+        "30",
+    ),
 }
 
 
@@ -73,6 +79,9 @@ class Settings:
     webhook_retry_schedule: tuple[timedelta, ...]
     webhook_timeout_seconds: float
     console_session_hours: int
+    streams_per_key: int
+    streams_per_process: int
+    retention_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +128,10 @@ class Settings:
                 "SWITCHBOARD_CONSOLE_SESSION_HOURS must be a whole number of hours "
                 f"from 1 to {MAX_CONSOLE_SESSION_HOURS}"
             )
+        streams_per_key = _count(value("SWITCHBOARD_STREAMS_PER_KEY"), "SWITCHBOARD_STREAMS_PER_KEY", 1, 10_000)
+        streams_per_process = _count(
+            value("SWITCHBOARD_STREAMS_PER_PROCESS"), "SWITCHBOARD_STREAMS_PER_PROCESS", 1, 100_000)
+        retention_days = _count(value("SWITCHBOARD_RETENTION_DAYS"), "SWITCHBOARD_RETENTION_DAYS", 1, 36_500)
         return cls(
             home=home,
             database_url=value("SWITCHBOARD_DATABASE_URL").replace("$SWITCHBOARD_HOME", str(home)),
@@ -135,4 +148,14 @@ class Settings:
             webhook_retry_schedule=schedule,
             webhook_timeout_seconds=timeout_seconds,
             console_session_hours=int(session_hours),
+            streams_per_key=streams_per_key,
+            streams_per_process=streams_per_process,
+            retention_days=retention_days,
         )
+
+
+def _count(text: str, name: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`, or the SettingsError naming the variable."""
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}")
+    return int(text)

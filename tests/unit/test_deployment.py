@@ -76,6 +76,9 @@ def test_settings_come_from_the_environment():
     ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "0"),
     ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "1.5"),
     ("SWITCHBOARD_CONSOLE_SESSION_HOURS", "721"),
+    ("SWITCHBOARD_STREAMS_PER_KEY", "0"),
+    ("SWITCHBOARD_STREAMS_PER_PROCESS", "many"),
+    ("SWITCHBOARD_RETENTION_DAYS", "-1"),
 ])
 def test_a_setting_that_cannot_work_is_refused_with_its_name(variable, value):
     with pytest.raises(SettingsError, match=variable):
