@@ -335,7 +335,12 @@ class EventFeedRow(SQLModel, table=True):
 
     __tablename__ = "event_feed"
     # AUTOINCREMENT: SQLite never hands out a position twice, even after the last rows go.
-    __table_args__ = (Index("ix_event_feed_txid_position", "txid", "position"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        Index("ix_event_feed_txid_position", "txid", "position"),
+        # Retention deletes by age (store.retention).
+        Index("ix_event_feed_at", "at"),
+        {"sqlite_autoincrement": True},
+    )
 
     position: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                                    primary_key=True, autoincrement=True))
@@ -388,6 +393,11 @@ class WebhookDeliveryRow(SQLModel, table=True):
         Index("ux_webhook_deliveries_subscription_event", "subscription_id", "event_id", unique=True),
         Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+        # Retention: finished deliveries by age, and whether a delivery still needs an event.
+        Index("ix_webhook_deliveries_created", "created_at"),
+        Index("ix_webhook_deliveries_event", "event_id"),
+        # A newer agent.status_changed replaces the pending ones (store.events_out).
+        Index("ix_webhook_deliveries_type_state", "event_type", "state"),
     )
 
     id: str = Field(primary_key=True, max_length=36)

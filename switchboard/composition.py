@@ -39,4 +39,5 @@ def worker_process(settings: Settings, engine: Engine, temporal: Client) -> Work
     )
     return build_worker(
         temporal, engine, settings.task_queue, default_capacity=settings.default_agent_capacity, webhooks=webhooks,
+        retention_days=settings.retention_days,
     )

@@ -1,6 +1,7 @@
 """A worker process: the Temporal worker (ConversationWorkflow, the routing, queue and
 projection activities; the working-hours clock and its activity), the dispatcher that assigns
-waiting conversations to agents, and the courier that delivers webhooks."""
+waiting conversations to agents, the courier that delivers webhooks, and retention, which
+deletes the event feed and finished deliveries past SWITCHBOARD_RETENTION_DAYS."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.models import utcnow
 from switchboard.courier import DEFAULT_COURIER, Courier, CourierSettings
 from switchboard.dispatcher import Dispatcher
+from switchboard.retention import DEFAULT_RETENTION_DAYS, Retention
 from workflows.conversation import ConversationWorkflow
 from workflows.working_hours_clock import HOURS_CHANGED, ClockStart, WorkingHoursClock, clock_workflow_id
 
@@ -39,21 +41,22 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 
 
 class WorkerProcess:
-    """The Temporal worker and the loops beside it (dispatcher, courier), run together:
+    """The Temporal worker and the loops beside it (dispatcher, courier, retention), run together:
     `async with` starts them all. At start it decides working hours' status (before the
     dispatcher's first pass reads it) and starts the working-hours clock of its task queue,
     or signals the one running to decide again."""
 
     def __init__(self, worker: Worker, dispatcher: Dispatcher, courier: Courier,
-                 working_hours: WorkingHoursActivities) -> None:
+                 working_hours: WorkingHoursActivities, retention: Retention) -> None:
         self.worker = worker
         self.dispatcher = dispatcher
         self.courier = courier
+        self.retention = retention
         self.working_hours = working_hours
         self._loops: list[asyncio.Task[None]] = []
 
     def _start_loops(self) -> None:
-        self._loops = [asyncio.create_task(self.dispatcher.run()), asyncio.create_task(self.courier.run())]
+        self._loops = [asyncio.create_task(loop.run()) for loop in (self.dispatcher, self.courier, self.retention)]
 
     async def _start_clock(self) -> None:
         """Best effort, as everything here: a store not yet migrated, or Temporal refusing,
@@ -103,6 +106,7 @@ class WorkerProcess:
 def build_worker(
     client: Client, engine: Engine, task_queue: str, *,
     default_capacity: int = DEFAULT_AGENT_CAPACITY, webhooks: CourierSettings = DEFAULT_COURIER,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> WorkerProcess:
     dispatcher = Dispatcher(engine, client, default_capacity)
     courier = Courier(engine, webhooks)
@@ -126,4 +130,4 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )
-    return WorkerProcess(worker, dispatcher, courier, working_hours)
+    return WorkerProcess(worker, dispatcher, courier, working_hours, Retention(engine, retention_days))
