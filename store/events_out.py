@@ -7,6 +7,15 @@ transaction commits later, and never see it. Readers there take only rows of tra
 that have all ended (`txid` below the snapshot's xmin, the oldest transaction still running)
 in (`txid`, `position`) order: no later commit can land before such a cursor. SQLite has one
 writer at a time, so its positions are commit order and `txid` is 0.
+
+Coalescing: `agent.status_changed` tells a state, not a step, so a subscriber needs the latest
+one, not every one. A new one replaces, per subscription, the deliveries of that agent's
+earlier statuses still waiting (PENDING, not being sent now): they are deleted with their
+attempt log, and the new delivery is not due before the earliest of them was, so a receiver in
+back-off is not called sooner. One being sent meanwhile is dropped once its attempt fails, if
+a newer one waits (store.webhooks.record_attempt). So an agent toggling its status while a
+receiver is down makes one waiting delivery per subscription, not one per toggle, and the
+receiver, back, gets the final status. Every other type is delivered event by event.
 """
 
 from __future__ import annotations
@@ -17,11 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, literal, or_, text
+from sqlalchemy import ColumnElement, Table, and_, delete, literal, or_, text
 from sqlmodel import Session, col, select
 
+from domain.events_out import AGENT_STATUS_CHANGED
+from domain.models import as_utc, utcnow
 from store.db import INSERTS
-from store.tables import EventFeedRow, QueueRow, WebhookDeliveryRow, WebhookSubscriptionRow
+from store.tables import EventFeedRow, QueueRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 
 FEED: Table = EventFeedRow.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
@@ -77,9 +88,20 @@ def _fan_out(session: Session, events: list[NewEvent]) -> None:
         return
     bot_queues = _queues_of_bots(session, {s.bot_id for s in subscriptions if s.bot_id is not None})
     now = events[0].at
+    # The last status of each agent in this batch: the earlier ones are replaced at once.
+    last_status = {event.agent_id: event for event in events
+                   if event.type == AGENT_STATUS_CHANGED and event.agent_id is not None}
+    events = [event for event in events if event.type != AGENT_STATUS_CHANGED or event.agent_id is None
+              or last_status[event.agent_id] is event]
+    # Replaced only where the new status goes (a status has no queue: the same subscriptions
+    # want every one).
+    status_subscriptions = {subscription.id for subscription in subscriptions for event in last_status.values()
+                            if wants(subscription, event, bot_queues)}
+    due = _replace_waiting_statuses(session, set(last_status), status_subscriptions)
     deliveries = [
         {"id": str(uuid.uuid4()), "subscription_id": subscription.id, "event_id": event_id(event.source),
-         "event_type": event.type, "state": PENDING, "attempts": 0, "next_attempt_at": now,
+         "event_type": event.type, "state": PENDING, "attempts": 0,
+         "next_attempt_at": _due(now, due, subscription.id, event),
          "created_at": event.at, "updated_at": event.at}
         for event in events
         for subscription in subscriptions
@@ -88,6 +110,58 @@ def _fan_out(session: Session, events: list[NewEvent]) -> None:
     if deliveries:
         insert = INSERTS[session.get_bind().dialect.name]
         session.exec(insert(DELIVERIES).values(deliveries).on_conflict_do_nothing())
+
+
+def _due(now: datetime, due: dict[tuple[str, str | None], datetime], subscription_id: str,
+         event: NewEvent) -> datetime:
+    """Now, or for a status that replaces waiting ones, not before the earliest was due."""
+    if event.type != AGENT_STATUS_CHANGED:
+        return now
+    return max(as_utc(now), due.get((subscription_id, event.agent_id), as_utc(now)))
+
+
+def waiting_statuses(agent_ids: set[str], now: datetime) -> ColumnElement[bool]:
+    """Deliveries of these agents' statuses that wait: PENDING and not being sent."""
+    return and_(
+        col(WebhookDeliveryRow.event_type) == AGENT_STATUS_CHANGED,
+        col(WebhookDeliveryRow.state) == PENDING,
+        or_(col(WebhookDeliveryRow.leased_until).is_(None), col(WebhookDeliveryRow.leased_until) <= now),
+        col(WebhookDeliveryRow.event_id).in_(
+            select(EventFeedRow.id).where(col(EventFeedRow.agent_id).in_(agent_ids))
+            .where(col(EventFeedRow.type) == AGENT_STATUS_CHANGED)),
+    )
+
+
+def _replace_waiting_statuses(
+    session: Session, agent_ids: set[str], subscription_ids: set[str],
+) -> dict[tuple[str, str | None], datetime]:
+    """Deletes the waiting deliveries of these agents' earlier statuses to these subscriptions
+    (see the module docstring), with their attempts; when each (subscription, agent) was next
+    due."""
+    if not agent_ids or not subscription_ids:
+        return {}
+    now = utcnow()
+    query = (
+        select(WebhookDeliveryRow.id, WebhookDeliveryRow.subscription_id, WebhookDeliveryRow.next_attempt_at,
+               EventFeedRow.agent_id)
+        .join(EventFeedRow, col(EventFeedRow.id) == col(WebhookDeliveryRow.event_id))
+        .where(waiting_statuses(agent_ids, now), col(WebhookDeliveryRow.subscription_id).in_(subscription_ids))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # A courier leasing one now keeps it (it is being sent), and nobody waits on anybody.
+        query = query.with_for_update(of=WebhookDeliveryRow, skip_locked=True)
+    found = session.exec(query).all()
+    if not found:
+        return {}
+    due: dict[tuple[str, str | None], datetime] = {}
+    for _, subscription_id, next_attempt_at, agent_id in found:
+        if next_attempt_at is not None:
+            key = (subscription_id, agent_id)
+            due[key] = min(due.get(key, as_utc(next_attempt_at)), as_utc(next_attempt_at))
+    ids = [row[0] for row in found]
+    session.exec(delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id).in_(ids)))
+    session.exec(delete(WebhookDeliveryRow).where(col(WebhookDeliveryRow.id).in_(ids)))
+    return due
 
 
 def wants(subscription: WebhookSubscriptionRow, event: NewEvent, bot_queues: dict[str, set[str]]) -> bool:

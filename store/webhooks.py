@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from domain.events_out import NextAttempt, Outcome
+from domain.events_out import AGENT_STATUS_CHANGED, NextAttempt, Outcome
 from store.db import take_write_lock
 from store.events_out import DELIVERED, FAILED, PENDING
 from store.tables import EventFeedRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
@@ -97,14 +97,20 @@ class Attempt:
 
 
 def record_attempt(session: Session, delivery_id: str, attempt: Attempt, then: NextAttempt) -> None:
-    """The attempt, and the delivery's next state; a 410 (GONE) disables its subscription."""
+    """The attempt, and the delivery's next state; a 410 (GONE) disables its subscription. A
+    failed agent.status_changed that a newer status of the same agent waits behind is dropped
+    instead of retried (store.events_out: coalescing)."""
+    delivery = session.get(WebhookDeliveryRow, delivery_id, with_for_update=True)
+    if delivery is None:
+        return  # its subscription was deleted meanwhile
+    if then.outcome is Outcome.RETRY and delivery.event_type == AGENT_STATUS_CHANGED and _superseded(session, delivery):
+        session.exec(delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id) == delivery.id))
+        session.delete(delivery)
+        return
     session.add(WebhookAttemptRow(
         id=str(uuid.uuid4()), delivery_id=delivery_id, at=attempt.at, status_code=attempt.status_code,
         error=attempt.error, duration_ms=attempt.duration_ms, response_prefix=attempt.response_prefix,
     ))
-    delivery = session.get(WebhookDeliveryRow, delivery_id, with_for_update=True)
-    if delivery is None:
-        return  # its subscription was deleted meanwhile
     delivery.attempts += 1
     delivery.last_status_code = attempt.status_code
     delivery.last_error = attempt.error
@@ -118,6 +124,27 @@ def record_attempt(session: Session, delivery_id: str, attempt: Attempt, then: N
     session.add(delivery)
     if then.outcome is Outcome.GONE:
         disable(session, delivery.subscription_id, "the receiver answered 410 Gone", attempt.at)
+
+
+def _superseded(session: Session, delivery: WebhookDeliveryRow) -> bool:
+    """Whether a later status of the same agent waits for the same subscription. Later by
+    position: an agent's statuses are written one after the other (each changes its row)."""
+    mine = session.exec(
+        select(EventFeedRow.agent_id, EventFeedRow.position).where(col(EventFeedRow.id) == delivery.event_id)
+    ).first()
+    if mine is None or mine[0] is None:
+        return False
+    agent_id, position = mine
+    newer = session.exec(
+        select(WebhookDeliveryRow.id)
+        .join(EventFeedRow, col(EventFeedRow.id) == col(WebhookDeliveryRow.event_id))
+        .where(col(WebhookDeliveryRow.subscription_id) == delivery.subscription_id,
+               col(WebhookDeliveryRow.event_type) == AGENT_STATUS_CHANGED,
+               col(WebhookDeliveryRow.state) == PENDING,
+               col(EventFeedRow.agent_id) == agent_id, col(EventFeedRow.position) > position)
+        .limit(1)
+    ).first()
+    return newer is not None
 
 
 def disable(session: Session, subscription_id: str, reason: str, at: datetime) -> None:
