@@ -36,7 +36,7 @@ from api.errors import bad_request
 from api.events_out import render
 from api.permissions import visible_queues
 from api.query_params import split_values
-from api.stream_slots import SlotResponse, StreamSlots
+from api.stream_slots import TOO_MANY_STREAMS, SlotResponse, StreamSlots
 from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
 from store.db import session_scope
@@ -247,7 +247,7 @@ in all (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS); beyond, 4
     responses={200: {
         "description": "An endless stream of server-sent events",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }},
+    }, 429: TOO_MANY_STREAMS},
 )
 async def stream_events(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
     engine, key = request.app.state.engine, request_key(request)

@@ -81,6 +81,15 @@ class StreamSlots:
             self._total -= 1
 
 
+# The stream operation's 429 in the OpenAPI document.
+TOO_MANY_STREAMS: dict[str, Any] = {
+    "description": "Too many live streams open, of this key or on this server (TOO_MANY_REQUESTS); "
+                   f"try again after Retry-After seconds ({RETRY_AFTER_SECONDS})",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def too_many(text: str) -> ApiError:
     return ApiError(429, text, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

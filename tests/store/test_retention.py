@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 
 from domain.events_out import NextAttempt, Outcome
 from store import webhooks
@@ -24,7 +25,9 @@ from store.tables import (
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
+from switchboard.composition import worker_process
 from switchboard.retention import Retention
+from tests.settings import stack_settings
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=40)
@@ -131,3 +134,12 @@ async def test_a_delivery_sent_again_is_pending_and_stays(engine: Engine) -> Non
     with session_scope(engine) as session:
         assert session.exec(select(WebhookDeliveryRow.state).where(
             col(WebhookDeliveryRow.event_id) == old)).one() == PENDING
+
+
+async def test_every_worker_runs_retention_with_its_setting(
+    engine: Engine, database_url: str, temporal_client: Client,
+) -> None:
+    """switchboard worker builds its retention loop from SWITCHBOARD_RETENTION_DAYS."""
+    settings = stack_settings(database_url, f"retention-{uuid.uuid4()}", SWITCHBOARD_RETENTION_DAYS="7")
+    process = worker_process(settings, engine, temporal_client)
+    assert isinstance(process.retention, Retention) and process.retention.days == 7
