@@ -15,7 +15,7 @@ batches):
   delivery always finds its event: its body is rendered from it at every attempt).
 
 A live stream resuming from a deleted event starts after it, as cursors only compare. The
-indexes this reads by are migration 0011_retention_indexes'."""
+indexes this reads by are migration 0012_retention_indexes'."""
 
 from __future__ import annotations
 

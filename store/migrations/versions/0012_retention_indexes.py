@@ -10,19 +10,16 @@
 Indexes only: no row changes. On PostgreSQL building them holds writes to these two tables
 for as long as it takes (seconds for millions of rows), once, at the upgrade.
 
-It comes after 0012_console_sessions, which was merged first (also revising 0010): so a
-database already at 0012 gets these indexes too, and the history keeps one head.
-
-Revision ID: 0011_retention_indexes
-Revises: 0012_console_sessions
+Revision ID: 0012_retention_indexes
+Revises: 0011_console_sessions
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011_retention_indexes"
-down_revision = "0012_console_sessions"
+revision = "0012_retention_indexes"
+down_revision = "0011_console_sessions"
 branch_labels = None
 depends_on = None
 

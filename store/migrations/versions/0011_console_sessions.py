@@ -3,7 +3,7 @@ the browser's cookie and only its hash here (the id), with the API key it was op
 (`key_id`, an `api_keys.id`) and when it ends (`expires_at`, indexed to sweep the ended ones).
 It starts empty: whoever was signed in with the old cookie (the API key itself) signs in again.
 
-Revision ID: 0012_console_sessions
+Revision ID: 0011_console_sessions
 Revises: 0010_working_hours_status
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_console_sessions"
+revision = "0011_console_sessions"
 down_revision = "0010_working_hours_status"
 branch_labels = None
 depends_on = None
