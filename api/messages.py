@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -50,6 +52,13 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["messages"])
 # A repeated externalId within one conversation maps to one message id.
 EXTERNAL_ID_NAMESPACE = uuid.UUID("2d0f5c3a-8b7e-4e61-9a51-6c2f0e4b7d19")
 MAX_TEXT = 4096
+# A message's `content`: at most this many bytes as compact UTF-8 JSON, and this many levels of
+# objects and arrays, `content` itself the first. Beyond, a 400 at `content`; a stored one
+# beyond (an older version's) is listed with its content withheld (`contentNotShown`).
+MAX_CONTENT_BYTES = 64 * 1024
+MAX_CONTENT_DEPTH = 16
+# The column's width (store/tables.py: MessageRow.content_type).
+MAX_CONTENT_TYPE = 32
 
 
 class Channel(str, Enum):
@@ -86,9 +95,52 @@ class ContentType(str, Enum):
 # Infobip's; the content of the six above is checked, any other's is stored as sent.
 CONTENT_TYPE_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 ContentTypeName = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=CONTENT_TYPE_PATTERN),
+    str, StringConstraints(min_length=1, max_length=MAX_CONTENT_TYPE, pattern=CONTENT_TYPE_PATTERN),
     Field(description="One of Infobip's content types, e.g. TEXT, IMAGE, LOCATION, BUTTON, TEMPLATE"),
 ]
+
+
+def content_problem(content: object) -> str | None:
+    """Why `content` may not be stored or shown, or None: it must be a JSON object, at most
+    MAX_CONTENT_DEPTH levels deep and MAX_CONTENT_BYTES as JSON, its numbers finite and its
+    strings Unicode. Whatever it holds, this never fails: the depth is walked without recursion,
+    and only content within the depth is serialised."""
+    if not isinstance(content, dict):
+        return "must be a JSON object"
+    pending: list[tuple[Any, int]] = [(content, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_CONTENT_DEPTH:
+            return f"at most {MAX_CONTENT_DEPTH} levels of objects and arrays"
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                pending.append((child, depth + 1))
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "strings must be valid Unicode (no lone surrogates)"
+    except (ValueError, TypeError) as error:
+        if "Out of range float" in str(error):
+            return "numbers must be finite (no NaN or Infinity)"
+        return "must be JSON"
+    if size > MAX_CONTENT_BYTES:
+        return f"at most {MAX_CONTENT_BYTES} bytes as JSON"
+    return None
+
+
+def _storable_content(content: dict[str, Any]) -> dict[str, Any]:
+    problem = content_problem(content)
+    if problem is not None:
+        raise PydanticCustomError("content", problem)
+    return content
+
+
+CONTENT_DESCRIPTION = (
+    f"A JSON object of at most {MAX_CONTENT_BYTES} bytes (as compact UTF-8 JSON) and "
+    f"{MAX_CONTENT_DEPTH} levels of objects and arrays (content itself the first), numbers finite"
+)
+Content = Annotated[dict[str, Any], AfterValidator(_storable_content), Field(description=CONTENT_DESCRIPTION)]
 
 
 class Direction(str, Enum):
@@ -139,7 +191,7 @@ class MessageIn(ApiInput):
     from_: str = Field(alias="from", min_length=1, max_length=255)
     to: str = Field(min_length=1, max_length=255)
     content_type: ContentTypeName
-    content: dict[str, Any]
+    content: Content
     direction: Direction = Direction.OUTBOUND
     external_id: str | None = Field(default=None, min_length=1, max_length=255)
 
@@ -155,7 +207,12 @@ class MessageOut(ApiModel):
     author_type: AuthorType
     author_id: str | None
     content_type: str
-    content: dict[str, Any]
+    content: dict[str, Any] = Field(description=f"{CONTENT_DESCRIPTION}; {{}} when contentNotShown")
+    # Ours: true when the stored content cannot be shown (one an older version stored beyond
+    # what content may be now); `content` is then {}. The rest of the message is as stored.
+    content_not_shown: bool = Field(
+        default=False, description="Ours: the stored content is withheld (it is beyond what content may be)",
+    )
     created_at: UtcTime
     updated_at: UtcTime
 
@@ -166,7 +223,11 @@ class MessageListOut(ApiModel):
 
 
 def message_out(row: MessageRow) -> dict[str, Any]:
-    return MessageOut.of(row).model_dump(by_alias=True, mode="json")
+    """The message as answered. Content that may not be shown (see content_problem) is
+    withheld, so no stored row can make a read fail."""
+    if content_problem(row.content) is None:
+        return MessageOut.of(row).model_dump(by_alias=True, mode="json")
+    return MessageOut.of(row, content={}, content_not_shown=True).model_dump(by_alias=True, mode="json")
 
 
 def check_content(content_type: str, content: dict[str, Any]) -> str | None:

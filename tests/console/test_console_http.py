@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 
+from domain.models import utcnow
+from store.db import session_scope
+from store.tables import MessageRow
 from tests.console.helpers import TOKEN, cookies, create, queue
 from tests.console.test_access import console_paths
 
@@ -109,3 +113,27 @@ async def test_the_editor_takes_odd_numbers_in_its_own_fields_for_their_defaults
     assert answer.text.count('data-testid="rule"') == 1  # no rules read; the one just added
     assert 'name="version" value="0"' in answer.text
     assert 'name="recent" type="number" min="1" max="1000" value="100"' in answer.text
+
+
+async def test_a_stored_message_that_cannot_be_shown_leaves_the_conversation_page_readable(live_stack, engine):
+    """Content an older version stored beyond today's bounds (256 levels deep, as issue 20
+    found) is withheld on the page, the rest of the conversation shown."""
+    api = live_stack.api
+    conversation = await create(api, "/ccaas/1/conversations", {"topic": "Deep", "queueId": await queue(api, "Q")})
+    deep: dict = {"leaf": "never-shown-leaf"}
+    for _ in range(255):
+        deep = {"next": deep}
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.add(MessageRow(
+            id=str(uuid.uuid4()), conversation_id=conversation["id"], direction="INBOUND", author_type="CUSTOMER",
+            channel="LIVE_CHAT", from_="+447700900123", to="support", content_type="BLOB", content=deep,
+            recorded_at=now, created_at=now, updated_at=now,
+        ))
+    await create(api, f"/ccaas/1/conversations/{conversation['id']}/messages", {
+        "channel": "LIVE_CHAT", "from": "support", "to": "+447700900123", "contentType": "TEXT",
+        "content": {"text": "Shown as ever"}})
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+        page = await browser.get(f"/console/conversations/{conversation['id']}")
+    assert page.status_code == 200, page.text
+    assert "content not shown" in page.text and "Shown as ever" in page.text and "never-shown-leaf" not in page.text
