@@ -17,7 +17,7 @@ from api.deps import db, default_capacity
 from api.errors import ApiError, bad_request, not_found
 from api.events_out import publish_agent_status
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
-from api.query_params import AFTER, BEFORE, split_values, within_times
+from api.query_params import AFTER, BEFORE, QueryBool, split_values, within_times
 from api.schemas import (
     ApiInput,
     ApiKeyOut,
@@ -196,7 +196,7 @@ def list_agents(
     status: AgentStatus | None = None,
     availability: AgentStatus | None = Query(default=None, description="The same as status here"),
     role: Role | None = None,
-    enabled: bool | None = None,
+    enabled: QueryBool = None,
     created_after: IsoTime | None = Query(default=None, alias="createdAfter", description=AFTER),
     created_before: IsoTime | None = Query(default=None, alias="createdBefore", description=BEFORE),
     updated_after: IsoTime | None = Query(default=None, alias="updatedAfter", description=AFTER),

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from api.errors import ApiError, bad_request
 from api.schemas import as_utc
@@ -22,6 +24,20 @@ UNKNOWN = "Unknown query parameter"
 TIME_FORMS = "ISO-8601 or Infobip's yyyy-MM-dd'T'HH:mm:ss.SSS+0000; without an offset, UTC"
 AFTER = f"At or after this time ({TIME_FORMS})"
 BEFORE = f"Before this time ({TIME_FORMS})"
+
+
+
+def _true_or_false(value: Any) -> Any:
+    """A boolean filter is `true` or `false` (any case), never pydantic's lax 1, yes or on."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise PydanticCustomError("bool_type", "must be true or false")
+
+
+# A boolean query parameter.
+QueryBool = Annotated[bool | None, BeforeValidator(_true_or_false)]
 
 # route -> the query parameters it declares (routes are built once, at start-up).
 _declared: dict[int, frozenset[str]] = {}

@@ -15,7 +15,7 @@ from api.auth import Principal, current_principal
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, order_by_param, parse_paging
-from api.query_params import split_values
+from api.query_params import QueryBool, split_values
 from api.schemas import (
     ApiInput,
     ApiModel,
@@ -279,7 +279,7 @@ def get_routing(
     rule_ids: list[str] | None = Query(
         default=None, alias="ruleIds", description="Repeatable, or comma-separated"
     ),
-    enabled: bool | None = None,
+    enabled: QueryBool = None,
     page: int = 0,
     # Infobip's GET /routing has no paging: the whole list unless a page is asked for.
     limit: int = WHOLE_LIST,

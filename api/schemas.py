@@ -138,6 +138,27 @@ def _is_integer(annotation: Any) -> bool:
     return annotation is int
 
 
+def _is_boolean(annotation: Any) -> bool:
+    """`bool`, `Literal[False]` (or True), either `| None`, or Annotated: a JSON boolean."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _is_boolean(args[0])
+    if origin in (Union, UnionType):
+        kinds = [arg for arg in args if arg is not type(None)]
+        return bool(kinds) and all(_is_boolean(arg) for arg in kinds)
+    if origin is Literal:
+        return all(isinstance(arg, bool) for arg in args)
+    return annotation is bool
+
+
+def strict_boolean(value: Any) -> Any:
+    """A boolean is JSON's true or false, never 0, 1 or "true": pydantic's lax bool, and a
+    Literal[False] (0 == False), would take those."""
+    if value is not None and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be true or false")
+    return value
+
+
 def _item_type(annotation: Any) -> Any:
     """The item type of a `list[...]` field, through `| None` and Annotated."""
     for candidate in (annotation, *get_args(annotation)):
@@ -164,9 +185,14 @@ class ApiInput(ApiModel):
     def _numbers_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         """An integer is JSON's 609 or 609.0 (one number to JSON Schema), never "609" or true:
         pydantic's lax int would take those, its strict int would refuse 609.0."""
-        if (info.field_name is not None and isinstance(value, str | bool)
-                and _is_integer(cls.model_fields[info.field_name].annotation)):
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, str | bool) and _is_integer(annotation):
             raise PydanticCustomError("int_type", "must be a whole number")
+        # And a boolean is true or false, whether or not its field says StrictBool.
+        if _is_boolean(annotation):
+            return strict_boolean(value)
         return value
 
     @field_validator("*", mode="after")

@@ -33,7 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
-from api.query_params import AFTER, BEFORE, within_times
+from api.query_params import AFTER, BEFORE, QueryBool, within_times
 from api.schemas import (
     ApiInput,
     ApiModel,
@@ -439,8 +439,8 @@ ORDERABLE = {
 @router.get("", response_model=WorkingHoursListOut)
 def list_working_hours(
     name: str | None = Query(default=None, max_length=255, description="Part of the name, any case"),
-    enabled: bool | None = None,
-    is_default: bool | None = Query(default=None, alias="isDefault"),
+    enabled: QueryBool = None,
+    is_default: Annotated[QueryBool, Query(alias="isDefault")] = None,
     created_after: IsoTime | None = Query(default=None, alias="createdAfter", description=AFTER),
     created_before: IsoTime | None = Query(default=None, alias="createdBefore", description=BEFORE),
     updated_after: IsoTime | None = Query(default=None, alias="updatedAfter", description=AFTER),
