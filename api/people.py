@@ -54,7 +54,9 @@ def _valid_email(value: str) -> str:
 
 
 def _deduplicated(tags: list[str]) -> list[str]:
-    return list(dict.fromkeys(tags))
+    """Each tag once, as trimmed: this runs before ApiInput trims the list, so " vip" and "vip"
+    would otherwise both be kept (and routing's `customer.tags` hold "vip" twice)."""
+    return list(dict.fromkeys(tag.strip() for tag in tags))
 
 
 # The document says what _valid_phone and _valid_email enforce (around optional whitespace).
