@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, not_found
 from api.paging import order_by_param, page_of, parse_paging
-from api.schemas import ApiInput, ApiKeyOut, ApiModel, Pagination, UtcTime, pagination
+from api.schemas import ApiInput, ApiKeyOut, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
 from api.webhooks import (
     WebhookUrl,
     add_subscription,
@@ -43,6 +43,13 @@ class BotIn(ApiInput):
         description="Where the events of the conversations in its queues are posted (http or https); "
                     "null: none. Left out of a PUT: unchanged.",
     )
+    # A fetched bot sent back: its answer-only fields are tolerated and ignored. Not the
+    # secrets a change or the creation answers once (webhookSecret, apiKey): no GET has them.
+    id: str | None = read_only()
+    webhook_id: str | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
+    deleted_at: IsoTime | None = read_only()
 
 
 class BotOut(ApiModel):

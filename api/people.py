@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import order_by_param, parse_paging
-from api.schemas import ApiInput, ApiModel, Pagination, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
 from domain.models import utcnow
 from store import people as people_store
 from store.people import EMAIL, PHONE, Contact
@@ -114,6 +114,10 @@ class PersonIn(ApiInput):
     # Checked by _custom_attribute_errors, so each problem is reported at its own key.
     custom_attributes: dict[str, Any] = Field(default_factory=dict, max_length=MAX_CUSTOM_ATTRIBUTES)
     contact_information: ContactInformationIn = Field(default_factory=ContactInformationIn)
+    # A fetched person sent back: its answer-only fields are tolerated and ignored.
+    id: str | None = read_only()
+    created_at: IsoTime | None = read_only()
+    modified_at: IsoTime | None = read_only()
 
 
 class PhoneOut(ApiModel):

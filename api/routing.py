@@ -156,6 +156,9 @@ DIFF_FIELDS = (
 
 class SettingsIn(ApiInput):
     default_queue_id: str = Field(min_length=1, max_length=36)
+    # The fetched settings sent back: their answer-only fields are tolerated and ignored.
+    default_queue_name: str | None = read_only()
+    updated_at: IsoTime | None = read_only()
 
 
 class SettingsOut(ApiModel):

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
-from api.schemas import ApiInput, ApiModel, Pagination, UtcTime, pagination
+from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
 from domain.events_out import EVENT_TYPES
 from domain.models import utcnow
 from domain.webhook_urls import (
@@ -112,6 +112,14 @@ class WebhookIn(ApiInput):
     )
     enabled: StrictBool = True
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    # A fetched subscription sent back: its answer-only fields are tolerated and ignored
+    # (`disabledReason` is cleared by enabling it). Not `secret`, which no GET answers: given,
+    # it is refused, lest a client believe it chose its secret.
+    id: str | None = read_only()
+    disabled_reason: str | None = read_only()
+    bot_id: str | None = read_only()
+    created_at: IsoTime | None = read_only()
+    updated_at: IsoTime | None = read_only()
 
 
 class WebhookOut(ApiModel):

@@ -492,8 +492,9 @@ async def test_settings_put_moves_the_default_queue(stack):
         pytest.param(lambda ids: {"defaultQueueId": None}, "defaultQueueId", id="null"),
         pytest.param(lambda ids: {}, "defaultQueueId", id="missing"),
         pytest.param(
-            lambda ids: {"defaultQueueId": ids["live"], "defaultQueueName": "x"},
-            "defaultQueueName",
+            # defaultQueueName and updatedAt are the answer's: sent back, they are ignored.
+            lambda ids: {"defaultQueueId": ids["live"], "defaultQueueName": "x", "colour": "red"},
+            "colour",
             id="unknown field",
         ),
     ],
