@@ -38,7 +38,17 @@ from api.errors import ApiError, bad_request, not_found, unavailable
 from api.events_out import publish_message
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
-from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, as_utc, pagination, trimmed_strings
+from api.schemas import (
+    ApiInput,
+    ApiModel,
+    IsoTime,
+    Pagination,
+    UtcTime,
+    as_utc,
+    pagination,
+    strip_space,
+    trimmed_strings,
+)
 from api.workflow_updates import run_update
 from domain.conversation import CLOSED_TEXT, MessageRecorded, workflow_id
 from domain.models import ActorType, Status, utcnow
@@ -241,7 +251,7 @@ def check_content(content_type: str, content: dict[str, Any]) -> str | None:
         if rule["type"] == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad_request(f"content.{name}", "must be a number")
-        elif not isinstance(value, str) or not value.strip():
+        elif not isinstance(value, str) or not strip_space(value):
             raise bad_request(f"content.{name}", "must be a non-blank string")
         elif len(value) > rule.get("maxLength", len(value)):
             raise bad_request(f"content.{name}", f"at most {rule['maxLength']} characters")

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.deps import db
 from api.errors import ApiError, bad_request, not_found
 from api.paging import order_by_param, parse_paging
-from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
+from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only, strip_space
 from domain.models import utcnow
 from store import people as people_store
 from store.people import EMAIL, PHONE, Contact
@@ -56,7 +56,7 @@ def _valid_email(value: str) -> str:
 def _deduplicated(tags: list[str]) -> list[str]:
     """Each tag once, as trimmed: this runs before ApiInput trims the list, so " vip" and "vip"
     would otherwise both be kept (and routing's `customer.tags` hold "vip" twice)."""
-    return list(dict.fromkeys(tag.strip() for tag in tags))
+    return list(dict.fromkeys(strip_space(tag) for tag in tags))
 
 
 # The document says what _valid_phone and _valid_email enforce (around optional whitespace).

@@ -121,8 +121,20 @@ def _requires_text(annotation: Any, metadata: list[Any]) -> bool:
     return False
 
 
+# What trimming removes: ECMAScript's \s, which JSON Schema's patterns use (the document's
+# pattern \S, and the validators that check requests against it). Python's str.strip() also
+# takes U+001C..U+001F and U+0085 and leaves U+FEFF: a name of U+001F passed the document and
+# was refused as blank.
+WHITE_SPACE = ("\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def strip_space(value: str) -> str:
+    return value.strip(WHITE_SPACE)
+
+
 def _trimmed(value: str, requires_text: bool) -> str:
-    trimmed = value.strip()
+    trimmed = strip_space(value)
     if requires_text and not trimmed:
         raise PydanticCustomError("string_blank", "must hold more than whitespace")
     return trimmed
