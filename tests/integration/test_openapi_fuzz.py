@@ -158,9 +158,12 @@ def ids(live: LiveStack) -> dict[str, str]:
     # A webhook made before the conversation, so that it has a delivery to replay.
     webhook = live.post("/ccaas/1/webhooks", {"url": SAFE_URL})
     spare_webhook = live.post("/ccaas/1/webhooks", {"url": SAFE_URL})
-    conversation = live.post("/ccaas/1/conversations", {"channel": "EMAIL", "tags": ["fuzz"]})
-    delivery = live.get(f"/ccaas/1/webhooks/{webhook['id']}/deliveries")["deliveries"][0]
     live.post(f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue["id"]}, status=200)
+    # Assigned to the agent: every operation on a conversation meets one that has an agent.
+    conversation = live.post("/ccaas/1/conversations", {"channel": "EMAIL", "tags": ["fuzz"], **assigned(queue["id"],
+                                                                                                         agent["id"])})
+    assert conversation["agentId"] == agent["id"]
+    delivery = live.get(f"/ccaas/1/webhooks/{webhook['id']}/deliveries")["deliveries"][0]
     # What a DELETE may remove without taking the others' objects with it.
     spare_queue = live.post("/ccaas/1/queues", {"name": "Fuzzed queue to delete"})
     spare_bot = live.post("/ccaas/1/bots", {"displayName": "Fuzzed bot to delete"})
@@ -187,6 +190,24 @@ def ids(live: LiveStack) -> dict[str, str]:
     }
 
 
+def assigned(queue_id: str, agent_id: str) -> dict[str, Any]:
+    """A new conversation's body that places it in the queue, assigned to the agent."""
+    return {"queueId": queue_id, "agentId": agent_id, "topic": "Fuzzed", "priority": "HIGH"}
+
+
+def open_and_assigned(live: LiveStack, ids: dict[str, str]) -> str:
+    """A conversation open and assigned to the seeded agent: the last one, while an example
+    has not closed or unassigned it (or moved it, or reassigned it), else a new one."""
+    if (last := ids.get("assigned:conversation_id")) is not None:
+        conversation = live.get(f"/ccaas/1/conversations/{last}")
+        if conversation["status"] == "OPEN" and conversation["agentId"] == ids["agent_id"]:
+            return last
+    fresh = live.post("/ccaas/1/conversations", assigned(ids["queue_id"], ids["agent_id"]))
+    assert fresh["agentId"] == ids["agent_id"], fresh
+    ids["assigned:conversation_id"] = fresh["id"]
+    return cast(str, fresh["id"])
+
+
 # Body fields that name another object, and the seeded object they are given.
 REFERENCES = {"queueId": "queue_id", "defaultQueueId": "queue_id", "botId": "bot_id", "agentId": "agent_id"}
 # Webhook URLs in a body: one that never resolves (RFC 6761), so that the courier posts no
@@ -198,6 +219,11 @@ WEBHOOK_URLS = ("url", "webhookUrl")
 # 409, and its answers would go unchecked).
 SPOILING = {("PUT", "/ccaas/1/agents/{agent_id}"), ("PATCH", "/ccaas/1/conversations/{conversation_id}"),
             ("PUT", "/ccaas/1/conversations/{conversation_id}")}
+# Those of them that change a conversation meet a new one each time, assigned to the seeded agent:
+# an open conversation with an agent, as a client meets it (a spare one would be closed or
+# unassigned after the first example, and every later one would fuzz a 409).
+FRESH_CONVERSATION = {("PATCH", "/ccaas/1/conversations/{conversation_id}"),
+                      ("PUT", "/ccaas/1/conversations/{conversation_id}")}
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_every_operation_answers_as_documented(case: schemathesis.Case, live: LiveStack, ids: dict[str, str]) -> None:
@@ -209,6 +235,8 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, live: Li
     for name in case.path_parameters or {}:
         if name in ids:
             case.path_parameters[name] = ids[f"spare:{name}"] if spare and f"spare:{name}" in ids else ids[name]
+    if (case.method.upper(), case.path) in FRESH_CONVERSATION and case.path_parameters:
+        case.path_parameters["conversation_id"] = open_and_assigned(live, ids)
     if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE:
         # References in a body name the seeded objects: an unknown id is a 400 no schema can say.
         for item in case.body if isinstance(case.body, list) else [case.body]:
