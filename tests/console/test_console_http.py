@@ -133,7 +133,7 @@ async def test_a_stored_message_that_cannot_be_shown_leaves_the_conversation_pag
     await create(api, f"/ccaas/1/conversations/{conversation['id']}/messages", {
         "channel": "LIVE_CHAT", "from": "support", "to": "+447700900123", "contentType": "TEXT",
         "content": {"text": "Shown as ever"}})
-    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack.supervisor_key)) as browser:
+    async with httpx.AsyncClient(base_url=live_stack.base_url, headers=cookies(live_stack)) as browser:
         page = await browser.get(f"/console/conversations/{conversation['id']}")
     assert page.status_code == 200, page.text
     assert "content not shown" in page.text and "Shown as ever" in page.text and "never-shown-leaf" not in page.text
