@@ -109,11 +109,15 @@ class ConversationCore:
         state: ConversationState,
         clock: Callable[[], datetime],
         on_indexed_change: Callable[[ConversationState], None] = lambda state: None,
+        agents_keep_out_of_hours: Callable[[], bool] = lambda: True,
     ) -> None:
         self.state = state
         self.pending: list[ConversationEvent] = []
         self._clock = clock
         self._on_indexed_change = on_indexed_change
+        # Asked only where a conversation with an agent enters a closed queue: the workflow
+        # answers workflow.patched(...), so histories recorded before keep the hours applying.
+        self._agents_keep_out_of_hours = agents_keep_out_of_hours
 
     # ---- refusals: checked before anything changes
 
@@ -304,9 +308,6 @@ class ConversationCore:
         agent's conversation is the agent's to answer and close, whatever the queue's hours."""
         state = self.state
         agent_id = state.agent_id
-        kept = keeper is not None or (
-            agent_id is not None and (queue.members is None or agent_id in queue.members)
-        )
         previous_wait = state.bot_wait
         from_queue = state.queue_id
         state.queue_id = queue.id
@@ -322,13 +323,17 @@ class ConversationCore:
                 queue_id=queue.id, steps=list(queue.escalation), since=moved.at
             ) if queue.escalation else None
         # Only entering the queue counts (staying in it with another priority does not).
-        out_of_hours = queue.out_of_hours if from_queue != queue.id and not kept else None
-        if out_of_hours is not None:
-            if agent_id is not None:
+        out_of_hours = queue.out_of_hours if from_queue != queue.id else None
+        if out_of_hours is not None and (keeper is not None or agent_id is not None) \
+                and self._agents_keep_out_of_hours():
+            if keeper is not None or queue.members is None or agent_id in queue.members:
+                out_of_hours = None  # its agent comes along (or will hold it): theirs to answer
+            else:
                 # Its agent does not come along (not a member there): unassigned first, so
                 # the hours answer and close an unassigned conversation, never one under an
                 # agent. (Elsewhere a move by hand unassigns after it, as `reroute` does.)
                 self.assign(None, actor, "moved to a queue the agent is not a member of")
+        if out_of_hours is not None:
             self.record(EventType.OUT_OF_HOURS, SYSTEM_ACTOR, to_queue_id=queue.id,
                         reason="queue closed: outside its working hours", out_of_hours=out_of_hours)
             if out_of_hours.close_conversation:

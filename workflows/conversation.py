@@ -90,6 +90,10 @@ ROUTE_AGAIN_UNASSIGNS = "route-again-unassigns"
 # queue and priority; a history recorded before has no event there, and its later events'
 # seqs were projected without one.
 ROUTE_AGAIN_RECORDS_KEPT = "route-again-records-kept"
+# Out of hours apply only while no agent keeps the conversation; a history recorded before
+# answered and closed a conversation under its agent, and recorded OUT_OF_HOURS before
+# unassigning an agent who did not come along.
+AGENTS_KEEP_OUT_OF_HOURS = "agents-keep-out-of-hours"
 
 
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
@@ -120,7 +124,10 @@ class ConversationWorkflow:
     def __init__(self, start: ConversationStart) -> None:
         assert start.state is not None or start.new is not None
         state = start.state if start.state is not None else new_state(start.new)  # type: ignore[arg-type]
-        self._core = ConversationCore(state, workflow.now, _upsert_search_attributes)
+        self._core = ConversationCore(
+            state, workflow.now, _upsert_search_attributes,
+            agents_keep_out_of_hours=lambda: workflow.patched(AGENTS_KEEP_OUT_OF_HOURS),
+        )
         self._core.pending = list(start.pending)
         self._projected_seq = start.projected_seq
         self._placed = start.state is not None

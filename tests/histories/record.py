@@ -159,6 +159,15 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["closing"]}))
     print(await save_runs(client, "out_of_hours", cid))
 
+    # Out of hours with an agent: created with one into a queue whose hours close
+    # conversations (the agent keeps it: not answered, not closed), then moved by hand into a
+    # closed queue the agent is not a member of (unassigned first, then answered and held).
+    cid = await create(queueId=places["closing"], agentId=places["agent"], channel="EMAIL",
+                       **{"from": "ana@example.com", "to": "bank@example.com"})
+    await ok(await http.patch(f"{C}/{cid}", json={"queueId": places["closed"]}))
+    await close(cid)
+    print(await save_runs(client, "out_of_hours_with_agent", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):

@@ -18,9 +18,10 @@ HELD = OutOfHours(working_hours_id="hours-1", message="We are closed.")
 CLOSING = OutOfHours(working_hours_id="hours-2", message="We are closed.", close_conversation=True)
 
 
-def created(**fields) -> tuple[ConversationCore, NewConversation]:
+def created(patched: bool = True, **fields) -> tuple[ConversationCore, NewConversation]:
     new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START, **fields)
-    core = ConversationCore(new_state(new), lambda: START, lambda state: None)
+    core = ConversationCore(new_state(new), lambda: START, lambda state: None,
+                            agents_keep_out_of_hours=lambda: patched)
     core.record_created(new)
     return core, new
 
@@ -81,6 +82,37 @@ def test_an_agent_who_is_not_a_member_there_is_unassigned_before_the_hours_answe
         core.reroute(QueueRef(id="night", out_of_hours=hours, members=[]), AGENT, "night shift")
         assert types(core)[-2 - len(last):] == [EventType.REROUTED, EventType.UNASSIGNED, *last]
         assert core.state.agent_id is None
+
+
+def test_histories_recorded_before_agents_kept_them_still_have_the_hours_apply():
+    """Without the workflow's patch marker (conversations started before), the hours answer and
+    close a conversation created with an agent, and answer before a move's unassignment."""
+    core, new = created(patched=False, agent_id="agent-1", status=Status.WAITING)
+    core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=CLOSING))
+    assert types(core) == [EventType.CREATED, EventType.ROUTED, EventType.OUT_OF_HOURS, EventType.CLOSED]
+    core, new = created(patched=False)
+    core.place_new(new, RoutingDecision(queue_id="day"))
+    core.assign("agent-1", AGENT, "taken")
+    core.reroute(QueueRef(id="night", out_of_hours=HELD, members=["agent-1"]), AGENT, "night shift")
+    assert types(core)[-2:] == [EventType.REROUTED, EventType.OUT_OF_HOURS]
+
+
+def test_the_patch_is_asked_only_where_an_agent_meets_closed_hours():
+    asked: list[bool] = []
+
+    def patched() -> bool:
+        asked.append(True)
+        return True
+
+    new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START)
+    core = ConversationCore(new_state(new), lambda: START, agents_keep_out_of_hours=patched)
+    core.record_created(new)
+    core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=HELD))
+    core.reroute(QueueRef(id="day"), AGENT, "day shift")
+    core.assign("agent-1", AGENT, "taken")
+    assert asked == []
+    core.reroute(QueueRef(id="night", out_of_hours=HELD), AGENT, "night shift")
+    assert asked == [True]
 
 
 def test_route_again_unassigns_first_so_the_closed_queue_answers():
