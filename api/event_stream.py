@@ -206,13 +206,13 @@ async def event_stream_response(
     slot = slots.take(key_id)
     try:
         after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
+        return SlotResponse(
+            events_after(engine, caller, after, start.types), ping=PING_SECONDS,
+            send_timeout=SEND_TIMEOUT_SECONDS, slot=slot,
+        )
     except BaseException:
-        slot.release()
+        slot.release()  # no answer will: release is once only, so a late finalizer is harmless
         raise
-    return SlotResponse(
-        events_after(engine, caller, after, start.types), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS,
-        slot=slot,
-    )
 
 
 def request_key(request: Request) -> str:
