@@ -8,7 +8,8 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from domain.conversation import PROJECT_ACTIVITY, ProjectionRequest
+from domain.activity_stubs import PROJECT_CONVERSATION
+from domain.conversation import ProjectionRequest
 from store.conversations import apply_projection
 from store.db import session_scope
 
@@ -18,7 +19,7 @@ class ProjectionActivities:
         self._engine = engine
         self._on_projected = on_projected
 
-    @activity.defn(name=PROJECT_ACTIVITY)
+    @activity.defn(name=PROJECT_CONVERSATION.name)
     def project_conversation(self, request: ProjectionRequest) -> None:
         with session_scope(self._engine) as session:
             apply_projection(session, request.conversation, request.events)

@@ -7,7 +7,8 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.conversation import DESCRIBE_QUEUE_ACTIVITY, ROUTE_ACTIVITY, QueueRef, RouteRequest
+from domain.activity_stubs import DESCRIBE_QUEUE, PERMANENT_ROUTING_FAILURE, ROUTE_CONVERSATION
+from domain.conversation import QueueRef, RouteRequest
 from domain.expressions import ExpressionError
 from domain.models import RoutingDecision
 from domain.routing import RoutingValidationError, bounded
@@ -18,8 +19,7 @@ from store.routing import RoutingLoader
 # Trace entries a ROUTED event keeps: every rule up to the 100th tried is explained in full;
 # GET /conversations/{id}/simulate-routing explains any decision again with every rule.
 STORED_TRACE_LIMIT = 100
-# The failure type of a stored routing that cannot be read: retrying cannot mend it.
-PERMANENT_ROUTING_FAILURE = "PermanentRoutingFailure"
+__all__ = ["PERMANENT_ROUTING_FAILURE", "STORED_TRACE_LIMIT", "RoutingActivities"]
 
 
 class RoutingActivities:
@@ -27,7 +27,7 @@ class RoutingActivities:
         self._engine = engine
         self._loader = loader or RoutingLoader()
 
-    @activity.defn(name=ROUTE_ACTIVITY)
+    @activity.defn(name=ROUTE_CONVERSATION.name)
     def route_conversation(self, request: RouteRequest) -> RoutingDecision:
         try:
             with session_scope(self._engine) as session:
@@ -44,7 +44,7 @@ class RoutingActivities:
             ) from bad_data
         return bounded(decision, STORED_TRACE_LIMIT)
 
-    @activity.defn(name=DESCRIBE_QUEUE_ACTIVITY)
+    @activity.defn(name=DESCRIBE_QUEUE.name)
     def describe_queue(self, queue_id: str) -> QueueRef | None:
         """The live queue an escalation step moves a conversation to (its bot, its own
         ladder), or None if it is gone."""

@@ -8,27 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
+from domain.activity_stubs import (
+    REFRESH_ACTIVITY,
+    REFRESH_WORKING_HOURS_STATUS,
+    StatusRefreshed,
+    StatusRefreshRequest,
+)
 from store.db import session_scope
 from store.working_hours import refresh_statuses
 
-REFRESH_ACTIVITY = "refresh_working_hours_status"
-
-
-class StatusRefreshRequest(BaseModel):
-    at: datetime
-
-
-class StatusRefreshed(BaseModel):
-    """The hours that opened and closed at `at`, and the earliest next change of any (None:
-    none within domain.working_hours.LOOK_AHEAD_DAYS)."""
-
-    opened: list[str] = Field(default_factory=list)
-    closed: list[str] = Field(default_factory=list)
-    next_change_at: datetime | None = None
+__all__ = ["REFRESH_ACTIVITY", "StatusRefreshRequest", "StatusRefreshed", "WorkingHoursActivities"]
 
 
 class WorkingHoursActivities:
@@ -36,7 +28,7 @@ class WorkingHoursActivities:
         self._engine = engine
         self._on_opened = on_opened
 
-    @activity.defn(name=REFRESH_ACTIVITY)
+    @activity.defn(name=REFRESH_WORKING_HOURS_STATUS.name)
     def refresh_working_hours_status(self, request: StatusRefreshRequest) -> StatusRefreshed:
         return self.refresh(request.at)
 

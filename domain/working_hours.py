@@ -173,3 +173,8 @@ def next_opening(hours: Hours, at: datetime) -> datetime | None:
     if is_open(hours, at):
         return None
     return next_change(hours, at)
+
+
+class ClockStart(BaseModel):
+    """The working-hours clock's input (workflows.working_hours_clock). Nothing yet: the
+    clock decides everything from the store at each round."""

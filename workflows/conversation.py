@@ -15,15 +15,20 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.projection import ProjectionActivities
-    from activities.routing import PERMANENT_ROUTING_FAILURE, RoutingActivities
+    from domain.activity_stubs import (
+        DESCRIBE_QUEUE,
+        PERMANENT_ROUTING_FAILURE,
+        PROJECT_CONVERSATION,
+        ROUTE_CONVERSATION,
+        ActivityStub,
+    )
     from domain.conversation import (
         UNAVAILABLE,
         Assignment,
@@ -402,23 +407,25 @@ class ConversationWorkflow:
         """The queue an escalation moves to, as the store has it now (None: gone); tried
         again on a durable timer while the store cannot say."""
         return await self._when_possible(lambda: self._local(
-            RoutingActivities.describe_queue, queue_id, f"describing queue {queue_id}"
+            DESCRIBE_QUEUE, queue_id, f"describing queue {queue_id}"
         ))
 
     async def _decide(self, request: RouteRequest) -> RoutingDecision:
         """Routing's decision, or a refusal when it cannot be had within ROUTING_LIMIT."""
-        return await self._local(RoutingActivities.route_conversation, request, "routing")
+        return await self._local(ROUTE_CONVERSATION, request, "routing")
 
-    async def _local(self, method: Callable[[Any, A], R], argument: A, what: str) -> R:
+    async def _local(self, stub: ActivityStub[A, R], argument: A, what: str) -> R:
         """A reading local activity, or a refusal when it cannot be had within ROUTING_LIMIT."""
         try:
-            return await workflow.execute_local_activity_method(
-                method,
+            result: R = await workflow.execute_local_activity(
+                stub.name,
                 argument,
+                result_type=stub.result,
                 start_to_close_timeout=ROUTING_ATTEMPT,
                 schedule_to_close_timeout=ROUTING_LIMIT,
                 retry_policy=ROUTING_RETRY,
             )
+            return result
         except FailureError as failure:
             # A local activity's failure arrives as the activity's own error or timeout; a
             # cancellation of the workflow (as such, or as the activity's cause) is not ours
@@ -449,8 +456,8 @@ class ConversationWorkflow:
             if target <= self._projected_seq:
                 return
             unseen = [event for event in self._core.pending if event.seq > self._projected_seq]
-            await workflow.execute_activity_method(
-                ProjectionActivities.project_conversation,
+            await workflow.execute_activity(
+                PROJECT_CONVERSATION.name,
                 ProjectionRequest(conversation=self._state.model_copy(deep=True), events=unseen),
                 start_to_close_timeout=PROJECTION_ATTEMPT,
                 retry_policy=PROJECTION_RETRY,

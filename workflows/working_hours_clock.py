@@ -18,13 +18,13 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from activities.working_hours import REFRESH_ACTIVITY, StatusRefreshed, StatusRefreshRequest
+    from domain.activity_stubs import REFRESH_WORKING_HOURS_STATUS, StatusRefreshRequest
+    from domain.working_hours import ClockStart
 
 CLOCK_ID_PREFIX = "working-hours-clock"
 HOURS_CHANGED = "hours_changed"
@@ -43,10 +43,6 @@ MAX_ROUNDS = 500
 
 def clock_workflow_id(task_queue: str) -> str:
     return f"{CLOCK_ID_PREFIX}-{task_queue}"
-
-
-class ClockStart(BaseModel):
-    """Nothing yet: the clock decides everything from the store at each round."""
 
 
 @workflow.defn
@@ -75,7 +71,8 @@ class WorkingHoursClock:
         """Decides every status now; when to wake next (None: only when hours change)."""
         try:
             refreshed = await workflow.execute_activity(
-                REFRESH_ACTIVITY, StatusRefreshRequest(at=workflow.now()), result_type=StatusRefreshed,
+                REFRESH_WORKING_HOURS_STATUS.name, StatusRefreshRequest(at=workflow.now()),
+                result_type=REFRESH_WORKING_HOURS_STATUS.result,
                 start_to_close_timeout=REFRESH_ATTEMPT, retry_policy=REFRESH_RETRY,
             )
         except ActivityError as failed:
