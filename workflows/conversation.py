@@ -12,10 +12,11 @@ state stays bounded: events leave it once the store holds them.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -123,6 +124,20 @@ def refusals_as_update_failures() -> Iterator[None]:
         raise ApplicationError(refused.text, type=refused.kind, non_retryable=True) from None
 
 
+def closed_only(update: Callable[..., Awaitable[None] | None]) -> Callable[..., None]:
+    """The validator of an update that only a closed conversation refuses (409, before
+    anything reaches history): one function, registered on each such update with
+    `_validate_x = x.validator(closed_only(x))`. It takes the update's own signature, as
+    Temporal requires of a validator; the argument itself is not read."""
+
+    def validate(self: ConversationWorkflow, *_: Any) -> None:
+        self._refuse_if_closed()
+
+    validate.__signature__ = inspect.signature(update)  # type: ignore[attr-defined]
+    validate.__name__ = f"_validate_{update.__name__}"
+    return validate
+
+
 @workflow.defn
 class ConversationWorkflow:
     @workflow.init
@@ -201,17 +216,13 @@ class ConversationWorkflow:
         """Several fields at once (a PATCH naming more than one intent): all or nothing."""
         await self._change(lambda: self._core.edit(edit))
 
-    @edit.validator
-    def _validate_edit(self, edit: Edit) -> None:
-        self._refuse_if_closed()
+    _validate_edit = edit.validator(closed_only(edit))
 
     @workflow.update
     async def reroute(self, request: Reroute) -> None:
         await self._change(lambda: self._core.reroute(request.queue, request.actor, request.reason))
 
-    @reroute.validator
-    def _validate_reroute(self, request: Reroute) -> None:
-        self._refuse_if_closed()
+    _validate_reroute = reroute.validator(closed_only(reroute))
 
     @workflow.update
     async def assign(self, request: Assignment) -> None:
@@ -232,9 +243,7 @@ class ConversationWorkflow:
             lambda: self._core.set_priority(request.priority, request.actor, request.reason)
         )
 
-    @set_priority.validator
-    def _validate_set_priority(self, request: PriorityChange) -> None:
-        self._refuse_if_closed()
+    _validate_set_priority = set_priority.validator(closed_only(set_priority))
 
     @workflow.update
     async def set_status(self, request: StatusChange) -> None:
@@ -242,9 +251,7 @@ class ConversationWorkflow:
             lambda: self._core.set_status(request.status, request.actor, request.reason)
         )
 
-    @set_status.validator
-    def _validate_set_status(self, request: StatusChange) -> None:
-        self._refuse_if_closed()
+    _validate_set_status = set_status.validator(closed_only(set_status))
 
     @workflow.update
     async def change(self, change: Change) -> None:
@@ -252,9 +259,7 @@ class ConversationWorkflow:
         while recorded histories and running conversations may still call it."""
         await self._change(lambda: self._core.edit(edit_of(change)))
 
-    @change.validator
-    def _validate_change(self, change: Change) -> None:
-        self._refuse_if_closed()
+    _validate_change = change.validator(closed_only(change))
 
     @workflow.update
     async def route(self, request: RouteAgain) -> None:
@@ -271,9 +276,7 @@ class ConversationWorkflow:
                 )
         await self._project()
 
-    @route.validator
-    def _validate_route(self, request: RouteAgain) -> None:
-        self._refuse_if_closed()
+    _validate_route = route.validator(closed_only(route))
 
     @workflow.update
     async def report_authentication(self, report: AuthenticationReport) -> None:
@@ -307,9 +310,7 @@ class ConversationWorkflow:
     async def record_message(self, message: MessageRecorded) -> None:
         await self._change(lambda: self._core.record_message(message))
 
-    @record_message.validator
-    def _validate_record_message(self, message: MessageRecorded) -> None:
-        self._refuse_if_closed()
+    _validate_record_message = record_message.validator(closed_only(record_message))
 
     @workflow.update
     async def tag(self, change: TagChange) -> None:
