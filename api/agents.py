@@ -32,7 +32,7 @@ from api.schemas import (
     with_status,
 )
 from domain.assignment import MAX_AGENT_CAPACITY
-from domain.models import utcnow
+from domain.models import AgentStatus, utcnow
 from store import agents as agent_store
 from store import assignment as assignment_store
 from store import keys
@@ -50,13 +50,6 @@ EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 class Role(str, Enum):
     AGENT = "AGENT"
     SUPERVISOR = "SUPERVISOR"
-
-
-class AgentStatus(str, Enum):
-    ACTIVE = "ACTIVE"
-    BUSY = "BUSY"
-    AWAY = "AWAY"
-    INVISIBLE = "INVISIBLE"
 
 
 class AgentIn(ApiInput):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from enum import Enum
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -29,6 +28,7 @@ from api.schemas import (
     pagination,
     read_only,
 )
+from domain.assignment import AutoAssignmentAlgorithm
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS, Escalation, escalation_due
 from domain.models import MAX_ESCALATION_AFTER_SECONDS, MAX_ESCALATION_STEPS, Priority, Status, utcnow
 from store import agents as agent_store
@@ -38,13 +38,6 @@ from store import routing as routing_store
 from store.tables import AgentQueueRow, ConversationRow, QueueRow
 
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
-
-
-class AutoAssignmentAlgorithm(str, Enum):
-    LOAD_BALANCING = "LOAD_BALANCING"
-    ROUND_ROBIN = "ROUND_ROBIN"
-    # Infobip's; stored and reported, and assigned as LOAD_BALANCING.
-    PERFORMANCE_BASED = "PERFORMANCE_BASED"
 
 
 class EscalationStepIn(ApiInput):

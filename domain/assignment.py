@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
-LOAD_BALANCING = "LOAD_BALANCING"
-ROUND_ROBIN = "ROUND_ROBIN"
+
+# A queue's auto-assignment algorithm (the queues API's `autoAssignmentAlgorithm`). No
+# docstring: it would become the OpenAPI schema's description.
+class AutoAssignmentAlgorithm(str, Enum):
+    LOAD_BALANCING = "LOAD_BALANCING"
+    ROUND_ROBIN = "ROUND_ROBIN"
+    # Infobip's; stored and reported, and assigned as LOAD_BALANCING.
+    PERFORMANCE_BASED = "PERFORMANCE_BASED"
+
+
+# The algorithms as the store keeps them (plain strings; the queue's column is a string).
+LOAD_BALANCING = AutoAssignmentAlgorithm.LOAD_BALANCING.value
+ROUND_ROBIN = AutoAssignmentAlgorithm.ROUND_ROBIN.value
 # Infobip's third algorithm needs performance data we do not have: it balances load.
-PERFORMANCE_BASED = "PERFORMANCE_BASED"
+PERFORMANCE_BASED = AutoAssignmentAlgorithm.PERFORMANCE_BASED.value
 # Conversations an agent without its own maxConversations holds at once (Infobip's default
 # for messaging); SWITCHBOARD_DEFAULT_AGENT_CAPACITY overrides it, up to MAX_AGENT_CAPACITY.
 DEFAULT_AGENT_CAPACITY = 5

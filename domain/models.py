@@ -38,6 +38,16 @@ class Status(str, Enum):
 OPEN_STATUSES = (Status.OPEN.value, Status.WAITING.value, Status.SOLVED.value)
 
 
+# An agent's status (the agents API's `status`); only ACTIVE agents are assigned
+# conversations (store.assignment). No docstring: it would become the OpenAPI schema's
+# description.
+class AgentStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    BUSY = "BUSY"
+    AWAY = "AWAY"
+    INVISIBLE = "INVISIBLE"
+
+
 class Authentication(str, Enum):
     NONE = "NONE"
     STRONG = "STRONG"

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
 from domain.conversation import ConversationState
-from domain.models import Status, as_utc
+from domain.models import AgentStatus, Status, as_utc
 from store.db import INSERTS, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
 from store.working_hours import working_hours_of_queue
@@ -105,7 +105,7 @@ def _active_members(queue_id: str) -> Any:
     return (
         select(AgentRow, AgentQueueRow.created_at)
         .join(AgentQueueRow, col(AgentQueueRow.agent_id) == AgentRow.id)
-        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled), AgentRow.status == "ACTIVE")
+        .where(AgentQueueRow.queue_id == queue_id, col(AgentRow.enabled), AgentRow.status == AgentStatus.ACTIVE.value)
     )
 
 

@@ -23,8 +23,8 @@ from api.console.forms import FormProblem, act, indexed_rows, item_errors, numbe
 from api.console.lookups import live_queues, queues_by_id, visible_queue_ids
 from api.console.render import duration, page, parse_time, when
 from api.console.session import check_csrf, console_user, require_supervisor
-from api.queues import AutoAssignmentAlgorithm, QueueIn
-from domain.assignment import DEFAULT_STICKY_DAYS
+from api.queues import QueueIn
+from domain.assignment import DEFAULT_STICKY_DAYS, AutoAssignmentAlgorithm
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import MAX_ESCALATION_STEPS, Priority
 
