@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.composition import api_app, worker_process
+from switchboard.settings import Settings
 from switchboard.worker import WorkerProcess
 from tests.settings import stack_settings
 from workflows import search_attributes
@@ -112,7 +113,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 class Stack:
     """The real API in process and a real worker on its own task queue, built as `switchboard
     api` and `switchboard worker` build them; one database. `worker` is there to be watched
-    (tests.helpers.dispatcher_passed), not driven."""
+    (tests.helpers.dispatcher_passed), not driven. `settings` are those both were built from:
+    a test wanting one more API process on the stack builds it with `api_app(settings, ...)`."""
 
     http: httpx.AsyncClient
     engine: Engine
@@ -121,6 +123,7 @@ class Stack:
     supervisor_key: str
     database_url: str
     worker: WorkerProcess
+    settings: Settings
 
 
 # HTML and schema pages: checked for the key only.
@@ -154,4 +157,4 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
         headers={"Authorization": f"App {key}"},
         event_hooks={"response": [clean_body_check(key)]},
     ) as http:
-        yield Stack(http, engine, temporal_client, task_queue, key, database_url, worker)
+        yield Stack(http, engine, temporal_client, task_queue, key, database_url, worker, settings)

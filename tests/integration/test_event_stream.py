@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI
 
 from api import event_stream as stream_module
-from api.app import create_app
 from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from domain.models import utcnow
 from store.db import make_engine, session_scope
 from store.events_out import Cursor, read_after
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
 from tests.sse import STREAM, EventReader, event_stream, of, serving
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 def app_of(stack: Stack) -> FastAPI:
     """One more API process on the stack's database and Temporal (the worker is the stack's)."""
-    return create_app(stack.engine, stack.temporal, stack.task_queue)
+    return api_app(stack.settings, stack.engine, stack.temporal)
 
 
 def feed_after(stack: Stack, cursor: Cursor) -> list[tuple[str, str]]:
@@ -217,7 +217,7 @@ async def test_a_client_resumes_on_another_api_process(stack: Stack) -> None:
     other_engine = make_engine(stack.database_url)  # as another process would have its own
     try:
         async with serving(app_of(stack)) as one, \
-                serving(create_app(other_engine, stack.temporal, stack.task_queue)) as two:
+                serving(api_app(stack.settings, other_engine, stack.temporal)) as two:
             everything = str(Cursor())
             async with event_stream(one.base_url, stack.supervisor_key, last_event_id=everything) as stream:
                 on_one = await stream.until(of(conversation, "conversation.closed"))

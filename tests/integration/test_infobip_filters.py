@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from api.app import create_app
 from api.permissions import PERMISSIONS
 from api.query_params import API_PREFIXES, UNKNOWN
 from domain.models import ActorType
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, unique
 
@@ -53,7 +53,7 @@ def api_routes(app) -> list[tuple[str, str, APIRoute]]:
 
 
 async def test_an_unknown_query_parameter_is_a_400_naming_it_on_every_route(stack: Stack):
-    app = create_app(stack.engine, stack.temporal, stack.task_queue)
+    app = api_app(stack.settings, stack.engine, stack.temporal)
     bot = await stack.http.post("/ccaas/1/bots", json={"displayName": unique("bot")})
     assert bot.status_code == 201, bot.text
     keys = {ActorType.SUPERVISOR: stack.supervisor_key, ActorType.BOT: bot.json()["apiKey"]}

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
-from api.app import create_app
 from domain.audience import HIDDEN
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import create_queue, put_routing, rule, unique, wait_for
 from tests.sse import EventReader, event_stream, of, serving
@@ -28,7 +28,7 @@ SCORE_FACT = "customer.customAttributes.creditScore"
 
 
 def app_of(stack: Stack) -> FastAPI:
-    return create_app(stack.engine, stack.temporal, stack.task_queue)
+    return api_app(stack.settings, stack.engine, stack.temporal)
 
 
 def as_(key: str) -> dict[str, str]:

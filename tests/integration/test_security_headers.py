@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.app import create_app
 from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from api.limits import MAX_BODY_BYTES
 from domain.models import utcnow
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.sse import STREAM, hang_up_on_streams
 
@@ -44,7 +44,7 @@ async def boom(request: Request) -> Response:
 @pytest_asyncio.fixture
 async def app(stack: Stack) -> FastAPI:
     """An API process on the stack's database and Temporal, with one route that fails."""
-    app = create_app(stack.engine, stack.temporal, stack.task_queue)
+    app = api_app(stack.settings, stack.engine, stack.temporal)
     app.add_route("/boom", boom)
     return app
 

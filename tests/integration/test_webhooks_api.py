@@ -12,9 +12,10 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from api.app import create_app
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
+from tests.settings import stack_settings
 from tests.webhook_receiver import Receiver, running_receiver
 
 pytestmark = pytest.mark.integration
@@ -61,7 +62,8 @@ async def received(receiver: Receiver, count: int) -> None:
 @pytest.fixture
 async def strict(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """The API on the stack's database as deployed: webhooks to private addresses refused."""
-    app = create_app(stack.engine, stack.temporal, stack.task_queue)
+    settings = stack_settings(stack.database_url, stack.task_queue, SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE="0")
+    app = api_app(settings, stack.engine, stack.temporal)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
                                  headers={"Authorization": f"App {stack.supervisor_key}"}) as http:
         yield http

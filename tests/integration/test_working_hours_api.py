@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import Session
 
-from api.app import create_app
 from domain.working_hours import Weekday
 from store.db import session_scope
 from store.tables import QueueRow
 from store.working_hours import hours_of_queue
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_queue, unique
 
@@ -76,7 +76,7 @@ async def client(stack: Stack, key: str | None = None,
     if clock is None:
         transport = stack.http._transport
     else:
-        transport = httpx.ASGITransport(app=create_app(stack.engine, stack.temporal, stack.task_queue, clock=clock))
+        transport = httpx.ASGITransport(app=api_app(stack.settings, stack.engine, stack.temporal, clock=clock))
     async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test",
                                  headers={"Authorization": f"App {key or stack.supervisor_key}"}) as http:
         yield http
