@@ -12,12 +12,12 @@ import pytest_asyncio
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.app import create_app
 from domain.conversation import CLOSED_TEXT
 from store.bootstrap import bootstrap
-from switchboard.worker import build_worker
+from switchboard.composition import api_app, worker_process
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, unique
+from tests.settings import stack_settings
 
 C = "/ccaas/1/conversations"
 
@@ -234,12 +234,14 @@ async def test_authors_and_rights_by_role(stack: Stack):
 
 
 @pytest_asyncio.fixture
-async def no_worker(engine: Engine, temporal_client: Client) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    key, task_queue = bootstrap(engine), f"test-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue, update_deadline=2.0)
+async def no_worker(
+    engine: Engine, database_url: str, temporal_client: Client,
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    key, settings = bootstrap(engine), stack_settings(database_url, f"test-{uuid.uuid4()}")
+    app = api_app(settings, engine, temporal_client, update_deadline=2.0)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
                                  headers={"Authorization": f"App {key}"}) as http:
-        yield http, lambda: build_worker(temporal_client, engine, task_queue)
+        yield http, lambda: worker_process(settings, engine, temporal_client)
 
 
 async def test_a_message_the_workflow_does_not_take_in_time_is_kept_and_a_retry_finds_it(no_worker):

@@ -14,11 +14,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from store.bootstrap import bootstrap
-from switchboard.worker import build_worker
+from switchboard.composition import api_app, worker_process
+from switchboard.settings import Settings
 from tests.conftest import TEMPORAL_BINARY
 from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, unique, wait_for
+from tests.settings import stack_settings
 from workflows import search_attributes
 
 C = "/ccaas/1/conversations"
@@ -33,39 +34,39 @@ class StackWithoutWorker:
     http: httpx.AsyncClient
     temporal: Client
     engine: Engine
-    task_queue: str
+    settings: Settings
 
     def worker(self):
-        return build_worker(self.temporal, self.engine, self.task_queue)
+        return worker_process(self.settings, self.engine, self.temporal)
 
 
 @pytest_asyncio.fixture
-async def stack(engine: Engine, temporal_client: Client) -> AsyncIterator[StackWithoutWorker]:
+async def stack(engine: Engine, database_url: str, temporal_client: Client) -> AsyncIterator[StackWithoutWorker]:
     key = bootstrap(engine)
-    task_queue = f"test-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue, update_deadline=UPDATE_DEADLINE)
+    settings = stack_settings(database_url, f"test-{uuid.uuid4()}")
+    app = api_app(settings, engine, temporal_client, update_deadline=UPDATE_DEADLINE)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},
     ) as http:
-        yield StackWithoutWorker(http, temporal_client, engine, task_queue)
+        yield StackWithoutWorker(http, temporal_client, engine, settings)
 
 
-async def test_the_timeline_is_read_from_the_store_with_no_worker_and_no_temporal(engine: Engine):
+async def test_the_timeline_is_read_from_the_store_with_no_worker_and_no_temporal(engine: Engine, database_url: str):
     """With its own Temporal server, stopped halfway: as during an outage, or once retention
     has dropped a closed conversation's history."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BINARY), search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter, dev_server_log_level="error",
     )
-    key, task_queue = bootstrap(engine), f"test-{uuid.uuid4()}"
-    app = create_app(engine, env.client, task_queue)
+    key, settings = bootstrap(engine), stack_settings(database_url, f"test-{uuid.uuid4()}")
+    app = api_app(settings, engine, env.client)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},
     ) as http:
         try:
-            async with build_worker(env.client, engine, task_queue):
+            async with worker_process(settings, engine, env.client):
                 sms = await create_queue(http)
                 await put_routing(http, [rule("sms", sms["id"], {"$and": [
                     {"$eq": {"message.channel": "SMS"}}, {"$contains": {"message.content": "hell"}},

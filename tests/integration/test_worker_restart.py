@@ -16,22 +16,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio.client import Client
 
-from api.app import create_app
 from store.bootstrap import bootstrap
 from store.db import session_scope
 from store.tables import ConversationEventRow, ConversationRow
+from switchboard.composition import api_app
+from switchboard.settings import Settings
 from tests.helpers import create_queue, put_routing, rule, wait_for
+from tests.settings import stack_variables
 
 CONVERSATIONS = 24
 
 
-def start_worker(database_url: str, temporal: Client, task_queue: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
-        "SWITCHBOARD_TASK_QUEUE": task_queue,
-    }
+def start_worker(variables: dict[str, str]) -> subprocess.Popen:
+    """`switchboard worker` in a process of its own (so that it can be killed), from `variables`."""
+    env = {**os.environ, **variables}
     return subprocess.Popen(
         [sys.executable, "-m", "switchboard.cli", "worker"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -47,9 +45,11 @@ async def test_killing_the_worker_mid_routing_loses_no_conversation(
     engine: Engine, database_url: str, temporal_client: Client
 ):
     key = bootstrap(engine)
-    task_queue = f"restart-{uuid.uuid4()}"
-    app = create_app(engine, temporal_client, task_queue)
-    first_worker = start_worker(database_url, temporal_client, task_queue)
+    # The API and the workers read the same variables.
+    variables = stack_variables(database_url, f"restart-{uuid.uuid4()}",
+                                SWITCHBOARD_TEMPORAL_ADDRESS=temporal_client.service_client.config.target_host)
+    app = api_app(Settings.from_env(variables), engine, temporal_client)
+    first_worker = start_worker(variables)
     second_worker = None
     try:
         async with httpx.AsyncClient(
@@ -69,7 +69,7 @@ async def test_killing_the_worker_mid_routing_loses_no_conversation(
             first_worker.send_signal(signal.SIGKILL)
             first_worker.wait()
             assert projected_count(engine) < CONVERSATIONS, "the kill came too late to test anything"
-            second_worker = start_worker(database_url, temporal_client, task_queue)
+            second_worker = start_worker(variables)
 
             responses = await asyncio.gather(*creates)
             assert [r.status_code for r in responses] == [201] * CONVERSATIONS, [

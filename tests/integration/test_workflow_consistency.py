@@ -18,15 +18,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.conversation_actions import EventOut
 from domain.conversation import workflow_id
 from store.bootstrap import bootstrap
 from store.db import make_engine, session_scope
 from store.tables import ConversationEventRow
-from switchboard.worker import build_worker
+from switchboard.composition import api_app, worker_process
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, put_routing, rule, unique
+from tests.settings import stack_settings
 from workflows import search_attributes
 from workflows.conversation import ConversationWorkflow
 
@@ -106,7 +106,7 @@ async def dispose_after(engine: Engine) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def stack_continuing_as_new_after(
-    events: int, engine: Engine
+    events: int, engine: Engine, database_url: str
 ) -> AsyncIterator[tuple[Client, httpx.AsyncClient]]:
     """The API and a worker on a Temporal server of their own that suggests continue-as-new
     once a run's history holds `events` events."""
@@ -119,9 +119,9 @@ async def stack_continuing_as_new_after(
     )
     try:
         key = bootstrap(engine)
-        task_queue = f"can-{uuid.uuid4()}"
-        app = create_app(engine, env.client, task_queue)
-        async with build_worker(env.client, engine, task_queue), httpx.AsyncClient(
+        settings = stack_settings(database_url, f"can-{uuid.uuid4()}")
+        app = api_app(settings, engine, env.client)
+        async with worker_process(settings, engine, env.client), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
             headers={"Authorization": f"App {key}"},
         ) as http:
@@ -133,8 +133,9 @@ async def stack_continuing_as_new_after(
 async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_state(tmp_path: Path):
     # What it proves is the workflow's (its carried state stays bounded), whatever the store:
     # SQLite only, as the PostgreSQL variant took another 30 s and proved nothing more.
-    engine = make_engine(f"sqlite:///{tmp_path / 'switchboard.db'}")
-    async with stack_continuing_as_new_after(200, engine) as (client, http), dispose_after(engine):
+    database_url = f"sqlite:///{tmp_path / 'switchboard.db'}"
+    engine = make_engine(database_url)
+    async with stack_continuing_as_new_after(200, engine, database_url) as (client, http), dispose_after(engine):
         # Every rule is tried and traced on each routing: the events that weigh most.
         queue_a, queue_b = await create_queue(http), await create_queue(http)
         await put_routing(http, [rule(f"rule {n}", queue_a["id"], {"$eq": {"message.channel": "FAX"}})
@@ -163,8 +164,8 @@ async def test_a_conversation_of_500_changes_continues_as_new_with_a_bounded_sta
         assert sum(len(e["trace"] or []) for e in events if e["type"] == "ROUTED") > 100 * 100
 
 
-async def test_a_long_conversation_continues_as_new_and_keeps_its_whole_timeline(engine: Engine):
-    async with stack_continuing_as_new_after(40, engine) as (client, http):
+async def test_a_long_conversation_continues_as_new_and_keeps_its_whole_timeline(engine: Engine, database_url: str):
+    async with stack_continuing_as_new_after(40, engine, database_url) as (client, http):
         conversation = await create_conversation(http)
         cid = conversation["id"]
         for i in range(30):

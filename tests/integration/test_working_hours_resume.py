@@ -16,15 +16,16 @@ import httpx
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from api.app import create_app
 from domain.models import as_utc
 from store.bootstrap import bootstrap
 from store.db import session_scope
 from store.tables import WorkingHoursRow
+from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, wait_for
 from tests.integration.test_assignment_api import assigned_to, new_agent, not_assigned_after_a_pass
 from tests.integration.test_working_hours_api import WH, create_hours, week
+from tests.settings import stack_settings
 from workflows.working_hours_clock import WorkingHoursClock, clock_workflow_id
 
 ZAGREB = ZoneInfo("Europe/Zagreb")
@@ -105,11 +106,13 @@ async def test_an_edit_through_the_api_resumes_assignment_at_once(stack: Stack):
 
 
 @asynccontextmanager
-async def api_at(engine: Engine, temporal: Client, clock: Callable[[], datetime]) -> AsyncIterator[httpx.AsyncClient]:
+async def api_at(
+    engine: Engine, database_url: str, temporal: Client, clock: Callable[[], datetime],
+) -> AsyncIterator[httpx.AsyncClient]:
     """The API alone, whose "now" is `clock`, on a task queue no worker serves: no clock
     workflow exists to be told of an edit."""
     key = bootstrap(engine)
-    app = create_app(engine, temporal, f"no-clock-{uuid.uuid4()}", clock=clock)
+    app = api_app(stack_settings(database_url, f"no-clock-{uuid.uuid4()}"), engine, temporal, clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test",
                                  headers={"Authorization": f"App {key}"}) as http:
         yield http
@@ -119,10 +122,12 @@ def zagreb(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=ZAGREB)
 
 
-async def test_every_save_stores_the_status_at_the_api_clock(engine: Engine, temporal_client: Client):
+async def test_every_save_stores_the_status_at_the_api_clock(
+    engine: Engine, database_url: str, temporal_client: Client,
+):
     saturday, monday = date(2026, 11, 28), date(2026, 11, 30)
     now = [zagreb(saturday, 12)]
-    async with api_at(engine, temporal_client, lambda: now[0]) as http:
+    async with api_at(engine, database_url, temporal_client, lambda: now[0]) as http:
 
         def status() -> tuple[bool, datetime | None]:
             row = stored(engine, created["id"])
