@@ -23,16 +23,17 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from store.bootstrap import bootstrap
 from store.db import make_engine
-from switchboard.worker import build_worker
+from switchboard.composition import api_app, worker_process
+from switchboard.settings import Settings
+from tests.settings import stack_settings
 from tests.sse import hang_up_on_streams
 
 T = TypeVar("T")
 
 # The document is built from the routes alone: no database or Temporal is touched.
-DOCUMENT = create_app(make_engine("sqlite://"), temporal=cast(Client, None), task_queue="unused").openapi()
+DOCUMENT = api_app(stack_settings("sqlite://", "unused"), make_engine("sqlite://"), cast(Client, None)).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 CHECKS = [
@@ -91,6 +92,9 @@ class LiveStack:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+        # As deployed, webhooks to private addresses are refused (WEBHOOK_ADDRESS below).
+        self.stack_settings: Settings = stack_settings(
+            database_url, f"fuzz-{uuid.uuid4()}", SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE="0")
         self.engine = make_engine(database_url)
         key = bootstrap(self.engine)
         assert key is not None
@@ -99,10 +103,9 @@ class LiveStack:
 
     async def _start(self, target: str, namespace: str) -> None:
         self.client = await Client.connect(target, namespace=namespace, data_converter=pydantic_data_converter)
-        task_queue = f"fuzz-{uuid.uuid4()}"
-        self.worker = build_worker(self.client, self.engine, task_queue)
+        self.worker = worker_process(self.stack_settings, self.engine, self.client)
         self.worker_task = asyncio.create_task(self.worker.run())
-        app = create_app(self.engine, self.client, task_queue)
+        app = api_app(self.stack_settings, self.engine, self.client)
         # The live event stream never ends, and ASGITransport waits for the end of an answer:
         # the client hangs up once the stream's head has come (its status and content type are
         # what the checks look at; its events are tests/integration/test_event_stream.py's).
