@@ -11,30 +11,20 @@ import pytest
 
 from api import messages as messages_api
 from tests.conftest import Stack
-from tests.helpers import assert_error, create_conversation, create_queue, unique
+from tests.helpers import assert_error, create_conversation, create_queue
+from tests.integration.test_assignment_api import new_agent
 from tests.integration.test_out_of_hours import NEVER, REPLY, SMS, events, hours, messages, routed_to
 from workflows.conversation import ConversationWorkflow
 
 C = "/ccaas/1/conversations"
-A = "/ccaas/1/agents"
 INBOUND = {**SMS, "direction": "INBOUND", "contentType": "TEXT", "content": {"text": "my card is blocked"}}
-
-
-async def member_of(stack: Stack, queue_ids: list[str]) -> dict[str, Any]:
-    created = await stack.http.post(A, json={"displayName": unique("agent"), "status": "ACTIVE", "role": "AGENT"})
-    assert created.status_code == 201, created.text
-    agent = created.json()
-    for queue_id in queue_ids:
-        joined = await stack.http.post(f"{A}/{agent['id']}/queues", json={"queueId": queue_id})
-        assert joined.status_code == 200, joined.text
-    return agent
 
 
 async def test_an_assigned_conversation_moved_into_a_closed_queue_stays_with_its_agent(stack: Stack):
     closing = await hours(stack.http, NEVER, closeConversations=True)
     day = await create_queue(stack.http)
     night = await create_queue(stack.http, workingHoursId=closing["id"])
-    agent = await member_of(stack, [day["id"], night["id"]])
+    agent = await new_agent(stack, capacity=None, queue_ids=[day["id"], night["id"]])
     conversation = await create_conversation(stack.http, queueId=day["id"], **SMS)
     assigned = await stack.http.put(f"{C}/{conversation['id']}/assignee", json={"agentId": agent["id"]})
     assert assigned.status_code == 200, assigned.text
