@@ -97,13 +97,10 @@ def _fan_out(session: Session, events: list[NewEvent]) -> None:
     # want every one).
     status_subscriptions = {subscription.id for subscription in subscriptions for event in last_status.values()
                             if wants(subscription, event, bot_queues)}
-    due, attempts = _replace_waiting_statuses(session, set(last_status), status_subscriptions)
+    due = _replace_waiting_statuses(session, set(last_status), status_subscriptions)
     deliveries = [
         {"id": str(uuid.uuid4()), "subscription_id": subscription.id, "event_id": event_id(event.source),
-         "event_type": event.type, "state": PENDING,
-         # A replacing status goes on where the replaced left off in the retry schedule, so
-         # toggling never restarts it and a receiver that is down is still given up on.
-         "attempts": attempts.get((subscription.id, event.agent_id), 0),
+         "event_type": event.type, "state": PENDING, "attempts": 0,
          "next_attempt_at": _due(now, due, subscription.id, event),
          "created_at": event.at, "updated_at": event.at}
         for event in events
@@ -137,15 +134,16 @@ def waiting_statuses(agent_ids: set[str], now: datetime) -> ColumnElement[bool]:
 
 def _replace_waiting_statuses(
     session: Session, agent_ids: set[str], subscription_ids: set[str],
-) -> tuple[dict[tuple[str, str | None], datetime], dict[tuple[str, str | None], int]]:
+) -> dict[tuple[str, str | None], datetime]:
     """Deletes the waiting deliveries of these agents' earlier statuses to these subscriptions
     (see the module docstring), with their attempts; when each (subscription, agent) was next
-    due, and how many attempts it had had."""
+    due."""
     if not agent_ids or not subscription_ids:
-        return {}, {}
+        return {}
     now = utcnow()
     query = (
-        select(WebhookDeliveryRow, EventFeedRow.agent_id)
+        select(WebhookDeliveryRow.id, WebhookDeliveryRow.subscription_id, WebhookDeliveryRow.next_attempt_at,
+               EventFeedRow.agent_id)
         .join(EventFeedRow, col(EventFeedRow.id) == col(WebhookDeliveryRow.event_id))
         .where(waiting_statuses(agent_ids, now), col(WebhookDeliveryRow.subscription_id).in_(subscription_ids))
     )
@@ -154,18 +152,16 @@ def _replace_waiting_statuses(
         query = query.with_for_update(of=WebhookDeliveryRow, skip_locked=True)
     found = session.exec(query).all()
     if not found:
-        return {}, {}
+        return {}
     due: dict[tuple[str, str | None], datetime] = {}
-    attempts: dict[tuple[str, str | None], int] = {}
-    for delivery, agent_id in found:
-        key = (delivery.subscription_id, agent_id)
-        attempts[key] = max(attempts.get(key, 0), delivery.attempts)
-        if (next_attempt_at := delivery.next_attempt_at) is not None:
+    for _, subscription_id, next_attempt_at, agent_id in found:
+        if next_attempt_at is not None:
+            key = (subscription_id, agent_id)
             due[key] = min(due.get(key, as_utc(next_attempt_at)), as_utc(next_attempt_at))
-    ids = [delivery.id for delivery, _ in found]
+    ids = [row[0] for row in found]
     session.exec(delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id).in_(ids)))
     session.exec(delete(WebhookDeliveryRow).where(col(WebhookDeliveryRow.id).in_(ids)))
-    return due, attempts
+    return due
 
 
 def wants(subscription: WebhookSubscriptionRow, event: NewEvent, bot_queues: dict[str, set[str]]) -> bool:
