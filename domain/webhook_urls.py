@@ -1,7 +1,7 @@
 """Where webhooks may be sent: http(s) URLs with a host and no credentials, and (unless the
 operator allows private networks) only to globally routable addresses. Resolving a name is
 the caller's I/O: the API checks when a URL is saved, the courier again when it connects
-(switchboard.checked_connect), since a name can point elsewhere by then."""
+(services.checked_connect), since a name can point elsewhere by then."""
 
 from __future__ import annotations
 

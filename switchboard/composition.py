@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.app import UPDATE_DEADLINE_SECONDS, create_app
 from domain.models import utcnow
-from switchboard.courier import CourierSettings
+from services.courier import CourierSettings
 from switchboard.settings import Settings
 from switchboard.worker import WorkerProcess, build_worker
 

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -21,14 +18,12 @@ from activities.projection import ProjectionActivities
 from activities.routing import RoutingActivities
 from activities.working_hours import WorkingHoursActivities
 from domain.assignment import DEFAULT_AGENT_CAPACITY
-from domain.models import utcnow
-from switchboard.courier import DEFAULT_COURIER, Courier, CourierSettings
-from switchboard.dispatcher import Dispatcher
-from switchboard.retention import DEFAULT_RETENTION_DAYS, Retention
+from services.courier import DEFAULT_COURIER, Courier, CourierSettings
+from services.dispatcher import Dispatcher
+from services.retention import DEFAULT_RETENTION_DAYS, Retention
+from services.working_hours_clock import start_working_hours_clock
 from workflows.conversation import ConversationWorkflow
-from workflows.working_hours_clock import HOURS_CHANGED, ClockStart, WorkingHoursClock, clock_workflow_id
-
-log = logging.getLogger("switchboard.worker")
+from workflows.working_hours_clock import WorkingHoursClock
 
 # The sandbox re-imports a workflow's module for every run, to catch non-deterministic calls
 # in it (time, randomness, I/O) when they happen. That was a quarter of a loaded worker's
@@ -59,20 +54,7 @@ class WorkerProcess:
         self._loops = [asyncio.create_task(loop.run()) for loop in (self.dispatcher, self.courier, self.retention)]
 
     async def _start_clock(self) -> None:
-        """Best effort, as everything here: a store not yet migrated, or Temporal refusing,
-        leaves it to the clock's next round or the next worker's start."""
-        try:
-            await asyncio.to_thread(self.working_hours.refresh, utcnow())
-        except Exception:  # noqa: BLE001 - the clock decides again at its next round
-            log.warning("working hours' status not decided at start", exc_info=True)
-        try:
-            await self.worker.client.start_workflow(
-                WorkingHoursClock.run, ClockStart(), id=clock_workflow_id(self.worker.task_queue),
-                task_queue=self.worker.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                start_signal=HOURS_CHANGED,
-            )
-        except RPCError:
-            log.warning("working-hours clock not started", exc_info=True)
+        await start_working_hours_clock(self.worker.client, self.worker.task_queue, self.working_hours)
 
     async def run(self) -> None:
         """Runs them all until `shutdown` (as Worker.run does)."""

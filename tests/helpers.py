@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.loops import PassLoop
+from services.loops import PassLoop
 
 
 def unique(prefix: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 
 from domain.events_out import parse_retry_schedule
-from switchboard.courier import CourierSettings
+from services.courier import CourierSettings
 from tests.helpers import wait_for
 from tests.processes import free_port
 

@@ -30,10 +30,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
 from domain.models import utcnow
+from services.courier import Courier
 from store.db import migrate, session_scope
 from store.events_out import NewEvent, publish
 from store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
-from switchboard.courier import Courier
 from tests.helpers import wait_for
 from tests.webhook_receiver import FAST_WEBHOOKS, running_receiver
 

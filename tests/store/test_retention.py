@@ -1,4 +1,4 @@
-"""Retention (store.retention, run by the worker's switchboard.retention loop), on SQLite and
+"""Retention (store.retention, run by the worker's services.retention loop), on SQLite and
 PostgreSQL: the event feed, finished deliveries and their attempts older than the retention
 period go, in batches; recent ones, pending deliveries (and the events they carry) and
 conversations with their timeline events and messages stay."""
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from domain.events_out import NextAttempt, Outcome
+from services.retention import Retention
 from store import webhooks
 from store.db import migrate, session_scope
 from store.events_out import PENDING, NewEvent, event_id, publish
@@ -26,7 +27,6 @@ from store.tables import (
     WebhookSubscriptionRow,
 )
 from switchboard.composition import worker_process
-from switchboard.retention import Retention
 from tests.settings import stack_settings
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.loops import PassLoop
+from services.loops import PassLoop
 
 # A stop must end the loop within this; the loop answers in a few event-loop iterations.
 STOP_DEADLINE = 5.0

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from domain.models import utcnow
+from services.loops import PassLoop
 from store.retention import BATCH, Pruned, prune_batch
-from switchboard.loops import PassLoop
 
 log = logging.getLogger("switchboard.retention")
 

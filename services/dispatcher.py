@@ -28,9 +28,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.conversation import Assignment, workflow_id
 from domain.models import SYSTEM_ACTOR, utcnow
+from services.loops import PassLoop
 from store import assignment as assignments
 from store.db import session_scope
-from switchboard.loops import PassLoop
 from workflows.conversation import ConversationWorkflow
 
 PASS_INTERVAL = 1.0

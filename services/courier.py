@@ -34,10 +34,10 @@ from domain.events_out import (
     parse_retry_schedule,
 )
 from domain.models import utcnow
+from services.checked_connect import AddressRefused, CheckedTransport
+from services.loops import PassLoop
 from store import webhooks
 from store.db import session_scope
-from switchboard.checked_connect import AddressRefused, CheckedTransport
-from switchboard.loops import PassLoop
 
 PASS_INTERVAL = 0.5
 RESPONSE_PREFIX = 256
@@ -79,7 +79,7 @@ class Courier(PassLoop):
 
     async def run(self) -> None:
         # Redirects are not followed: one could lead to an address we refuse. The transport
-        # checks the address it connects to (switchboard.checked_connect); trust_env=False as
+        # checks the address it connects to (services.checked_connect); trust_env=False as
         # a proxy from the environment would resolve the name itself.
         limits = httpx.Limits(max_connections=self._settings.concurrency)
         async with httpx.AsyncClient(
