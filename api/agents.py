@@ -13,7 +13,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.deps import db, default_capacity
+from api.deps import SessionDep, default_capacity
 from api.errors import ApiError, bad_request, not_found
 from api.events_out import publish_agent_status
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
@@ -176,6 +176,7 @@ def _queues(session: Session, agent_id: str) -> dict[str, Any]:
 
 @router.get("", response_model=AgentListOut)
 def list_agents(
+    session: SessionDep,
     agent_ids: list[str] | None = Query(
         default=None, alias="agentIds", description="Repeatable, or comma-separated"
     ),
@@ -200,7 +201,6 @@ def list_agents(
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(["id", "displayName", "createdAt", "updatedAt"]),
-    session: Session = Depends(db),
     capacity: int = Depends(default_capacity),
 ):
     orderable = {
@@ -239,7 +239,7 @@ def list_agents(
 
 @router.post("", status_code=201, response_model=AgentWithKey)
 def create_agent(
-    body: AgentIn, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    body: AgentIn, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AgentWithKey:
     status = body.chosen_status() or AgentStatus.ACTIVE
     email = body.email.lower() if body.email is not None else None
@@ -259,14 +259,14 @@ def create_agent(
 
 @router.get("/{agent_id}", response_model=AgentOut)
 def get_agent(
-    agent_id: str, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    agent_id: str, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AgentOut:
     return agent_out(session, _agent(session, agent_id), capacity)
 
 
 @router.put("/{agent_id}", response_model=AgentOut)
 def update_agent(
-    agent_id: str, body: AgentIn, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    agent_id: str, body: AgentIn, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AgentOut:
     """Replaces Infobip's AgentRequest fields (`displayName`, `status`, `role`, `enabled`; those
     not given are back at their defaults). `email`, `title` and `maxConversations`, which
@@ -297,7 +297,7 @@ def update_agent(
 
 @router.put("/{agent_id}/status", response_model=AgentOut)
 def set_status(
-    agent_id: str, body: StatusIn, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    agent_id: str, body: StatusIn, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AgentOut:
     row = _agent(session, agent_id)
     changed = row.status != body.status.value
@@ -315,7 +315,7 @@ def _tell_status(session: Session, row: AgentRow, capacity: int) -> None:
 
 
 @router.post("/{agent_id}/api-key", response_model=ApiKeyOut)
-def rotate_agent_key(agent_id: str, session: Session = Depends(db)) -> ApiKeyOut:
+def rotate_agent_key(agent_id: str, session: SessionDep) -> ApiKeyOut:
     """A new key; every earlier key of this agent stops working at once."""
     row = _agent(session, agent_id)
     keys.disable_keys(session, AGENT_KEY, agent_id)
@@ -325,13 +325,13 @@ def rotate_agent_key(agent_id: str, session: Session = Depends(db)) -> ApiKeyOut
 
 
 @router.get("/{agent_id}/queues", response_model=AgentQueuesOut)
-def list_agent_queues(agent_id: str, session: Session = Depends(db)):
+def list_agent_queues(agent_id: str, session: SessionDep):
     _agent(session, agent_id)
     return _queues(session, agent_id)
 
 
 @router.post("/{agent_id}/queues", response_model=AgentQueuesWithStatus)
-def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depends(db)):
+def add_agent_queue(agent_id: str, body: MembershipIn, session: SessionDep):
     _agent(session, agent_id)
     if queue_store.live_queue(session, body.queue_id) is None:
         raise bad_request("queueId", "unknown or deleted queue")
@@ -345,7 +345,7 @@ def add_agent_queue(agent_id: str, body: MembershipIn, session: Session = Depend
 
 
 @router.delete("/{agent_id}/queues/{queue_id}", response_model=AgentQueuesWithStatus)
-def remove_agent_queue(agent_id: str, queue_id: str, session: Session = Depends(db)):
+def remove_agent_queue(agent_id: str, queue_id: str, session: SessionDep):
     _agent(session, agent_id)
     if session.get(AgentQueueRow, (agent_id, queue_id)) is None:
         raise not_found("Membership")

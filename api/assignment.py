@@ -9,15 +9,15 @@ agent's hold, and the dispatcher hands a freed slot on.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api.auth import Principal, current_principal
+from api.auth import Principal
 from api.conversations import ConversationListOut, ConversationOut, conversations_out, engine_of
-from api.deps import temporal
+from api.deps import PrincipalDep, TemporalDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.schemas import ApiInput, pagination
@@ -117,7 +117,7 @@ async def assign_by_hand(
 @router.put("/ccaas/1/conversations/{conversation_id}/assignee", response_model=ConversationOut)
 async def put_assignee(
     conversation_id: str, body: AssigneeIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     return await assign_by_hand(request, client, principal, conversation_id, body.agent_id)
 
@@ -125,7 +125,7 @@ async def put_assignee(
 @router.delete("/ccaas/1/conversations/{conversation_id}/assignee", response_model=ConversationOut)
 async def delete_assignee(
     conversation_id: str, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     return await assign_by_hand(request, client, principal, conversation_id, None)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field, StrictBool
 from sqlmodel import Session, col, select
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, not_found
 from api.paging import order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiKeyOut, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
@@ -134,10 +134,10 @@ def _live(session: Session, bot_id: str) -> BotRow:
 
 @router.get("", response_model=BotListOut)
 def list_bots(
+    session: SessionDep,
     page: int = 0,
     limit: int = 20,
     order_by: str | None = order_by_param(["displayName", "createdAt"]),
-    session: Session = Depends(db),
 ):
     orderable = {"displayName": BotRow.display_name, "createdAt": BotRow.created_at}
     paging = parse_paging(page, limit, order_by, set(orderable), "createdAt:asc")
@@ -151,7 +151,7 @@ def list_bots(
 
 
 @router.post("", status_code=201, response_model=BotWithKey)
-def create_bot(body: BotIn, request: Request, session: Session = Depends(db)) -> BotWithKey:
+def create_bot(body: BotIn, request: Request, session: SessionDep) -> BotWithKey:
     """201 with its API key and, if a `webhookUrl` is given, its webhook's signing secret:
     both shown this once. 409 when there are 100 webhook subscriptions already."""
     if body.webhook_url is not None:
@@ -169,7 +169,7 @@ def create_bot(body: BotIn, request: Request, session: Session = Depends(db)) ->
 
 
 @router.get("/{bot_id}", response_model=BotOut)
-def get_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
+def get_bot(bot_id: str, session: SessionDep) -> BotOut:
     row = session.get(BotRow, bot_id)
     if row is None:
         raise not_found("Bot")
@@ -177,7 +177,7 @@ def get_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
 
 
 @router.put("/{bot_id}", response_model=BotChangedOut)
-def update_bot(bot_id: str, body: BotIn, request: Request, session: Session = Depends(db)) -> BotChangedOut:
+def update_bot(bot_id: str, body: BotIn, request: Request, session: SessionDep) -> BotChangedOut:
     """Replaces displayName and enabled; `webhookUrl` changes only when given (null removes
     the bot's webhook). `webhookSecret` is answered when this creates the webhook."""
     url_given = "webhook_url" in body.model_fields_set
@@ -196,7 +196,7 @@ def update_bot(bot_id: str, body: BotIn, request: Request, session: Session = De
 
 
 @router.delete("/{bot_id}", response_model=BotOut)
-def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
+def delete_bot(bot_id: str, session: SessionDep) -> BotOut:
     """Refused (409) while it serves a queue. Its key stops working and its webhook is deleted."""
     lock_subscriptions(session)  # no webhook is made for it meanwhile
     row = _live(session, bot_id)
@@ -212,7 +212,7 @@ def delete_bot(bot_id: str, session: Session = Depends(db)) -> BotOut:
 
 
 @router.post("/{bot_id}/api-key", response_model=ApiKeyOut)
-def rotate_bot_key(bot_id: str, session: Session = Depends(db)) -> ApiKeyOut:
+def rotate_bot_key(bot_id: str, session: SessionDep) -> ApiKeyOut:
     """A new key; every earlier key of this bot stops working at once."""
     row = _live(session, bot_id)
     keys.disable_keys(session, ActorType.BOT.value, bot_id)
@@ -222,7 +222,7 @@ def rotate_bot_key(bot_id: str, session: Session = Depends(db)) -> ApiKeyOut:
 
 
 @router.post("/{bot_id}/webhook-secret", response_model=BotWebhookSecretOut)
-def rotate_webhook_secret(bot_id: str, session: Session = Depends(db)) -> BotWebhookSecretOut:
+def rotate_webhook_secret(bot_id: str, session: SessionDep) -> BotWebhookSecretOut:
     """A new signing secret for the bot's webhook, shown this once; the old one signs nothing
     more. 409 when the bot has no `webhookUrl`."""
     _live(session, bot_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from pydantic.alias_generators import to_camel
 from starlette.concurrency import run_in_threadpool
@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.assignment import assignment_by_hand, reroute_target
-from api.auth import Principal, current_principal
+from api.auth import Principal
 from api.conversations import DEFAULT_ORDER, MAX_TOPIC, ConversationOut, Tag, engine_of
-from api.deps import temporal
+from api.deps import PrincipalDep, TemporalDep
 from api.errors import bad_request, not_found
 from api.schemas import (
     READ_ONLY,
@@ -239,7 +239,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
 @router.patch("/{conversation_id}", response_model=ConversationOut)
 async def patch_conversation(
     conversation_id: str, body: ConversationChangeIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """Changes the fields given; a new `queueId` is a manual reroute (with an optional `reason`)."""
     return await _change(conversation_id, body, request, principal, client)
@@ -248,7 +248,7 @@ async def patch_conversation(
 @router.put("/{conversation_id}", response_model=ConversationOut)
 async def put_conversation(
     conversation_id: str, body: ConversationChangeIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """As PATCH: only the fields given change (a conversation's other fields are not the
     client's to reset)."""
@@ -258,7 +258,7 @@ async def put_conversation(
 @router.post("/{conversation_id}/route", response_model=RoutedConversationOut)
 async def route_again(
     conversation_id: str, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """Runs routing again now: unassigns (as Infobip does), then moves where routing decides.
     The decision is recorded as a ROUTED event with its rule, version and trace even when it
@@ -272,7 +272,7 @@ async def route_again(
 @router.post("/{conversation_id}/authentication", response_model=ConversationOut)
 async def report_authentication(
     conversation_id: str, body: AuthenticationIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """The bot serving the conversation's queue reports the result of strong authentication;
     routing then runs again by itself."""
@@ -289,7 +289,7 @@ async def report_authentication(
 @router.post("/{conversation_id}/tags", response_model=ConversationWithStatus)
 async def add_tag(
     conversation_id: str, body: TagIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=body.tag_name, add=True)
@@ -300,7 +300,7 @@ async def add_tag(
 @router.delete("/{conversation_id}/tags/{tag_name}", response_model=ConversationWithStatus)
 async def remove_tag(
     conversation_id: str, tag_name: str, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """Answers the conversation, with Infobip's StatusCodeResponse fields."""
     change = TagChange(actor=principal.actor, tag=tag_name, add=False)
@@ -309,7 +309,7 @@ async def remove_tag(
 
 
 @router.get("/{conversation_id}/workflow-history", response_model=WorkflowHistoryOut)
-async def workflow_history(conversation_id: str, request: Request, client: Client = Depends(temporal)):
+async def workflow_history(conversation_id: str, request: Request, client: TemporalDep):
     """The conversation's raw Temporal event history (its current run) as JSON that
     temporalio's Replayer accepts (`WorkflowHistory.from_json`), and where the Temporal Web
     UI shows it."""
@@ -337,7 +337,7 @@ def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:
 
 @router.get("/{conversation_id}/events", response_model=EventListOut)
 def conversation_events(conversation_id: str, request: Request,
-                        principal: Principal = Depends(current_principal)):
+                        principal: PrincipalDep):
     """The conversation's timeline, oldest first, from the store: readable with every worker
     down and after Temporal has dropped a closed conversation's history. A person's
     attributes (`customer.*` facts, and their values in the trace) are shown to supervisors only."""

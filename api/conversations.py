@@ -8,13 +8,13 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, StringConstraints
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -23,8 +23,8 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.auth import Principal, current_principal
-from api.deps import DEADLINE_PASSED, temporal
+from api.auth import Principal
+from api.deps import DEADLINE_PASSED, PrincipalDep, TemporalDep
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
@@ -222,8 +222,8 @@ def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
 async def create_conversation(
     body: ConversationIn,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    client: Client = Depends(temporal),
+    principal: PrincipalDep,
+    client: TemporalDep,
 ):
     engine = engine_of(request)
     queue = None
@@ -323,7 +323,7 @@ DEFAULT_ORDER = "createdAt:desc"
 @router.get("", response_model=ConversationListOut)
 def list_conversations(
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: PrincipalDep,
     conversation_ids: list[str] | None = Query(default=None, alias="conversationIds"),
     queue_ids: list[str] | None = Query(default=None, alias="queueIds"),
     status: list[str] | None = Query(default=None, json_schema_extra=STATUS_LIST),
@@ -406,11 +406,12 @@ def _simulate(
 
 @router.get("/{conversation_id}/simulate-routing", response_model=SimulationOut)
 def simulate_routing(
-    conversation_id: str, request: Request,
+    principal: PrincipalDep,
+    conversation_id: str,
+    request: Request,
     at: IsoTime | None = Query(default=None, description=(
         "When to route it (ISO-8601): rules that route only during working hours see their "
         "queues as they would be then. Default: now.")),
-    principal: Principal = Depends(current_principal),
 ):
     """Where routing would put this conversation now (or `at`), and why, from its facts in the
     store; nothing is changed. The trace shows a person's values to supervisors only."""

@@ -1,13 +1,16 @@
-"""FastAPI dependencies: the database session, the Temporal client, settings the app holds."""
+"""FastAPI dependencies: the database session, the caller, the Temporal client, settings the
+app holds. Routes take them by their aliases (`session: SessionDep`), FastAPI's own idiom."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
+from api.auth import Principal, current_principal
 from store.db import session_scope
 
 
@@ -23,6 +26,11 @@ def default_capacity(request: Request) -> int:
 
 def temporal(request: Request) -> Client:
     return request.app.state.temporal
+
+
+SessionDep = Annotated[Session, Depends(db)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+TemporalDep = Annotated[Client, Depends(temporal)]
 
 
 # A workflow call cut off at the app's `update_deadline` by asyncio.wait_for: the SDK answers

@@ -20,7 +20,7 @@ import uuid
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -31,9 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
-from api.auth import Principal, current_principal
+from api.auth import Principal
 from api.conversations import engine_of
-from api.deps import temporal
+from api.deps import PrincipalDep, TemporalDep
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.events_out import publish_message
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
@@ -372,7 +372,7 @@ def _remove(engine: Engine, id_: str) -> None:
              responses={200: {"model": MessageOut}})
 async def create_message(
     conversation_id: str, body: MessageIn, request: Request,
-    principal: Principal = Depends(current_principal), client: Client = Depends(temporal),
+    principal: PrincipalDep, client: TemporalDep,
 ):
     """201 with the stored message (200 with the one stored before for a repeated
     `externalId`). The conversation's workflow learns of it: a customer's message (INBOUND)

@@ -8,14 +8,14 @@ import uuid
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import order_by_param, parse_paging
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only, strip_space
@@ -269,12 +269,12 @@ def _write(session: Session, row: PersonRow, body: PersonIn, fields: set[str]) -
 
 @router.get("", response_model=PersonListOut | PersonOut)
 def list_persons(
+    session: SessionDep,
     identifier: str | None = Query(default=None, min_length=1, max_length=255),
     identifier_type: IdentifierType | None = Query(default=None, alias="type"),
     page: int = 0,
     limit: int = 20,
     order_by: str | None = order_by_param(["createdAt", "modifiedAt", "lastName"]),
-    session: Session = Depends(db),
 ):
     """A page of persons; or, with `identifier` and `type`, the one person they name."""
     if identifier is not None or identifier_type is not None:
@@ -311,7 +311,7 @@ def list_persons(
 
 
 @router.post("", status_code=201, response_model=PersonOut)
-def create_person(body: PersonIn, session: Session = Depends(db)) -> PersonOut:
+def create_person(body: PersonIn, session: SessionDep) -> PersonOut:
     now = utcnow()
     row = PersonRow(id=str(uuid.uuid4()), created_at=now, modified_at=now)
     _write(session, row, body, set(PersonIn.model_fields))
@@ -319,12 +319,12 @@ def create_person(body: PersonIn, session: Session = Depends(db)) -> PersonOut:
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-def get_person(person_id: str, session: Session = Depends(db)) -> PersonOut:
+def get_person(person_id: str, session: SessionDep) -> PersonOut:
     return _out(session, _person(session, person_id))
 
 
 @router.put("/{person_id}", response_model=PersonOut)
-def replace_person(person_id: str, body: PersonIn, session: Session = Depends(db)) -> PersonOut:
+def replace_person(person_id: str, body: PersonIn, session: SessionDep) -> PersonOut:
     """Every writable field: one omitted takes its default; the contacts are replaced."""
     row = _person(session, person_id)
     row.modified_at = utcnow()
@@ -333,7 +333,7 @@ def replace_person(person_id: str, body: PersonIn, session: Session = Depends(db
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
-def update_person(person_id: str, body: PersonIn, session: Session = Depends(db)) -> PersonOut:
+def update_person(person_id: str, body: PersonIn, session: SessionDep) -> PersonOut:
     """Only the fields given; `contactInformation`, when given, replaces all the contacts."""
     row = _person(session, person_id)
     row.modified_at = utcnow()
@@ -344,7 +344,7 @@ def update_person(person_id: str, body: PersonIn, session: Session = Depends(db)
 @router.delete(
     "/{person_id}", status_code=204, response_class=Response
 )
-def delete_person(person_id: str, session: Session = Depends(db)) -> Response:
+def delete_person(person_id: str, session: SessionDep) -> Response:
     """The person and its contacts, which are then free for another person."""
     people_store.delete_person(session, _person(session, person_id))
     session.commit()

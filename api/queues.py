@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import split_values
@@ -217,6 +217,7 @@ def _commit_or_conflict(session: Session) -> None:
 
 @router.get("", response_model=QueueListOut)
 def list_queues(
+    session: SessionDep,
     queue_ids: list[str] | None = Query(
         default=None, alias="queueIds", description="Repeatable, or comma-separated"
     ),
@@ -226,7 +227,6 @@ def list_queues(
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(["id", "name", "createdAt", "updatedAt"]),
-    session: Session = Depends(db),
 ):
     orderable = {
         "id": QueueRow.id, "name": QueueRow.name,
@@ -252,7 +252,7 @@ def list_queues(
 
 
 @router.post("", status_code=201, response_model=QueueOut)
-def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
+def create_queue(body: QueueIn, session: SessionDep) -> QueueOut:
     _check_bot(session, body)
     _check_escalation(session, body.escalation, None)
     if _name_taken(session, body.name):
@@ -266,7 +266,7 @@ def create_queue(body: QueueIn, session: Session = Depends(db)) -> QueueOut:
 
 
 @router.get("/{queue_id}", response_model=QueueOut)
-def get_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
+def get_queue(queue_id: str, session: SessionDep) -> QueueOut:
     # A deleted queue can still be read, so history that names it stays explicable.
     row = session.get(QueueRow, queue_id)
     if row is None:
@@ -275,7 +275,7 @@ def get_queue(queue_id: str, session: Session = Depends(db)) -> QueueOut:
 
 
 @router.put("/{queue_id}", response_model=QueueOut)
-def update_queue(queue_id: str, body: QueueUpdateIn, session: Session = Depends(db)) -> QueueOut:
+def update_queue(queue_id: str, body: QueueUpdateIn, session: SessionDep) -> QueueOut:
     """Changes the fields given; the others keep their value."""
     row = queue_store.live_queue(session, queue_id)
     if row is None:
@@ -314,7 +314,7 @@ class QueueDeletedOut(StatusCodeOut, QueueOut):
 
 
 @router.delete("/{queue_id}", response_model=QueueDeletedOut)
-def delete_queue(queue_id: str, session: Session = Depends(db)) -> QueueDeletedOut:
+def delete_queue(queue_id: str, session: SessionDep) -> QueueDeletedOut:
     row = queue_store.live_queue(session, queue_id)
     if row is None:
         raise not_found("Queue")
@@ -390,9 +390,9 @@ def _waiting_escalation(row: ConversationRow, queue: QueueRow) -> WaitingEscalat
 
 @router.get("/{queue_id}/escalations", response_model=QueueEscalationsOut)
 def queue_escalations(
+    session: SessionDep,
     queue_id: str,
     limit: int = Query(default=100, ge=1, le=999, description="At most this many conversations"),
-    session: Session = Depends(db),
 ) -> QueueEscalationsOut:
     """A dry run: for each open, unassigned conversation waiting in the queue (longest waiting
     first), the next step of the ladder in force for it and when it comes, as the store last

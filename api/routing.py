@@ -6,13 +6,13 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import Field, JsonValue, StrictBool, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.auth import Principal, current_principal
-from api.deps import db
+from api.auth import Principal
+from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError, bad_request, not_found, validation_errors_of
 from api.paging import MAX_LIMIT, order_by_param, parse_paging
 from api.query_params import QueryBool, split_values
@@ -279,6 +279,7 @@ def _save(session: Session, rules: list[RoutingRule], principal: Principal) -> i
 
 @router.get("", response_model=RoutingOut)
 def get_routing(
+    session: SessionDep,
     rule_ids: list[str] | None = Query(
         default=None, alias="ruleIds", description="Repeatable, or comma-separated"
     ),
@@ -286,7 +287,6 @@ def get_routing(
     page: int = 0,
     # Infobip's GET /routing has no paging: the whole list unless a page is asked for.
     limit: int = WHOLE_LIST,
-    session: Session = Depends(db),
 ):
     number, rules = routing_store.current_version(session)
     return routing_page(session, number, rules, page, limit, split_values(rule_ids), enabled)
@@ -307,9 +307,9 @@ RULES_SCHEMA = {
     },
 )
 def replace_routing(
+    principal: PrincipalDep,
+    session: SessionDep,
     body: Annotated[list[Any], Body(max_length=MAX_RULES)],
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(db),
 ):
     rules = new_rules(session, body)
     number = _save(session, rules, principal)
@@ -317,17 +317,17 @@ def replace_routing(
 
 
 @router.delete("", response_model=RoutingWithStatus)
-def delete_routing(principal: Principal = Depends(current_principal), session: Session = Depends(db)):
+def delete_routing(principal: PrincipalDep, session: SessionDep):
     number = _save(session, [], principal)
     return with_status(routing_page(session, number, [], 0, WHOLE_LIST), "Routing deleted")
 
 
 @router.get("/versions", response_model=VersionListOut)
 def list_versions(
+    session: SessionDep,
     page: int = 0,
     limit: int = 20,
     order_by: str | None = order_by_param(["number"]),
-    session: Session = Depends(db),
 ):
     paging = parse_paging(page, limit, order_by, {"number"}, "number:desc")
     rows, total = routing_store.list_versions(
@@ -341,7 +341,8 @@ def list_versions(
 
 @router.get("/versions/{number}", response_model=VersionOut)
 def get_version(
-    number: Annotated[int, Path(ge=0, le=MAX_VERSION)], session: Session = Depends(db)
+    session: SessionDep,
+    number: Annotated[int, Path(ge=0, le=MAX_VERSION)],
 ):
     row = session.get(RoutingVersionRow, number)
     if row is None:
@@ -383,9 +384,9 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
 
 @router.get("/versions/{a}/diff/{b}", response_model=VersionDiff)
 def diff_versions(
+    session: SessionDep,
     a: Annotated[int, Path(ge=0, le=MAX_VERSION, description="From this version (0: the empty routing)")],
     b: Annotated[int, Path(ge=0, le=MAX_VERSION, description="To this version; may be lower than a")],
-    session: Session = Depends(db),
 ) -> VersionDiff:
     """What changed from version a to version b: rules added, removed and changed field by field
     (matched by rule id), with each version's author and time."""
@@ -419,7 +420,7 @@ def diff_versions(
 
 
 @router.get("/settings", response_model=SettingsOut)
-def get_settings(session: Session = Depends(db)) -> SettingsOut:
+def get_settings(session: SessionDep) -> SettingsOut:
     queue_id = routing_store.default_queue_id(session)
     row = routing_store.settings_row(session)
     return SettingsOut(
@@ -430,7 +431,7 @@ def get_settings(session: Session = Depends(db)) -> SettingsOut:
 
 
 @router.put("/settings", response_model=SettingsOut)
-def put_settings(body: SettingsIn, session: Session = Depends(db)) -> SettingsOut:
+def put_settings(body: SettingsIn, session: SessionDep) -> SettingsOut:
     queue = queue_store.live_queue(session, body.default_queue_id)
     if queue is None:
         raise bad_request("defaultQueueId", "unknown or deleted queue")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field, model_validator
 from sqlmodel import Session
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, bad_request
 from api.routing import MAX_RULES, MAX_VERSION, new_rules
 from api.schemas import ApiInput, ApiModel, IsoTime, as_utc
@@ -119,7 +119,7 @@ def _subjects(session: Session, body: SimulationIn) -> tuple[list[tuple[str, dic
 
 
 @router.post("/simulate", response_model=SimulationResultOut)
-def simulate(body: SimulationIn, session: Session = Depends(db)):
+def simulate(body: SimulationIn, session: SessionDep):
     current = routing_store.RoutingLoader().current(session)
     draft = _draft(session, body)
     subjects, not_routed = _subjects(session, body)

@@ -9,9 +9,8 @@ assignment). The definitions and the cost are in `store.statistics`.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from sqlmodel import Session
 
-from api.deps import db, default_capacity
+from api.deps import SessionDep, default_capacity
 from api.errors import not_found
 from api.schemas import ApiModel, UtcTime
 from domain.models import utcnow
@@ -88,7 +87,7 @@ def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
 
 @router.get("/statistics", response_model=AllQueuesStatisticsOut)
 def all_queues_statistics(
-    session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AllQueuesStatisticsOut:
     """Statistics of every live queue, oldest queue first."""
     now = utcnow()
@@ -104,7 +103,7 @@ def all_queues_statistics(
 
 @router.get("/{queue_id}/statistics", response_model=OneQueueStatisticsOut)
 def queue_statistics(
-    queue_id: str, session: Session = Depends(db), capacity: int = Depends(default_capacity)
+    queue_id: str, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> OneQueueStatisticsOut:
     """Statistics of one queue; a deleted queue may still be asked (its last hour's moves)."""
     row = session.get(QueueRow, queue_id)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from api.auth import Principal, current_principal
 from api.conversations import Tag
-from api.deps import db
+from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.permissions import visible_queues
@@ -62,8 +61,9 @@ ORDERABLE = {
 
 @router.get("", response_model=TagListOut)
 def list_tags(
+    principal: PrincipalDep,
+    session: SessionDep,
     request: Request,
-    principal: Principal = Depends(current_principal),
     conversation_id: str | None = Query(
         default=None, alias="conversationId", max_length=36,
         description="Only the tags this conversation carries (none if the caller may not see it).",
@@ -74,7 +74,6 @@ def list_tags(
     page: int = Query(default=0),
     limit: int = Query(default=DEFAULT_LIMIT),
     order_by: str | None = order_by_param(ORDERABLE, "name, createdAt, updatedAt or id, then :asc or :desc"),
-    session: Session = Depends(db),
 ):
     paging = parse_paging(page, limit, order_by, set(ORDERABLE), "name:asc")
     query = select(TagRow)
@@ -99,7 +98,7 @@ def list_tags(
 
 
 @router.post("", status_code=201, response_model=TagOut, responses={200: {"model": TagOut}})
-def create_tag(body: TagIn, response: Response, session: Session = Depends(db)) -> TagOut:
+def create_tag(body: TagIn, response: Response, session: SessionDep) -> TagOut:
     """201 with the new tag; 200 with the existing one if the name is taken already
     (creating a tag is idempotent: tagging a conversation creates tags too)."""
     existing = tag_store.tag_by_name(session, body.name)
@@ -123,7 +122,7 @@ def create_tag(body: TagIn, response: Response, session: Session = Depends(db)) 
 
 
 @router.delete("/{tag_name}", response_model=TagDeletedOut)
-def delete_tag(tag_name: str, session: Session = Depends(db)) -> TagDeletedOut:
+def delete_tag(tag_name: str, session: SessionDep) -> TagDeletedOut:
     """Refused (409) while an open conversation carries the tag: untag those first. Closed
     conversations keep the tag in their fields and timeline."""
     row = tag_store.tag_by_name(session, tag_name)

@@ -21,13 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
@@ -291,11 +291,11 @@ DELIVERY_ORDERABLE = {
 
 @router.get("", response_model=WebhookListOut)
 def list_webhooks(
+    session: SessionDep,
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(ORDERABLE, "createdAt (default), updatedAt, url or id, "
                                           "then :asc (default) or :desc"),
-    session: Session = Depends(db),
 ):
     """Every subscription, bots' included (with their `botId`); never their secrets."""
     paging = parse_paging(page, limit, order_by, set(ORDERABLE), "createdAt:asc")
@@ -308,7 +308,7 @@ def list_webhooks(
 
 
 @router.post("", status_code=201, response_model=WebhookWithSecret)
-def create_webhook(body: WebhookIn, request: Request, session: Session = Depends(db)) -> WebhookWithSecret:
+def create_webhook(body: WebhookIn, request: Request, session: SessionDep) -> WebhookWithSecret:
     """201 with the subscription and its signing secret, shown this once. 409 when there are
     100 subscriptions already (bots' included)."""
     check_destination(request, "url", body.url)
@@ -320,12 +320,12 @@ def create_webhook(body: WebhookIn, request: Request, session: Session = Depends
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut)
-def get_webhook(webhook_id: str, session: Session = Depends(db)) -> WebhookOut:
+def get_webhook(webhook_id: str, session: SessionDep) -> WebhookOut:
     return webhook_out(_subscription(session, webhook_id))
 
 
 @router.put("/{webhook_id}", response_model=WebhookOut)
-def update_webhook(webhook_id: str, body: WebhookIn, request: Request, session: Session = Depends(db)) -> WebhookOut:
+def update_webhook(webhook_id: str, body: WebhookIn, request: Request, session: SessionDep) -> WebhookOut:
     """Replaces url, eventTypes, enabled and description; enabling it again clears
     `disabledReason`. Its secret stays (see POST /{webhookId}/secret)."""
     check_destination(request, "url", body.url)
@@ -340,7 +340,7 @@ def update_webhook(webhook_id: str, body: WebhookIn, request: Request, session: 
 
 
 @router.delete("/{webhook_id}", response_model=WebhookOut)
-def delete_webhook(webhook_id: str, session: Session = Depends(db)) -> WebhookOut:
+def delete_webhook(webhook_id: str, session: SessionDep) -> WebhookOut:
     """The deleted subscription; its deliveries go with it, and nothing more is sent. A bot's
     subscription deleted here is its `webhookUrl` cleared."""
     row = _subscription(session, webhook_id)
@@ -351,7 +351,7 @@ def delete_webhook(webhook_id: str, session: Session = Depends(db)) -> WebhookOu
 
 
 @router.post("/{webhook_id}/secret", response_model=WebhookWithSecret)
-def rotate_secret(webhook_id: str, session: Session = Depends(db)) -> WebhookWithSecret:
+def rotate_secret(webhook_id: str, session: SessionDep) -> WebhookWithSecret:
     """A new signing secret, shown this once; the old one signs nothing more from now on
     (a retry of an earlier event is signed with the new one)."""
     row = _subscription(session, webhook_id)
@@ -363,6 +363,7 @@ def rotate_secret(webhook_id: str, session: Session = Depends(db)) -> WebhookWit
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryListOut)
 def list_deliveries(
+    session: SessionDep,
     webhook_id: str,
     state: DeliveryState | None = None,
     event_type: str | None = Query(default=None, alias="eventType", json_schema_extra={"enum": list(EVENT_TYPES)}),
@@ -370,7 +371,6 @@ def list_deliveries(
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(DELIVERY_ORDERABLE, "createdAt (default) or updatedAt, "
                                           "then :asc or :desc (default)"),
-    session: Session = Depends(db),
 ):
     """The subscription's deliveries, newest first, each with its attempts oldest first."""
     paging = parse_paging(page, limit, order_by, set(DELIVERY_ORDERABLE), "createdAt:desc")
@@ -390,7 +390,7 @@ def list_deliveries(
 
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/retry", status_code=202, response_model=DeliveryOut)
-def retry_delivery(webhook_id: str, delivery_id: str, session: Session = Depends(db)) -> DeliveryOut:
+def retry_delivery(webhook_id: str, delivery_id: str, session: SessionDep) -> DeliveryOut:
     """202: the delivery is due again now, whatever its state, and goes out within a moment
     under the same webhook-id, on a fresh retry schedule. 409 while the webhook is disabled."""
     subscription = _subscription(session, webhook_id)

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import db
+from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, QueryBool, within_times
@@ -438,6 +438,7 @@ ORDERABLE = {
 
 @router.get("", response_model=WorkingHoursListOut)
 def list_working_hours(
+    session: SessionDep,
     name: str | None = Query(default=None, max_length=255, description="Part of the name, any case"),
     enabled: QueryBool = None,
     is_default: Annotated[QueryBool, Query(alias="isDefault")] = None,
@@ -448,7 +449,6 @@ def list_working_hours(
     page: int = 0,
     limit: int = DEFAULT_LIMIT,
     order_by: str | None = order_by_param(ORDERABLE),
-    session: Session = Depends(db),
 ):
     paging = parse_paging(page, limit, order_by, set(ORDERABLE), "createdAt:asc")
     query = select(WorkingHoursRow)
@@ -471,7 +471,7 @@ def list_working_hours(
 
 @router.post("", status_code=201, response_model=WorkingHoursOut)
 def create_working_hours(
-    body: WorkingHoursIn, session: Session = Depends(db), saving: Saving = Depends()
+    body: WorkingHoursIn, session: SessionDep, saving: Saving = Depends()
 ) -> WorkingHoursOut:
     changes = _changes(body, set(WorkingHoursIn.model_fields), {})
     hours_store.take_change_lock(session)
@@ -482,7 +482,7 @@ def create_working_hours(
 
 
 @router.get("/{working_hours_id}", response_model=WorkingHoursOut)
-def get_working_hours(working_hours_id: str, session: Session = Depends(db)) -> WorkingHoursOut:
+def get_working_hours(working_hours_id: str, session: SessionDep) -> WorkingHoursOut:
     row = session.get(WorkingHoursRow, working_hours_id)
     if row is None:
         raise not_found("Working hours")
@@ -491,7 +491,7 @@ def get_working_hours(working_hours_id: str, session: Session = Depends(db)) -> 
 
 @router.put("/{working_hours_id}", response_model=WorkingHoursOut)
 def replace_working_hours(
-    working_hours_id: str, body: WorkingHoursIn, session: Session = Depends(db), saving: Saving = Depends()
+    working_hours_id: str, body: WorkingHoursIn, session: SessionDep, saving: Saving = Depends()
 ) -> WorkingHoursOut:
     """Every field: one left out takes its default (`holidays` none)."""
     row = _locked(session, working_hours_id)
@@ -500,7 +500,7 @@ def replace_working_hours(
 
 @router.patch("/{working_hours_id}", response_model=WorkingHoursOut)
 def update_working_hours(
-    working_hours_id: str, body: WorkingHoursPatchIn, session: Session = Depends(db), saving: Saving = Depends()
+    working_hours_id: str, body: WorkingHoursPatchIn, session: SessionDep, saving: Saving = Depends()
 ) -> WorkingHoursOut:
     """Only the fields given; the days of `workWeek` given replace theirs, `holidays` the list."""
     row = _locked(session, working_hours_id)
@@ -509,7 +509,7 @@ def update_working_hours(
 
 
 @router.delete("/{working_hours_id}", response_model=StatusCodeOut)
-def delete_working_hours(working_hours_id: str, session: Session = Depends(db)) -> StatusCodeOut:
+def delete_working_hours(working_hours_id: str, session: SessionDep) -> StatusCodeOut:
     """Refused (409) while a queue names these hours as its own: give it others first."""
     row = _locked(session, working_hours_id)
     queues = hours_store.live_queues_using(session, working_hours_id)
@@ -522,7 +522,7 @@ def delete_working_hours(working_hours_id: str, session: Session = Depends(db)) 
 
 @router.get("/{working_hours_id}/status", response_model=WorkingHoursStatusOut)
 def working_hours_status(
-    working_hours_id: str, request: Request, session: Session = Depends(db)
+    working_hours_id: str, request: Request, session: SessionDep
 ) -> WorkingHoursStatusOut:
     """Inside or outside these hours now, from their week and holidays, enabled or not (a
     disabled one governs no queue, see store.working_hours, but still says what it would)."""
@@ -538,7 +538,7 @@ def working_hours_status(
 
 @router.post("/{working_hours_id}/holiday", response_model=WorkingHoursOut)
 def add_holiday(
-    working_hours_id: str, body: HolidayIn, session: Session = Depends(db), saving: Saving = Depends()
+    working_hours_id: str, body: HolidayIn, session: SessionDep, saving: Saving = Depends()
 ) -> WorkingHoursOut:
     """Adds the holiday; answers the working hours with it (200, as Infobip)."""
     row = _locked(session, working_hours_id)
@@ -557,7 +557,7 @@ def add_holiday(
 
 @router.delete("/{working_hours_id}/holiday/{holiday_id}", response_model=StatusCodeOut)
 def remove_holiday(
-    working_hours_id: str, holiday_id: str, session: Session = Depends(db), saving: Saving = Depends()
+    working_hours_id: str, holiday_id: str, session: SessionDep, saving: Saving = Depends()
 ) -> StatusCodeOut:
     row = _locked(session, working_hours_id)
     kept = [holiday for holiday in row.holidays if holiday["id"] != holiday_id]
