@@ -1,12 +1,12 @@
 """The dispatcher: every worker process runs one. It claims waiting conversations for
 eligible agents in SQL (store.assignment.claim) and tells each conversation's workflow
-(`assign` update with the offer), which records ASSIGNED or refuses; a refused offer is
+(`assign` update with the claim), which records ASSIGNED or refuses; a refused claim is
 withdrawn, freeing the agent's slot.
 
-Nothing here is state: SQL holds the offers, so any number of dispatchers may run, and one
-killed between its claim and its telling leaves OFFERED rows that any other tells again
-after OFFER_RETRY_AFTER (the update's id is the offer's, so it is applied once); one no
-workflow answers within OFFER_GIVE_UP_AFTER is withdrawn. A pass runs
+Nothing here is state: SQL holds the claims, so any number of dispatchers may run, and one
+killed between its claim and its telling leaves CLAIMED rows that any other tells again
+after CLAIM_RETELL_AFTER (the update's id is the claim's, so it is applied once); one no
+workflow answers within CLAIM_GIVE_UP_AFTER is withdrawn. A pass runs
 when a projection in this process may have changed something (a conversation entered a
 queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
 changed (an agent going ACTIVE through the API, joining a queue, a raised capacity), and
@@ -34,10 +34,10 @@ from store.db import session_scope
 from workflows.conversation import ConversationWorkflow
 
 PASS_INTERVAL = 1.0
-OFFER_RETRY_AFTER = timedelta(seconds=5)
-OFFER_GIVE_UP_AFTER = timedelta(minutes=10)
+CLAIM_RETELL_AFTER = timedelta(seconds=5)
+CLAIM_GIVE_UP_AFTER = timedelta(minutes=10)
 # How long one telling may take: a conversation's workflow answers in well under a second
-# unless its worker is gone, and then the offer is told again later.
+# unless its worker is gone, and then the claim is told again later.
 TELL_DEADLINE = 10.0
 
 log = logging.getLogger("switchboard.dispatcher")
@@ -54,14 +54,14 @@ class Dispatcher(PassLoop):
         self._default_capacity = default_capacity
 
     async def run_pass(self) -> None:
-        """Claims for every queue with a conversation waiting, and tells each new offer (and
+        """Claims for every queue with a conversation waiting, and tells each new claim (and
         each left untold) in the background: one slow workflow never holds up a pass."""
-        offers = await run_in_threadpool(self._claim_all)
-        for offer in offers:
-            if not self.in_flight(offer.offer_id):  # else still being told here
-                self.start(offer.offer_id, self._tell(offer))
+        claims = await run_in_threadpool(self._claim_all)
+        for claim in claims:
+            if not self.in_flight(claim.claim_id):  # else still being told here
+                self.start(claim.claim_id, self._tell(claim))
 
-    def _claim_all(self) -> list[assignments.Offer]:
+    def _claim_all(self) -> list[assignments.Claim]:
         now = utcnow()
         with session_scope(self._engine) as session:
             queue_ids = [
@@ -69,44 +69,47 @@ class Dispatcher(PassLoop):
                 # Read without locks: a queue nobody could take from now is not locked at all.
                 if assignments.eligible_agents_count(session, queue_id, self._default_capacity)
             ]
-            stale = assignments.stale_offers(session, now - OFFER_RETRY_AFTER)
-            # An offer no workflow has answered for this long frees its slot; the conversation
-            # waits again and is offered anew.
-            for offer in [offer for offer in stale if offer.at < now - OFFER_GIVE_UP_AFTER]:
-                assignments.withdraw(session, offer)
-                stale.remove(offer)
-        offers = stale
+            stale = assignments.stale_claims(session, now - CLAIM_RETELL_AFTER)
+            # A claim no workflow has answered for this long frees its slot; the conversation
+            # waits again and is claimed anew.
+            for claim in [claim for claim in stale if claim.at < now - CLAIM_GIVE_UP_AFTER]:
+                assignments.withdraw(session, claim)
+                stale.remove(claim)
+        claims = stale
         for queue_id in queue_ids:
             # One transaction a queue: its locks are held for one queue's decisions only.
             with session_scope(self._engine) as session:
-                offers += assignments.claim(session, queue_id, now, self._default_capacity)
-        return offers
+                claims += assignments.claim(session, queue_id, now, self._default_capacity)
+        return claims
 
-    async def _tell(self, offer: assignments.Offer) -> None:
-        handle = self._client.get_workflow_handle(workflow_id(offer.conversation_id))
+    async def _tell(self, claim: assignments.Claim) -> None:
+        handle = self._client.get_workflow_handle(workflow_id(claim.conversation_id))
+        # `offered_in_queue_id` keeps its name: it is in every recorded `assign` update.
         request = Assignment(
-            actor=SYSTEM_ACTOR, agent_id=offer.agent_id, reason=offer.reason,
-            offered_in_queue_id=offer.queue_id,
+            actor=SYSTEM_ACTOR, agent_id=claim.agent_id, reason=claim.reason,
+            offered_in_queue_id=claim.queue_id,
         )
         try:
+            # The update's id keeps the "offer-" prefix claims had before they were called so:
+            # a claim told before that rename and told again after it must be applied once.
             await asyncio.wait_for(
-                handle.execute_update(ConversationWorkflow.assign, request, id=f"offer-{offer.offer_id}"),
+                handle.execute_update(ConversationWorkflow.assign, request, id=f"offer-{claim.claim_id}"),
                 TELL_DEADLINE,
             )
             # Recorded and projected: the row is HELD now, unless the conversation was
-            # unassigned or moved before its projection ran; then this offer is spent.
+            # unassigned or moved before its projection ran; then this claim is spent.
         except WorkflowUpdateFailedError:
             pass  # refused: closed, moved, or assigned by hand meanwhile
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: its workflow has ended
-                log.warning("offer %s not told: %s", offer.offer_id, error)
+                log.warning("claim %s not told: %s", claim.claim_id, error)
                 return
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             # wait_for's cancellation reaches the SDK's call as its own error type.
-            log.warning("offer %s not answered in time; told again later", offer.offer_id)
+            log.warning("claim %s not answered in time; told again later", claim.claim_id)
             return
-        await run_in_threadpool(self._withdraw, offer)
+        await run_in_threadpool(self._withdraw, claim)
 
-    def _withdraw(self, offer: assignments.Offer) -> None:
+    def _withdraw(self, claim: assignments.Claim) -> None:
         with session_scope(self._engine) as session:
-            assignments.withdraw(session, offer)
+            assignments.withdraw(session, claim)

@@ -5,8 +5,8 @@ agents (its key) and an agent's load is a count. Auto-assignment (`claim`) decid
 at a time, holding the queue's row and its candidate agents' rows (PostgreSQL: FOR UPDATE,
 agents in id order so two queues' claims never deadlock; SQLite: one writer at a time), and
 counts loads after taking those locks: whatever runs at once, in whatever process, it never
-offers an agent more than its capacity. The conversation's workflow then records the offer
-(or refuses it); the projection keeps HELD rows in step with what the workflow recorded.
+claims more for an agent than its capacity. The conversation's workflow then records the
+claim (or refuses it); the projection keeps HELD rows in step with what the workflow recorded.
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ from store.db import INSERTS, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
 from store.working_hours import working_hours_of_queue
 
-OFFERED = "OFFERED"
+CLAIMED = "CLAIMED"
 HELD = "HELD"
 # The statuses in which a conversation counts against its agent.
 HOLDING = (Status.OPEN.value, Status.WAITING.value)
-# Conversations one claim offers at most: a pass holds its locks briefly; the next goes on.
+# Conversations one claim takes at most: a pass holds its locks briefly; the next goes on.
 CLAIM_BATCH = 100
 ASSIGNMENTS = AssignmentRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
-class Offer:
-    offer_id: str
+class Claim:
+    claim_id: str
     conversation_id: str
     agent_id: str
     queue_id: str
@@ -46,7 +46,7 @@ class Offer:
 
 
 def _waiting(queue_id: str | None = None) -> Any:
-    """Open, unassigned conversations no agent holds or is being offered."""
+    """Open, unassigned conversations no agent holds or has claimed for it."""
     held = exists().where(col(AssignmentRow.conversation_id) == ConversationRow.id)
     conditions = [
         col(ConversationRow.status).in_(HOLDING),
@@ -109,9 +109,9 @@ def _active_members(queue_id: str) -> Any:
     )
 
 
-def claim(session: Session, queue_id: str, now: datetime, default_capacity: int) -> list[Offer]:
-    """Offers the queue's waiting conversations, in waiting order, to eligible agents by the
-    queue's algorithm, as OFFERED rows; stops at the first no agent has room for."""
+def claim(session: Session, queue_id: str, now: datetime, default_capacity: int) -> list[Claim]:
+    """Claims the queue's waiting conversations, in waiting order, for eligible agents by the
+    queue's algorithm, as CLAIMED rows; stops at the first no agent has room for."""
     take_write_lock(session)
     queue = session.exec(
         select(QueueRow).where(QueueRow.id == queue_id, *_auto_assigning()).with_for_update()
@@ -141,7 +141,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         )
         for agent, joined in members
     }
-    offers: list[Offer] = []
+    claims: list[Claim] = []
     for conversation in waiting:
         sticky = (
             sticky_agent(session, conversation, now - timedelta(
@@ -154,17 +154,17 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         )
         if choice is None:
             break
-        offer = Offer(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
+        made = Claim(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
         inserted = session.exec(
             INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
-                conversation_id=offer.conversation_id, agent_id=offer.agent_id,
-                queue_id=queue_id, state=OFFERED, offer_id=offer.offer_id, reason=offer.reason,
+                conversation_id=made.conversation_id, agent_id=made.agent_id,
+                queue_id=queue_id, state=CLAIMED, claim_id=made.claim_id, reason=made.reason,
                 at=now,
             ).on_conflict_do_nothing()
         )
         if inserted.rowcount == 0:
             continue  # assigned by hand meanwhile: its projection holds it
-        offers.append(offer)
+        claims.append(made)
         chosen = candidates[choice.agent_id]
         candidates[choice.agent_id] = Candidate(
             chosen.agent_id, chosen.load + 1, chosen.capacity, now, chosen.order
@@ -174,7 +174,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         queue.last_assigned_agent_id = choice.agent_id
         last_order = chosen.order
     session.add(queue)
-    return offers
+    return claims
 
 
 def _order(joined: datetime, agent_id: str) -> tuple[str, ...]:
@@ -197,7 +197,7 @@ def capacity_of(agent: AgentRow, default_capacity: int) -> int:
 
 
 def loads_of(session: Session, agent_ids: list[str]) -> dict[str, int]:
-    """How many conversations each agent holds or is being offered."""
+    """How many conversations each agent holds or has claimed for it."""
     if not agent_ids:
         return {}
     rows = session.exec(
@@ -226,29 +226,29 @@ def sticky_agent(session: Session, conversation: ConversationRow, since: datetim
     ).first()
 
 
-def stale_offers(session: Session, offered_before: datetime) -> list[Offer]:
-    """Offers not yet settled: their teller may have died before the workflow heard them."""
+def stale_claims(session: Session, claimed_before: datetime) -> list[Claim]:
+    """Claims not yet settled: their teller may have died before the workflow heard them."""
     rows = session.exec(
-        select(AssignmentRow).where(AssignmentRow.state == OFFERED, AssignmentRow.at < offered_before)
+        select(AssignmentRow).where(AssignmentRow.state == CLAIMED, AssignmentRow.at < claimed_before)
     ).all()
     return [
-        Offer(row.offer_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "",
+        Claim(row.claim_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "",
               as_utc(row.at))
         for row in rows
     ]
 
 
-def withdraw(session: Session, offer: Offer) -> None:
-    """The workflow refused the offer: the agent's slot is free again."""
+def withdraw(session: Session, claim: Claim) -> None:
+    """The workflow refused the claim: the agent's slot is free again."""
     session.exec(delete(AssignmentRow).where(
-        col(AssignmentRow.conversation_id) == offer.conversation_id,
-        col(AssignmentRow.offer_id) == offer.offer_id,
-        col(AssignmentRow.state) == OFFERED,
+        col(AssignmentRow.conversation_id) == claim.conversation_id,
+        col(AssignmentRow.claim_id) == claim.claim_id,
+        col(AssignmentRow.state) == CLAIMED,
     ))
 
 
 def keep_in_step(session: Session, state: ConversationState) -> None:
-    """The projection's part: the conversation's hold as its workflow recorded it. An OFFERED
+    """The projection's part: the conversation's hold as its workflow recorded it. A CLAIMED
     row the workflow has not answered yet stays; one it accepted becomes HELD."""
     if state.agent_id is not None and state.status.value in HOLDING:
         insert = INSERTS[session.get_bind().dialect.name](ASSIGNMENTS)
@@ -266,8 +266,8 @@ def keep_in_step(session: Session, state: ConversationState) -> None:
 
 
 def queue_positions(session: Session, conversation_ids: list[str]) -> dict[str, int]:
-    """Each waiting conversation's 1-based place in its queue's waiting order (one being
-    offered to an agent has none, as an assigned one); the others are left out."""
+    """Each waiting conversation's 1-based place in its queue's waiting order (one claimed
+    for an agent has none, as an assigned one); the others are left out."""
     if not conversation_ids:
         return {}
     place = func.row_number().over(

@@ -210,7 +210,7 @@ class ConversationRow(SQLModel, table=True):
 class AssignmentRow(SQLModel, table=True):
     """An agent's hold on an open conversation: what its capacity counts, one per conversation.
 
-    OFFERED: auto-assignment claimed the conversation for the agent (under lock, below its
+    CLAIMED: auto-assignment claimed the conversation for the agent (under lock, below its
     capacity) and is telling the conversation's workflow, which records it or refuses (then
     the row goes). HELD: the workflow's state says so; the projection keeps these in step
     with the conversation (gone once it is unassigned, SOLVED or CLOSED)."""
@@ -220,9 +220,9 @@ class AssignmentRow(SQLModel, table=True):
     conversation_id: str = Field(primary_key=True, max_length=36)
     agent_id: str = Field(max_length=36, index=True)
     queue_id: str | None = Field(default=None, max_length=36)
-    state: str = Field(max_length=8)  # OFFERED | HELD
-    # The offer's id (the workflow update's id, so a redelivery is applied once) and why.
-    offer_id: str | None = Field(default=None, max_length=36)
+    state: str = Field(max_length=8)  # CLAIMED | HELD
+    # The claim's id (the workflow update's id, so a redelivery is applied once) and why.
+    claim_id: str | None = Field(default=None, max_length=36)
     reason: str | None = Field(default=None, sa_type=Text)
     at: datetime = _utc_column()
 

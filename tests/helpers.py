@@ -70,7 +70,7 @@ async def wait_for(
 
 
 async def dispatcher_passed(dispatcher: PassLoop, timeout: float = 30.0) -> None:
-    """Returns once a dispatcher pass begun after this call has run to its end and every offer
+    """Returns once a dispatcher pass begun after this call has run to its end and every claim
     it made has been told (and assigned, projected, or refused): what the dispatcher would
     assign after what the test did is assigned now. Before it, "not assigned" proves nothing.
     The dispatcher is woken, as a projection would, so that the pass comes at once."""

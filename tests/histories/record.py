@@ -114,7 +114,7 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "created_with_agent_and_message", cid))
 
-    # Work distribution: the dispatcher's offer is recorded, released by hand, offered again,
+    # Work distribution: the dispatcher's claim is recorded, released by hand, claimed again,
     # then a move to a queue the agent is not a member of unassigns it.
     cid = await create(queueId=places["auto"])
 

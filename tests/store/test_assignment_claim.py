@@ -63,7 +63,7 @@ def waiting_conversation(engine: Engine, queue_id: str, minutes_ago: int = 0, **
     return state
 
 
-def claim(engine: Engine, queue_id: str) -> list[assignment.Offer]:
+def claim(engine: Engine, queue_id: str) -> list[assignment.Claim]:
     with session_scope(engine) as session:
         return assignment.claim(session, queue_id, utcnow(), default_capacity=5)
 
@@ -102,7 +102,7 @@ def test_claims_raced_by_four_processes_over_two_queues_never_exceed_capacity(db
     rows = holds(db)
     assert len(rows) == len({row.conversation_id for row in rows}) == 3 * CAPACITY
     assert Counter(row.agent_id for row in rows) == {agent: CAPACITY for agent in agents}
-    assert all(row.state == assignment.OFFERED for row in rows)
+    assert all(row.state == assignment.CLAIMED for row in rows)
 
 
 def test_waiting_order_is_priority_then_longest_in_the_queue(db: Engine):
@@ -111,13 +111,13 @@ def test_waiting_order_is_priority_then_longest_in_the_queue(db: Engine):
     last = waiting_conversation(db, queue, minutes_ago=30)
     urgent = waiting_conversation(db, queue, minutes_ago=1, priority=Priority.URGENT)
     oldest = waiting_conversation(db, queue, minutes_ago=60)
-    offers = claim(db, queue)
-    assert [offer.conversation_id for offer in offers] == [urgent.id, oldest.id]
+    claims = claim(db, queue)
+    assert [made.conversation_id for made in claims] == [urgent.id, oldest.id]
     with session_scope(db) as session:
         assert assignment.queue_positions(session, [urgent.id, oldest.id, last.id]) == {last.id: 1}
 
 
-def test_only_active_enabled_members_with_room_are_offered(db: Engine):
+def test_only_active_enabled_members_with_room_are_claimed_for(db: Engine):
     queue = add_queue(db)
     for status in ("BUSY", "AWAY", "INVISIBLE"):
         add_agent(db, [queue], status=status)
@@ -130,10 +130,10 @@ def test_only_active_enabled_members_with_room_are_offered(db: Engine):
     default = add_agent(db, [queue], capacity=None)
     for _ in range(6):
         waiting_conversation(db, queue)
-    assert Counter(offer.agent_id for offer in claim(db, queue)) == {default: 5}
+    assert Counter(made.agent_id for made in claim(db, queue)) == {default: 5}
 
 
-def test_a_queue_without_auto_assignment_or_with_a_bot_offers_nothing(db: Engine):
+def test_a_queue_without_auto_assignment_or_with_a_bot_claims_nothing(db: Engine):
     manual = add_queue(db, is_auto_assignment_enabled=False)
     with_bot = add_queue(db, bot_id=str(uuid.uuid4()))
     add_agent(db, [manual, with_bot])
@@ -153,14 +153,14 @@ def test_sticky_agent_gets_the_customer_back_if_eligible_else_the_pool(db: Engin
     with session_scope(db) as session:
         apply_projection(session, earlier, [])
     again = waiting_conversation(db, queue, from_="+385911111111")
-    [offer] = claim(db, queue)
-    assert (offer.conversation_id, offer.agent_id) == (again.id, sticky)
-    assert offer.reason.startswith("sticky")
+    [made] = claim(db, queue)
+    assert (made.conversation_id, made.agent_id) == (again.id, sticky)
+    assert made.reason.startswith("sticky")
     # The sticky agent is full now: the same customer's next conversation goes to the pool.
     third = waiting_conversation(db, queue, from_="+385911111111")
-    [offer] = claim(db, queue)
-    assert (offer.conversation_id, offer.agent_id) == (third.id, other)
-    assert offer.reason.startswith("LOAD_BALANCING")
+    [made] = claim(db, queue)
+    assert (made.conversation_id, made.agent_id) == (third.id, other)
+    assert made.reason.startswith("LOAD_BALANCING")
 
 
 def test_the_projection_holds_what_the_workflow_recorded_and_frees_it_when_it_ends(db: Engine):
@@ -182,23 +182,23 @@ def test_the_projection_holds_what_the_workflow_recorded_and_frees_it_when_it_en
     assert len(holds(db)) == 1
 
 
-def test_an_offer_outlives_projections_until_accepted_or_withdrawn(db: Engine):
+def test_a_claim_outlives_projections_until_accepted_or_withdrawn(db: Engine):
     queue = add_queue(db)
     agent = add_agent(db, [queue])
     state = waiting_conversation(db, queue)
-    [offer] = claim(db, queue)
-    # A projection of another change (no agent yet) leaves the offer in flight.
+    [made] = claim(db, queue)
+    # A projection of another change (no agent yet) leaves the claim in flight.
     state.last_seq = 2
     with session_scope(db) as session:
         apply_projection(session, state, [])
-        assert assignment.stale_offers(session, utcnow() + timedelta(seconds=1)) == [offer]
+        assert assignment.stale_claims(session, utcnow() + timedelta(seconds=1)) == [made]
     state.agent_id, state.last_seq = agent, 3
     with session_scope(db) as session:
         apply_projection(session, state, [])
     [row] = holds(db)
-    assert (row.state, row.reason) == (assignment.HELD, offer.reason)
+    assert (row.state, row.reason) == (assignment.HELD, made.reason)
     with session_scope(db) as session:
-        assignment.withdraw(session, offer)  # only an offer still OFFERED is withdrawn
+        assignment.withdraw(session, made)  # only a claim still CLAIMED is withdrawn
     assert len(holds(db)) == 1
 
 
