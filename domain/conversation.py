@@ -277,14 +277,45 @@ class RouteRequest(BaseModel):
     fallback_queue_id: str | None = None
 
 
-class ConversationStart(BaseModel):
-    """The workflow's input: a new conversation, or the state carried by continue-as-new."""
+class ConversationRun(BaseModel):
+    """Everything one run of a conversation's workflow holds between changes, owned by its
+    core (domain.conversation_core) and carried whole by continue-as-new."""
 
-    new: NewConversation | None = None
-    state: ConversationState | None = None
-    projected_seq: int = 0
+    state: ConversationState
     # Events of `state` not yet in the store (continue-as-new waits until there are none).
     pending: list[ConversationEvent] = Field(default_factory=list)
+    # The last seq the store holds.
+    projected_seq: int = 0
+    # Created and placed in its first queue: handlers wait for it (an update can reach a new
+    # workflow before its first task has routed it). Always so in a carried run.
+    placed: bool = False
+
+    def in_store(self) -> bool:
+        """The store holds every event so far."""
+        return self.projected_seq >= self.state.last_seq
+
+
+class ConversationStart(BaseModel):
+    """The workflow's input: a new conversation, or the run carried by continue-as-new."""
+
+    new: NewConversation | None = None
+    run: ConversationRun | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_release_that_carried_the_run_in_pieces(cls, data: Any) -> Any:
+        """Before `ConversationRun`, continue-as-new carried `state`, `projected_seq` and
+        `pending` side by side (and a new conversation's input named them empty); a carried
+        state was always placed."""
+        if isinstance(data, dict) and "state" in data:
+            data = dict(data)
+            state = data.pop("state")
+            projected_seq = data.pop("projected_seq", 0)
+            pending = data.pop("pending", [])
+            if state is not None and data.get("run") is None:
+                data["run"] = {"state": state, "projected_seq": projected_seq,
+                               "pending": pending, "placed": True}
+        return data
 
 
 class Change(BaseModel):

@@ -1,7 +1,9 @@
 """The conversation's state transitions, pure: the functional core its workflow drives.
 
 Every change to a conversation is a method here that updates its `ConversationState` and
-records the events it makes. Time and the search-attribute side effect are injected, so the
+records the events it makes; the core owns the run (`ConversationRun`: state, events not yet
+projected, projection progress) that continue-as-new carries, and answers the next deadline
+the workflow waits for. Time and the search-attribute side effect are injected, so the
 same code runs in the workflow (with `workflow.now` and `upsert_search_attributes`) and in
 unit tests (with a fixed clock), and the workflow sandbox re-executes none of it.
 """
@@ -9,7 +11,7 @@ unit tests (with a fixed clock), and the workflow sandbox re-executes none of it
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.conversation import (
@@ -26,6 +28,7 @@ from domain.conversation import (
     BotWait,
     Change,
     ConversationEvent,
+    ConversationRun,
     ConversationState,
     Edit,
     Escalation,
@@ -33,6 +36,7 @@ from domain.conversation import (
     EventType,
     MessageRecorded,
     NewConversation,
+    ProjectionRequest,
     QueueRef,
     RoutedBy,
     RouteRequest,
@@ -40,6 +44,7 @@ from domain.conversation import (
     Text,
     escalation_due,
 )
+from domain.deadlines import Deadline, DeadlineKind, earliest
 from domain.models import (
     SYSTEM_ACTOR,
     Actor,
@@ -80,6 +85,11 @@ def new_state(new: NewConversation) -> ConversationState:
     )
 
 
+def new_run(new: NewConversation) -> ConversationRun:
+    """A new conversation's run: its first state, not yet placed, nothing projected."""
+    return ConversationRun(state=new_state(new))
+
+
 def edit_of(change: Change) -> Edit:
     """The `change` update's field-name list, as the typed edit it stands for."""
     given = set(change.given)
@@ -96,7 +106,8 @@ def edit_of(change: Change) -> Edit:
 
 
 class ConversationCore:
-    """One conversation's state and the events not yet projected to the store.
+    """One conversation's run: its state, the events not yet projected to the store, and
+    how far the store has them (`run`, what continue-as-new carries).
 
     `clock` gives the time of each event; `on_indexed_change` is called, with the state,
     wherever the fields Temporal indexes (queue, status, priority, authentication) may have
@@ -106,18 +117,25 @@ class ConversationCore:
 
     def __init__(
         self,
-        state: ConversationState,
+        run: ConversationRun,
         clock: Callable[[], datetime],
         on_indexed_change: Callable[[ConversationState], None] = lambda state: None,
         agents_keep_out_of_hours: Callable[[], bool] = lambda: True,
     ) -> None:
-        self.state = state
-        self.pending: list[ConversationEvent] = []
+        self.run = run
         self._clock = clock
         self._on_indexed_change = on_indexed_change
         # Asked only where a conversation with an agent enters a closed queue: the workflow
         # answers workflow.patched(...), so histories recorded before keep the hours applying.
         self._agents_keep_out_of_hours = agents_keep_out_of_hours
+
+    @property
+    def state(self) -> ConversationState:
+        return self.run.state
+
+    @property
+    def pending(self) -> list[ConversationEvent]:
+        return self.run.pending
 
     # ---- refusals: checked before anything changes
 
@@ -171,6 +189,8 @@ class ConversationCore:
     def place_new(self, new: NewConversation, decision: RoutingDecision | None) -> None:
         """Places a created conversation: in the queue it was given, else where `decision`
         (routing) says."""
+        # Handlers may act from here on (nothing yields before the placing is done).
+        self.run.placed = True
         # The creator's agent keeps the conversation: no out-of-hours handling for it.
         keeper = new.agent_id
         if new.queue is not None:
@@ -358,6 +378,30 @@ class ConversationCore:
             )
         self._on_indexed_change(state)
 
+    # ---- deadlines
+
+    def next_deadline(self) -> Deadline | None:
+        """The earliest timed thing the workflow waits for (None: nothing is due, and the wait
+        lasts until a change sets a deadline): the bot's hand-off timing out, or the ladder's
+        next step (whose clock stands while a bot serves the conversation)."""
+        return earliest(self._bot_timeout(), self._escalation_deadline())
+
+    def _bot_timeout(self) -> Deadline | None:
+        wait = self.state.bot_wait
+        if wait is None:
+            return None
+        return Deadline(DeadlineKind.BOT_TIMEOUT,
+                        wait.started_at + timedelta(seconds=wait.timeout_seconds), seq=wait.seq)
+
+    def _escalation_deadline(self) -> Deadline | None:
+        due = self.next_escalation_at()
+        return Deadline(DeadlineKind.ESCALATION, due) if due is not None else None
+
+    def timed_out_bot_wait(self, deadline: Deadline) -> BotWait | None:
+        """The hand-off whose timeout `deadline` is, if it still waits."""
+        wait = self.state.bot_wait
+        return wait if wait is not None and wait.seq == deadline.seq else None
+
     # ---- escalation
 
     def next_escalation_at(self) -> datetime | None:
@@ -527,13 +571,26 @@ class ConversationCore:
         event = ConversationEvent(
             seq=self.state.last_seq + 1, type=type, at=now, actor=actor, **fields
         )
-        self.pending.append(event)
+        self.run.pending.append(event)
         self.state.last_seq = event.seq
         self.state.updated_at = now
         return event
 
     # ---- projection
 
-    def forget_projected(self, seq: int) -> None:
-        """The store holds every event up to `seq`: the workflow need not keep them."""
-        self.pending = [event for event in self.pending if event.seq > seq]
+    def projection(self) -> ProjectionRequest | None:
+        """What the store has not seen (None: it has every event): the conversation as it is
+        now, a copy, and the events after the last one projected."""
+        run = self.run
+        if self.state.last_seq <= run.projected_seq:
+            return None
+        return ProjectionRequest(
+            conversation=self.state.model_copy(deep=True),
+            events=[event for event in run.pending if event.seq > run.projected_seq],
+        )
+
+    def projected(self, seq: int) -> None:
+        """The store holds every event up to `seq`: the run need not keep them."""
+        run = self.run
+        run.projected_seq = max(run.projected_seq, seq)
+        run.pending = [event for event in run.pending if event.seq > run.projected_seq]

@@ -15,7 +15,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -34,8 +34,8 @@ with workflow.unsafe.imports_passed_through():
         UNAVAILABLE,
         Assignment,
         AuthenticationReport,
-        BotWait,
         Change,
+        ConversationRun,
         ConversationStart,
         ConversationState,
         CreateResult,
@@ -43,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
         MessageRecorded,
         NewConversation,
         PriorityChange,
-        ProjectionRequest,
         QueueRef,
         Reroute,
         RouteAgain,
@@ -51,7 +50,8 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         TagChange,
     )
-    from domain.conversation_core import ConversationCore, Refused, edit_of, new_state
+    from domain.conversation_core import ConversationCore, Refused, edit_of, new_run
+    from domain.deadlines import Deadline, DeadlineKind
     from domain.models import Authentication, RoutingDecision
     from workflows import search_attributes as sa
 
@@ -142,15 +142,12 @@ def closed_only(update: Callable[..., Awaitable[None] | None]) -> Callable[..., 
 class ConversationWorkflow:
     @workflow.init
     def __init__(self, start: ConversationStart) -> None:
-        assert start.state is not None or start.new is not None
-        state = start.state if start.state is not None else new_state(start.new)  # type: ignore[arg-type]
+        assert start.run is not None or start.new is not None
+        run = start.run if start.run is not None else new_run(start.new)  # type: ignore[arg-type]
         self._core = ConversationCore(
-            state, workflow.now, _upsert_search_attributes,
+            run, workflow.now, _upsert_search_attributes,
             agents_keep_out_of_hours=lambda: workflow.patched(AGENTS_KEEP_OUT_OF_HOURS),
         )
-        self._core.pending = list(start.pending)
-        self._projected_seq = start.projected_seq
-        self._placed = start.state is not None
         self._moves = asyncio.Lock()
         self._projection_lock = asyncio.Lock()
 
@@ -158,30 +155,23 @@ class ConversationWorkflow:
     def _state(self) -> ConversationState:
         return self._core.state
 
+    @property
+    def _run(self) -> ConversationRun:
+        return self._core.run
+
     @workflow.run
     async def run(self, start: ConversationStart) -> None:
         if start.new is not None:
             await self._create(start.new)
         while not self._state.closed:
-            if self._state.bot_wait is not None:
-                await self._wait_for_bot(self._state.bot_wait)
-            elif (due := self._core.next_escalation_at()) is not None:
-                await self._wait_to_escalate(due)
-            else:
-                # With no ladder (every history recorded before ladders), no timer: the
-                # wait ends when one starts (a move into a queue that has one).
-                await workflow.wait_condition(
-                    lambda: self._state.closed
-                    or self._state.bot_wait is not None
-                    or self._should_continue_as_new()
-                    or self._core.next_escalation_at() is not None
-                )
+            deadline = self._core.next_deadline()
+            if await self._until_due(deadline):
+                assert deadline is not None
+                await self._when_due(deadline)
             if self._should_continue_as_new():
                 await self._settle()
-                workflow.continue_as_new(ConversationStart(
-                    state=self._state, projected_seq=self._projected_seq,
-                    pending=self._core.pending,  # empty once settled; carried all the same
-                ))
+                # Its pending events are none once settled; carried all the same.
+                workflow.continue_as_new(ConversationStart(run=self._run))
         await self._settle()
 
     async def _settle(self) -> None:
@@ -203,9 +193,7 @@ class ConversationWorkflow:
     @workflow.update
     async def created(self, request_id: str) -> CreateResult:
         """Answers a create request once the conversation is routed and projected to SQL."""
-        await workflow.wait_condition(
-            lambda: self._placed and self._projected_seq >= self._state.last_seq
-        )
+        await workflow.wait_condition(lambda: self._run.placed and self._run.in_store())
         return CreateResult(created=request_id == self._state.created_request_id)
 
     # Updates answer nothing: callers read the store, which is projected before they return,
@@ -233,7 +221,7 @@ class ConversationWorkflow:
     @assign.validator
     def _validate_assign(self, request: Assignment) -> None:
         self._refuse_if_closed()
-        if request.offered_in_queue_id is not None and self._placed:
+        if request.offered_in_queue_id is not None and self._run.placed:
             with refusals_as_update_failures():
                 self._core.check_offer(request)
 
@@ -326,8 +314,8 @@ class ConversationWorkflow:
     async def _until_placed(self) -> None:
         """Handlers act on a created conversation; an update can reach a workflow before its
         first task has routed it."""
-        if not self._placed:
-            await workflow.wait_condition(lambda: self._placed)
+        if not self._run.placed:
+            await workflow.wait_condition(lambda: self._run.placed)
 
     async def _change(self, apply) -> None:
         """A change that needs no routing: applied under the lock, then projected."""
@@ -349,26 +337,46 @@ class ConversationWorkflow:
             if new.queue is None:
                 decision = await self._decide_when_possible(self._core.route_request())
             self._core.place_new(new, decision)
-        self._placed = True
         await self._project()
 
     def _should_continue_as_new(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
 
-    async def _wait_for_bot(self, wait: BotWait) -> None:
-        deadline = wait.started_at + timedelta(seconds=wait.timeout_seconds)
-        remaining = (deadline - workflow.now()).total_seconds()
+    async def _until_due(self, deadline: Deadline | None) -> bool:
+        """Waits for the core's next deadline on one durable timer (none while nothing is due:
+        the wait lasts until a change sets a deadline, as in every history recorded before
+        ladders). True once it is due; False as soon as anything moves it (a bot's report,
+        a move, an assignment, closing) or the run should continue as new: the loop then
+        waits anew."""
+
+        def moved() -> bool:
+            return (self._state.closed or self._should_continue_as_new()
+                    or self._core.next_deadline() != deadline)
+
+        if deadline is None:
+            await workflow.wait_condition(moved)
+            return False
+        remaining = (deadline.at - workflow.now()).total_seconds()
         if remaining > 0:
             try:
-                await workflow.wait_condition(
-                    lambda: self._state.bot_wait is not wait or self._should_continue_as_new(),
-                    timeout=remaining,
-                )
-                return
+                await workflow.wait_condition(moved, timeout=remaining)
+                return False
             except TimeoutError:
                 pass
+        return True
+
+    async def _when_due(self, deadline: Deadline) -> None:
+        if deadline.kind is DeadlineKind.BOT_TIMEOUT:
+            await self._time_out_bot(deadline)
+        else:
+            await self._escalate()
+
+    async def _time_out_bot(self, deadline: Deadline) -> None:
+        """The bot did not report in time: routing runs again without it."""
         async with self._moves:
-            if self._state.bot_wait is wait:
+            # Checked under the lock: a report that queued for it may have ended the wait.
+            wait = self._core.timed_out_bot_wait(deadline)
+            if wait is not None:
                 self._core.end_bot_wait()
                 decision = await self._decide_when_possible(
                     self._core.route_request(after_bot=wait)
@@ -376,22 +384,8 @@ class ConversationWorkflow:
                 self._core.time_out_bot(wait, decision)
         await self._project()
 
-    async def _wait_to_escalate(self, due: datetime) -> None:
-        """A durable timer until the ladder's next step; anything that moves that time
-        (assignment, a move, closing) ends the wait early, and the loop waits anew."""
-        remaining = (due - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(
-                    lambda: self._state.closed
-                    or self._state.bot_wait is not None
-                    or self._should_continue_as_new()
-                    or self._core.next_escalation_at() != due,
-                    timeout=remaining,
-                )
-                return
-            except TimeoutError:
-                pass
+    async def _escalate(self) -> None:
+        """Takes the ladder's step that is due."""
         async with self._moves:
             # Checked again under the lock: a change that queued for it may have stopped
             # or moved the clock.
@@ -453,15 +447,13 @@ class ConversationWorkflow:
     async def _project(self) -> None:
         """Writes what the store has not seen; one projection at a time, in seq order."""
         async with self._projection_lock:
-            target = self._state.last_seq
-            if target <= self._projected_seq:
+            request = self._core.projection()
+            if request is None:
                 return
-            unseen = [event for event in self._core.pending if event.seq > self._projected_seq]
             await workflow.execute_activity(
                 PROJECT_CONVERSATION.name,
-                ProjectionRequest(conversation=self._state.model_copy(deep=True), events=unseen),
+                request,
                 start_to_close_timeout=PROJECTION_ATTEMPT,
                 retry_policy=PROJECTION_RETRY,
             )
-            self._projected_seq = max(self._projected_seq, target)
-            self._core.forget_projected(self._projected_seq)
+            self._core.projected(request.conversation.last_seq)

@@ -13,7 +13,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.conversation import ConversationStart
+# Passed through: a workflow below is defined here, so the sandbox re-imports this module,
+# and its types must be the very classes the workflow module uses.
+with workflow.unsafe.imports_passed_through():
+    from domain.conversation import ConversationStart
 from workflows.conversation import ConversationWorkflow
 
 HERE = Path(__file__).parents[1] / "histories"

@@ -12,7 +12,7 @@ import pytest
 from temporalio import workflow as temporal_workflow
 from temporalio.exceptions import ApplicationError
 
-from domain.conversation import CLOSED_TEXT, CONFLICT, ConversationStart, NewConversation
+from domain.conversation import CLOSED_TEXT, CONFLICT, ConversationRun, ConversationStart, NewConversation
 from domain.conversation_core import new_state
 from domain.models import Actor, ActorType, Status
 from workflows.conversation import ConversationWorkflow, closed_only
@@ -32,7 +32,7 @@ NOT_REFUSED = {"created"}
 def workflow_with(status: Status) -> ConversationWorkflow:
     state = new_state(NewConversation(id="c-1", request_id="r-1", actor=ACTOR, created_at=START))
     state.status = status
-    return ConversationWorkflow(ConversationStart(state=state))
+    return ConversationWorkflow(ConversationStart(run=ConversationRun(state=state, placed=True)))
 
 
 def argument_of(update: str) -> typing.Any:

@@ -29,7 +29,7 @@ from domain.conversation import (
     TagChange,
     Text,
 )
-from domain.conversation_core import ConversationCore, Refused, edit_of, new_state
+from domain.conversation_core import ConversationCore, Refused, edit_of, new_run
 from domain.models import (
     SYSTEM_ACTOR,
     Actor,
@@ -69,7 +69,7 @@ def core_for(new: NewConversation | None = None, placed_in: str | None = "front"
     indexed: list[tuple] = []
     new = new or new_conversation()
     core = ConversationCore(
-        new_state(new), Clock(),
+        new_run(new), Clock(),
         lambda state: indexed.append((state.queue_id, state.status, state.priority)),
     )
     if placed_in is not None:
@@ -257,8 +257,8 @@ def test_the_state_stays_bounded_over_500_changes_once_events_are_projected():
         else:
             tag = f"t{i % 40}"
             core.tag(TagChange(actor=AGENT, tag=tag, add=tag not in core.state.tags))
-        core.forget_projected(core.state.last_seq)
-        carried = ConversationStart(state=core.state, projected_seq=core.state.last_seq)
+        core.projected(core.state.last_seq)
+        carried = ConversationStart(run=core.run)
         sizes.append(len(carried.model_dump_json()))
     assert core.state.last_seq > 300 and core.pending == []
     assert max(sizes) < 64 * 1024
@@ -269,7 +269,7 @@ def test_the_state_stays_bounded_over_500_changes_once_events_are_projected():
 def test_events_not_yet_projected_stay_until_the_store_has_them():
     core, _ = core_for()
     core.set_priority(Priority.HIGH, AGENT, None)
-    core.forget_projected(2)
+    core.projected(2)
     assert [event.seq for event in core.pending] == [3]
 
 

@@ -12,7 +12,7 @@ from domain.conversation import (
     NewConversation,
     QueueRef,
 )
-from domain.conversation_core import ConversationCore, new_state
+from domain.conversation_core import ConversationCore, new_run
 from domain.models import (
     SYSTEM_ACTOR,
     Actor,
@@ -47,7 +47,7 @@ class Clock:
 def placed(ladder=LADDER, bot_id: str | None = None) -> tuple[ConversationCore, Clock, list]:
     clock, indexed = Clock(), []
     new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START)
-    core = ConversationCore(new_state(new), clock, lambda state: indexed.append(state.priority))
+    core = ConversationCore(new_run(new), clock, lambda state: indexed.append(state.priority))
     core.record_created(new)
     core.place_new(new, RoutingDecision(queue_id="front", priority=Priority.NORMAL,
                                         escalation=ladder, bot_id=bot_id))

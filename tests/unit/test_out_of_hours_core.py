@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from api.messages import Channel
 from domain.conversation import Edit, EventType, NewConversation, QueueRef
-from domain.conversation_core import ConversationCore, new_state
+from domain.conversation_core import ConversationCore, new_run
 from domain.models import SYSTEM_ACTOR, Actor, ActorType, OutOfHours, Priority, RoutingDecision, Status
 from store.out_of_hours import MESSAGE_CHANNELS
 
@@ -20,7 +20,7 @@ CLOSING = OutOfHours(working_hours_id="hours-2", message="We are closed.", close
 
 def created(patched: bool = True, **fields) -> tuple[ConversationCore, NewConversation]:
     new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START, **fields)
-    core = ConversationCore(new_state(new), lambda: START, lambda state: None,
+    core = ConversationCore(new_run(new), lambda: START, lambda state: None,
                             agents_keep_out_of_hours=lambda: patched)
     core.record_created(new)
     return core, new
@@ -105,7 +105,7 @@ def test_the_patch_is_asked_only_where_an_agent_meets_closed_hours():
         return True
 
     new = NewConversation(id="c-1", request_id="r-1", actor=AGENT, created_at=START)
-    core = ConversationCore(new_state(new), lambda: START, agents_keep_out_of_hours=patched)
+    core = ConversationCore(new_run(new), lambda: START, agents_keep_out_of_hours=patched)
     core.record_created(new)
     core.place_new(new, RoutingDecision(queue_id="night", out_of_hours=HELD))
     core.reroute(QueueRef(id="day"), AGENT, "day shift")
