@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.assignment import assignment_by_hand, reroute_target
 from api.auth import Principal
-from api.conversations import DEFAULT_ORDER, MAX_TOPIC, ConversationOut, Tag, engine_of
-from api.deps import PrincipalDep, TemporalDep
+from api.conversations import DEFAULT_ORDER, MAX_TOPIC, ConversationOut, Tag
+from api.deps import PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import bad_request, not_found
+from api.hand_assignment import assignment_by_hand
 from api.schemas import (
     READ_ONLY,
     ApiInput,
@@ -52,7 +52,7 @@ from domain.conversation import (
 )
 from domain.models import ActorType, Priority, Status
 from store import conversations as conversation_store
-from store.db import session_scope
+from store import queues as queue_store
 from workflows.conversation import ConversationWorkflow
 
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
@@ -216,7 +216,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
     queue = None
     if body.queue_id is not None:
         queue = await run_in_threadpool(
-            reroute_target, engine, body.queue_id, conversation_id,
+            queue_store.reroute_target, engine, body.queue_id, conversation_id,
             body.agent_id if "agent_id" in given else None,
         )
         if queue is None:
@@ -336,13 +336,11 @@ def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:
 
 
 @router.get("/{conversation_id}/events", response_model=EventListOut)
-def conversation_events(conversation_id: str, request: Request,
-                        principal: PrincipalDep):
+def conversation_events(conversation_id: str, principal: PrincipalDep, session: SessionDep):
     """The conversation's timeline, oldest first, from the store: readable with every worker
     down and after Temporal has dropped a closed conversation's history. A person's
     attributes (`customer.*` facts, and their values in the trace) are shown to supervisors only."""
-    with session_scope(engine_of(request)) as session:
-        events = conversation_store.timeline(session, conversation_id)
+    events = conversation_store.timeline(session, conversation_id)
     if events is None:
         raise not_found("Conversation")
     audience = audience_of(principal.actor.type)

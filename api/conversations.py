@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Principal
-from api.deps import DEADLINE_PASSED, PrincipalDep, TemporalDep
+from api.deps import DEADLINE_PASSED, PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
@@ -47,16 +46,16 @@ from domain.conversation import (
     ConversationStart,
     CustomerRef,
     NewConversation,
-    QueueRef,
     workflow_id,
 )
-from domain.models import ActorType, Authentication, Priority, RoutingDecision, Status, utcnow
+from domain.models import ActorType, Authentication, Priority, Status, utcnow
+from store import agents as agent_store
 from store import assignment as assignment_store
 from store import conversations as conversation_store
 from store import queues as queue_store
 from store.db import session_scope
 from store.routing import RoutingLoader
-from store.tables import AgentRow, ConversationRow
+from store.tables import ConversationRow
 from workflows import search_attributes as sa
 from workflows.conversation import ConversationWorkflow
 
@@ -185,35 +184,6 @@ def read_answer(engine: Engine, conversation_id: str) -> dict[str, Any] | None:
         return conversations_out(session, [row])[0] if row is not None else None
 
 
-def engine_of(request: Request) -> Engine:
-    return request.app.state.engine
-
-
-def read_row(engine: Engine, conversation_id: str) -> ConversationRow | None:
-    with session_scope(engine) as session:
-        return session.get(ConversationRow, conversation_id)
-
-
-def _read_row_by_external_id(engine: Engine, external_id: str) -> ConversationRow | None:
-    with session_scope(engine) as session:
-        return conversation_store.by_external_id(session, external_id)
-
-
-def is_enabled_agent(engine: Engine, agent_id: str) -> bool:
-    with session_scope(engine) as session:
-        agent = session.get(AgentRow, agent_id)
-        return agent is not None and agent.enabled
-
-
-def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
-    """The live queue as the workflow needs to know it, or None."""
-    with session_scope(engine) as session:
-        row = queue_store.live_queue(session, queue_id)
-        if row is None:
-            return None
-        return queue_store.queue_ref_of(session, row)
-
-
 # The answer is built by hand (201 or 200): response_model documents it.
 @router.post("", status_code=201, response_model=ConversationOut, responses={
     200: {"model": ConversationOut,
@@ -228,7 +198,7 @@ async def create_conversation(
     engine = engine_of(request)
     queue = None
     if body.queue_id is not None:
-        queue = await run_in_threadpool(queue_ref, engine, body.queue_id)
+        queue = await run_in_threadpool(queue_store.queue_ref, engine, body.queue_id)
         if queue is None:
             raise bad_request("queueId", "unknown or deleted queue")
     if body.agent_id is not None:
@@ -237,10 +207,10 @@ async def create_conversation(
             raise ApiError(403, "A bot may not assign a conversation")
         if principal.actor.type == ActorType.AGENT and body.agent_id != principal.actor.id:
             raise ApiError(403, "An agent may only take a conversation for itself")
-        if not await run_in_threadpool(is_enabled_agent, engine, body.agent_id):
+        if not await run_in_threadpool(agent_store.is_enabled, engine, body.agent_id):
             raise bad_request("agentId", "unknown or disabled agent")
     if body.external_id is not None:
-        existing = await run_in_threadpool(_read_row_by_external_id, engine, body.external_id)
+        existing = await run_in_threadpool(conversation_store.read_by_external_id, engine, body.external_id)
         if existing is not None:
             return await _found(engine, principal, existing)
         conversation_id = str(uuid.uuid5(EXTERNAL_ID_NAMESPACE, body.external_id))
@@ -298,7 +268,7 @@ async def create_conversation(
             f"Conversation {conversation_id} was accepted but not routed in time; "
             "it will be routed when a worker is available",
         ) from None
-    row = await run_in_threadpool(read_row, engine, conversation_id)
+    row = await run_in_threadpool(conversation_store.read, engine, conversation_id)
     if row is None:
         raise not_found("Conversation")
     if not created:
@@ -324,6 +294,7 @@ DEFAULT_ORDER = "createdAt:desc"
 def list_conversations(
     request: Request,
     principal: PrincipalDep,
+    session: SessionDep,
     conversation_ids: list[str] | None = Query(default=None, alias="conversationIds"),
     queue_ids: list[str] | None = Query(default=None, alias="queueIds"),
     status: list[str] | None = Query(default=None, json_schema_extra=STATUS_LIST),
@@ -359,18 +330,16 @@ def list_conversations(
         visible_queue_ids=visible[0] if visible else None,
         visible_agent_id=visible[1] if visible else None,
     )
-    with session_scope(engine_of(request)) as session:
-        rows, total = conversation_store.list_conversations(
-            session,
-            where,
-            order_field=paging.field,
-            descending=paging.descending,
-            offset=paging.offset,
-            limit=paging.limit,
-        )
-        answers = conversations_out(session, rows)
+    rows, total = conversation_store.list_conversations(
+        session,
+        where,
+        order_field=paging.field,
+        descending=paging.descending,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
     return {
-        "conversations": answers,
+        "conversations": conversations_out(session, rows),
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
@@ -392,21 +361,10 @@ class SimulationOut(ApiModel):
     trace: list[TraceOut]
 
 
-def _simulate(
-    engine: Engine, loader: RoutingLoader, conversation_id: str, at: datetime | None
-) -> RoutingDecision | None:
-    with session_scope(engine) as session:
-        row = session.get(ConversationRow, conversation_id)
-        if row is None:
-            return None
-        return loader.decide(
-            session, conversation_store.routing_facts_of(row), conversation_store.customer_of(row), at=at
-        )
-
-
 @router.get("/{conversation_id}/simulate-routing", response_model=SimulationOut)
 def simulate_routing(
     principal: PrincipalDep,
+    session: SessionDep,
     conversation_id: str,
     request: Request,
     at: IsoTime | None = Query(default=None, description=(
@@ -415,9 +373,13 @@ def simulate_routing(
 ):
     """Where routing would put this conversation now (or `at`), and why, from its facts in the
     store; nothing is changed. The trace shows a person's values to supervisors only."""
-    decision = _simulate(engine_of(request), request.app.state.routing_loader, conversation_id, as_utc(at))
-    if decision is None:
+    row = session.get(ConversationRow, conversation_id)
+    if row is None:
         raise not_found("Conversation")
+    loader: RoutingLoader = request.app.state.routing_loader
+    decision = loader.decide(
+        session, conversation_store.routing_facts_of(row), conversation_store.customer_of(row), at=as_utc(at)
+    )
     decision = decision_for(decision, audience_of(principal.actor.type))
     return SimulationOut(
         id=conversation_id,

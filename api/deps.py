@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
@@ -17,6 +18,11 @@ from store.db import session_scope
 def db(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session
+
+
+def engine_of(request: Request) -> Engine:
+    """The app's database, for work run in a thread of its own (`run_in_threadpool`)."""
+    return request.app.state.engine
 
 
 def default_capacity(request: Request) -> int:

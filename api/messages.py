@@ -32,8 +32,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
 from api.auth import Principal
-from api.conversations import engine_of
-from api.deps import PrincipalDep, TemporalDep
+from api.deps import PrincipalDep, TemporalDep, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.events_out import publish_message
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging

@@ -11,11 +11,12 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.conversations import engine_of, read_answer, read_row
-from api.deps import DEADLINE_PASSED
+from api.conversations import read_answer
+from api.deps import DEADLINE_PASSED, engine_of
 from api.errors import ApiError, not_found, unavailable
 from domain.conversation import CLOSED_TEXT, workflow_id
 from domain.models import Status
+from store import conversations as conversation_store
 
 # Workflow refusals (ApplicationError types) and the HTTP status each becomes.
 REFUSALS = {
@@ -49,7 +50,7 @@ async def run_update(request: Request, client: Client, conversation_id: str, upd
     except RPCError as exc:
         # The workflow has ended: the conversation is closed (or never existed).
         if exc.status == RPCStatusCode.NOT_FOUND:
-            row = await run_in_threadpool(read_row, engine_of(request), conversation_id)
+            row = await run_in_threadpool(conversation_store.read, engine_of(request), conversation_id)
             if row is not None and row.status == Status.CLOSED.value:
                 raise ApiError(409, CLOSED_TEXT) from None
             raise not_found("Conversation") from None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from store.db import session_scope
 from store.tables import AgentQueueRow, AgentRow
 
 
@@ -28,3 +30,10 @@ def enabled_agents_count(session: Session) -> Counter[str]:
 
 def by_email(session: Session, email: str) -> AgentRow | None:
     return session.exec(select(AgentRow).where(AgentRow.email == email)).first()
+
+
+def is_enabled(engine: Engine, agent_id: str) -> bool:
+    """Whether the agent exists and is enabled, read in a transaction of its own."""
+    with session_scope(engine) as session:
+        agent = session.get(AgentRow, agent_id)
+        return agent is not None and agent.enabled

@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
 from domain.conversation import ConversationState
 from domain.models import AgentStatus, Status, as_utc
-from store.db import INSERTS, take_write_lock
+from store.agents import agent_queue_ids
+from store.db import INSERTS, session_scope, take_write_lock
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
 from store.working_hours import working_hours_of_queue
 
@@ -290,3 +292,24 @@ def eligible_agents_count(session: Session, queue_id: str, default_capacity: int
     loads = loads_of(session, [agent.id for agent in members])
     return sum(1 for agent in members if loads.get(agent.id, 0) < capacity_of(agent, default_capacity))
 
+
+@dataclass(frozen=True)
+class ByHand:
+    """What an assignment by hand is decided on, read in one transaction."""
+
+    conversation: ConversationRow | None
+    agent: AgentRow | None  # the one to assign, if named
+    load: int  # how many conversations that agent holds or has claimed for it
+    member_of: list[str]  # the queues of the agent asking, if an agent asks
+
+
+def by_hand(
+    engine: Engine, conversation_id: str, agent_id: str | None, asking_agent_id: str | None
+) -> ByHand:
+    with session_scope(engine) as session:
+        return ByHand(
+            conversation=session.get(ConversationRow, conversation_id),
+            agent=session.get(AgentRow, agent_id) if agent_id is not None else None,
+            load=loads_of(session, [agent_id]).get(agent_id, 0) if agent_id else 0,
+            member_of=agent_queue_ids(session, asking_agent_id) if asking_agent_id is not None else [],
+        )

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from domain.events_out import MESSAGE_CREATED, conversation_event_type
 from store import events_out
 from store.assignment import keep_in_step
-from store.db import insert_ignoring_duplicates
+from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
 from store.out_of_hours import out_of_hours_messages
 from store.tables import ConversationEventRow, ConversationRow, ConversationTagRow, MessageRow
@@ -244,3 +245,14 @@ def list_conversations(
     order += [col(ConversationRow.created_at).asc(), col(ConversationRow.id).asc()]
     rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+def read(engine: Engine, conversation_id: str) -> ConversationRow | None:
+    """The conversation's row, read in a transaction of its own."""
+    with session_scope(engine) as session:
+        return session.get(ConversationRow, conversation_id)
+
+
+def read_by_external_id(engine: Engine, external_id: str) -> ConversationRow | None:
+    with session_scope(engine) as session:
+        return by_external_id(session, external_id)

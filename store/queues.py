@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.conversation import QueueRef
 from domain.models import EscalationStep, Status, utcnow
+from store.agents import agent_queue_ids
+from store.db import session_scope
 from store.out_of_hours import out_of_hours_of
 from store.routing import latest_version_number
 from store.tables import ConversationRow, QueueRow, RoutingVersionRow
@@ -29,6 +32,31 @@ def queue_ref_of(session: Session, row: QueueRow, members: list[str] | None = No
     return QueueRef(id=row.id, bot_id=row.bot_id, bot_timeout_seconds=row.bot_timeout_seconds,
                     members=members, escalation=escalation_of(row),
                     out_of_hours=out_of_hours_of(session, row, utcnow()))
+
+
+def queue_ref(engine: Engine, queue_id: str) -> QueueRef | None:
+    """The live queue as the workflow needs to know it, or None."""
+    with session_scope(engine) as session:
+        row = live_queue(session, queue_id)
+        if row is None:
+            return None
+        return queue_ref_of(session, row)
+
+
+def reroute_target(
+    engine: Engine, queue_id: str, conversation_id: str, new_agent_id: str | None
+) -> QueueRef | None:
+    """The live queue a conversation is moved to by hand, naming which of the agents concerned
+    (its assignee, and one being assigned with the move) are members there: the others are
+    unassigned by the move. None if there is no such queue."""
+    with session_scope(engine) as session:
+        queue = live_queue(session, queue_id)
+        if queue is None:
+            return None
+        row = session.get(ConversationRow, conversation_id)
+        concerned = {agent for agent in (row.agent_id if row else None, new_agent_id) if agent}
+        members = [agent for agent in sorted(concerned) if queue_id in agent_queue_ids(session, agent)]
+        return queue_ref_of(session, queue, members)
 
 
 def live_queue_by_name(session: Session, name: str) -> QueueRow | None:
