@@ -17,19 +17,17 @@ from api.deps import SessionDep
 from api.errors import ApiError, not_found
 from api.paging import order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiKeyOut, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
-from api.webhooks import (
-    WebhookUrl,
+from api.webhook_checks import WebhookUrl, check_destination, check_room
+from domain.models import ActorType, utcnow
+from store import bots as bot_store
+from store import keys
+from store.subscriptions import (
     add_subscription,
     bot_subscriptions,
-    check_destination,
-    check_room,
     lock_subscriptions,
     new_secret,
     remove_subscription,
 )
-from domain.models import ActorType, utcnow
-from store import bots as bot_store
-from store import keys
 from store.tables import BotRow, WebhookSubscriptionRow
 
 router = APIRouter(prefix="/ccaas/1/bots", tags=["bots"])

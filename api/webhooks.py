@@ -4,79 +4,33 @@ A subscription's signing secret (`whsec_...`, Standard Webhooks) is answered onc
 creation and at rotation. A bot's `webhookUrl` (api.bots) is a subscription too, with its
 `botId`: it is listed here, and its deliveries are read here.
 
-Where a webhook may point is checked when it is saved (and again by the courier at every
-send, as DNS may change): an http(s) URL with a host and no credentials, and, unless the
-app allows private networks (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE), only globally routable
-addresses, literal or resolved (domain.webhook_urls.address_problem)."""
+What is checked when one is saved, where it may point above all, is in api.webhook_checks."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import secrets
-import socket
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
-from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only
+from api.webhook_checks import WebhookUrl, check_destination, check_room
 from domain.events_out import EVENT_TYPES
 from domain.models import utcnow
-from domain.webhook_urls import (
-    MAX_URL_LENGTH,
-    host_of,
-    needs_resolving,
-    refused_destination,
-    url_problem,
-)
-from store.db import take_write_lock
+from store import subscriptions as subscription_store
 from store.events_out import DELIVERED, FAILED, PENDING
 from store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from store.webhooks import retry_now
 
 router = APIRouter(prefix="/ccaas/1/webhooks", tags=["webhooks"])
 
-MAX_SUBSCRIPTIONS = 100
 MAX_DESCRIPTION = 1000
-# Random bytes of a signing secret: Standard Webhooks asks for 24 to 64.
-SECRET_BYTES = 24
-# How long a save waits for DNS; a name that does not answer by then is accepted, as one
-# that does not resolve is (the courier checks again before every request).
-RESOLVE_SECONDS = 3.0
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-resolve")
-
-# What url_problem accepts, narrowed to what a receiver's address looks like: a host name
-# (labels of letters, digits and hyphens) or an IP address (IPv6 in brackets), a port
-# 1-65535, then a path, query or fragment of visible ASCII.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_URL = (rf"[Hh][Tt][Tt][Pp][Ss]?://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])"
-        rf"(?::{_PORT})?(?:[/?#][!-~]*)?")
-URL_SHAPE = re.compile(_URL)
-# The document's pattern: the same around optional whitespace (inputs are trimmed).
-URL_PATTERN = rf"^\s*{_URL}\s*$"
-
-
-def _valid_url(value: str) -> str:
-    value = value.strip()
-    problem = url_problem(value)
-    if problem is None and not URL_SHAPE.fullmatch(value):
-        problem = ("must be http(s)://host[:port][/path], the host a name or an IP address "
-                   "(IPv6 in brackets), without spaces")
-    if problem:
-        raise PydanticCustomError("webhook_url", problem)
-    return value
 
 
 def _known_event_type(value: str) -> str:
@@ -89,10 +43,6 @@ def _deduplicated(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-WebhookUrl = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH),
-    AfterValidator(_valid_url), Field(json_schema_extra={"pattern": URL_PATTERN}),
-]
 EventTypeName = Annotated[str, AfterValidator(_known_event_type), Field(json_schema_extra={"enum": list(EVENT_TYPES)})]
 
 
@@ -178,82 +128,6 @@ class DeliveryListOut(ApiModel):
     pagination: Pagination
 
 
-# Subscriptions' rules that span rows (at most MAX_SUBSCRIPTIONS, one per bot) hold under
-# concurrent saves: they take turns (SQLite: its write lock; PostgreSQL: this advisory lock).
-_LOCK_KEY = int.from_bytes(hashlib.sha256(b"switchboard webhook subscriptions").digest()[:8], "big", signed=True)
-
-
-def lock_subscriptions(session: Session) -> None:
-    """Must be the transaction's first statement (see store.db.take_write_lock)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    else:
-        take_write_lock(session)
-
-
-def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def destination_problem(url: str, allow_private: bool) -> str | None:
-    """Why a webhook may not be sent to this (syntactically valid) URL here, or None."""
-    if allow_private:
-        return None
-    host = host_of(url)
-    resolved: list[str] = []
-    if needs_resolving(host):
-        try:
-            found = _resolver.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM).result(RESOLVE_SECONDS)
-        except (OSError, UnicodeError, TimeoutError):
-            return None  # best effort: the courier checks again at every send
-        resolved = [str(info[4][0]) for info in found]
-    problem = refused_destination(host, resolved)
-    return None if problem is None else f"{problem}: webhooks go to public addresses only"
-
-
-def check_destination(request: Request, field: str, url: str) -> None:
-    if (problem := destination_problem(url, request.app.state.webhook_allow_private)) is not None:
-        raise bad_request(field, problem)
-
-
-def check_room(session: Session) -> None:
-    """Under lock_subscriptions: one more subscription fits."""
-    count = session.exec(select(func.count()).select_from(WebhookSubscriptionRow)).one()
-    if count >= MAX_SUBSCRIPTIONS:
-        raise ApiError(409, f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions (bots' included); "
-                            "delete one first")
-
-
-def add_subscription(session: Session, url: str, event_types: list[str], enabled: bool = True,
-                     description: str | None = None, bot_id: str | None = None) -> WebhookSubscriptionRow:
-    """Under lock_subscriptions, after check_room."""
-    now = utcnow()
-    row = WebhookSubscriptionRow(
-        id=str(uuid.uuid4()), url=url, event_types=event_types, enabled=enabled, description=description,
-        secret=new_secret(), bot_id=bot_id, created_at=now, updated_at=now,
-    )
-    session.add(row)
-    return row
-
-
-def remove_subscription(session: Session, row: WebhookSubscriptionRow) -> None:
-    """The subscription with its deliveries and their attempts (a delivery in flight finds
-    itself gone and records nothing more)."""
-    deliveries = select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.subscription_id == row.id)
-    session.exec(delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id).in_(deliveries)))
-    session.exec(delete(WebhookDeliveryRow).where(col(WebhookDeliveryRow.subscription_id) == row.id))
-    session.delete(row)
-
-
-def bot_subscriptions(session: Session, bot_ids: list[str]) -> dict[str, WebhookSubscriptionRow]:
-    """The subscription of each of these bots that has a `webhookUrl`."""
-    if not bot_ids:
-        return {}
-    rows = session.exec(select(WebhookSubscriptionRow).where(col(WebhookSubscriptionRow.bot_id).in_(bot_ids))
-                        .order_by(col(WebhookSubscriptionRow.created_at))).all()
-    return {row.bot_id: row for row in rows if row.bot_id is not None}
-
-
 def webhook_out(row: WebhookSubscriptionRow) -> WebhookOut:
     return WebhookOut.of(row)
 
@@ -312,9 +186,9 @@ def create_webhook(body: WebhookIn, request: Request, session: SessionDep) -> We
     """201 with the subscription and its signing secret, shown this once. 409 when there are
     100 subscriptions already (bots' included)."""
     check_destination(request, "url", body.url)
-    lock_subscriptions(session)
+    subscription_store.lock_subscriptions(session)
     check_room(session)
-    row = add_subscription(session, body.url, body.event_types, body.enabled, body.description)
+    row = subscription_store.add_subscription(session, body.url, body.event_types, body.enabled, body.description)
     session.commit()
     return WebhookWithSecret(**webhook_out(row).model_dump(), secret=row.secret)
 
@@ -345,7 +219,7 @@ def delete_webhook(webhook_id: str, session: SessionDep) -> WebhookOut:
     subscription deleted here is its `webhookUrl` cleared."""
     row = _subscription(session, webhook_id)
     deleted = webhook_out(row)
-    remove_subscription(session, row)
+    subscription_store.remove_subscription(session, row)
     session.commit()
     return deleted
 
@@ -355,7 +229,7 @@ def rotate_secret(webhook_id: str, session: SessionDep) -> WebhookWithSecret:
     """A new signing secret, shown this once; the old one signs nothing more from now on
     (a retry of an earlier event is signed with the new one)."""
     row = _subscription(session, webhook_id)
-    row.secret, row.updated_at = new_secret(), utcnow()
+    row.secret, row.updated_at = subscription_store.new_secret(), utcnow()
     session.add(row)
     session.commit()
     return WebhookWithSecret(**webhook_out(row).model_dump(), secret=row.secret)
