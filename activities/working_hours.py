@@ -38,4 +38,4 @@ class WorkingHoursActivities:
             refresh = refresh_statuses(session, at)
         if refresh.opened:
             self._on_opened()
-        return StatusRefreshed(opened=refresh.opened, closed=refresh.closed, next_change_at=refresh.next_change_at)
+        return StatusRefreshed(opened=refresh.opened, closed=refresh.closed, next_change_at=refresh.next_boundary_at)

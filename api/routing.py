@@ -122,6 +122,8 @@ class VersionRef(ApiModel):
     routes_count: int
 
 
+# A field's difference between two versions. FieldChange and RuleChange (and `changes`,
+# `changed`) are the OpenAPI document's names, which clients use: they keep the word.
 class FieldChange(ApiModel):
     field: str
     from_: Any = Field(alias="from")
@@ -374,7 +376,7 @@ def _diff_side(session: Session, number: int) -> tuple[VersionRef, list[RuleOut]
     return ref, rules
 
 
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     return [
         FieldChange(field=field, from_=old[field], to=new[field])
         for field in DIFF_FIELDS
@@ -404,7 +406,7 @@ def diff_versions(
     for rule in to_rules:
         if rule.id not in old:
             continue
-        changes = _changes(old[rule.id], rule.model_dump(mode="json", by_alias=True))
+        changes = _differences(old[rule.id], rule.model_dump(mode="json", by_alias=True))
         if changes:
             changed.append(RuleChange(id=rule.id, name=rule.name, changes=changes))
         else:

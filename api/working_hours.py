@@ -54,7 +54,7 @@ from domain.working_hours import (
     Weekday,
     holiday_problem,
     is_open,
-    next_change,
+    next_boundary,
     week_problems,
     zone_problem,
 )
@@ -279,7 +279,8 @@ class WorkingHoursStatus(str, Enum):
 
 class WorkingHoursStatusOut(ApiModel):
     status: WorkingHoursStatus
-    # Ours: when the status next changes; null if not within LOOK_AHEAD_DAYS (e.g. no open day).
+    # Ours: the next boundary, when the status next changes; null if not within
+    # LOOK_AHEAD_DAYS (e.g. no open day). `nextChangeAt` is the API's field name: it stays.
     next_change_at: UtcTime | None
 
 
@@ -341,8 +342,8 @@ def _holidays(given: list[HolidayIn]) -> tuple[list[Holiday], dict[str, list[str
     return holidays, errors
 
 
-def _changes(body: WorkingHoursIn | WorkingHoursPatchIn, fields: set[str],
-             current: dict[Weekday, DayHours]) -> dict[str, Any]:
+def _new_values(body: WorkingHoursIn | WorkingHoursPatchIn, fields: set[str],
+                current: dict[Weekday, DayHours]) -> dict[str, Any]:
     """The row's new values for `fields` of `body`, checked (400 naming each field at fault)."""
     changes = body.model_dump(include=fields - {"work_week", "holidays"})
     errors: dict[str, list[str]] = {}
@@ -372,8 +373,8 @@ def _changes(body: WorkingHoursIn | WorkingHoursPatchIn, fields: set[str],
 
 
 def _locked(session: Session, working_hours_id: str) -> WorkingHoursRow:
-    """The row, for this transaction's change (under store.working_hours.take_change_lock)."""
-    hours_store.take_change_lock(session)
+    """The row, for this transaction's edit (under store.working_hours.take_hours_lock)."""
+    hours_store.take_hours_lock(session)
     row = session.get(WorkingHoursRow, working_hours_id)
     if row is None:
         raise not_found("Working hours")
@@ -398,7 +399,7 @@ class Saving:
 async def tell_the_clock(temporal: Client, task_queue: str) -> None:
     handle = temporal.get_workflow_handle(clock_workflow_id(task_queue))
     try:
-        await asyncio.wait_for(handle.signal(WorkingHoursClock.hours_changed, rpc_timeout=TELL_CLOCK_DEADLINE),
+        await asyncio.wait_for(handle.signal(WorkingHoursClock.hours_edited, rpc_timeout=TELL_CLOCK_DEADLINE),
                                TELL_CLOCK_DEADLINE.total_seconds())
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: no worker has started one yet
@@ -473,8 +474,8 @@ def list_working_hours(
 def create_working_hours(
     body: WorkingHoursIn, session: SessionDep, saving: Saving = Depends()
 ) -> WorkingHoursOut:
-    changes = _changes(body, set(WorkingHoursIn.model_fields), {})
-    hours_store.take_change_lock(session)
+    changes = _new_values(body, set(WorkingHoursIn.model_fields), {})
+    hours_store.take_hours_lock(session)
     now = utcnow()
     # Not in the session until _save has cleared any other default.
     row = WorkingHoursRow(id=str(uuid.uuid4()), created_at=now, updated_at=now, **changes)
@@ -495,7 +496,7 @@ def replace_working_hours(
 ) -> WorkingHoursOut:
     """Every field: one left out takes its default (`holidays` none)."""
     row = _locked(session, working_hours_id)
-    return _save(session, row, _changes(body, set(WorkingHoursIn.model_fields), {}), saving)
+    return _save(session, row, _new_values(body, set(WorkingHoursIn.model_fields), {}), saving)
 
 
 @router.patch("/{working_hours_id}", response_model=WorkingHoursOut)
@@ -505,7 +506,7 @@ def update_working_hours(
     """Only the fields given; the days of `workWeek` given replace theirs, `holidays` the list."""
     row = _locked(session, working_hours_id)
     fields = body.model_fields_set - {"id", "created_at", "updated_at"}
-    return _save(session, row, _changes(body, fields, hours_store.hours_of(row).work_week), saving)
+    return _save(session, row, _new_values(body, fields, hours_store.hours_of(row).work_week), saving)
 
 
 @router.delete("/{working_hours_id}", response_model=StatusCodeOut)
@@ -533,7 +534,7 @@ def working_hours_status(
     now = request.app.state.clock()
     status = (WorkingHoursStatus.INSIDE_OF_WORKING_HOURS if is_open(hours, now)
               else WorkingHoursStatus.OUTSIDE_OF_WORKING_HOURS)
-    return WorkingHoursStatusOut(status=status, next_change_at=next_change(hours, now))
+    return WorkingHoursStatusOut(status=status, next_change_at=next_boundary(hours, now))
 
 
 @router.post("/{working_hours_id}/holiday", response_model=WorkingHoursOut)

@@ -39,11 +39,12 @@ class StatusRefreshRequest(BaseModel):
 
 
 class StatusRefreshed(BaseModel):
-    """The hours that opened and closed at `at`, and the earliest next change of any (None:
+    """The hours that opened and closed at `at`, and the earliest next boundary of any (None:
     none within domain.working_hours.LOOK_AHEAD_DAYS)."""
 
     opened: list[str] = Field(default_factory=list)
     closed: list[str] = Field(default_factory=list)
+    # The next boundary; named so in the clock's recorded histories (an activity's result).
     next_change_at: datetime | None = None
 
 

@@ -318,7 +318,7 @@ class ConversationStart(BaseModel):
         return data
 
 
-class Change(BaseModel):
+class EditByNames(BaseModel):
     """A PATCH/PUT as the `change` update took it, steered by the field names in `given`.
     Kept only for conversations started before one update per intent (see `Edit`)."""
 

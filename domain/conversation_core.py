@@ -26,11 +26,11 @@ from domain.conversation import (
     Agent,
     Assignment,
     BotWait,
-    Change,
     ConversationEvent,
     ConversationRun,
     ConversationState,
     Edit,
+    EditByNames,
     Escalation,
     EscalationTaken,
     EventType,
@@ -90,18 +90,18 @@ def new_run(new: NewConversation) -> ConversationRun:
     return ConversationRun(state=new_state(new))
 
 
-def edit_of(change: Change) -> Edit:
+def edit_of(by_names: EditByNames) -> Edit:
     """The `change` update's field-name list, as the typed edit it stands for."""
-    given = set(change.given)
+    given = set(by_names.given)
     return Edit(
-        actor=change.actor,
-        reason=change.reason,
-        topic=Text(value=change.topic) if "topic" in given else None,
-        summary=Text(value=change.summary) if "summary" in given else None,
-        priority=change.priority if "priority" in given else None,
-        agent=Agent(agent_id=change.agent_id) if "agent_id" in given else None,
-        queue=change.queue if "queue" in given else None,
-        status=change.status if "status" in given else None,
+        actor=by_names.actor,
+        reason=by_names.reason,
+        topic=Text(value=by_names.topic) if "topic" in given else None,
+        summary=Text(value=by_names.summary) if "summary" in given else None,
+        priority=by_names.priority if "priority" in given else None,
+        agent=Agent(agent_id=by_names.agent_id) if "agent_id" in given else None,
+        queue=by_names.queue if "queue" in given else None,
+        status=by_names.status if "status" in given else None,
     )
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, Field
 
 MINUTES_A_DAY = 1440
-# How far ahead the next change is looked for: a year of holidays and closed weekdays.
+# How far ahead the next boundary is looked for: a year of holidays and closed weekdays.
 LOOK_AHEAD_DAYS = 400
 
 
@@ -151,10 +151,10 @@ def is_open(hours: Hours, at: datetime) -> bool:
     return False
 
 
-def next_change(hours: Hours, at: datetime) -> datetime | None:
-    """The next instant after `at` at which open becomes closed or closed becomes open, or
-    None if it never does within LOOK_AHEAD_DAYS. Adjacent intervals (one ending at 1440,
-    the next day's starting at 0) are one opening."""
+def next_boundary(hours: Hours, at: datetime) -> datetime | None:
+    """The next boundary after `at`: the instant at which open becomes closed or closed
+    becomes open, or None if there is none within LOOK_AHEAD_DAYS. Adjacent intervals (one
+    ending at 1440, the next day's starting at 0) are one opening."""
     zone = ZoneInfo(hours.timezone)
     now_open = is_open(hours, at)
     first_day = at.astimezone(zone).date() - timedelta(days=1)
@@ -172,7 +172,7 @@ def next_opening(hours: Hours, at: datetime) -> datetime | None:
     LOOK_AHEAD_DAYS."""
     if is_open(hours, at):
         return None
-    return next_change(hours, at)
+    return next_boundary(hours, at)
 
 
 class ClockStart(BaseModel):

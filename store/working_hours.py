@@ -17,12 +17,12 @@ from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from domain.models import as_utc
-from domain.working_hours import Hours, is_open, next_change
+from domain.working_hours import Hours, is_open, next_boundary
 from store.db import take_write_lock
 from store.tables import QueueRow, WorkingHoursRow
 
-# The advisory lock that changes of working hours take turns by (a fixed key of ours).
-CHANGE_LOCK = 0x5B_0D_14_DE_FA_17
+# The advisory lock that writes of working hours take turns by (a fixed key of ours).
+HOURS_LOCK = 0x5B_0D_14_DE_FA_17
 
 
 def hours_of(row: WorkingHoursRow) -> Hours:
@@ -67,32 +67,32 @@ def decide_status(row: WorkingHoursRow, at: datetime) -> bool:
 
 # How far back the clock looks for the instant a status changed: a clock stopped for longer
 # (every worker down) dates the change when it finds it.
-CHANGE_LOOK_BACK = timedelta(days=7)
+BOUNDARY_LOOK_BACK = timedelta(days=7)
 
 
-def last_change(hours: Hours, since: datetime | None, at: datetime) -> datetime:
+def last_boundary(hours: Hours, since: datetime | None, at: datetime) -> datetime:
     """The instant the status `hours` have at `at` began, if after `since` and within
-    CHANGE_LOOK_BACK: the opening at 09:00 for a clock that woke a moment later; else `at`."""
-    moment = at - CHANGE_LOOK_BACK if since is None else max(as_utc(since), at - CHANGE_LOOK_BACK)
+    BOUNDARY_LOOK_BACK: the opening at 09:00 for a clock that woke a moment later; else `at`."""
+    moment = at - BOUNDARY_LOOK_BACK if since is None else max(as_utc(since), at - BOUNDARY_LOOK_BACK)
     began = at
-    while (boundary := next_change(hours, moment)) is not None and boundary <= at:
+    while (boundary := next_boundary(hours, moment)) is not None and boundary <= at:
         began = moment = boundary
     return began
 
 
 @dataclass
 class StatusRefresh:
-    """What one refresh changed, and when the next change of any working hours is due."""
+    """What one refresh changed, and when the next boundary of any working hours is due."""
 
     opened: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
-    next_change_at: datetime | None = None
+    next_boundary_at: datetime | None = None
 
 
 def refresh_statuses(session: Session, at: datetime) -> StatusRefresh:
     """Decides every working hours' status at `at` (enabled or not, so that enabling needs
-    no clock), writes those that changed, and finds the earliest next change among them."""
-    take_change_lock(session)
+    no clock), writes those that changed, and finds the earliest next boundary among them."""
+    take_hours_lock(session)
     refresh = StatusRefresh()
     for row in session.exec(select(WorkingHoursRow).order_by(col(WorkingHoursRow.id))).all():
         hours = hours_of(row)
@@ -100,25 +100,26 @@ def refresh_statuses(session: Session, at: datetime) -> StatusRefresh:
         if now_open != row.is_open or row.status_changed_at is None:
             if now_open != row.is_open:
                 (refresh.opened if now_open else refresh.closed).append(row.id)
-            row.is_open, row.status_changed_at = now_open, as_utc(last_change(hours, row.status_changed_at, at))
-        upcoming = next_change(hours, at)
-        if upcoming is not None and (refresh.next_change_at is None or upcoming < refresh.next_change_at):
-            refresh.next_change_at = upcoming
+            row.is_open, row.status_changed_at = now_open, as_utc(last_boundary(hours, row.status_changed_at, at))
+        upcoming = next_boundary(hours, at)
+        if upcoming is not None and (refresh.next_boundary_at is None or upcoming < refresh.next_boundary_at):
+            refresh.next_boundary_at = upcoming
     return refresh
 
 
-def take_change_lock(session: Session) -> None:
-    """Changes of working hours take turns: SQLite's write lock, PostgreSQL's advisory lock
-    (transaction-scoped), taken as the transaction's first statement. So a change reads rows
-    no other change alters before it commits, and of two made the default at once the second
-    sees the first's default and clears it. They are a supervisor's rare changes."""
+def take_hours_lock(session: Session) -> None:
+    """Writes of working hours (a supervisor's rare edits, the clock's refresh) take turns:
+    SQLite's write lock, PostgreSQL's advisory lock (transaction-scoped), taken as the
+    transaction's first statement. So an edit reads rows no other write alters before it
+    commits, and of two made the default at once the second sees the first's default and
+    clears it."""
     take_write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HOURS_LOCK})
 
 
 def clear_default(session: Session, keep_id: str, now: datetime) -> None:
-    """Makes every row but `keep_id` not the default, under take_change_lock: run it before
+    """Makes every row but `keep_id` not the default, under take_hours_lock: run it before
     `keep_id` is flushed as the default, which the unique index allows only alone."""
     session.exec(
         update(WorkingHoursRow)

@@ -34,12 +34,12 @@ with workflow.unsafe.imports_passed_through():
         UNAVAILABLE,
         Assignment,
         AuthenticationReport,
-        Change,
         ConversationRun,
         ConversationStart,
         ConversationState,
         CreateResult,
         Edit,
+        EditByNames,
         MessageRecorded,
         NewConversation,
         PriorityChange,
@@ -124,7 +124,7 @@ def refusals_as_update_failures() -> Iterator[None]:
         raise ApplicationError(refused.text, type=refused.kind, non_retryable=True) from None
 
 
-def closed_only(update: Callable[..., Awaitable[None] | None]) -> Callable[..., None]:
+def closed_only(update: Callable[..., object]) -> Callable[..., None]:
     """The validator of an update that only a closed conversation refuses (409, before
     anything reaches history): one function, registered on each such update with
     `_validate_x = x.validator(closed_only(x))`. It takes the update's own signature, as
@@ -241,13 +241,14 @@ class ConversationWorkflow:
 
     _validate_set_status = set_status.validator(closed_only(set_status))
 
-    @workflow.update
-    async def change(self, change: Change) -> None:
+    # Named `change` on the wire, as recorded histories and running conversations call it.
+    @workflow.update(name="change")
+    async def edit_by_names(self, by_names: EditByNames) -> None:
         """The one update every PATCH used before `edit` and the updates per intent; kept
         while recorded histories and running conversations may still call it."""
-        await self._change(lambda: self._core.edit(edit_of(change)))
+        await self._change(lambda: self._core.edit(edit_of(by_names)))
 
-    _validate_change = change.validator(closed_only(change))
+    _validate_edit_by_names = edit_by_names.validator(closed_only(edit_by_names))
 
     @workflow.update
     async def route(self, request: RouteAgain) -> None:

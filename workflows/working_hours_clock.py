@@ -4,13 +4,13 @@ outside hours resumes at opening time without anyone acting, and without any loo
 the hours.
 
 Each round, an activity decides every working hours' status at the workflow's time and
-returns the earliest next change; the workflow then waits for it with a durable timer
+returns the earliest next boundary (an opening or a closing); the workflow then waits for it with a durable timer
 (`wait_condition` with a timeout), which survives worker restarts: Friday 17:00 to Monday
 09:00 is one timer, nothing in between. An edit of the hours signals `hours_changed` (the
 API, best effort; the save itself already wrote the new status), which ends the wait and
 decides again at once. A worker starts the clock at start-up, or signals the one running, so
 an edit whose signal was lost (Temporal down) is caught up then, or at the clock's next
-change. It continues as new when the server suggests it or after MAX_ROUNDS rounds.
+boundary. It continues as new when the server suggests it or after MAX_ROUNDS rounds.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.working_hours import ClockStart
 
 CLOCK_ID_PREFIX = "working-hours-clock"
+# The signal of an edit of the hours; its wire name, as histories and the API send it.
 HOURS_CHANGED = "hours_changed"
 # The refresh reads and writes a few rows; a store that is down is tried again, and after the
 # last attempt the clock waits RETRY_AFTER (or an edit) before its next round.
@@ -48,27 +49,27 @@ def clock_workflow_id(task_queue: str) -> str:
 @workflow.defn
 class WorkingHoursClock:
     def __init__(self) -> None:
-        self._hours_changed = False
-        self._next_change_at: datetime | None = None
+        self._hours_edited = False
+        self._next_boundary_at: datetime | None = None
 
     @workflow.run
     async def run(self, start: ClockStart) -> None:
         for _ in range(MAX_ROUNDS):
             # Cleared before the refresh: an edit signalled while it runs means another round.
-            self._hours_changed = False
+            self._hours_edited = False
             wake_at = await self._refresh()
-            self._next_change_at = wake_at
+            self._next_boundary_at = wake_at
             timeout = None if wake_at is None else wake_at - workflow.now()
             if timeout is None or timeout > timedelta(0):
-                # A timeout: the change is due.
+                # A timeout: the boundary is due.
                 with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(lambda: self._hours_changed, timeout=timeout)
+                    await workflow.wait_condition(lambda: self._hours_edited, timeout=timeout)
             if workflow.info().is_continue_as_new_suggested():
                 break
         workflow.continue_as_new(ClockStart())
 
     async def _refresh(self) -> datetime | None:
-        """Decides every status now; when to wake next (None: only when hours change)."""
+        """Decides every status now; when to wake next (None: only when the hours are edited)."""
         try:
             refreshed = await workflow.execute_activity(
                 REFRESH_WORKING_HOURS_STATUS.name, StatusRefreshRequest(at=workflow.now()),
@@ -85,10 +86,11 @@ class WorkingHoursClock:
         return refreshed.next_change_at
 
     @workflow.signal(name=HOURS_CHANGED)
-    def hours_changed(self) -> None:
-        self._hours_changed = True
+    def hours_edited(self) -> None:
+        self._hours_edited = True
 
-    @workflow.query
-    def next_change_at(self) -> datetime | None:
+    # Named `next_change_at` on the wire, as operators and histories may query it.
+    @workflow.query(name="next_change_at")
+    def next_boundary_at(self) -> datetime | None:
         """When the clock next wakes by itself (for operators and tests)."""
-        return self._next_change_at
+        return self._next_boundary_at

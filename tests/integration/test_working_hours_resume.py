@@ -76,7 +76,7 @@ async def test_a_queue_stored_closed_waits_and_the_clock_opening_it_resumes_assi
         row.holidays = []
         session.add(row)
     opened_after = datetime.now(UTC)
-    await clock.signal(WorkingHoursClock.hours_changed)
+    await clock.signal(WorkingHoursClock.hours_edited)
 
     async def waiting_assigned() -> str | None:
         return await assigned_to(stack, waiting["id"])

@@ -226,7 +226,7 @@ def test_outside_its_working_hours_a_queue_assigns_only_if_it_says_so(db: Engine
         refreshed = refresh_statuses(session, saturday_noon)
     assert (refreshed.opened, refreshed.closed) == ([], [hours.id])
     # Opening on Monday at 09:00 is when the clock wakes next.
-    assert refreshed.next_change_at == monday_ten - timedelta(hours=1)
+    assert refreshed.next_boundary_at == monday_ten - timedelta(hours=1)
     with session_scope(db) as session:
         assert assignment.queues_to_dispatch(session) == [anyway]
     with session_scope(db) as session:

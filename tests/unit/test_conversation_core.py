@@ -18,10 +18,10 @@ from domain.conversation import (
     NOT_FOUND,
     Agent,
     Assignment,
-    Change,
     ConversationStart,
     ConversationState,
     Edit,
+    EditByNames,
     EventType,
     MessageRecorded,
     NewConversation,
@@ -186,8 +186,8 @@ def test_an_edit_applies_only_real_changes_in_a_fixed_order_with_status_last():
 
 
 def test_the_change_update_means_what_its_field_names_say():
-    change = Change(actor=AGENT, given=["topic", "agent_id"], topic=None, agent_id=None,
-                    priority=Priority.LOW, reason="r")
+    change = EditByNames(actor=AGENT, given=["topic", "agent_id"], topic=None, agent_id=None,
+                         priority=Priority.LOW, reason="r")
     edit = edit_of(change)
     assert edit.topic == Text(value=None) and edit.agent == Agent(agent_id=None)
     assert edit.priority is None and edit.queue is None and edit.status is None

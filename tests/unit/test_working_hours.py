@@ -17,7 +17,7 @@ from domain.working_hours import (
     Weekday,
     holiday_problem,
     is_open,
-    next_change,
+    next_boundary,
     next_opening,
     week_problems,
     zone_problem,
@@ -64,7 +64,7 @@ def test_a_day_open_across_the_spring_change_opens_and_closes_at_its_wall_times(
     assert is_open(hours, local(ZAGREB, 2026, 3, 29, 3, 30))
     assert not is_open(hours, local(ZAGREB, 2026, 3, 29, 4, 0))
     # Open three wall-clock hours, two real ones: 00:00 to 02:00 UTC.
-    assert next_change(hours, datetime(2026, 3, 29, 0, 30, tzinfo=UTC)) == datetime(2026, 3, 29, 2, 0, tzinfo=UTC)
+    assert next_boundary(hours, datetime(2026, 3, 29, 0, 30, tzinfo=UTC)) == datetime(2026, 3, 29, 2, 0, tzinfo=UTC)
 
 
 def test_an_opening_in_the_skipped_hour_is_when_that_hour_would_have_been() -> None:
@@ -79,7 +79,7 @@ def test_a_day_across_the_autumn_change_is_open_through_the_repeated_hour() -> N
     hours = office(NEW_YORK, SUNDAY=DayHours(start_time=0, end_time=3 * 60))
     assert is_open(hours, local(NEW_YORK, 2026, 11, 1, 1, 30, fold=0))
     assert is_open(hours, local(NEW_YORK, 2026, 11, 1, 1, 30, fold=1))
-    assert next_change(hours, local(NEW_YORK, 2026, 11, 1, 0, 0)) == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    assert next_boundary(hours, local(NEW_YORK, 2026, 11, 1, 0, 0)) == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def test_the_end_of_a_weekend_is_the_next_opening() -> None:
@@ -105,7 +105,7 @@ def test_a_day_ending_at_1440_runs_to_midnight_and_joins_a_day_starting_at_0() -
     hours = office(ZAGREB, start=0, end=1440)
     assert is_open(hours, local(ZAGREB, 2026, 11, 27, 23, 59, 59))
     # Open from Monday 00:00 to Saturday 00:00 without a break at each midnight.
-    assert next_change(hours, local(ZAGREB, 2026, 11, 23, 12, 0)) == local(ZAGREB, 2026, 11, 28, 0, 0)
+    assert next_boundary(hours, local(ZAGREB, 2026, 11, 23, 12, 0)) == local(ZAGREB, 2026, 11, 28, 0, 0)
     assert not is_open(hours, local(ZAGREB, 2026, 11, 28, 0, 0))
 
 
@@ -116,14 +116,14 @@ def test_split_shifts_close_between_their_intervals() -> None:
     monday = (2026, 11, 30)
     assert is_open(hours, local(ZAGREB, *monday, 11, 59))
     assert not is_open(hours, local(ZAGREB, *monday, 12, 30))
-    assert next_change(hours, local(ZAGREB, *monday, 12, 30)) == local(ZAGREB, *monday, 13, 0)
+    assert next_boundary(hours, local(ZAGREB, *monday, 12, 30)) == local(ZAGREB, *monday, 13, 0)
 
 
-def test_hours_never_open_have_no_next_change() -> None:
+def test_hours_never_open_have_no_next_boundary() -> None:
     closed = Hours(timezone=ZAGREB, work_week={day: DayHours(enabled=False) for day in Weekday})
     assert next_opening(closed, local(ZAGREB, 2026, 11, 27, 12, 0)) is None
     always = office(ZAGREB, start=0, end=1440, SATURDAY=DayHours(), SUNDAY=DayHours())
-    assert next_change(always, local(ZAGREB, 2026, 11, 27, 12, 0)) is None
+    assert next_boundary(always, local(ZAGREB, 2026, 11, 27, 12, 0)) is None
 
 
 def test_what_cannot_be_saved_is_named_at_its_field() -> None:

@@ -149,7 +149,7 @@ async def test_friday_evening_to_the_opening_at_09_00_on_monday_is_one_timer(env
         assert not row.is_open and as_utc(row.status_changed_at) == zagreb(friday, 17)  # type: ignore[arg-type]
         # One durable timer until then (set a moment after `at`): no wake-up on the weekend.
         [timer] = await timers_started(handle, 1)
-        assert await handle.query(WorkingHoursClock.next_change_at) == monday
+        assert await handle.query(WorkingHoursClock.next_boundary_at) == monday
         assert monday - at - timedelta(seconds=5) < timer <= monday - at
 
         # The weekend passes (the test server skips it).
@@ -187,7 +187,7 @@ async def test_an_edit_signalled_is_decided_at_once_and_sets_the_next_timer(env:
             row.holidays = [today.model_dump(mode="json")]
             session.add(row)
         told_at = await env.get_current_time()
-        await handle.signal(WorkingHoursClock.hours_changed)
+        await handle.signal(WorkingHoursClock.hours_edited)
         await activities.calls_made(2)
         at, answer = activities.calls[1]
         # At once, not at 17:00 when the old timer would have fired.
@@ -197,7 +197,7 @@ async def test_an_edit_signalled_is_decided_at_once_and_sets_the_next_timer(env:
         assert answer.next_change_at == tuesday
         assert not stored(db, hours_id).is_open
         [until_five, until_tuesday] = await timers_started(handle, 2)
-        assert await handle.query(WorkingHoursClock.next_change_at) == tuesday
+        assert await handle.query(WorkingHoursClock.next_boundary_at) == tuesday
         assert until_five <= zagreb(monday, 17) - activities.calls[0][0]
         assert tuesday - at - timedelta(seconds=5) < until_tuesday <= tuesday - at
 
@@ -218,14 +218,14 @@ async def test_after_max_rounds_the_clock_continues_as_new_and_keeps_its_timer(
         first_run = (await handle.describe()).run_id
         await activities.calls_made(1)
         for made in (2, 3):
-            await handle.signal(WorkingHoursClock.hours_changed)
+            await handle.signal(WorkingHoursClock.hours_edited)
             await activities.calls_made(made)
         # The third refresh is the new run's first, and it waits for Monday's opening again.
         assert (await handle.describe()).run_id != first_run
         monday = zagreb(friday + timedelta(days=3), 9)
 
         async def waits_for_monday() -> bool:
-            return await handle.query(WorkingHoursClock.next_change_at) == monday
+            return await handle.query(WorkingHoursClock.next_boundary_at) == monday
 
         await wait_for(waits_for_monday, DEADLINE)
         assert not stored(db, hours_id).is_open

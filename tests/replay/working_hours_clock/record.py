@@ -62,7 +62,7 @@ async def main() -> None:
                     assert row is not None
                     row.holidays = [Holiday(id="h", name="Today", start_date=monday.date(),
                                             end_date=monday.date()).model_dump(mode="json")]
-                await handle.signal(WorkingHoursClock.hours_changed)
+                await handle.signal(WorkingHoursClock.hours_edited)
                 await activities.calls_made(3)
                 history = await handle.fetch_history()
             engine.dispose()
