@@ -14,7 +14,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal
-from api.conversations import DEFAULT_ORDER, MAX_TOPIC, ConversationOut, Tag
+from api.conversation_fields import DEFAULT_ORDER, MAX_TOPIC, Tag
+from api.conversations import ConversationOut
 from api.deps import PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import bad_request, not_found
 from api.hand_assignment import assignment_by_hand

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Principal
+from api.conversation_fields import DEFAULT_ORDER, MAX_TOPIC, Tag
 from api.deps import DEADLINE_PASSED, PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
@@ -65,9 +66,6 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 # workflow-id uniqueness then makes "never a second workflow" hold even for racing requests.
 EXTERNAL_ID_NAMESPACE = uuid.UUID("6f1b8e0c-3c55-4b43-9d0e-5a4c1f0d2b7e")
 
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-
-
 class CustomerType(str, Enum):
     PHONE = "PHONE"
     EMAIL = "EMAIL"
@@ -82,10 +80,6 @@ class CustomerIn(ApiInput):
 
 class MessageIn(ApiInput):
     content: str | None = Field(default=None, max_length=4096)
-
-
-# Infobip allows a topic of up to 1000 characters (the column is unbounded text).
-MAX_TOPIC = 1000
 
 
 class ConversationIn(ApiInput):
@@ -286,8 +280,6 @@ async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> 
 
 STATUS_LIST = enum_list_schema(Status)
 PRIORITY_LIST = enum_list_schema(Priority)
-# The list's order when none is asked: newest first (ids are random).
-DEFAULT_ORDER = "createdAt:desc"
 
 
 @router.get("", response_model=ConversationListOut)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.errors import ApiError, bad_request
-from api.routing import MAX_RULES, MAX_VERSION, new_rules
+from api.rule_lists import MAX_RULES, MAX_VERSION, new_rules
 from api.schemas import ApiInput, ApiModel, IsoTime, as_utc
 from domain.models import Priority, RoutingDecision, utcnow
 from domain.routing import CompiledRouting, compile_routing, evaluate

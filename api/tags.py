@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from api.conversations import Tag
+from api.conversation_fields import Tag
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError, not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
