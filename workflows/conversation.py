@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -367,10 +367,13 @@ class ConversationWorkflow:
         return True
 
     async def _when_due(self, deadline: Deadline) -> None:
+        """Acts on a deadline by its kind; a new kind must say here what its moment does."""
         if deadline.kind is DeadlineKind.BOT_TIMEOUT:
             await self._time_out_bot(deadline)
-        else:
+        elif deadline.kind is DeadlineKind.ESCALATION:
             await self._escalate()
+        else:
+            assert_never(deadline.kind)
 
     async def _time_out_bot(self, deadline: Deadline) -> None:
         """The bot did not report in time: routing runs again without it."""
