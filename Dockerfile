@@ -7,6 +7,7 @@ COPY store store
 COPY workflows workflows
 COPY activities activities
 COPY api api
+COPY console console
 COPY services services
 COPY switchboard switchboard
 # The locked versions, each checked against its hash, then Switchboard itself.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Depends, FastAPI
@@ -29,8 +29,7 @@ from api import (
     working_hours,
 )
 from api.auth import AuthMiddleware
-from api.console import install_console
-from api.console.session import DEFAULT_SESSION_HOURS
+from api.beside import install_beside
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -60,7 +59,6 @@ def create_app(
     default_agent_capacity: int = DEFAULT_AGENT_CAPACITY,
     webhook_allow_private: bool = False,
     clock: Callable[[], datetime] = utcnow,
-    console_session_hours: int = DEFAULT_SESSION_HOURS,
     streams_per_key: int = DEFAULT_PER_KEY,
     streams_per_process: int = DEFAULT_PER_PROCESS,
 ) -> FastAPI:
@@ -84,11 +82,10 @@ def create_app(
     app.state.routing_loader = RoutingLoader()
     # "Now" for what depends on the time of day (working hours' status); tests fix it.
     app.state.clock = clock
-    # How long a console sign-in lasts (SWITCHBOARD_CONSOLE_SESSION_HOURS).
-    app.state.console_session_lifetime = timedelta(hours=console_session_hours)
     # Live streams open at once (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS).
     app.state.stream_slots = StreamSlots(streams_per_key, streams_per_process)
     app.add_middleware(AuthMiddleware, engine=engine)
+    install_beside(app)  # other applications (api.beside) pass by authentication only
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large
     registry = CollectorRegistry()  # one per app: tests and benchmarks make several
     app.add_middleware(RequestMetrics, registry=registry)  # counts every answer
@@ -116,5 +113,4 @@ def create_app(
     # FastAPI's documented way to replace the schema, which its typing (a method) does not allow.
     app.openapi = lambda: api_document(app)  # type: ignore[method-assign]
     install_docs(app)
-    install_console(app)  # after the API: the console is one more client of it
     return app

@@ -21,21 +21,14 @@ from store.tables import AgentRow, ApiKeyRow
 # else needs a key. /metrics holds only counts by route template, for a scraper that has no key.
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/docs", "/openapi.json"})
 DOCS_ASSETS_PREFIX = "/docs/assets/"
-# The console signs its users in with its own sessions (a cookie) and acts through this same
-# API as them (api/console), so its pages pass here without an Authorization header.
-CONSOLE_PREFIX = "/console"
-# The console's calls to this API in process (api/console/client.py) carry their signed-in
-# user under this key of the ASGI scope, which no HTTP request can set: only the server makes
-# a request's scope.
+# A caller in the same process, which signs its users in itself, calls this API as one of
+# them with the user under this key of the ASGI scope, which no HTTP request can set: only the
+# server makes a request's scope.
 IN_PROCESS_PRINCIPAL = "switchboard.principal"
 
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(DOCS_ASSETS_PREFIX)
-
-
-def is_console(path: str) -> bool:
-    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class AuthMiddleware:
         self.engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_public(scope["path"]) or is_console(scope["path"]):
+        if scope["type"] != "http" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         principal: Principal | None = scope.get(IN_PROCESS_PRINCIPAL)

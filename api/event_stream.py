@@ -12,7 +12,7 @@ Resumable: `Last-Event-ID` (which EventSource sends by itself when it reconnects
 `lastEventId` for clients that cannot set headers, starts after that event; without one the
 stream starts with the events after the request. Each connection polls the feed on its own and
 all it holds is the cursor it also hands the client, so any API process serves any
-reconnection. The console's pages use the same stream (api.console.live).
+reconnection. The console's pages use the same stream (console.live).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ event streams, the documentation and its files.
   also allows images in `data:` addresses: Swagger UI's stylesheet draws its icons so.
 - `Referrer-Policy: same-origin`: addresses (conversation ids, People look-ups) never leave in
   a Referer, as to the Temporal UI. Not `no-referrer`: browsers then send `Origin: null` on the
-  console's own form posts, which its CSRF check (api/console/session.py) would refuse.
+  console's own form posts, which its CSRF check (console/session.py) would refuse.
 - `X-Content-Type-Options: nosniff`: an answer is only ever what its Content-Type says.
 """
 

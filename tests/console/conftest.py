@@ -25,6 +25,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api.beside import mounted_beside
+from console import CONSOLE_PATH
 from store.bootstrap import bootstrap
 from switchboard.composition import api_app, worker_process
 from tests.settings import stack_settings
@@ -48,7 +50,7 @@ class LiveStack:
     base_url: str
     supervisor_key: str
     api: httpx.AsyncClient  # the HTTP API with the supervisor key, to set up and to act as a bot
-    app: FastAPI
+    app: FastAPI  # the console's own (console.app): its routes, and its engine, clock and session lifetime
 
 
 @pytest_asyncio.fixture
@@ -58,6 +60,8 @@ async def live_stack(engine: Engine, database_url: str, temporal_client: Client)
     task_queue = f"console-{uuid.uuid4()}"
     settings = stack_settings(database_url, task_queue)
     app = api_app(settings, engine, temporal_client)
+    console = mounted_beside(app, CONSOLE_PATH)
+    assert isinstance(console, FastAPI)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
     async with worker_process(settings, engine, temporal_client):
@@ -69,7 +73,7 @@ async def live_stack(engine: Engine, database_url: str, temporal_client: Client)
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"App {key}"}) as http:
-            yield LiveStack(base_url, key, http, app)
+            yield LiveStack(base_url, key, http, console)
         server.should_exit = True
         await serving
 

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
 
-from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 
 # For requests without a browser: httpx does not send Secure cookies over plain HTTP, so
 # the tests set the Cookie header themselves, with this as the CSRF token.

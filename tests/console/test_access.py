@@ -9,7 +9,7 @@ import httpx
 from playwright.async_api import expect
 from sqlmodel import select
 
-from api.console.session import CSRF_COOKIE, SESSION_COOKIE
+from console.session import CSRF_COOKIE, SESSION_COOKIE
 from domain.models import utcnow
 from store.db import session_scope
 from store.tables import ConsoleSessionRow

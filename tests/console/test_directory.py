@@ -7,8 +7,8 @@ import re
 
 from playwright.async_api import expect
 
-from api.console.client import Refusal
-from api.console.forms import folded, split_list
+from console.client import Refusal
+from console.forms import folded, split_list
 from tests.console.helpers import create, create_queue, queue, sign_in, signed_in
 
 QUEUES = "/ccaas/1/queues"

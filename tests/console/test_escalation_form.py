@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
-from api.console.client import Refusal
-from api.console.directory_queues import after_text, as_posted, escalation_body, step_words
-from api.console.forms import FormProblem, item_errors
+from console.client import Refusal
+from console.directory_queues import after_text, as_posted, escalation_body, step_words
+from console.forms import FormProblem, item_errors
 from tests.console.helpers import TOKEN, cookies, create, queue
 
 QUEUES = "/ccaas/1/queues"

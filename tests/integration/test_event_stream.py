@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from api import event_stream as stream_module
-from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
+from console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from domain.models import utcnow
 from store.db import make_engine, session_scope
 from store.events_out import Cursor, read_after

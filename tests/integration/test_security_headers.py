@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from api.limits import MAX_BODY_BYTES
+from console.session import CSRF_COOKIE, SESSION_COOKIE, open_session
 from domain.models import utcnow
 from switchboard.composition import api_app
 from tests.conftest import Stack

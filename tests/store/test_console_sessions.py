@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from api.auth import principal_for_key
-from api.console.session import open_session, session_principal
+from console.session import open_session, session_principal
 from domain.models import utcnow
 from store import console_sessions, keys
 from store.bootstrap import bootstrap

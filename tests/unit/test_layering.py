@@ -24,6 +24,12 @@ RULES: dict[str, frozenset[str]] = {
     "domain": frozenset({"pydantic"}),
 }
 
+# package -> top-level packages it must never import, where an allow-list would be long.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    # The console is a client of the API, served beside it by switchboard/composition.py.
+    "api": frozenset({"console"}),
+}
+
 
 def imported_packages(source: str) -> set[str]:
     """The top-level packages a module's source imports (relative imports are its own)."""
@@ -71,3 +77,13 @@ def late():
     assert crossings("domain", "from fastapi import APIRouter\nimport store.db\n") == {
         "fastapi", "store",
     }
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_never_imports_what_its_rule_forbids(package: str) -> None:
+    broken = {
+        str(module.relative_to(ROOT)): sorted(found)
+        for module in sorted((ROOT / package).rglob("*.py"))
+        if (found := imported_packages(module.read_text(encoding="utf-8")) & FORBIDDEN[package])
+    }
+    assert broken == {}, f"{package}/ may not import {sorted(FORBIDDEN[package])}"

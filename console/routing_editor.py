@@ -14,11 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.console.client import Api, Refusal, api
-from api.console.forms import form_values
-from api.console.lookups import live_queues, queues_by_id, strict_json
-from api.console.render import page, pager, redirect
-from api.console.session import check_csrf, require_supervisor
+from console.client import Api, Refusal, api
+from console.forms import form_values
+from console.lookups import live_queues, queues_by_id, strict_json
+from console.render import page, pager, redirect
+from console.session import check_csrf, require_supervisor
 from domain.expressions import _ALLOWED as OPERATORS_BY_KIND  # the compiler's own table, read only
 from domain.expressions import ATTRIBUTES, COMPARISONS, CUSTOM_ATTRIBUTE_PREFIX, LOGICAL
 from domain.models import Priority

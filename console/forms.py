@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console.client import Answer, Api, Refusal
-from api.console.lookups import strict_json
-from api.console.render import page, redirect
+from console.client import Answer, Api, Refusal
+from console.lookups import strict_json
+from console.render import page, redirect
 
 CHECK_TEXT = "Check the highlighted fields"
 SHOWN_ITEM = 40  # characters of an item named in a message about it

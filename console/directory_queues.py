@@ -18,12 +18,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.console.client import Api, Refusal, api
-from api.console.forms import FormProblem, act, indexed_rows, item_errors, numbered_rows, optional, whole_number
-from api.console.lookups import live_queues, queues_by_id, visible_queue_ids
-from api.console.render import duration, page, parse_time, when
-from api.console.session import check_csrf, console_user, require_supervisor
 from api.queues import QueueIn
+from console.client import Api, Refusal, api
+from console.forms import FormProblem, act, indexed_rows, item_errors, numbered_rows, optional, whole_number
+from console.lookups import live_queues, queues_by_id, visible_queue_ids
+from console.render import duration, page, parse_time, when
+from console.session import check_csrf, console_user, require_supervisor
 from domain.assignment import DEFAULT_STICKY_DAYS, AutoAssignmentAlgorithm
 from domain.conversation import DEFAULT_BOT_TIMEOUT_SECONDS
 from domain.models import MAX_ESCALATION_STEPS, Priority

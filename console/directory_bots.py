@@ -8,11 +8,11 @@ from functools import partial
 
 from fastapi import APIRouter, Depends, Request
 
-from api.console.client import Answer, Api, Refusal, api
-from api.console.forms import act, key_page, optional
-from api.console.render import page
-from api.console.session import check_csrf, console_user, require_supervisor
-from api.console.webhooks import secret_page
+from console.client import Answer, Api, Refusal, api
+from console.forms import act, key_page, optional
+from console.render import page
+from console.session import check_csrf, console_user, require_supervisor
+from console.webhooks import secret_page
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])
 BOTS = "/ccaas/1/bots"

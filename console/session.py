@@ -24,7 +24,8 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import CONSOLE_PREFIX, Principal, principal_for_key, principal_of_key_row
+from api.auth import Principal, principal_for_key, principal_of_key_row
+from console import CONSOLE_PATH
 from domain.models import ActorType
 from store import console_sessions, keys
 from store.db import session_scope
@@ -63,7 +64,7 @@ def _now(request: Request) -> datetime:
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="lax"
+        name, value, max_age=max_age, path=CONSOLE_PATH, secure=True, httponly=True, samesite="lax"
     )
 
 
@@ -120,7 +121,7 @@ async def sign_out(request: Request, response: Response) -> None:
     """Ends the session in the store (its cookie opens nothing any more) and in the browser."""
     if token := request.cookies.get(SESSION_COOKIE):
         await run_in_threadpool(end_session, request.app.state.engine, token)
-    response.delete_cookie(SESSION_COOKIE, path=CONSOLE_PREFIX, secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, path=CONSOLE_PATH, secure=True, httponly=True, samesite="lax")
 
 
 async def check_csrf(request: Request) -> None:

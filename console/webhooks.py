@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.console.client import Answer, Api, Refusal, api
-from api.console.forms import act, folded, optional
-from api.console.render import page, pager
-from api.console.session import check_csrf, console_user, require_supervisor
+from console.client import Answer, Api, Refusal, api
+from console.forms import act, folded, optional
+from console.render import page, pager
+from console.session import check_csrf, console_user, require_supervisor
 from domain.events_out import EVENT_TYPES
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])

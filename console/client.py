@@ -81,7 +81,7 @@ class Api:
 
 
 def as_user(app: ASGIApp, principal: Principal) -> ASGIApp:
-    """The application, called in process as this signed-in user: the API's AuthMiddleware
+    """The API application, called in process as this signed-in user: the API's AuthMiddleware
     takes the user from the request's scope (no key travels: the console never has one after
     sign-in)."""
 
@@ -92,9 +92,10 @@ def as_user(app: ASGIApp, principal: Principal) -> ASGIApp:
 
 
 async def api(request: Request) -> AsyncIterator[Api]:
-    """A dependency: one client for all the calls of one console request, as its user."""
+    """A dependency: one client for all the calls of one console request, as its user, to the
+    API the console was made with (console.app)."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=as_user(request.app, request.state.principal)),
+        transport=httpx.ASGITransport(app=as_user(request.app.state.api, request.state.principal)),
         base_url="http://console.internal",
     ) as http:
         yield Api(http)

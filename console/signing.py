@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 
-from api.console.render import page, redirect
-from api.console.session import check_csrf, console_user, principal_of, sign_in, sign_out
+from console.render import page, redirect
+from console.session import check_csrf, console_user, principal_of, sign_in, sign_out
 from domain.models import ActorType
 
 SIGN_IN_PATH = "/console/sign-in"

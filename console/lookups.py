@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from api.auth import Principal
-from api.console.client import Api
+from console.client import Api
 
 
 async def queues_by_id(client: Api, also: Iterable[str | None] = ()) -> dict[str, dict]:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.console.session import console_user, session_watch
 from api.event_stream import StreamStart, event_stream_response, latest_cursor, stream_start
+from console.session import console_user, session_watch
 
 router = APIRouter(dependencies=[Depends(console_user)])
 

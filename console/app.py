@@ -1,35 +1,54 @@
-"""The web console at /console: server-rendered pages that act only through the API."""
+"""The console's application: its pages, its files, and its own answers when a page cannot be
+shown (a page, never the API's JSON)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import cast
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
-from api.auth import is_console
-from api.console import board, conversations, directory, live, my_conversations, routing_editor, signing
-from api.console.client import ApiFailed
-from api.console.render import HERE, page, redirect
-from api.console.session import AgentsOnly, CsrfRefused, SignInRequired, SupervisorsOnly
-from api.errors import validation_errors_of
+from api.errors import ApiError, error_response, validation_errors_of
+from api.limits import BodySizeLimit
+from api.stream_slots import StreamSlots
+from console import CONSOLE_PATH, board, conversations, directory, live, my_conversations, routing_editor, signing
+from console.client import ApiFailed
+from console.render import HERE, page, redirect
+from console.session import AgentsOnly, CsrfRefused, SignInRequired, SupervisorsOnly
 
 PAGES = [signing.router, board.router, my_conversations.router, conversations.router, routing_editor.router,
          directory.router, live.router]
 
-# An exception handler of the API's own (api.errors.install_error_handlers): they are all async.
-ApiHandler = Callable[[Request, Exception], Awaitable[Response]]
 
-
-def install_console(app: FastAPI) -> None:
+def create_console(
+    api: ASGIApp, engine: Engine, *, session_lifetime: timedelta, clock: Callable[[], datetime],
+    stream_slots: StreamSlots,
+) -> FastAPI:
+    """The console, served at CONSOLE_PATH (its routes say so in full), acting through `api`,
+    called in process. `stream_slots` are the API's: a page's live stream counts against the
+    streams of its user's key like any other."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.api = api
+    app.state.engine = engine
+    # "Now" for sessions; tests fix it.
+    app.state.clock = clock
+    # How long a console sign-in lasts (SWITCHBOARD_CONSOLE_SESSION_HOURS).
+    app.state.console_session_lifetime = session_lifetime
+    app.state.stream_slots = stream_slots
+    app.add_middleware(BodySizeLimit)  # as the API: nothing reads a body that is too large
     for router in PAGES:
-        app.include_router(router, include_in_schema=False)
-    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+        app.include_router(router)
+    app.mount(f"{CONSOLE_PATH}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    install_console_errors(app)
+    return app
 
+
+def install_console_errors(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
         if request.method == "GET":
@@ -54,23 +73,16 @@ def install_console(app: FastAPI) -> None:
                     message="This page is for agents: it lists the conversations an agent holds. "
                             "Supervisors assign conversations on each conversation's page.")
 
-    api_validation = cast(ApiHandler, app.exception_handlers[RequestValidationError])
-    api_http_error = cast(ApiHandler, app.exception_handlers[StarletteHTTPException])
-
     @app.exception_handler(StarletteHTTPException)
     async def no_such_page(request: Request, exc: StarletteHTTPException):
-        """404 and 405 under /console are pages too."""
-        if not is_console(request.url.path):
-            return await api_http_error(request, exc)
+        """404 and 405 are pages too."""
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Refused")
         return page(request, "error.html", status_code=exc.status_code, title=title,
                     message="There is no such console page.")
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError):
-        """A console address with a bad parameter (?page=-1) gets a page, the API its JSON."""
-        if not is_console(request.url.path):
-            return await api_validation(request, exc)
+        """An address with a bad parameter (?page=-1)."""
         problems = "; ".join(f"{path}: {', '.join(messages)}" for path, messages in validation_errors_of(exc).items())
         return page(request, "error.html", status_code=400, title="Bad address", message=problems)
 
@@ -79,3 +91,15 @@ def install_console(app: FastAPI) -> None:
         return page(request, "error.html", status_code=exc.refusal.status,
                     title={403: "Not allowed", 404: "Not found"}.get(exc.refusal.status, "Refused"),
                     message=exc.refusal.text)
+
+    @app.exception_handler(ApiError)
+    async def api_refusal(request: Request, exc: ApiError):
+        """What the API's own code refuses for a page (its event stream: a bad Last-Event-ID, no
+        free stream), in the API's shape, as the API answers it."""
+        return error_response(exc.status, exc.text, exc.validation_errors, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception):
+        # The API's answer to a failure (api.errors), as the console gave before it had an app
+        # of its own. The failure goes on up, to be logged.
+        return error_response(500, "Internal error")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.console import directory_agents, directory_bots, directory_people, directory_queues, webhooks, working_hours
+from console import directory_agents, directory_bots, directory_people, directory_queues, webhooks, working_hours
 
 router = APIRouter()
 for part in (directory_queues, directory_agents, directory_bots, directory_people, webhooks, working_hours):

@@ -15,10 +15,10 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.console.client import Api, Refusal, api
-from api.console.forms import FormProblem, act, optional, split_list
-from api.console.render import page
-from api.console.session import check_csrf, console_user, require_supervisor
+from console.client import Api, Refusal, api
+from console.forms import FormProblem, act, optional, split_list
+from console.render import page
+from console.session import check_csrf, console_user, require_supervisor
 from domain.working_hours import MINUTES_A_DAY, Weekday
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Query, Request
 
 from api.auth import Principal
-from api.console.client import Api, ApiFailed, api
-from api.console.directory_queues import escalation_of
-from api.console.live import live_page
-from api.console.lookups import agents_by_id, bot_names, queues_by_id, visible_queue_ids
-from api.console.render import page, pager, redirect
-from api.console.session import check_csrf, console_user
+from console.client import Api, ApiFailed, api
+from console.directory_queues import escalation_of
+from console.live import live_page
+from console.lookups import agents_by_id, bot_names, queues_by_id, visible_queue_ids
+from console.render import page, pager, redirect
+from console.session import check_csrf, console_user
 from domain.models import OPEN_STATUSES, ActorType, AgentStatus, Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])

@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.console.session import CSRF_FIELD, csrf_token, remember_csrf
+from console.session import CSRF_FIELD, csrf_token, remember_csrf
 from domain.assignment import DEFAULT_STICKY_DAYS
 from domain.events_out import EVENT_TYPES
 
@@ -94,7 +94,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
             "is_supervisor": bool(principal and principal.is_supervisor),
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token(request),
-            # A page with live parts (api.console.live): where its event stream starts, and the
+            # A page with live parts (console.live): where its event stream starts, and the
             # event types console.js listens to.
             "live_after": getattr(request.state, "live_after", None),
             "live_types": ",".join(EVENT_TYPES),

@@ -7,11 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from api.auth import Principal
-from api.console.client import Api, Refusal, api
-from api.console.forms import act
-from api.console.live import live_page
-from api.console.render import page
-from api.console.session import check_csrf, console_user, require_agent
+from console.client import Api, Refusal, api
+from console.forms import act
+from console.live import live_page
+from console.render import page
+from console.session import check_csrf, console_user, require_agent
 from domain.models import AgentStatus, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_agent)])
