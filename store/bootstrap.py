@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from domain.models import utcnow
+from domain.models import ActorType, utcnow
 from store import keys
 from store.db import migrate, session_scope
 from store.queues import live_queue_by_name
@@ -36,7 +36,7 @@ def bootstrap(engine: Engine, supervisor_key: str | None = None) -> str | None:
 
         # Keys made before supervisors had their own id get one (it names them in timelines).
         for row in session.exec(select(ApiKeyRow).where(
-            ApiKeyRow.principal_type == "SUPERVISOR", col(ApiKeyRow.principal_id).is_(None)
+            ApiKeyRow.principal_type == ActorType.SUPERVISOR.value, col(ApiKeyRow.principal_id).is_(None)
         )):
             row.principal_id = str(uuid.uuid4())
             session.add(row)
@@ -56,6 +56,6 @@ def _store_supervisor_key(session, key: str) -> None:
     # A random principal id names this supervisor in timelines and versions; the key row's
     # own id is derived from the key, so it must not be shown.
     keys.store_key(
-        session, key, principal_type="SUPERVISOR", principal_id=str(uuid.uuid4()),
+        session, key, principal_type=ActorType.SUPERVISOR.value, principal_id=str(uuid.uuid4()),
         name="bootstrap supervisor",
     )

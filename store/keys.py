@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from domain.models import utcnow
+from domain.models import ActorType, utcnow
 from store.console_sessions import end_sessions_of_keys
 from store.tables import ApiKeyRow
 
@@ -66,5 +66,5 @@ def disable_keys(session: Session, principal_type: str, principal_id: str) -> No
 
 
 def has_supervisor_key(session: Session) -> bool:
-    query = select(ApiKeyRow).where(ApiKeyRow.principal_type == "SUPERVISOR")
+    query = select(ApiKeyRow).where(ApiKeyRow.principal_type == ActorType.SUPERVISOR.value)
     return session.exec(query).first() is not None

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.conversation import EventType
 from store.tables import ConversationEventRow, ConversationRow
 
 
@@ -24,7 +25,7 @@ def routed_facts(session: Session, conversation_ids: list[str]) -> dict[str, dic
         select(ConversationEventRow.conversation_id, ConversationEventRow.body)
         .where(
             col(ConversationEventRow.conversation_id).in_(conversation_ids),
-            ConversationEventRow.type == "ROUTED",
+            ConversationEventRow.type == EventType.ROUTED.value,
         )
         .order_by(col(ConversationEventRow.conversation_id), col(ConversationEventRow.seq))
     ).all()

@@ -10,6 +10,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
+from domain.models import Authentication
+
 
 class CurrentTransactionId(FunctionElement[int]):
     """The id of the transaction writing a row (PostgreSQL), as a column default; 0 on SQLite."""
@@ -187,7 +189,7 @@ class ConversationRow(SQLModel, table=True):
     from_: str | None = Field(default=None, max_length=255, sa_column_kwargs={"name": "from_address"})
     to: str | None = Field(default=None, max_length=255, sa_column_kwargs={"name": "to_address"})
     customer_id: str | None = Field(default=None, max_length=36)
-    authentication: str = Field(default="NONE", max_length=16)
+    authentication: str = Field(default=Authentication.NONE.value, max_length=16)
     routed_route_id: str | None = Field(default=None, max_length=36)
     routed_version: int | None = None
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
