@@ -42,6 +42,8 @@ class Principal:
 
 
 def principal_for_key(engine: Engine, key: str) -> Principal | None:
+    # A transaction of its own, run in a thread: the key is read before any route (and its
+    # session) runs, and again while a live stream lasts.
     with session_scope(engine) as session:
         row = keys.find_key(session, key)
         return principal_of_key_row(session, row) if row is not None else None
@@ -53,17 +55,17 @@ def principal_of_key_row(session: Session, row: ApiKeyRow) -> Principal | None:
         return None
     # The principal is read afresh at every request: a disabled or deleted agent or bot,
     # or an agent's changed role, takes effect at once.
-    if row.principal_type == "BOT":
+    if row.principal_type == ActorType.BOT.value:
         bot = bot_store.live_bot(session, row.principal_id) if row.principal_id else None
         if bot is None or not bot.enabled:
             return None
         actor = Actor(type=ActorType.BOT, id=bot.id, name=bot.display_name)
-    elif row.principal_type == "AGENT":
+    elif row.principal_type == ActorType.AGENT.value:
         agent = session.get(AgentRow, row.principal_id) if row.principal_id else None
         if agent is None or not agent.enabled:
             return None
         actor = Actor(type=ActorType(agent.role), id=agent.id, name=agent.display_name)
-    elif row.principal_type == "SUPERVISOR" and row.principal_id:  # the bootstrap key
+    elif row.principal_type == ActorType.SUPERVISOR.value and row.principal_id:  # the bootstrap key
         actor = Actor(type=ActorType.SUPERVISOR, id=row.principal_id, name=row.name)
     else:
         return None

@@ -145,6 +145,8 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
 
 
 def may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool:
+    # A transaction of its own, run in a thread: `authorize` asks before the route (and its
+    # session) runs.
     with session_scope(engine) as session:
         row = session.get(ConversationRow, conversation_id)
         if row is None:
@@ -163,6 +165,7 @@ def visible_queues(engine: Engine, principal: Principal) -> tuple[list[str], str
         return None
     actor_id = principal.actor.id
     assert actor_id is not None  # every principal has one (api.auth.principal_for_key)
+    # A transaction of its own: the live stream asks again while it streams.
     with session_scope(engine) as session:
         if principal.actor.type == ActorType.AGENT:
             return agent_store.agent_queue_ids(session, actor_id), actor_id
