@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md requirements.lock ./
 COPY domain domain
+COPY contract contract
 COPY store store
 COPY workflows workflows
 COPY activities activities

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -15,7 +14,6 @@ from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, default_capacity
 from api.errors import ApiError, bad_request, not_found
-from api.events_out import publish_agent_status
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, QueryBool, split_values, within_times
 from api.schemas import (
@@ -26,16 +24,16 @@ from api.schemas import (
     IsoTime,
     Pagination,
     StatusCodeOut,
-    UtcTime,
     pagination,
     read_only,
     with_status,
 )
+from contract.agents import AgentOut
 from domain.assignment import MAX_AGENT_CAPACITY
-from domain.models import AgentStatus, utcnow
+from domain.models import AgentStatus, Role, utcnow
 from store import agents as agent_store
 from store import assignment as assignment_store
-from store import keys
+from store import events_out, keys
 from store import queues as queue_store
 from store.tables import AgentQueueRow, AgentRow
 
@@ -45,11 +43,6 @@ router = APIRouter(prefix="/ccaas/1/agents", tags=["agents"])
 # a disabled agent takes effect at once.
 AGENT_KEY = "AGENT"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
-
-
-class Role(str, Enum):
-    AGENT = "AGENT"
-    SUPERVISOR = "SUPERVISOR"
 
 
 class AgentIn(ApiInput):
@@ -84,24 +77,6 @@ class StatusIn(ApiInput):
 
 class MembershipIn(ApiInput):
     queue_id: str = Field(min_length=1, max_length=36)
-
-
-class AgentOut(ApiModel):
-    id: str
-    display_name: str
-    email: str | None
-    title: str | None
-    role: Role
-    status: AgentStatus
-    # Infobip's name for the status; always equal to it.
-    availability: AgentStatus
-    enabled: bool
-    # Its capacity (its own, else SWITCHBOARD_DEFAULT_AGENT_CAPACITY) and how many of it are
-    # taken: conversations it holds OPEN or WAITING, or is being offered.
-    max_conversations: int
-    load: int
-    created_at: UtcTime
-    updated_at: UtcTime
 
 
 class AgentWithKey(AgentOut):
@@ -311,7 +286,7 @@ def set_status(
 
 def _tell_status(session: Session, row: AgentRow, capacity: int) -> None:
     """agent.status_changed, committed with the change."""
-    publish_agent_status(session, agent_out(session, row, capacity).model_dump(by_alias=True), row.updated_at)
+    events_out.publish(session, [events_out.agent_status_changed(agent_out(session, row, capacity), row.updated_at)])
 
 
 @router.post("/{agent_id}/api-key", response_model=ApiKeyOut)

@@ -27,22 +27,20 @@ from api.schemas import (
     IsoTime,
     Pagination,
     StatusCodeOut,
-    TraceOut,
-    UtcTime,
     not_nullable,
     pagination,
     read_only,
     with_status,
 )
 from api.workflow_updates import run_update
-from domain.audience import Audience, audience_of, event_for
+from contract.conversations import EventOut, event_out
+from domain.audience import audience_of
 from domain.conversation import (
     Agent,
     Assignment,
     AuthenticationReport,
     ConversationEvent,
     Edit,
-    EventType,
     PriorityChange,
     Reroute,
     RouteAgain,
@@ -51,7 +49,7 @@ from domain.conversation import (
     Text,
     workflow_id,
 )
-from domain.models import ActorType, Priority, Status
+from domain.models import Priority, Status
 from store import conversations as conversation_store
 from store import queues as queue_store
 from workflows.conversation import ConversationWorkflow
@@ -103,53 +101,6 @@ class AuthenticationLevel(str, Enum):
 class AuthenticationIn(ApiInput):
     status: AuthenticationStatus
     level: AuthenticationLevel = AuthenticationLevel.STRONG
-
-
-class ActorOut(ApiModel):
-    type: ActorType
-    id: str | None
-    name: str | None
-
-
-class EscalationTakenOut(ApiModel):
-    """An ESCALATED event's step: its index in the queue's ladder, the step, what it did."""
-
-    step: int
-    after_seconds: int
-    priority: Priority | None
-    queue_id: str | None
-    priority_raised: bool
-    moved: bool
-
-
-class OutOfHoursOut(ApiModel):
-    """An OUT_OF_HOURS event's working hours, their auto-reply, and whether they closed it."""
-
-    working_hours_id: str
-    message: str | None
-    close_conversation: bool
-
-
-class EventOut(ApiModel):
-    seq: int
-    type: EventType
-    at: UtcTime
-    actor: ActorOut
-    from_queue_id: str | None
-    to_queue_id: str | None
-    priority: Priority | None
-    route_id: str | None
-    routing_version: int | None
-    reason: str | None
-    agent_id: str | None
-    trace: list[TraceOut] | None
-    # Rules tried beyond the first 99 and the last, left out of `trace`.
-    trace_omitted: int = 0
-    facts: dict[str, Any] | None
-    # ESCALATED: the step taken; null for every other type.
-    escalation: EscalationTakenOut | None = None
-    # OUT_OF_HOURS: the closed queue's hours; null for every other type.
-    out_of_hours: OutOfHoursOut | None = None
 
 
 class EventListOut(ApiModel):
@@ -329,11 +280,6 @@ async def workflow_history(conversation_id: str, request: Request, client: Tempo
                          f"/{history.run_id}/history",
         "history": history.to_json_dict(),
     }
-
-
-def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:
-    """A timeline event as the API answers it to `audience` (People's data for supervisors only)."""
-    return EventOut.model_validate(event_for(event, audience)).model_dump(by_alias=True)
 
 
 @router.get("/{conversation_id}/events", response_model=EventListOut)

@@ -35,12 +35,11 @@ from api.schemas import (
     ApiModel,
     IsoTime,
     Pagination,
-    TraceOut,
-    UtcTime,
     as_utc,
     pagination,
     read_only,
 )
+from contract.conversations import ConversationOut, TraceOut, conversation_out
 from domain.audience import audience_of, decision_for
 from domain.conversation import (
     MAX_TAGS,
@@ -49,7 +48,7 @@ from domain.conversation import (
     NewConversation,
     workflow_id,
 )
-from domain.models import ActorType, Authentication, Priority, Status, utcnow
+from domain.models import ActorType, Priority, Status, utcnow
 from store import agents as agent_store
 from store import assignment as assignment_store
 from store import conversations as conversation_store
@@ -105,64 +104,9 @@ class ConversationIn(ApiInput):
     closed_at: IsoTime | None = read_only()
 
 
-class RoutedByOut(ApiModel):
-    route_id: str | None
-    routing_version: int | None
-
-
-class ConversationOut(ApiModel):
-    id: str
-    external_id: str | None
-    topic: str | None
-    summary: str | None
-    status: Status
-    priority: Priority
-    queue_id: str | None
-    agent_id: str | None
-    channel: str | None
-    from_: str | None = Field(alias="from")
-    to: str | None
-    tags: list[str]
-    customer_id: str | None
-    authentication: Authentication
-    routed_by: RoutedByOut | None
-    created_at: UtcTime
-    updated_at: UtcTime
-    closed_at: UtcTime | None
-    # 1-based place in its queue's waiting order while it waits unassigned; else null.
-    queue_position: int | None = Field(default=None, ge=1)
-
-
 class ConversationListOut(ApiModel):
     conversations: list[ConversationOut]
     pagination: Pagination
-
-
-def conversation_out(row: ConversationRow, queue_position: int | None = None) -> dict[str, Any]:
-    routed_by = None
-    if row.routed_version is not None:
-        routed_by = RoutedByOut(route_id=row.routed_route_id, routing_version=row.routed_version)
-    return ConversationOut(
-        id=row.id,
-        external_id=row.external_id,
-        topic=row.topic,
-        summary=row.summary,
-        status=Status(row.status),
-        priority=Priority(row.priority),
-        queue_id=row.queue_id,
-        agent_id=row.agent_id,
-        channel=row.channel,
-        from_=row.from_,
-        to=row.to,
-        tags=list(row.tags),
-        customer_id=row.customer_id,
-        authentication=row.authentication,
-        routed_by=routed_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        closed_at=row.closed_at,
-        queue_position=queue_position,
-    ).model_dump(by_alias=True)
 
 
 def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:

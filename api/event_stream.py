@@ -1,9 +1,9 @@
 """GET /ccaas/1/events/stream: the live stream of events out, as server-sent events.
 
 Each message is one event of the feed (store.events_out): `id:` its cursor (opaque to clients:
-they only hand it back), `event:` its type, `data:` its body as webhooks carry it
-(api.events_out.render). A caller gets only what it may read, filtered in SQL: a supervisor
-everything; an agent the events of its queues' conversations (entering or leaving them) and
+they only hand it back), `event:` its type, `data:` its body as webhooks carry it, the very
+text stored for the caller's audience. A caller gets only what it may read, filtered in SQL: a
+supervisor everything; an agent the events of its queues' conversations (entering or leaving them) and
 its own (assigned to it, its status); a bot those of the queues it serves. Rights are read
 again every few seconds, so a new membership, a disabled agent or a deleted key takes effect
 on open streams too (a caller no longer known ends its stream).
@@ -17,7 +17,6 @@ reconnection. The console's pages use the same stream (console.live).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -33,14 +32,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, principal_for_key
 from api.errors import bad_request
-from api.events_out import render
 from api.permissions import visible_queues
 from api.query_params import split_values
 from api.stream_slots import TOO_MANY_STREAMS, SlotResponse, StreamSlots
 from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
 from store.db import session_scope
-from store.events_out import Cursor, latest, read_after
+from store.events_out import Cursor, body_for, latest, read_after
 from store.tables import EventFeedRow
 
 router = APIRouter(prefix="/ccaas/1/events", tags=["events"])
@@ -167,7 +165,7 @@ def _poll(
     with session_scope(engine) as session:
         end = latest(session)  # before the read: see the module docstring of store.events_out
         rows = read_after(session, cursor, BATCH, visible)
-        events = [ServerSentEvent(json.dumps(render(row, audience)), id=str(Cursor.of(row)), event=row.type)
+        events = [ServerSentEvent(body_for(row, audience), id=str(Cursor.of(row)), event=row.type)
                   for row in rows]
     reached = Cursor.of(rows[-1]) if rows else cursor
     full = len(rows) == BATCH

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from enum import Enum
 from typing import Annotated, Any
@@ -34,7 +33,6 @@ from temporalio.service import RPCError
 from api.auth import Principal
 from api.deps import PrincipalDep, TemporalDep, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.events_out import publish_message
 from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import (
@@ -42,15 +40,17 @@ from api.schemas import (
     ApiModel,
     IsoTime,
     Pagination,
-    UtcTime,
     as_utc,
     pagination,
     strip_space,
     trimmed_strings,
 )
 from api.workflow_updates import run_update
+from contract.messages import CONTENT_DESCRIPTION, MessageOut, message_out
 from domain.conversation import CLOSED_TEXT, MessageRecorded, workflow_id
+from domain.messages import AuthorType, Channel, Direction, content_problem
 from domain.models import ActorType, Status, utcnow
+from store import events_out
 from store.db import session_scope
 from store.out_of_hours import closed_out_of_hours
 from store.tables import ConversationRow, MessageRow
@@ -61,31 +61,8 @@ router = APIRouter(prefix="/ccaas/1/conversations", tags=["messages"])
 # A repeated externalId within one conversation maps to one message id.
 EXTERNAL_ID_NAMESPACE = uuid.UUID("2d0f5c3a-8b7e-4e61-9a51-6c2f0e4b7d19")
 MAX_TEXT = 4096
-# A message's `content`: at most this many bytes as compact UTF-8 JSON, and this many levels of
-# objects and arrays, `content` itself the first. Beyond, a 400 at `content`; a stored one
-# beyond (an older version's) is listed with its content withheld (`contentNotShown`).
-MAX_CONTENT_BYTES = 64 * 1024
-MAX_CONTENT_DEPTH = 16
 # The column's width (store/tables.py: MessageRow.content_type).
 MAX_CONTENT_TYPE = 32
-
-
-class Channel(str, Enum):
-    """The channels Infobip's CreateMessageApiRequest documents."""
-
-    SMS = "SMS"
-    VIBER = "VIBER"
-    FACEBOOK_MESSENGER = "FACEBOOK_MESSENGER"
-    WHATSAPP = "WHATSAPP"
-    RCS = "RCS"
-    LIVE_CHAT = "LIVE_CHAT"
-    LINE = "LINE"
-    APPLE_BUSINESS_CHAT = "APPLE_BUSINESS_CHAT"
-    EMAIL = "EMAIL"
-    TELEGRAM = "TELEGRAM"
-    INSTAGRAM_MESSAGING = "INSTAGRAM_MESSAGING"
-    KAKAO_SANGDAM = "KAKAO_SANGDAM"
-    VIBER_BOT = "VIBER_BOT"
 
 
 class ContentType(str, Enum):
@@ -109,35 +86,6 @@ ContentTypeName = Annotated[
 ]
 
 
-def content_problem(content: object) -> str | None:
-    """Why `content` may not be stored or shown, or None: it must be a JSON object, at most
-    MAX_CONTENT_DEPTH levels deep and MAX_CONTENT_BYTES as JSON, its numbers finite and its
-    strings Unicode. Whatever it holds, this never fails: the depth is walked without recursion,
-    and only content within the depth is serialised."""
-    if not isinstance(content, dict):
-        return "must be a JSON object"
-    pending: list[tuple[Any, int]] = [(content, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if depth > MAX_CONTENT_DEPTH:
-            return f"at most {MAX_CONTENT_DEPTH} levels of objects and arrays"
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                pending.append((child, depth + 1))
-    try:
-        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        return "strings must be valid Unicode (no lone surrogates)"
-    except (ValueError, TypeError) as error:
-        if "Out of range float" in str(error):
-            return "numbers must be finite (no NaN or Infinity)"
-        return "must be JSON"
-    if size > MAX_CONTENT_BYTES:
-        return f"at most {MAX_CONTENT_BYTES} bytes as JSON"
-    return None
-
-
 def _storable_content(content: dict[str, Any]) -> dict[str, Any]:
     problem = content_problem(content)
     if problem is not None:
@@ -145,23 +93,7 @@ def _storable_content(content: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
-CONTENT_DESCRIPTION = (
-    f"A JSON object of at most {MAX_CONTENT_BYTES} bytes (as compact UTF-8 JSON) and "
-    f"{MAX_CONTENT_DEPTH} levels of objects and arrays (content itself the first), numbers finite"
-)
 Content = Annotated[dict[str, Any], AfterValidator(_storable_content), Field(description=CONTENT_DESCRIPTION)]
-
-
-class Direction(str, Enum):
-    INBOUND = "INBOUND"
-    OUTBOUND = "OUTBOUND"
-
-
-class AuthorType(str, Enum):
-    CUSTOMER = "CUSTOMER"
-    AGENT = "AGENT"
-    BOT = "BOT"
-    SYSTEM = "SYSTEM"
 
 
 # What each checked content type's `content` must hold (beyond it, anything goes), as JSON
@@ -205,38 +137,9 @@ class MessageIn(ApiInput):
     external_id: str | None = Field(default=None, min_length=1, max_length=255)
 
 
-class MessageOut(ApiModel):
-    id: str
-    conversation_id: str
-    external_id: str | None
-    channel: Channel
-    from_: str = Field(alias="from")
-    to: str
-    direction: Direction
-    author_type: AuthorType
-    author_id: str | None
-    content_type: str
-    content: dict[str, Any] = Field(description=f"{CONTENT_DESCRIPTION}; {{}} when contentNotShown")
-    # Ours: true when the stored content cannot be shown (one an older version stored beyond
-    # what content may be now); `content` is then {}. The rest of the message is as stored.
-    content_not_shown: bool = Field(
-        default=False, description="Ours: the stored content is withheld (it is beyond what content may be)",
-    )
-    created_at: UtcTime
-    updated_at: UtcTime
-
-
 class MessageListOut(ApiModel):
     messages: list[MessageOut]
     pagination: Pagination
-
-
-def message_out(row: MessageRow) -> dict[str, Any]:
-    """The message as answered. Content that may not be shown (see content_problem) is
-    withheld, so no stored row can make a read fail."""
-    if content_problem(row.content) is None:
-        return MessageOut.of(row).model_dump(by_alias=True, mode="json")
-    return MessageOut.of(row, content={}, content_not_shown=True).model_dump(by_alias=True, mode="json")
 
 
 def check_content(content_type: str, content: dict[str, Any]) -> str | None:
@@ -304,7 +207,7 @@ def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Pri
         if kept_after_close:
             # Its workflow has ended: nothing to tell it. Taken in (and published) as stored.
             row.recorded_at = now
-            publish_message(session, message_out(row), conversation, now)
+            events_out.publish(session, [events_out.message_created(row, conversation, now)])
         session.add(row)
         try:
             session.commit()
@@ -356,7 +259,7 @@ def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
             row.recorded_at = utcnow()  # written when the scope commits
             conversation = session.get(ConversationRow, row.conversation_id)
             assert conversation is not None, f"message {id_} of no conversation"
-            publish_message(session, message_out(row), conversation, row.recorded_at)
+            events_out.publish(session, [events_out.message_created(row, conversation, row.recorded_at)])
         return row
 
 

@@ -1,28 +1,28 @@
-"""Shared pieces of the API's JSON: camelCase, UTC times with milliseconds, paging."""
+"""Shared pieces of the API's JSON: inputs (camelCase only, trimmed, strict), the times a client
+gives, paging. Answers build on the outward contract (contract.base: camelCase, UTC times with
+milliseconds), whose base and time type the routers take from here too."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
 from types import UnionType
-from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin, overload
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, overload
 
 from annotated_types import MinLen
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from domain.models import TraceOutcome
+from contract.base import ApiModel
+from contract.base import UtcTime as UtcTime
+from contract.conversations import TraceOut as TraceOut
 
 
 @overload
@@ -35,15 +35,6 @@ def as_utc(value: datetime | None) -> datetime | None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-
-def format_time(value: datetime) -> str:
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-UtcTime = Annotated[
-    datetime, PlainSerializer(format_time, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 _NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 
@@ -65,29 +56,6 @@ def not_nullable(schema: dict[str, Any]) -> None:
     variants = [variant for variant in schema.pop("anyOf", []) if variant != {"type": "null"}]
     if len(variants) == 1:
         schema.update(variants[0])
-
-
-class ApiModel(BaseModel):
-    """Output: camelCase on the wire, and exactly the fields the model names.
-
-    Unknown fields are forbidden rather than only checked by the fuzz test: the document then
-    says `additionalProperties: false` (pydantic writes it), and a field an endpoint answers
-    that its model lacks fails (500) wherever it is answered, in every test, instead of being
-    dropped without a word by FastAPI's response_model. Answers read rows and domain objects by
-    attribute (`from_attributes`, `of`), so a column the answer does not name is never taken."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True,
-        # Every field is answered, those with a default too: the document requires them all.
-        json_schema_serialization_defaults_required=True,
-    )
-
-    @classmethod
-    def of(cls, source: object, **values: Any) -> Self:
-        """The answer read from `source` (a row, a domain object) by field name, `values` over it."""
-        read = {name: getattr(source, name) for name in cls.model_fields
-                if name not in values and hasattr(source, name)}
-        return cls(**read, **values)
 
 
 def trimmed_strings(schema: dict[str, Any]) -> None:
@@ -256,16 +224,6 @@ class ApiKeyOut(ApiModel):
     """A key, shown this once: at creation or rotation."""
 
     api_key: str
-
-
-class TraceOut(ApiModel):
-    """One rule tried by routing, and why it did or did not match."""
-
-    route_id: str
-    name: str
-    order: int
-    outcome: TraceOutcome
-    reason: str
 
 
 class Pagination(ApiModel):

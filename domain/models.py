@@ -48,6 +48,13 @@ class AgentStatus(str, Enum):
     INVISIBLE = "INVISIBLE"
 
 
+# An agent's role: working conversations, or running the service (no docstring: the API
+# document would carry it).
+class Role(str, Enum):
+    AGENT = "AGENT"
+    SUPERVISOR = "SUPERVISOR"
+
+
 class Authentication(str, Enum):
     NONE = "NONE"
     STRONG = "STRONG"

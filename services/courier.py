@@ -1,7 +1,8 @@
 """The courier: every worker process runs one. It leases due webhook deliveries from SQL
-(store.webhooks), posts each signed per Standard Webhooks, and records the attempt and
-what follows (delivered, retried on the schedule or at the receiver's Retry-After, given
-up, or the subscription disabled on a 410).
+(store.webhooks), posts each signed per Standard Webhooks (the event's body as it was stored
+for the subscription's audience), and records the attempt and what follows (delivered,
+retried on the schedule or at the receiver's Retry-After, given up, or the subscription
+disabled on a 410).
 
 Why SQL and not a Temporal activity per delivery: the deliveries are written in the same
 transaction as the events they carry (the outbox), so no event is lost between the two; a
@@ -14,7 +15,6 @@ cost, several times per conversation, on the same two cores (see the README's
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from standardwebhooks.webhooks import Webhook
 from starlette.concurrency import run_in_threadpool
 
-from api.events_out import render, subscription_audience
 from domain.events_out import (
     DEFAULT_RETRY_SCHEDULE,
     NextAttempt,
@@ -38,6 +37,7 @@ from services.checked_connect import AddressRefused, CheckedTransport
 from services.loops import PassLoop
 from store import webhooks
 from store.db import session_scope
+from store.events_out import body_for, subscription_audience
 
 PASS_INTERVAL = 0.5
 RESPONSE_PREFIX = 256
@@ -107,7 +107,8 @@ class Courier(PassLoop):
     async def _send(self, leased: webhooks.Leased) -> None:
         assert self._http is not None, "sent only while running"
         event, subscription = leased.event, leased.subscription
-        body = json.dumps(render(event, subscription_audience(subscription)), separators=(",", ":"))
+        # As it was rendered when published: a retry sends (and signs) the same bytes.
+        body = body_for(event, subscription_audience(subscription))
         sent_at = utcnow()
         headers = {
             "content-type": "application/json",

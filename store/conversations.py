@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from contract.events import conversation_event
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
-from domain.events_out import MESSAGE_CREATED, conversation_event_type
+from domain.events_out import conversation_event_type
 from store import events_out
 from store.assignment import keep_in_step
 from store.db import insert_ignoring_duplicates, session_scope
@@ -102,29 +103,17 @@ def _events_out(
     state: ConversationState, values: dict[str, Any], events: list[ConversationEvent], messages: list[MessageRow],
 ) -> list[NewEvent]:
     """Each new timeline event, then message.created for each message the events made, with
-    the conversation as this projection leaves it (api.events_out renders the stored message
-    as the API answers it)."""
-    # The message and the ladder's progress stay out: events carry the conversation as the
-    # API answers it.
-    conversation = ConversationRow(id=state.id, **values).model_dump(
-        mode="json", exclude={"message_content", "escalation"}
-    )
+    the conversation as this projection leaves it, each rendered now (contract.events)."""
+    conversation = ConversationRow(id=state.id, **values)
     return [
         NewEvent(
             source=f"conversation {state.id} {event.seq}", type=conversation_event_type(event.type),
-            at=event.at, payload={"event": event.model_dump(mode="json"), "conversation": conversation},
+            at=event.at, bodies=conversation_event(event, conversation),
             conversation_id=state.id, queue_id=event.to_queue_id or state.queue_id,
             from_queue_id=event.from_queue_id, agent_id=event.agent_id or state.agent_id,
         )
         for event in events
-    ] + [
-        NewEvent(
-            source=f"message {message.id}", type=MESSAGE_CREATED, at=message.created_at,
-            payload={"stored_message": message.model_dump(mode="json"), "conversation": conversation},
-            conversation_id=state.id, queue_id=state.queue_id, agent_id=state.agent_id,
-        )
-        for message in messages
-    ]
+    ] + [events_out.message_created(message, conversation, message.created_at) for message in messages]
 
 
 def timeline(session: Session, conversation_id: str) -> list[dict[str, Any]] | None:

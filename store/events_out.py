@@ -1,6 +1,11 @@
 """The outbox of events out: publishing an event (in the writer's own transaction, with its
 webhook deliveries) and reading the feed in commit order from a cursor.
 
+One format: every publisher (the projection in the worker, the API) hands over the event's
+body already rendered for each audience (contract.events), and the feed keeps those JSON
+texts. Readers send them as stored, the live stream and the courier alike (`body_for`), so
+nothing renders a row after it was written and a retried webhook carries the same bytes.
+
 Commit order: a row's `position` is taken when it is inserted, before its transaction
 commits, so on PostgreSQL a reader that went by position alone could pass a position whose
 transaction commits later, and never see it. Readers there take only rows of transactions
@@ -24,12 +29,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, literal, or_, text
 from sqlmodel import Session, col, select
 
-from domain.events_out import AGENT_STATUS_CHANGED
+from contract import events
+from contract.agents import AgentOut
+from contract.base import format_time
+from contract.conversations import ConversationRecord
+from contract.events import Bodies
+from contract.messages import MessageRecord
+from domain.audience import Audience
+from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
 from domain.models import as_utc, utcnow
 from store.db import INSERTS
 from store.tables import EventFeedRow, QueueRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
@@ -52,7 +63,7 @@ class NewEvent:
     source: str
     type: str
     at: datetime
-    payload: dict[str, Any]
+    bodies: Bodies
     conversation_id: str | None = None
     queue_id: str | None = None
     from_queue_id: str | None = None
@@ -67,7 +78,10 @@ def publish(session: Session, events: Sequence[NewEvent]) -> None:
         return
     insert = INSERTS[session.get_bind().dialect.name]
     rows = [
-        {"id": event_id(event.source), "type": event.type, "at": event.at, "payload": event.payload,
+        {"id": event_id(event.source), "type": event.type, "at": event.at,
+         "body": event.bodies.supervisors,
+         # NULL when agents and bots read what supervisors do (most events): stored once.
+         "workers_body": None if event.bodies.workers == event.bodies.supervisors else event.bodies.workers,
          "conversation_id": event.conversation_id, "queue_id": event.queue_id,
          "from_queue_id": event.from_queue_id, "agent_id": event.agent_id}
         for event in events
@@ -78,6 +92,23 @@ def publish(session: Session, events: Sequence[NewEvent]) -> None:
     fresh = [event for event, row in zip(events, rows, strict=True) if row["id"] in new_ids]
     if fresh:
         _fan_out(session, fresh)
+
+
+def message_created(message: MessageRecord, conversation: ConversationRecord, at: datetime) -> NewEvent:
+    """message.created: the message, and its conversation as it is now."""
+    return NewEvent(
+        source=f"message {message.id}", type=MESSAGE_CREATED, at=at,
+        bodies=events.message_created(message, conversation, at),
+        conversation_id=conversation.id, queue_id=conversation.queue_id, agent_id=conversation.agent_id,
+    )
+
+
+def agent_status_changed(agent: AgentOut, at: datetime) -> NewEvent:
+    """agent.status_changed: the agent as the API answers it."""
+    return NewEvent(
+        source=f"agent {agent.id} status {format_time(at)}", type=AGENT_STATUS_CHANGED, at=at,
+        bodies=events.agent_status_changed(agent, at), agent_id=agent.id,
+    )
 
 
 def _fan_out(session: Session, events: list[NewEvent]) -> None:
@@ -187,6 +218,19 @@ def _queues_of_bots(session: Session, bot_ids: set[str]) -> dict[str, set[str]]:
 
 
 # The feed, in commit order from a cursor.
+
+def body_for(row: EventFeedRow, audience: Audience) -> str:
+    """The event's body as `audience` receives it, as it was stored when published."""
+    if audience.sees_people or row.workers_body is None:
+        return row.body
+    return row.workers_body
+
+
+def subscription_audience(subscription: WebhookSubscriptionRow) -> Audience:
+    """Whom a webhook's deliveries are for: a bot's own webhook (`webhookUrl`) is the bot's; a
+    subscription of /ccaas/1/webhooks (supervisors make them) is supervisors'."""
+    return Audience.WORKERS if subscription.bot_id is not None else Audience.SUPERVISORS
+
 
 @dataclass(frozen=True, order=True)
 class Cursor:

@@ -359,8 +359,11 @@ class EventFeedRow(SQLModel, table=True):
     queue_id: str | None = Field(default=None, max_length=36)
     from_queue_id: str | None = Field(default=None, max_length=36)
     agent_id: str | None = Field(default=None, max_length=36)
-    # What api.events_out renders as the event's `data`.
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The event's body (`{type, timestamp, data}`, contract.events) as JSON text, rendered when
+    # it was published and sent as it is: as supervisors receive it, and as agents and bots do
+    # (without People's data) where that differs, else NULL.
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    workers_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class WebhookSubscriptionRow(SQLModel, table=True):

@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
+from contract.events import for_everyone
 from domain.models import utcnow
 from services.courier import Courier
 from store.db import migrate, session_scope
@@ -111,7 +112,7 @@ def one_event_for(engine: Engine, url: str) -> None:
                                            created_at=now, updated_at=now))
     with session_scope(engine) as session:
         publish(session, [NewEvent(source=f"test {uuid.uuid4()}", type="agent.status_changed", at=now,
-                                   payload={"agent": {"id": "a"}})])
+                                   bodies=for_everyone("agent.status_changed", now, {"agent": {"id": "a"}}))])
 
 
 async def first_attempt(engine: Engine) -> WebhookAttemptRow:

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Any
 
-from api.messages import MAX_CONTENT_BYTES, MAX_CONTENT_DEPTH
+from domain.messages import MAX_CONTENT_BYTES, MAX_CONTENT_DEPTH
 from domain.models import utcnow
 from store.db import session_scope
 from store.tables import MessageRow

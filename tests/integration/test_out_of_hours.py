@@ -5,15 +5,16 @@ hours. An open queue, or one without hours, gets neither."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlmodel import col, select
 
-from api.events_out import render
 from domain.audience import Audience
 from store.db import session_scope
+from store.events_out import body_for
 from store.tables import EventFeedRow
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, put_routing, rule, unique
@@ -52,7 +53,7 @@ def published_messages(stack: Stack, cid: str) -> list[dict[str, Any]]:
         rows = session.exec(select(EventFeedRow).where(
             EventFeedRow.conversation_id == cid, EventFeedRow.type == "message.created",
         ).order_by(col(EventFeedRow.position))).all()
-        return [render(row, Audience.SUPERVISORS)["data"]["message"] for row in rows]
+        return [json.loads(body_for(row, Audience.SUPERVISORS))["data"]["message"] for row in rows]
 
 
 async def test_routed_into_a_closed_queue_the_customer_is_answered_and_the_conversation_held(stack: Stack):

@@ -6,6 +6,7 @@ the final event's webhook-id. The real API and worker (its courier), a real rece
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 
@@ -69,7 +70,7 @@ async def test_toggling_while_the_receiver_is_down_delivers_the_final_status_not
 
     await wait_for(one_each, timeout=10, interval=0.05)
     final = await asyncio.to_thread(last_status_event, stack)
-    assert final.payload["agent"]["status"] == "INVISIBLE"
+    assert json.loads(final.body)["data"]["agent"]["status"] == "INVISIBLE"
     assert {row.event_id for row in await asyncio.to_thread(deliveries, stack)} == {final.id}
 
     async with running_receiver(port=port) as receiver:

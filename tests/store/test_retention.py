@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
+from contract.events import for_everyone
 from domain.events_out import NextAttempt, Outcome
 from services.retention import Retention
 from store import webhooks
@@ -46,7 +47,8 @@ def subscribe(engine: Engine) -> str:
 def event(engine: Engine, name: str, at: datetime) -> str:
     """Publishes an event (with a delivery for each subscription); its id."""
     with session_scope(engine) as session:
-        publish(session, [NewEvent(source=name, type="conversation.created", at=at, payload={},
+        publish(session, [NewEvent(source=name, type="conversation.created", at=at,
+                                   bodies=for_everyone("conversation.created", at, {}),
                                    conversation_id=CONVERSATION)])
     return event_id(name)
 

@@ -5,12 +5,14 @@ other delivery is untouched. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from contract.events import for_everyone
 from domain.events_out import AGENT_STATUS_CHANGED, NextAttempt, Outcome
 from domain.models import as_utc, utcnow
 from store import webhooks
@@ -32,12 +34,12 @@ def subscribe(engine: Engine, **fields) -> str:
 
 
 def status(engine: Engine, agent_id: str, value: str) -> str:
-    """Publishes the agent's new status as api.events_out does; the event's id."""
+    """Publishes the agent's new status as the API does; the event's id."""
     at = utcnow()
     source = f"agent {agent_id} status {value} {uuid.uuid4()}"
     with session_scope(engine) as session:
-        publish(session, [NewEvent(source=source, type=AGENT_STATUS_CHANGED, at=at,
-                                   payload={"agent": {"id": agent_id, "status": value}}, agent_id=agent_id)])
+        bodies = for_everyone(AGENT_STATUS_CHANGED, at, {"agent": {"id": agent_id, "status": value}})
+        publish(session, [NewEvent(source=source, type=AGENT_STATUS_CHANGED, at=at, bodies=bodies, agent_id=agent_id)])
     return event_id(source)
 
 
@@ -73,13 +75,14 @@ def test_toggling_leaves_one_waiting_delivery_per_subscription_with_the_last_sta
     other = status(engine, OTHER, "BUSY")
     with session_scope(engine) as session:
         publish(session, [NewEvent(source=f"conversation {uuid.uuid4()}", type="conversation.created", at=utcnow(),
-                                   payload={}, agent_id=AGENT)])
+                                   bodies=for_everyone("conversation.created", utcnow(), {}), agent_id=AGENT)])
     for subscription_id, count in ((first, 3), (second, 2)):
         rows = waiting(engine, subscription_id)
         by_agent = {event.agent_id: (delivery, event) for delivery, event in rows
                     if event.type == AGENT_STATUS_CHANGED}
         assert len(rows) == count  # AGENT's last status, OTHER's, and (all types) the conversation event
-        assert by_agent[AGENT][1].id == last and by_agent[AGENT][1].payload["agent"]["status"] == "OFFLINE"
+        assert by_agent[AGENT][1].id == last
+        assert json.loads(by_agent[AGENT][1].body)["data"]["agent"]["status"] == "OFFLINE"
         assert by_agent[OTHER][1].id == other  # another agent's status is its own
     assert len(waiting(engine, only_conversations)) == 1
     # Every status stays in the feed (the live stream has them all).

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from contract.events import for_everyone
 from domain.events_out import NextAttempt, Outcome
 from store import webhooks
 from store.db import migrate, session_scope
@@ -28,7 +29,8 @@ def subscription(engine: Engine, **fields) -> str:
 
 def events(engine: Engine, count: int, event_type: str = "conversation.created") -> None:
     with session_scope(engine) as session:
-        publish(session, [NewEvent(source=f"test {uuid.uuid4()}", type=event_type, at=NOW, payload={})
+        publish(session, [NewEvent(source=f"test {uuid.uuid4()}", type=event_type, at=NOW,
+                                   bodies=for_everyone(event_type, NOW, {}))
                           for _ in range(count)])
 
 
