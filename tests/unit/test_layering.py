@@ -22,6 +22,11 @@ RULES: dict[str, frozenset[str]] = {
     "workflows": frozenset({"domain", "temporalio"}),
     # Pure: shared by every layer, so it imports none of them.
     "domain": frozenset({"pydantic"}),
+    # The outward shapes: the API, the store and the services use them, never the other way.
+    "contract": frozenset({"domain", "pydantic"}),
+    # The worker's long-running loops: never the API (the courier sends what the store holds).
+    "services": frozenset({"activities", "contract", "domain", "store", "workflows", "httpcore", "httpx",
+                           "sqlalchemy", "standardwebhooks", "starlette", "temporalio"}),
 }
 
 # package -> top-level packages it must never import, where an allow-list would be long.
