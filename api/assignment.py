@@ -15,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import Principal
-from api.conversations import ConversationListOut, ConversationOut, conversations_out
+from api.conversations import ConversationListOut
 from api.deps import PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import not_found
 from api.hand_assignment import assignment_by_hand
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.schemas import ApiInput, pagination
 from api.workflow_updates import run_update
+from contract.conversations import ConversationOut
 from store import conversations as conversation_store
 from store.tables import AgentRow
 from workflows.conversation import ConversationWorkflow
@@ -74,6 +75,6 @@ def agent_conversations(
         offset=paging.offset, limit=paging.limit,
     )
     return {
-        "conversations": conversations_out(session, rows),
+        "conversations": conversation_store.conversations_out(session, rows),
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }

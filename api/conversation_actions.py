@@ -15,7 +15,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal
 from api.conversation_fields import DEFAULT_ORDER, MAX_TOPIC, Tag
-from api.conversations import ConversationOut
 from api.deps import PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import bad_request, not_found
 from api.hand_assignment import assignment_by_hand
@@ -33,7 +32,7 @@ from api.schemas import (
     with_status,
 )
 from api.workflow_updates import run_update
-from contract.conversations import EventOut, event_out
+from contract.conversations import ConversationOut, EventOut, event_out
 from domain.audience import audience_of
 from domain.conversation import (
     Agent,

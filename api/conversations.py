@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from enum import Enum
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import (
@@ -39,7 +37,7 @@ from api.schemas import (
     pagination,
     read_only,
 )
-from contract.conversations import ConversationOut, TraceOut, conversation_out
+from contract.conversations import ConversationOut, TraceOut
 from domain.audience import audience_of, decision_for
 from domain.conversation import (
     MAX_TAGS,
@@ -50,10 +48,8 @@ from domain.conversation import (
 )
 from domain.models import ActorType, Priority, Status, utcnow
 from store import agents as agent_store
-from store import assignment as assignment_store
 from store import conversations as conversation_store
 from store import queues as queue_store
-from store.db import session_scope
 from store.routing import RoutingLoader
 from store.tables import ConversationRow
 from workflows import search_attributes as sa
@@ -107,19 +103,6 @@ class ConversationIn(ApiInput):
 class ConversationListOut(ApiModel):
     conversations: list[ConversationOut]
     pagination: Pagination
-
-
-def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:
-    """The answers for these rows, with the queue position of those waiting."""
-    positions = assignment_store.queue_positions(session, [row.id for row in rows])
-    return [conversation_out(row, positions.get(row.id)) for row in rows]
-
-
-def read_answer(engine: Engine, conversation_id: str) -> dict[str, Any] | None:
-    """The conversation as GET answers it, or None."""
-    with session_scope(engine) as session:
-        row = session.get(ConversationRow, conversation_id)
-        return conversations_out(session, [row])[0] if row is not None else None
 
 
 # The answer is built by hand (201 or 200): response_model documents it.
@@ -211,14 +194,15 @@ async def create_conversation(
         raise not_found("Conversation")
     if not created:
         return await _found(engine, principal, row)
-    return JSONResponse(await run_in_threadpool(read_answer, engine, conversation_id), status_code=201)
+    answer = await run_in_threadpool(conversation_store.read_answer, engine, conversation_id)
+    return JSONResponse(answer, status_code=201)
 
 
 async def _found(engine: Engine, principal: Principal, row: ConversationRow) -> JSONResponse:
     """A repeated externalId: the conversation, to those who may read it; to others only
     that it exists (a repeat must not be a way around the read rights)."""
     if principal.is_supervisor or await run_in_threadpool(may_work, engine, principal, row.id):
-        return JSONResponse(await run_in_threadpool(read_answer, engine, row.id), status_code=200)
+        return JSONResponse(await run_in_threadpool(conversation_store.read_answer, engine, row.id), status_code=200)
     raise ApiError(409, f"Conversation {row.id} already has this externalId")
 
 
@@ -275,14 +259,14 @@ def list_conversations(
         limit=paging.limit,
     )
     return {
-        "conversations": conversations_out(session, rows),
+        "conversations": conversation_store.conversations_out(session, rows),
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: str, request: Request):
-    answer = read_answer(engine_of(request), conversation_id)
+    answer = conversation_store.read_answer(engine_of(request), conversation_id)
     if answer is None:
         raise not_found("Conversation")
     return answer

@@ -31,9 +31,9 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
 from api.auth import Principal
-from api.deps import PrincipalDep, TemporalDep, engine_of
+from api.deps import PrincipalDep, SessionDep, TemporalDep, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
-from api.paging import DEFAULT_LIMIT, Paging, order_by_param, page_of, parse_paging
+from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.query_params import AFTER, BEFORE, enum_list_schema, enum_values, split_values
 from api.schemas import (
     ApiInput,
@@ -51,6 +51,8 @@ from domain.conversation import CLOSED_TEXT, MessageRecorded, workflow_id
 from domain.messages import AuthorType, Channel, Direction, content_problem
 from domain.models import ActorType, Status, utcnow
 from store import events_out
+from store import messages as message_store
+from store import out_of_hours as out_of_hours_store
 from store.db import session_scope
 from store.out_of_hours import closed_out_of_hours
 from store.tables import ConversationRow, MessageRow
@@ -182,6 +184,8 @@ def message_id(conversation_id: str, external_id: str | None) -> str:
 
 def _store(engine: Engine, conversation_id: str, body: MessageIn, principal: Principal) -> tuple[MessageRow, bool]:
     """The stored message and whether this call stored it (False: a retry found it)."""
+    # A transaction of its own, committed before the workflow hears of the message (a retry
+    # then finds it), and refused here by HTTP status: who wrote it, to a closed conversation.
     with session_scope(engine) as session:
         conversation = session.get(ConversationRow, conversation_id)
         if conversation is None:
@@ -234,11 +238,6 @@ def _opening_message_of_out_of_hours_close(session: Session, conversation_id: st
     return customers is None
 
 
-def _closed_out_of_hours(engine: Engine, conversation_id: str) -> bool:
-    with session_scope(engine) as session:
-        return closed_out_of_hours(session, conversation_id)
-
-
 async def _closed_out_of_hours_meanwhile(request: Request, client: Client, conversation_id: str) -> bool:
     """After the workflow refused a message as closed: whether that close was out of hours.
     The workflow ends once its close is projected, so the store is read after its end (or the
@@ -247,27 +246,7 @@ async def _closed_out_of_hours_meanwhile(request: Request, client: Client, conve
     # Whatever ends the wait, the store says what it holds.
     with contextlib.suppress(TimeoutError, WorkflowFailureError, RPCError):
         await asyncio.wait_for(handle.result(), request.app.state.update_deadline)
-    return await run_in_threadpool(_closed_out_of_hours, engine_of(request), conversation_id)
-
-
-def _mark_recorded(engine: Engine, id_: str) -> MessageRow:
-    """Marks the message as taken in by the workflow, and publishes message.created with it."""
-    with session_scope(engine) as session:
-        row = session.get(MessageRow, id_)
-        assert row is not None, f"message {id_} stored but gone"
-        if row.recorded_at is None:
-            row.recorded_at = utcnow()  # written when the scope commits
-            conversation = session.get(ConversationRow, row.conversation_id)
-            assert conversation is not None, f"message {id_} of no conversation"
-            events_out.publish(session, [events_out.message_created(row, conversation, row.recorded_at)])
-        return row
-
-
-def _remove(engine: Engine, id_: str) -> None:
-    with session_scope(engine) as session:
-        row = session.get(MessageRow, id_)
-        if row is not None:
-            session.delete(row)
+    return await run_in_threadpool(out_of_hours_store.read_closed_out_of_hours, engine_of(request), conversation_id)
 
 
 @router.post("/{conversation_id}/messages", status_code=201, response_model=MessageOut,
@@ -306,12 +285,12 @@ async def create_message(
             # The customer wrote while the conversation was being closed out of hours: the
             # message arrived before the close took effect, so it is kept (not told to the
             # ended workflow).
-            row = await run_in_threadpool(_mark_recorded, engine, row.id)
+            row = await run_in_threadpool(message_store.mark_recorded, engine, row.id)
             return JSONResponse(message_out(row), status_code=201)
         if stored_now:  # refused (closed meanwhile): nothing happened, the message neither
-            await run_in_threadpool(_remove, engine, row.id)
+            await run_in_threadpool(message_store.remove, engine, row.id)
         raise
-    row = await run_in_threadpool(_mark_recorded, engine, row.id)
+    row = await run_in_threadpool(message_store.mark_recorded, engine, row.id)
     return JSONResponse(message_out(row), status_code=201 if stored_now else 200)
 
 
@@ -326,19 +305,10 @@ CHANNEL_LIST = enum_list_schema(Channel)
 DIRECTION_LIST = enum_list_schema(Direction)
 
 
-def _list(engine: Engine, conversation_id: str, where: list[Any], paging: Paging) -> tuple[list[MessageRow], int]:
-    with session_scope(engine) as session:
-        if session.get(ConversationRow, conversation_id) is None:
-            raise not_found("Conversation")
-        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, *where)
-        return page_of(session, query, paging, ORDERABLE[paging.field], col(MessageRow.created_at),
-                       col(MessageRow.id))
-
-
 @router.get("/{conversation_id}/messages", response_model=MessageListOut)
-async def list_messages(
+def list_messages(
     conversation_id: str,
-    request: Request,
+    session: SessionDep,
     message_ids: list[str] | None = Query(default=None, alias="messageIds"),
     channel: list[str] | None = Query(
         default=None, description="One or more of Infobip's channels", json_schema_extra=CHANNEL_LIST
@@ -365,7 +335,11 @@ async def list_messages(
         where.append(col(MessageRow.created_at) >= as_utc(created_after))
     if created_before is not None:
         where.append(col(MessageRow.created_at) < as_utc(created_before))
-    rows, total = await run_in_threadpool(_list, engine_of(request), conversation_id, where, paging)
+    if session.get(ConversationRow, conversation_id) is None:
+        raise not_found("Conversation")
+    query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, *where)
+    rows, total = page_of(session, query, paging, ORDERABLE[paging.field], col(MessageRow.created_at),
+                          col(MessageRow.id))
     return {
         "messages": [message_out(row) for row in rows],
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),

@@ -10,11 +10,12 @@ from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from contract.conversations import conversation_out
 from contract.events import conversation_event
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from domain.events_out import conversation_event_type
 from store import events_out
-from store.assignment import keep_in_step
+from store.assignment import keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
 from store.out_of_hours import out_of_hours_messages
@@ -245,3 +246,16 @@ def read(engine: Engine, conversation_id: str) -> ConversationRow | None:
 def read_by_external_id(engine: Engine, external_id: str) -> ConversationRow | None:
     with session_scope(engine) as session:
         return by_external_id(session, external_id)
+
+
+def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:
+    """The answers for these rows, with the queue position of those waiting."""
+    positions = queue_positions(session, [row.id for row in rows])
+    return [conversation_out(row, positions.get(row.id)) for row in rows]
+
+
+def read_answer(engine: Engine, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation as GET answers it, or None, read in a transaction of its own."""
+    with session_scope(engine) as session:
+        row = session.get(ConversationRow, conversation_id)
+        return conversations_out(session, [row])[0] if row is not None else None

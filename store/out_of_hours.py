@@ -11,22 +11,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.conversation import ConversationEvent, ConversationState, EventType
-from domain.models import ActorType, OutOfHours
+from domain.messages import AuthorType, Channel, Direction
+from domain.models import OutOfHours
 from domain.working_hours import is_open
+from store.db import session_scope
 from store.tables import ConversationEventRow, MessageRow, QueueRow
 from store.working_hours import hours_of, working_hours_of_queue
 
 # An out-of-hours message's id is derived from its event (conversation id, seq): a retried
 # projection writes it once.
 MESSAGE_ID_NAMESPACE = uuid.UUID("8a3e6f0d-51c4-4b7a-9e22-d41f6b0c9e57")
-# The message API's channels (api.messages.Channel): a message is stored only on one of them.
-MESSAGE_CHANNELS = frozenset({
-    "SMS", "VIBER", "FACEBOOK_MESSENGER", "WHATSAPP", "RCS", "LIVE_CHAT", "LINE", "APPLE_BUSINESS_CHAT",
-    "EMAIL", "TELEGRAM", "INSTAGRAM_MESSAGING", "KAKAO_SANGDAM", "VIBER_BOT",
-})
+# The message API's channels: a message is stored only on one of them.
+MESSAGE_CHANNELS = frozenset(channel.value for channel in Channel)
 
 
 def out_of_hours_of(session: Session, queue: QueueRow, at: datetime) -> OutOfHours | None:
@@ -59,7 +59,7 @@ def out_of_hours_messages(
     return [
         MessageRow(
             id=out_of_hours_message_id(state.id, event.seq), conversation_id=state.id,
-            direction="OUTBOUND", author_type=ActorType.SYSTEM.value, author_id=None,
+            direction=Direction.OUTBOUND.value, author_type=AuthorType.SYSTEM.value, author_id=None,
             channel=channel, from_=from_, to=to, content_type="TEXT", content={"text": text},
             recorded_at=event.at, created_at=event.at, updated_at=event.at,
         )
@@ -75,7 +75,7 @@ def _reply_address(session: Session, state: ConversationState) -> tuple[str, str
         .order_by(col(MessageRow.created_at), col(MessageRow.id)).limit(1)
     ).first()
     if first is not None:
-        inbound = first.direction == "INBOUND"
+        inbound = first.direction == Direction.INBOUND.value
         address = first.channel, first.to if inbound else first.from_, first.from_ if inbound else first.to
     elif state.channel is None or state.channel.upper() not in MESSAGE_CHANNELS:
         return None
@@ -102,3 +102,9 @@ def closed_out_of_hours(session: Session, conversation_id: str) -> bool:
     out_of_hours = before.body.get("out_of_hours") or {}
     return (closed.type == EventType.CLOSED.value and before.type == EventType.OUT_OF_HOURS.value
             and before.seq == closed.seq - 1 and bool(out_of_hours.get("close_conversation")))
+
+
+def read_closed_out_of_hours(engine: Engine, conversation_id: str) -> bool:
+    """closed_out_of_hours, read in a transaction of its own."""
+    with session_scope(engine) as session:
+        return closed_out_of_hours(session, conversation_id)
