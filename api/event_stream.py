@@ -37,8 +37,7 @@ from api.query_params import split_values
 from api.stream_slots import TOO_MANY_STREAMS, SlotResponse, StreamSlots
 from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
-from store.db import session_scope
-from store.events_out import Cursor, body_for, latest, read_after
+from store.events_out import Cursor, body_for, read_batch, read_latest
 from store.tables import EventFeedRow
 
 router = APIRouter(prefix="/ccaas/1/events", tags=["events"])
@@ -151,8 +150,7 @@ def rights_of(engine: Engine, caller: Caller) -> Rights | None:
 
 def latest_cursor(engine: Engine) -> Cursor:
     """Where the feed ends now: a stream from here gets what is written from now on."""
-    with session_scope(engine) as session:
-        return latest(session)
+    return read_latest(engine)
 
 
 def _poll(
@@ -162,11 +160,9 @@ def _poll(
     batch came back full (more may wait). When it did not, the cursor goes on to the feed's end
     as it was before the read, even past events the caller may not see: every one it may see up
     to there was in this read, and the next poll does not go through the others again."""
-    with session_scope(engine) as session:
-        end = latest(session)  # before the read: see the module docstring of store.events_out
-        rows = read_after(session, cursor, BATCH, visible)
-        events = [ServerSentEvent(body_for(row, audience), id=str(Cursor.of(row)), event=row.type)
-                  for row in rows]
+    end, rows = read_batch(engine, cursor, BATCH, visible)
+    events = [ServerSentEvent(body_for(row, audience), id=str(Cursor.of(row)), event=row.type)
+              for row in rows]
     reached = Cursor.of(rows[-1]) if rows else cursor
     full = len(rows) == BATCH
     return events, reached if full else max(reached, end), full

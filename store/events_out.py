@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Table, and_, delete, literal, or_, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contract import events
@@ -42,7 +43,7 @@ from contract.messages import MessageRecord
 from domain.audience import Audience
 from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
 from domain.models import as_utc, utcnow
-from store.db import INSERTS
+from store.db import INSERTS, session_scope
 from store.tables import EventFeedRow, QueueRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 
 FEED: Table = EventFeedRow.__table__  # type: ignore[attr-defined]
@@ -286,3 +287,19 @@ def latest(session: Session) -> Cursor:
         .order_by(col(EventFeedRow.txid).desc(), col(EventFeedRow.position).desc()).limit(1)
     ).first()
     return Cursor() if row is None else Cursor.of(row)
+
+
+def read_latest(engine: Engine) -> Cursor:
+    """latest, read in a transaction of its own."""
+    with session_scope(engine) as session:
+        return latest(session)
+
+
+def read_batch(
+    engine: Engine, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None
+) -> tuple[Cursor, list[EventFeedRow]]:
+    """In one transaction, the feed's end as it is before the read (see the module docstring),
+    then read_after: what a reader polling the feed takes each time."""
+    with session_scope(engine) as session:
+        end = latest(session)
+        return end, read_after(session, cursor, limit, visible)
