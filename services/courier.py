@@ -23,7 +23,6 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.engine import Engine
 from standardwebhooks.webhooks import Webhook
-from starlette.concurrency import run_in_threadpool
 
 from domain.events_out import (
     DEFAULT_RETRY_SCHEDULE,
@@ -93,7 +92,7 @@ class Courier(PassLoop):
         free = self._settings.concurrency - len(self._in_flight)
         if free <= 0:
             return
-        for leased in await run_in_threadpool(self._lease, free):
+        for leased in await asyncio.to_thread(self._lease, free):
             self.start(leased.delivery.id, self._send(leased))
 
     def ended(self, key: str) -> None:
@@ -153,7 +152,7 @@ class Courier(PassLoop):
         async with self._recording:
             batch, self._outcomes = self._outcomes, []
             if batch:
-                await run_in_threadpool(self._record, batch)
+                await asyncio.to_thread(self._record, batch)
 
     def _record(self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]]) -> None:
         with session_scope(self._engine) as session:

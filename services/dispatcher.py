@@ -22,7 +22,6 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -56,7 +55,7 @@ class Dispatcher(PassLoop):
     async def run_pass(self) -> None:
         """Claims for every queue with a conversation waiting, and tells each new claim (and
         each left untold) in the background: one slow workflow never holds up a pass."""
-        claims = await run_in_threadpool(self._claim_all)
+        claims = await asyncio.to_thread(self._claim_all)
         for claim in claims:
             if not self.in_flight(claim.claim_id):  # else still being told here
                 self.start(claim.claim_id, self._tell(claim))
@@ -108,7 +107,7 @@ class Dispatcher(PassLoop):
             # wait_for's cancellation reaches the SDK's call as its own error type.
             log.warning("claim %s not answered in time; told again later", claim.claim_id)
             return
-        await run_in_threadpool(self._withdraw, claim)
+        await asyncio.to_thread(self._withdraw, claim)
 
     def _withdraw(self, claim: assignments.Claim) -> None:
         with session_scope(self._engine) as session:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
 from domain.models import utcnow
 from services.loops import PassLoop
@@ -62,7 +61,7 @@ class Retention(PassLoop):
         cutoff = self._clock() - timedelta(days=self.days)
         pruned = Pruned()
         while True:
-            done = await run_in_threadpool(prune_batch, self._engine, cutoff, self._batch)
+            done = await asyncio.to_thread(prune_batch, self._engine, cutoff, self._batch)
             pruned += done
             if done.deliveries < self._batch and done.feed < self._batch:
                 break
