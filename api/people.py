@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -19,7 +18,7 @@ from api.deps import SessionDep
 from api.errors import ApiError, bad_request, not_found
 from api.paging import order_by_param, parse_paging
 from api.schemas import ApiInput, ApiModel, IsoTime, Pagination, UtcTime, pagination, read_only, strip_space
-from domain.models import utcnow
+from domain.models import IdentifierType, PersonType, utcnow
 from store import people as people_store
 from store.people import EMAIL, PHONE, Contact
 from store.tables import PersonContactRow, PersonRow
@@ -72,18 +71,6 @@ EmailAddress = Annotated[
     Field(json_schema_extra={"pattern": EMAIL_PATTERN, "maxLength": people_store.MAX_EMAIL_LENGTH}),
 ]
 Tags = Annotated[list[Text], Field(max_length=MAX_TAGS), AfterValidator(_deduplicated)]
-
-
-class PersonType(str, Enum):
-    CUSTOMER = "CUSTOMER"
-    LEAD = "LEAD"
-
-
-class IdentifierType(str, Enum):
-    PHONE = "PHONE"
-    EMAIL = "EMAIL"
-    EXTERNAL_ID = "EXTERNAL_ID"
-    ID = "ID"
 
 
 class PhoneIn(ApiInput):

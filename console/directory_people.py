@@ -9,11 +9,11 @@ from functools import partial
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.people import PersonType
 from console.client import Api, Refusal, api
 from console.forms import act, folded, json_object, optional, split_list
 from console.render import page, pager
 from console.session import check_csrf, console_user, require_supervisor
+from domain.models import PersonType
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])
 PERSONS = "/people/2/persons"

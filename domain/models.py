@@ -55,6 +55,20 @@ class Role(str, Enum):
     SUPERVISOR = "SUPERVISOR"
 
 
+# A person of People: a customer, or a lead (no docstring: the API document would carry it).
+class PersonType(str, Enum):
+    CUSTOMER = "CUSTOMER"
+    LEAD = "LEAD"
+
+
+# What a person is looked up by (`GET /people?identifier=&type=`, store.people.find_person).
+class IdentifierType(str, Enum):
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    EXTERNAL_ID = "EXTERNAL_ID"
+    ID = "ID"
+
+
 class Authentication(str, Enum):
     NONE = "NONE"
     STRONG = "STRONG"

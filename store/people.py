@@ -16,11 +16,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from domain.expressions import CUSTOM_ATTRIBUTE_PREFIX
+from domain.models import IdentifierType
 from store.tables import PersonContactRow, PersonRow
 
 PHONE = "PHONE"
 EMAIL = "EMAIL"
-IDENTIFIER_TYPES = ("PHONE", "EMAIL", "EXTERNAL_ID", "ID")
 
 MIN_PHONE_DIGITS = 5
 MAX_PHONE_DIGITS = 20
@@ -150,9 +150,9 @@ def find_person(session: Session, identifier: str, type: str) -> PersonRow | Non
             return None
         owner = contact_owner(session, type, normalized)
         return session.get(PersonRow, owner) if owner is not None else None
-    if type == "EXTERNAL_ID":
+    if type == IdentifierType.EXTERNAL_ID.value:
         return session.exec(select(PersonRow).where(PersonRow.external_id == identifier)).first()
-    if type == "ID":
+    if type == IdentifierType.ID.value:
         return session.get(PersonRow, identifier)
     return None
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
-from domain.models import Authentication
+from domain.models import Authentication, PersonType
 
 
 class CurrentTransactionId(FunctionElement[int]):
@@ -273,7 +273,7 @@ class PersonRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     # Unique when given; NULLs never collide, on SQLite and PostgreSQL alike.
     external_id: str | None = Field(default=None, max_length=255, unique=True)
-    type: str = Field(default="CUSTOMER", max_length=16)
+    type: str = Field(default=PersonType.CUSTOMER.value, max_length=16)
     first_name: str | None = Field(default=None, max_length=255)
     last_name: str | None = Field(default=None, max_length=255)
     country: str | None = Field(default=None, max_length=255)
