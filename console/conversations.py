@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
-from api.messages import Channel
 from console.client import Answer, Api, api
 from console.forms import form_values, optional
 from console.live import live_page
 from console.lookups import agents_by_id, live_queues, queues_by_id
 from console.render import page, redirect
 from console.session import check_csrf, console_user, require_supervisor
+from domain.messages import Channel
 from domain.models import Priority, Status
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf)])

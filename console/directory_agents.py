@@ -8,12 +8,11 @@ from functools import partial
 
 from fastapi import APIRouter, Depends, Request
 
-from api.agents import Role
 from console.client import Api, Refusal, api
 from console.forms import act, form_values, key_page, optional, whole_number
 from console.render import page
 from console.session import check_csrf, console_user, require_supervisor
-from domain.models import AgentStatus
+from domain.models import AgentStatus, Role
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])
 AGENTS = "/ccaas/1/agents"

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.conversation_actions import EventOut
+from contract.conversations import EventOut
 from domain.conversation import workflow_id
 from store.bootstrap import bootstrap
 from store.db import make_engine, session_scope

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.messages import Channel
 from domain.conversation import Edit, EventType, NewConversation, QueueRef
 from domain.conversation_core import ConversationCore, new_run
+from domain.messages import Channel
 from domain.models import SYSTEM_ACTOR, Actor, ActorType, OutOfHours, Priority, RoutingDecision, Status
 from store.out_of_hours import MESSAGE_CHANNELS
 
