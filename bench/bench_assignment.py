@@ -370,7 +370,7 @@ async def drained(stack: Stack, shape: Shape, waiting: int) -> dict[str, float]:
 
 
 def dispatcher_warnings(log: Path) -> Counter[str]:
-    """What the worker's dispatcher logged above INFO, by kind (offers not answered in time...)."""
+    """What the worker's dispatcher logged above INFO, by kind (claims not answered in time...)."""
     found: Counter[str] = Counter()
     for line in log.read_text(errors="replace").splitlines():
         if '"services.dispatcher"' in line and '"level": "INFO"' not in line:
@@ -413,13 +413,13 @@ def baseline(url: str, shape: Shape, count: int, default_capacity: int = 5) -> d
         while claimed < count:
             with session_scope(engine) as session:
                 waiting_in = assignment.queues_to_dispatch(session)
-            offers = 0
+            claims = 0
             for queue_id in waiting_in:
                 with session_scope(engine) as session:
-                    offers += len(assignment.claim(session, queue_id, utcnow(), default_capacity))
+                    claims += len(assignment.claim(session, queue_id, utcnow(), default_capacity))
             passes += 1
-            claimed += offers
-            if not offers:
+            claimed += claims
+            if not claims:
                 break
         elapsed = time.perf_counter() - began
         return {"count": claimed, "seconds": elapsed, "rate": claimed / elapsed, "passes": passes}

@@ -33,7 +33,7 @@ async def my_page(request: Request, client: Api, principal: Principal, refusal: 
     if queues:
         listing = await client.read(CONVERSATIONS, {"queueIds": list(queues), "limit": 999, "orderBy": "priority:desc",
                                                     "status": [Status.OPEN.value, Status.WAITING.value]})
-        # Those with a queue position: unassigned, and not being offered to an agent right now.
+        # Those with a queue position: unassigned, and not claimed for an agent right now.
         waiting = sorted((item for item in listing["conversations"] if item["queuePosition"]),
                          key=lambda item: (queues[item["queueId"]].lower(), item["queuePosition"]))
     return page(request, "my_conversations.html", status_code=refusal.status if refusal else 200,

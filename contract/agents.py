@@ -17,7 +17,7 @@ class AgentOut(ApiModel):
     availability: AgentStatus
     enabled: bool
     # Its capacity (its own, else SWITCHBOARD_DEFAULT_AGENT_CAPACITY) and how many of it are
-    # taken: conversations it holds OPEN or WAITING, or is being offered.
+    # taken: conversations it holds OPEN or WAITING, or the dispatcher has claimed for it.
     max_conversations: int
     load: int
     created_at: UtcTime
