@@ -373,7 +373,7 @@ def dispatcher_warnings(log: Path) -> Counter[str]:
     """What the worker's dispatcher logged above INFO, by kind (claims not answered in time...)."""
     found: Counter[str] = Counter()
     for line in log.read_text(errors="replace").splitlines():
-        if '"services.dispatcher"' in line and '"level": "INFO"' not in line:
+        if '"switchboard.dispatcher"' in line and '"level": "INFO"' not in line:
             message = json.loads(line).get("message", "") if line.startswith("{") else line
             found[" ".join(word for word in message.split() if not word[:1].isdigit()
                            and len(word) != 36)] += 1
