@@ -25,6 +25,7 @@ from store.db import make_engine
 from switchboard.composition import api_app, worker_process
 from switchboard.settings import Settings
 from switchboard.worker import WorkerProcess
+from tests.databases import PostgresqlDatabase, copy_sqlite_file, migrated_sqlite_file
 from tests.settings import stack_settings
 from workflows import search_attributes
 
@@ -64,14 +65,49 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unmigrated: the test's database has no tables (it tests the migrations themselves)"
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database per test, as a URL other processes can open too."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database per test, as a URL other processes can open too: at the newest revision
+    with no rows, as the migrations of this checkout leave it (tests/databases.py), or without
+    tables for a test marked `unmigrated`."""
+    migrated = request.node.get_closest_marker("unmigrated") is None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'switchboard.db'}"
+        if migrated:
+            yield copy_sqlite_file(request.getfixturevalue("migrated_sqlite"), tmp_path / "switchboard.db")
+        else:
+            yield f"sqlite:///{tmp_path / 'switchboard.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("SWITCHBOARD_TEST_DATABASE_URL is not set: PostgreSQL variant not run")
+    if migrated:
+        yield request.getfixturevalue("migrated_postgresql").fresh()
+    else:
+        yield from _postgresql_schema()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_sqlite_file(tmp_path_factory.mktemp("migrated") / "switchboard.db")
+
+
+@pytest.fixture(scope="session")
+def migrated_postgresql() -> Iterator[PostgresqlDatabase]:
+    if not POSTGRES_URL:
+        pytest.skip("SWITCHBOARD_TEST_DATABASE_URL is not set: PostgreSQL variant not run")
+    database = PostgresqlDatabase(POSTGRES_URL)
+    yield database
+    database.drop()
+
+
+def _postgresql_schema() -> Iterator[str]:
+    # A schema of its own in the configured database, chosen by search_path.
+    assert POSTGRES_URL is not None
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
@@ -86,8 +122,8 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-# Each PostgreSQL test makes and drops a schema: some hundred dead catalog rows. Where
-# autovacuum is off (as on the development machine and CI) they pile up over one run, and
+# Each unmigrated PostgreSQL test makes and drops a schema: some hundred dead catalog rows.
+# Where autovacuum is off (as on the development machine and CI) they pile up over one run, and
 # every later CREATE and DROP wades through them (a test took a third longer by half-way).
 VACUUM_EVERY = 25
 CATALOGS = ("pg_attribute", "pg_class", "pg_depend", "pg_type", "pg_index", "pg_constraint",
