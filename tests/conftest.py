@@ -71,11 +71,18 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests of the migrations, in modules named so, run the history themselves.
+    for item in items:
+        if "migration" in item.path.name:
+            item.add_marker(pytest.mark.unmigrated)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database per test, as a URL other processes can open too: at the newest revision
     with no rows, as the migrations of this checkout leave it (tests/databases.py), or without
-    tables for a test marked `unmigrated`."""
+    tables for a test marked `unmigrated` (every test in a module named *migration*)."""
     migrated = request.node.get_closest_marker("unmigrated") is None
     if request.param == "sqlite":
         if migrated:

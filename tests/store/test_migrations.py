@@ -25,9 +25,6 @@ from store.db import MIGRATIONS, alembic_config, migrate
 from store.tables import ConversationRow, TagRow
 from tests.store import previous_release_schema as previous
 
-# These tests run the history themselves, on databases without tables.
-pytestmark = pytest.mark.unmigrated
-
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 NEW_CONVERSATION_COLUMNS = ("message_content", "customer_identifier", "customer_type")
 REPOSITORY = Path(__file__).resolve().parents[2]

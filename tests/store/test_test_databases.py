@@ -32,7 +32,7 @@ def test_a_test_starts_at_the_newest_revision_with_no_rows(engine: Engine, run: 
     now = utcnow()
     with session_scope(engine) as session:
         session.add(QueueRow(id=f"queue-{run}", name=f"Queue {run}", created_at=now, updated_at=now))
-        event = EventFeedRow(id=f"event-{run}", type="queue.created", at=now, payload={})
+        event = EventFeedRow(id=f"event-{run}", type="queue.created", at=now, body="{}")
         session.add(event)
         session.flush()
         assert event.position == 1
