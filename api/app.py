@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Literal
 
@@ -32,6 +33,7 @@ from api.auth import AuthMiddleware
 from api.beside import install_beside
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.feed_reader import FeedReader
 from api.limits import BodySizeLimit
 from api.observability import RequestMetrics, metrics_endpoint
 from api.openapi import api_document
@@ -53,6 +55,12 @@ class HealthOut(ApiModel):
 UPDATE_DEADLINE_SECONDS = 20.0
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await app.state.feed_reader.stop()  # the live streams end with the app
+
+
 def create_app(
     engine: Engine, temporal: Client, task_queue: str, temporal_ui_url: str = "http://127.0.0.1:8233",
     update_deadline: float = UPDATE_DEADLINE_SECONDS,
@@ -70,6 +78,7 @@ def create_app(
         summary="Conversation queues and routing; every conversation a Temporal workflow.",
         docs_url=None,  # api.docs serves /docs from the package; no CDN, no inline script
         redoc_url=None,  # ReDoc writes inline styles, which the Content-Security-Policy refuses
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.temporal = temporal
@@ -84,6 +93,8 @@ def create_app(
     app.state.clock = clock
     # Live streams open at once (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS).
     app.state.stream_slots = StreamSlots(streams_per_key, streams_per_process)
+    # The one reader of the event feed for all of them (started with the first).
+    app.state.feed_reader = FeedReader(engine)
     app.add_middleware(AuthMiddleware, engine=engine)
     install_beside(app)  # other applications (api.beside) pass by authentication only
     app.add_middleware(BodySizeLimit)  # nothing reads a body that is too large

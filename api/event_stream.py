@@ -2,7 +2,7 @@
 
 Each message is one event of the feed (store.events_out): `id:` its cursor (opaque to clients:
 they only hand it back), `event:` its type, `data:` its body as webhooks carry it, the very
-text stored for the caller's audience. A caller gets only what it may read, filtered in SQL: a
+text stored for the caller's audience. A caller gets only what it may read (Rights): a
 supervisor everything; an agent the events of its queues' conversations (entering or leaving them) and
 its own (assigned to it, its status); a bot those of the queues it serves. Rights are read
 again every few seconds, so a new membership, a disabled agent or a deleted key takes effect
@@ -10,9 +10,11 @@ on open streams too (a caller no longer known ends its stream).
 
 Resumable: `Last-Event-ID` (which EventSource sends by itself when it reconnects), or
 `lastEventId` for clients that cannot set headers, starts after that event; without one the
-stream starts with the events after the request. Each connection polls the feed on its own and
-all it holds is the cursor it also hands the client, so any API process serves any
-reconnection. The console's pages use the same stream (console.live).
+stream starts with the events after the request. The process's one feed reader
+(api.feed_reader) reads the feed for all its streams and hands each the rows it may see; a
+stream reads by itself only to catch up (from an older `Last-Event-ID`, or having fallen
+behind). All a stream holds is the cursor it also hands the client, so any API process serves
+any reconnection. The console's pages use the same stream (console.live).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.engine import Engine
@@ -32,20 +33,17 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, principal_for_key
 from api.errors import bad_request
+from api.feed_reader import FeedReader, Filter
 from api.permissions import visible_queues
 from api.query_params import split_values
 from api.stream_slots import TOO_MANY_STREAMS, SlotResponse, StreamSlots
 from domain.audience import Audience, audience_of
 from domain.events_out import EVENT_TYPES
-from store.events_out import Cursor, body_for, read_batch, read_latest
+from store.events_out import Cursor, body_for, read_latest
 from store.tables import EventFeedRow
 
 router = APIRouter(prefix="/ccaas/1/events", tags=["events"])
 
-# How often each connection reads the feed, and how many rows at a time (it reads on at once
-# while a batch comes back full).
-POLL_SECONDS = 0.5
-BATCH = 200
 # How often a connection reads its caller's rights again (memberships, a disabled agent).
 RIGHTS_SECONDS = 5.0
 # A comment line this often keeps proxies from closing a quiet stream.
@@ -129,6 +127,18 @@ class Rights:
             parts.append(col(EventFeedRow.type).in_(sorted(types)))
         return and_(*parts) if parts else None
 
+    def sees(self, row: EventFeedRow, types: frozenset[str] | None) -> bool:
+        """`condition` for one row in hand (the feed reader's): the same test, in Python."""
+        if self.queues is not None:
+            sees = row.queue_id in self.queues or row.from_queue_id in self.queues or (
+                self.agent_id is not None and row.agent_id == self.agent_id)
+            if not sees:
+                return False
+        return types is None or row.type in types
+
+    def filter(self, types: frozenset[str] | None) -> Filter:
+        return Filter(self.condition(types), lambda row: self.sees(row, types))
+
 
 # Who a stream is for, asked again with its rights: the holder of the request's key now (a
 # console session's user for the console's stream), None once it signs nobody in.
@@ -153,55 +163,45 @@ def latest_cursor(engine: Engine) -> Cursor:
     return read_latest(engine)
 
 
-def _poll(
-    engine: Engine, cursor: Cursor, visible: ColumnElement[bool] | None, audience: Audience,
-) -> tuple[list[ServerSentEvent], Cursor, bool]:
-    """The events after `cursor` (a batch at most), the cursor after them, and whether the
-    batch came back full (more may wait). When it did not, the cursor goes on to the feed's end
-    as it was before the read, even past events the caller may not see: every one it may see up
-    to there was in this read, and the next poll does not go through the others again."""
-    end, rows = read_batch(engine, cursor, BATCH, visible)
-    events = [ServerSentEvent(body_for(row, audience), id=str(Cursor.of(row)), event=row.type)
-              for row in rows]
-    reached = Cursor.of(rows[-1]) if rows else cursor
-    full = len(rows) == BATCH
-    return events, reached if full else max(reached, end), full
-
-
 async def events_after(
-    engine: Engine, caller: Caller, after: Cursor, types: frozenset[str] | None,
+    reader: FeedReader, caller: Caller, after: Cursor, types: frozenset[str] | None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The stream of one connection: the events after `after` the caller may read, as they
-    come, until it signs nobody in (or the client goes: sse-starlette cancels it)."""
-    cursor = after
-    visible: ColumnElement[bool] | None = None
-    audience = Audience.WORKERS
-    rights_read_at: float | None = None
-    while True:
-        if rights_read_at is None or time.monotonic() - rights_read_at >= RIGHTS_SECONDS:
-            rights = await run_in_threadpool(rights_of, engine, caller)
-            if rights is None:
+    """The stream of one connection: the events after `after` the caller may read, as the
+    process's feed reader brings them, until it signs nobody in (or the client goes:
+    sse-starlette cancels it, or the reader stops with the app)."""
+    rights = await run_in_threadpool(rights_of, reader.engine, caller)
+    if rights is None:
+        return
+    rights_read_at = time.monotonic()
+    subscription = await reader.subscribe(after, rights.filter(types))
+    try:
+        while True:
+            wait = max(0.0, rights_read_at + RIGHTS_SECONDS - time.monotonic())
+            rows = await subscription.next(timeout=wait)
+            if rows is None:
                 return
-            visible, audience, rights_read_at = rights.condition(types), rights.audience, time.monotonic()
-        full = True
-        while full:
-            events, cursor, full = await run_in_threadpool(_poll, engine, cursor, visible, audience)
-            for event in events:
-                yield event
-        await anyio.sleep(POLL_SECONDS)
+            for row in rows:
+                yield ServerSentEvent(body_for(row, rights.audience), id=str(Cursor.of(row)), event=row.type)
+            if time.monotonic() - rights_read_at >= RIGHTS_SECONDS:
+                rights = await run_in_threadpool(rights_of, reader.engine, caller)
+                if rights is None:
+                    return
+                subscription.filter, rights_read_at = rights.filter(types), time.monotonic()
+    finally:
+        subscription.close()
 
 
 async def event_stream_response(
-    engine: Engine, caller: Caller, start: StreamStart, slots: StreamSlots, key_id: str,
+    reader: FeedReader, caller: Caller, start: StreamStart, slots: StreamSlots, key_id: str,
 ) -> EventSourceResponse:
     """The answer of a stream request: a slot of the caller's key first (a 429 beyond
     api.stream_slots' bounds), held until the answer ends; where it starts is fixed now,
     before its head is sent, so a client that has the head misses nothing written after."""
     slot = slots.take(key_id)
     try:
-        after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, engine)
+        after = start.after if start.after is not None else await run_in_threadpool(latest_cursor, reader.engine)
         return SlotResponse(
-            events_after(engine, caller, after, start.types), ping=PING_SECONDS,
+            events_after(reader, caller, after, start.types), ping=PING_SECONDS,
             send_timeout=SEND_TIMEOUT_SECONDS, slot=slot,
         )
     except BaseException:
@@ -245,5 +245,5 @@ in all (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS); beyond, 4
 )
 async def stream_events(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
     engine, key = request.app.state.engine, request_key(request)
-    return await event_stream_response(engine, lambda: principal_for_key(engine, key), start,
+    return await event_stream_response(request.app.state.feed_reader, lambda: principal_for_key(engine, key), start,
                                        request.app.state.stream_slots, request.state.principal.key_id)

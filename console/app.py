@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from api.errors import ApiError, error_response, validation_errors_of
+from api.feed_reader import FeedReader
 from api.limits import BodySizeLimit
 from api.stream_slots import StreamSlots
 from console import CONSOLE_PATH, board, conversations, directory, live, my_conversations, routing_editor, signing
@@ -27,11 +28,11 @@ PAGES = [signing.router, board.router, my_conversations.router, conversations.ro
 
 def create_console(
     api: ASGIApp, engine: Engine, *, session_lifetime: timedelta, clock: Callable[[], datetime],
-    stream_slots: StreamSlots,
+    stream_slots: StreamSlots, feed_reader: FeedReader,
 ) -> FastAPI:
     """The console, served at CONSOLE_PATH (its routes say so in full), acting through `api`,
-    called in process. `stream_slots` are the API's: a page's live stream counts against the
-    streams of its user's key like any other."""
+    called in process. `stream_slots` and `feed_reader` are the API's: a page's live stream
+    counts against the streams of its user's key like any other, and is fed with them."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.api = api
     app.state.engine = engine
@@ -40,6 +41,7 @@ def create_console(
     # How long a console sign-in lasts (SWITCHBOARD_CONSOLE_SESSION_HOURS).
     app.state.console_session_lifetime = session_lifetime
     app.state.stream_slots = stream_slots
+    app.state.feed_reader = feed_reader
     app.add_middleware(BodySizeLimit)  # as the API: nothing reads a body that is too large
     for router in PAGES:
         app.include_router(router)

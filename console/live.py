@@ -20,7 +20,7 @@ router = APIRouter(dependencies=[Depends(console_user)])
 async def console_event_stream(request: Request, start: StreamStart = Depends(stream_start)) -> EventSourceResponse:
     """The same stream as GET /ccaas/1/events/stream for the signed-in user: what it may read,
     until its session ends. It counts against the streams of the user's key."""
-    return await event_stream_response(request.app.state.engine, session_watch(request), start,
+    return await event_stream_response(request.app.state.feed_reader, session_watch(request), start,
                                        request.app.state.stream_slots, request.state.principal.key_id)
 
 

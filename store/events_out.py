@@ -265,14 +265,21 @@ def _ended_transactions(session: Session) -> ColumnElement[bool]:
 
 
 def read_after(
-    session: Session, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None
+    session: Session, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None,
+    until: Cursor | None = None,
 ) -> list[EventFeedRow]:
-    """Up to `limit` rows after `cursor` in commit order, of those `visible` (None: all)."""
+    """Up to `limit` rows after `cursor` in commit order, of those `visible` (None: all), up
+    to and with `until` if given."""
     after = or_(
         col(EventFeedRow.txid) > cursor.txid,
         and_(col(EventFeedRow.txid) == cursor.txid, col(EventFeedRow.position) > cursor.position),
     )
     query = select(EventFeedRow).where(after, _ended_transactions(session))
+    if until is not None:
+        query = query.where(or_(
+            col(EventFeedRow.txid) < until.txid,
+            and_(col(EventFeedRow.txid) == until.txid, col(EventFeedRow.position) <= until.position),
+        ))
     if visible is not None:
         query = query.where(visible)
     return list(session.exec(
@@ -295,11 +302,11 @@ def read_latest(engine: Engine) -> Cursor:
         return latest(session)
 
 
-def read_batch(
-    engine: Engine, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None
-) -> tuple[Cursor, list[EventFeedRow]]:
-    """In one transaction, the feed's end as it is before the read (see the module docstring),
-    then read_after: what a reader polling the feed takes each time."""
+def read_rows(
+    engine: Engine, cursor: Cursor, limit: int, visible: ColumnElement[bool] | None = None,
+    until: Cursor | None = None,
+) -> list[EventFeedRow]:
+    """read_after, in a transaction of its own: what a reader of the feed takes each time
+    (api.feed_reader's, for all of a process's streams; a stream's own, catching up)."""
     with session_scope(engine) as session:
-        end = latest(session)
-        return end, read_after(session, cursor, limit, visible)
+        return read_after(session, cursor, limit, visible, until)

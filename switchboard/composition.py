@@ -37,7 +37,7 @@ def api_app(
     )
     console = create_console(
         api, engine, session_lifetime=timedelta(hours=settings.console_session_hours), clock=clock,
-        stream_slots=api.state.stream_slots,
+        stream_slots=api.state.stream_slots, feed_reader=api.state.feed_reader,
     )
     mount_beside(api, CONSOLE_PATH, console)
     return api
