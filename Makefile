@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_console
 	$(BIN)/python -m bench.bench_assignment
 	$(BIN)/python -m bench.bench_webhooks
+	$(BIN)/python -m bench.bench_streams
 
 # Resolve pyproject.toml's ranges (and the test extra) anew, for every platform, with hashes.
 # Run it after changing a dependency, or to take newer versions; commit requirements.lock.

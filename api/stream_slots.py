@@ -2,8 +2,9 @@
 `per_process` in this API process (SWITCHBOARD_STREAMS_PER_KEY, SWITCHBOARD_STREAMS_PER_PROCESS).
 Beyond either, a new stream is refused with 429 and `Retry-After` before it starts.
 
-Every open stream polls the feed on its own, so without a bound one key could open hundreds
-and slow every other request of the process. A stream holds its slot from the moment it is
+Every open stream costs the process a task, a buffer of events and a reading of its caller's
+rights every few seconds (api.event_stream, api.feed_reader), so without a bound one key could
+open hundreds and slow every other request of the process. A stream holds its slot from the moment it is
 let in until its answer ends, however it ends: the client hanging up, its key no longer
 signing anyone in, the server stopping (SlotResponse below).
 
