@@ -24,7 +24,7 @@ from api.feed_reader import FeedReader, Subscription
 from contract.events import for_everyone
 from domain.audience import Audience
 from domain.models import utcnow
-from store.db import migrate, session_scope
+from store.db import session_scope
 from store.events_out import Cursor, NewEvent, latest, publish, read_after
 from switchboard.composition import api_app
 from tests.conftest import Stack
@@ -83,7 +83,6 @@ async def subscribed(reader: FeedReader, after: Cursor, rights: Rights | None = 
 
 
 async def test_each_subscription_gets_what_its_own_filter_reads_in_order_once(engine: Engine) -> None:
-    migrate(engine)
     reader = FeedReader(engine, INTERVAL)
     callers = [
         (Rights(None, audience=Audience.SUPERVISORS), None),
@@ -109,7 +108,6 @@ async def test_each_subscription_gets_what_its_own_filter_reads_in_order_once(en
 
 async def test_a_stream_from_an_old_cursor_hands_over_to_the_reader_with_no_gap_or_duplicate(
         engine: Engine) -> None:
-    migrate(engine)
     reader = FeedReader(engine, INTERVAL)
     await asyncio.to_thread(publish_some, engine, 3 * feed_reader.BATCH + 7)  # more than one read behind
     async with subscribed(reader, await asyncio.to_thread(end_of, engine)) as live:
@@ -143,7 +141,6 @@ async def test_a_stream_from_an_old_cursor_hands_over_to_the_reader_with_no_gap_
 async def test_a_slow_stream_does_not_hold_up_a_fast_one_and_then_catches_up(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(feed_reader, "BUFFER", 10)
-    migrate(engine)
     reader = FeedReader(engine, INTERVAL)
     start = await asyncio.to_thread(end_of, engine)
     async with subscribed(reader, start) as slow, subscribed(reader, start) as fast:
@@ -163,7 +160,6 @@ async def test_a_slow_stream_does_not_hold_up_a_fast_one_and_then_catches_up(
 
 
 async def test_the_reader_stops_with_the_last_stream_and_starts_again(engine: Engine) -> None:
-    migrate(engine)
     reader = FeedReader(engine, INTERVAL)
     async with subscribed(reader, Cursor()):
         await wait_for(lambda: asyncio.sleep(0, reader.reads >= 2), interval=0.01)
