@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from api import feed_reader
 from api.auth import principal_for_key
@@ -25,7 +26,8 @@ from contract.events import for_everyone
 from domain.audience import Audience
 from domain.models import utcnow
 from store.db import session_scope
-from store.events_out import Cursor, NewEvent, latest, publish, read_after
+from store.events_out import Cursor, NewEvent, event_id, latest, publish, read_after
+from store.tables import EventFeedRow
 from switchboard.composition import api_app
 from tests.conftest import Stack
 from tests.helpers import create_queue, unique, wait_for
@@ -35,8 +37,9 @@ INTERVAL = 0.05  # the readers made here read often: the tests wait less
 
 
 def publish_some(engine: Engine, count: int, queues: tuple[str | None, ...] = (None,),
-                 agents: tuple[str | None, ...] = (None,)) -> None:
-    """`count` events in one transaction, spread over these queues and agents, of two types."""
+                 agents: tuple[str | None, ...] = (None,)) -> str:
+    """`count` events in one transaction, spread over these queues and agents, of two types;
+    the id of the last."""
     at = utcnow()
     events = []
     for n in range(count):
@@ -46,6 +49,20 @@ def publish_some(engine: Engine, count: int, queues: tuple[str | None, ...] = (N
                                queue_id=queues[n % len(queues)], agent_id=agents[n % len(agents)]))
     with session_scope(engine) as session:
         publish(session, events)
+    return event_id(events[-1].source)
+
+
+async def published(engine: Engine, count: int, queues: tuple[str | None, ...] = (None,),
+                    agents: tuple[str | None, ...] = (None,)) -> None:
+    """publish_some, then waits until readers can read them: on PostgreSQL a row is read once
+    every transaction older than the oldest one running has ended, and the server is shared."""
+    last = await asyncio.to_thread(publish_some, engine, count, queues, agents)
+
+    def readable() -> bool:
+        with session_scope(engine) as session:
+            return bool(read_after(session, Cursor(), 1, col(EventFeedRow.id) == last))
+
+    await wait_for(lambda: asyncio.to_thread(readable), interval=0.01)
 
 
 def feed(engine: Engine, after: Cursor, rights: Rights | None = None,
@@ -97,7 +114,7 @@ async def test_each_subscription_gets_what_its_own_filter_reads_in_order_once(en
         subscriptions = [await stack.enter_async_context(subscribed(reader, start, rights, types))
                          for rights, types in callers]
         for _ in range(5):  # in several transactions while the reader reads
-            await asyncio.to_thread(publish_some, engine, 40, ("q1", "q2", "q3", None), ("a1", None, "a2"))
+            await published(engine, 40, ("q1", "q2", "q3", None), ("a1", None, "a2"))
         for subscription, (rights, types) in zip(subscriptions, callers, strict=True):
             expected = await asyncio.to_thread(feed, engine, start, rights, types)
             assert expected or rights.queues == ()
@@ -109,13 +126,13 @@ async def test_each_subscription_gets_what_its_own_filter_reads_in_order_once(en
 async def test_a_stream_from_an_old_cursor_hands_over_to_the_reader_with_no_gap_or_duplicate(
         engine: Engine) -> None:
     reader = FeedReader(engine, INTERVAL)
-    await asyncio.to_thread(publish_some, engine, 3 * feed_reader.BATCH + 7)  # more than one read behind
+    await published(engine, 3 * feed_reader.BATCH + 7)  # more than one read behind
     async with subscribed(reader, await asyncio.to_thread(end_of, engine)) as live:
         publishing = True
 
         async def keep_publishing() -> None:
             while publishing:
-                await asyncio.to_thread(publish_some, engine, 3)
+                await published(engine, 3)
 
         publisher = asyncio.create_task(keep_publishing())
         try:
@@ -145,7 +162,7 @@ async def test_a_slow_stream_does_not_hold_up_a_fast_one_and_then_catches_up(
     start = await asyncio.to_thread(end_of, engine)
     async with subscribed(reader, start) as slow, subscribed(reader, start) as fast:
         for _ in range(5):
-            await asyncio.to_thread(publish_some, engine, 7)
+            await published(engine, 7)
         expected = await asyncio.to_thread(feed, engine, start)
         # The fast one takes everything while the slow one takes nothing.
         assert await taken(fast, expected[-1]) == expected
@@ -153,7 +170,7 @@ async def test_a_slow_stream_does_not_hold_up_a_fast_one_and_then_catches_up(
         # Then it reads what it missed itself and rides the reader again.
         assert await taken(slow, expected[-1]) == expected
         assert not slow.behind and not slow.catching_up
-        await asyncio.to_thread(publish_some, engine, 3)
+        await published(engine, 3)
         more = await asyncio.to_thread(feed, engine, Cursor.parse(expected[-1]))
         assert await taken(slow, more[-1]) == more
         assert await taken(fast, more[-1]) == more
@@ -165,7 +182,7 @@ async def test_the_reader_stops_with_the_last_stream_and_starts_again(engine: En
         await wait_for(lambda: asyncio.sleep(0, reader.reads >= 2), interval=0.01)
     await wait_for(lambda: asyncio.sleep(0, reader._task is None), interval=0.01)
     reads = reader.reads
-    await asyncio.to_thread(publish_some, engine, 5)
+    await published(engine, 5)
     async with subscribed(reader, Cursor()) as again:
         expected = await asyncio.to_thread(feed, engine, Cursor())
         assert await taken(again, expected[-1]) == expected
@@ -227,7 +244,7 @@ async def test_many_streams_of_different_callers_each_get_their_events_once_on_o
         assert window_feed_reads <= window_reads + 1  # the one under way when counting began
 
         for _ in range(4):
-            await asyncio.to_thread(publish_some, stack.engine, 25, (*queues, bot_queue, None))
+            await published(stack.engine, 25, (*queues, bot_queue, None))
         for (key, params), stream in zip(callers, readers, strict=True):
             rights = await asyncio.to_thread(
                 rights_of, stack.engine, functools.partial(principal_for_key, stack.engine, key))
