@@ -189,6 +189,14 @@ async def test_the_reader_stops_with_the_last_stream_and_starts_again(engine: En
     assert reader.reads > reads
 
 
+async def test_when_the_reader_stops_its_streams_end(engine: Engine) -> None:
+    reader = FeedReader(engine, INTERVAL)
+    async with subscribed(reader, Cursor()) as one, subscribed(reader, Cursor()) as other:
+        await reader.stop()  # as the app does when it stops
+        assert await one.next(timeout=5) is None and await other.next(timeout=5) is None
+    assert reader._task is None
+
+
 async def agent_key(stack: Stack, queue_id: str) -> str:
     response = await stack.http.post("/ccaas/1/agents", json={
         "displayName": unique("agent"), "email": f"{unique('agent')}@example.com"})
@@ -253,3 +261,35 @@ async def test_many_streams_of_different_callers_each_get_their_events_once_on_o
             expected = await asyncio.to_thread(feed, stack.engine, start, rights, types)
             assert expected, key
             assert await ids_until(stream, expected[-1]) == expected
+
+
+@pytest.mark.integration
+async def test_a_stream_from_an_old_last_event_id_gets_every_event_once_while_events_keep_coming(
+        stack: Stack) -> None:
+    await published(stack.engine, 2 * feed_reader.BATCH + 11)
+    app = api_app(stack.settings, stack.engine, stack.temporal)
+    reader: FeedReader = app.state.feed_reader
+    async with serving(app) as served, event_stream(served.base_url, stack.supervisor_key) as live:
+        await wait_for(lambda: asyncio.sleep(0, reader.reads >= 2), interval=0.01)  # the reader is under way
+        publishing, batches = True, 0
+
+        async def keep_publishing() -> None:
+            nonlocal batches
+            while publishing:
+                await published(stack.engine, 3)
+                batches += 1
+
+        publisher = asyncio.create_task(keep_publishing())
+        try:
+            async with event_stream(served.base_url, stack.supervisor_key, last_event_id=str(Cursor())) as resumed:
+                first = await ids_until(resumed, (await asyncio.to_thread(feed, stack.engine, Cursor()))[-1])
+                now = batches
+                await wait_for(lambda: asyncio.sleep(0, batches >= now + 2), interval=0.01)
+                publishing = False
+                await publisher
+                everything = await asyncio.to_thread(feed, stack.engine, Cursor())
+                assert first + await ids_until(resumed, everything[-1]) == everything
+                assert await ids_until(live, everything[-1])
+        finally:
+            publishing = False
+            await publisher
