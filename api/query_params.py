@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from api.errors import ApiError, bad_request
 from api.schemas import as_utc
 
-# The API's routes; the console (/console) answers with its own pages and is not checked here.
+# The API's routes (the console, an application of its own, never reaches this check).
 API_PREFIXES = ("/ccaas/", "/people/")
 UNKNOWN = "Unknown query parameter"
 # How a time filter reads; After is inclusive, Before exclusive.

@@ -29,6 +29,7 @@ from api.beside import mounted_beside
 from console import CONSOLE_PATH
 from store.bootstrap import bootstrap
 from switchboard.composition import api_app, worker_process
+from tests.databases import copy_sqlite_file
 from tests.settings import stack_settings
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
@@ -38,11 +39,12 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "console"
 STARTUP_TIMEOUT = 30.0
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(migrated_sqlite: Path, tmp_path: Path) -> str:
     """The console is a client of the API, whose SQL runs on both databases in tests/integration;
-    here one database is enough, and keeps the browser tests' time down."""
-    return f"sqlite:///{tmp_path / 'switchboard.db'}"
+    here one database is enough, and keeps the browser tests' time down. A copy of the session's
+    migrated file, as conftest's SQLite variant is."""
+    return copy_sqlite_file(migrated_sqlite, tmp_path / "switchboard.db")
 
 
 @dataclass

@@ -18,15 +18,17 @@ from fastapi.routing import APIRoute
 
 from api.permissions import PERMISSIONS
 from tests.conftest import Stack
+from tests.databases import copy_sqlite_file
 from tests.helpers import create_conversation, create_queue, unique
 from tests.sse import STREAM, hang_up_on_streams
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(migrated_sqlite: Path, tmp_path: Path) -> str:
     """SQLite only (this overrides conftest's, which adds PostgreSQL): who may do what is the
-    API's rule, the same on every store, and the PostgreSQL variant doubled the file's 80 s."""
-    return f"sqlite:///{tmp_path / 'switchboard.db'}"
+    API's rule, the same on every store, and the PostgreSQL variant doubled the file's 80 s.
+    A copy of the session's migrated file, as conftest's SQLite variant is."""
+    return copy_sqlite_file(migrated_sqlite, tmp_path / "switchboard.db")
 
 
 ROLES = ("supervisor", "agent", "stranger agent", "bot", "other bot")
