@@ -15,6 +15,7 @@ cost, several times per conversation, on the same two cores (see the README's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -72,9 +73,8 @@ class Courier(PassLoop):
         self._engine = engine
         self._settings = settings
         self._http: httpx.AsyncClient | None = None
-        # Attempts made and not yet written, and the turn to write them.
+        # Attempts made and not yet written: the next pass writes them.
         self._outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]] = []
-        self._recording = asyncio.Lock()
 
     async def run(self) -> None:
         # Redirects are not followed: one could lead to an address we refuse. The transport
@@ -85,20 +85,43 @@ class Courier(PassLoop):
             timeout=self._settings.timeout, follow_redirects=False, trust_env=False,
             transport=CheckedTransport(self._settings.allow_private, limits),
         ) as self._http:
-            await super().run()
+            try:
+                await super().run()
+            finally:
+                # Stopping: what was sent is written, so it is not sent again once the
+                # lease runs out (best effort: a courier killed is sent again, as ever).
+                outcomes, self._outcomes = self._outcomes, []
+                if outcomes:
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(self._record_and_lease, outcomes, 0)
 
     async def run_pass(self) -> None:
-        """Leases as many due deliveries as there are free slots, each sent in the background."""
-        free = self._settings.concurrency - len(self._in_flight)
-        if free <= 0:
+        """Writes the attempts made since the last pass, then leases as many due deliveries
+        as there are free slots, each sent in the background: one trip to the database for
+        both, as a delivery's lease is its subscription's slot until its attempt is written
+        (a trip each, and a delivery's turn waiting on both, held one subscription to about
+        forty deliveries a second beside a loaded worker)."""
+        free = max(0, self._settings.concurrency - len(self._in_flight))
+        outcomes, self._outcomes = self._outcomes, []
+        if free == 0 and not outcomes:
             return
-        for leased in await asyncio.to_thread(self._lease, free):
+        for leased in await asyncio.to_thread(self._record_and_lease, outcomes, free):
             self.start(leased.delivery.id, self._send(leased))
 
     def ended(self, key: str) -> None:
-        self.wake()  # a slot is free: more may be due
+        self.wake()  # its attempt waits to be written, and a slot is free: more may be due
 
-    def _lease(self, limit: int) -> list[webhooks.Leased]:
+    def _record_and_lease(
+        self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]], limit: int,
+    ) -> list[webhooks.Leased]:
+        """The attempts waiting, written in one transaction (a commit per attempt held one
+        subscription to a few dozen deliveries a second); then up to `limit` leased. An
+        attempt lost to a failed write is sent again once its lease runs out."""
+        if outcomes:
+            with session_scope(self._engine) as session:
+                webhooks.record_attempts(session, outcomes)
+        if limit == 0:
+            return []
         now = utcnow()
         with session_scope(self._engine) as session:
             return webhooks.lease_due(session, now, now + self._settings.lease, limit)
@@ -142,22 +165,6 @@ class Courier(PassLoop):
             retry_after if status_code in (429, 503) else None,
         )
         self._outcomes.append((leased.delivery.id, attempt, then))
-        await self._record_outcomes()
-
-    async def _record_outcomes(self) -> None:
-        """Writes every outcome waiting, in one transaction: a sender that finds the writer
-        busy waits, and its outcome has most often been written with others meanwhile (a
-        commit per attempt held one subscription to a few dozen deliveries a second). An
-        outcome lost to a failed write is sent again once its lease runs out."""
-        async with self._recording:
-            batch, self._outcomes = self._outcomes, []
-            if batch:
-                await asyncio.to_thread(self._record, batch)
-
-    def _record(self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]]) -> None:
-        with session_scope(self._engine) as session:
-            for delivery_id, attempt, then in outcomes:
-                webhooks.record_attempt(session, delivery_id, attempt, then)
 
 
 async def _prefix_of(response: httpx.Response) -> str:

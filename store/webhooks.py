@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,8 +40,11 @@ def lease_due(session: Session, now: datetime, leased_until: datetime, limit: in
     PER_SUBSCRIPTION in flight for any subscription. PostgreSQL skips rows another courier
     is leasing at this moment; SQLite takes its write lock first."""
     take_write_lock(session)
+    # The candidates as (id, subscription) pairs: up to 4 × limit are read to find `limit`
+    # past subscriptions at their cap, and building a full row for each was most of a
+    # lease's time.
     query = (
-        select(WebhookDeliveryRow)
+        select(WebhookDeliveryRow.id, WebhookDeliveryRow.subscription_id)
         .where(
             col(WebhookDeliveryRow.state) == PENDING,
             col(WebhookDeliveryRow.next_attempt_at) <= now,
@@ -56,18 +60,20 @@ def lease_due(session: Session, now: datetime, leased_until: datetime, limit: in
         .where(col(WebhookDeliveryRow.state) == PENDING, col(WebhookDeliveryRow.leased_until) > now)
         .group_by(col(WebhookDeliveryRow.subscription_id))
     ).all()))
-    deliveries: list[WebhookDeliveryRow] = []
-    for delivery in session.exec(query).all():
-        if in_flight[delivery.subscription_id] < PER_SUBSCRIPTION and len(deliveries) < limit:
-            in_flight[delivery.subscription_id] += 1
-            deliveries.append(delivery)
-    if not deliveries:
+    chosen: list[str] = []
+    for delivery_id, subscription_id in session.exec(query).all():
+        if in_flight[subscription_id] < PER_SUBSCRIPTION and len(chosen) < limit:
+            in_flight[subscription_id] += 1
+            chosen.append(delivery_id)
+    if not chosen:
         return []
     session.exec(
-        update(WebhookDeliveryRow)
-        .where(col(WebhookDeliveryRow.id).in_([delivery.id for delivery in deliveries]))
-        .values(leased_until=leased_until)
+        update(WebhookDeliveryRow).where(col(WebhookDeliveryRow.id).in_(chosen)).values(leased_until=leased_until)
     )
+    by_id = {row.id: row for row in session.exec(
+        select(WebhookDeliveryRow).where(col(WebhookDeliveryRow.id).in_(chosen))
+    ).all()}
+    deliveries = [by_id[delivery_id] for delivery_id in chosen]
     subscriptions = {row.id: row for row in session.exec(select(WebhookSubscriptionRow).where(
         col(WebhookSubscriptionRow.id).in_({delivery.subscription_id for delivery in deliveries})
     )).all()}
@@ -97,18 +103,34 @@ class Attempt:
 
 
 def record_attempt(session: Session, delivery_id: str, attempt: Attempt, then: NextAttempt) -> None:
-    """The attempt, and the delivery's next state; a 410 (GONE) disables its subscription. A
+    """The attempt, and the delivery's next state (as record_attempts)."""
+    record_attempts(session, [(delivery_id, attempt, then)])
+
+
+def record_attempts(session: Session, outcomes: Sequence[tuple[str, Attempt, NextAttempt]]) -> None:
+    """Each attempt, and its delivery's next state; a 410 (GONE) disables its subscription. A
     failed agent.status_changed that a newer status of the same agent waits behind is dropped
-    instead of retried (store.events_out: coalescing)."""
-    delivery = session.get(WebhookDeliveryRow, delivery_id, with_for_update=True)
-    if delivery is None:
-        return  # its subscription was deleted meanwhile
+    instead of retried (store.events_out: coalescing). The deliveries are read in one query
+    (one each was most of a courier's time writing them)."""
+    deliveries = {row.id: row for row in session.exec(
+        select(WebhookDeliveryRow)
+        .where(col(WebhookDeliveryRow.id).in_({delivery_id for delivery_id, _, _ in outcomes}))
+        .order_by(col(WebhookDeliveryRow.id))  # locked in one order by every writer
+        .with_for_update()
+    ).all()}
+    for delivery_id, attempt, then in outcomes:
+        delivery = deliveries.get(delivery_id)
+        if delivery is not None:  # else its subscription was deleted meanwhile
+            _record(session, delivery, attempt, then)
+
+
+def _record(session: Session, delivery: WebhookDeliveryRow, attempt: Attempt, then: NextAttempt) -> None:
     if then.outcome is Outcome.RETRY and delivery.event_type == AGENT_STATUS_CHANGED and _superseded(session, delivery):
         session.exec(delete(WebhookAttemptRow).where(col(WebhookAttemptRow.delivery_id) == delivery.id))
         session.delete(delivery)
         return
     session.add(WebhookAttemptRow(
-        id=str(uuid.uuid4()), delivery_id=delivery_id, at=attempt.at, status_code=attempt.status_code,
+        id=str(uuid.uuid4()), delivery_id=delivery.id, at=attempt.at, status_code=attempt.status_code,
         error=attempt.error, duration_ms=attempt.duration_ms, response_prefix=attempt.response_prefix,
     ))
     delivery.attempts += 1
