@@ -4,6 +4,7 @@ and task queue: for the tests that race guarantees across processes and kill one
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,11 +16,21 @@ from dataclasses import dataclass, field
 import httpx
 from temporalio.client import Client
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out for port 0 is one it
+# may hand the next outgoing connection too, and a server started seconds later found it taken.
+LISTEN_PORTS = range(20000, 32768)
+
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on now, from outside the ephemeral range."""
+    while True:
+        port = random.choice(LISTEN_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass

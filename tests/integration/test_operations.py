@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import sys
 import time
 
@@ -17,6 +16,7 @@ from temporalio.client import Client
 from switchboard.logs import JsonFormatter
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, unique
+from tests.processes import free_port
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -67,12 +67,6 @@ async def test_access_lines_are_json_name_the_conversation_and_hide_secrets(stac
     text = "\n".join(JsonFormatter().format(record) for record in caplog.records)
     assert phone not in text and "385" not in text
     assert stack.supervisor_key not in text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_a_worker_serves_the_sdk_metrics(database_url: str, temporal_client: Client):
