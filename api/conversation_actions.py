@@ -84,7 +84,7 @@ class ConversationChangeIn(ApiInput):
     closed_at: IsoTime | None = read_only()
 
 
-class TagIn(ApiInput):
+class ConversationTagIn(ApiInput):
     tag_name: Tag
 
 
@@ -239,7 +239,7 @@ async def report_authentication(
 
 @router.post("/{conversation_id}/tags", response_model=ConversationWithStatus)
 async def add_tag(
-    conversation_id: str, body: TagIn, request: Request,
+    conversation_id: str, body: ConversationTagIn, request: Request,
     principal: PrincipalDep, client: TemporalDep,
 ):
     """Answers the conversation, with Infobip's StatusCodeResponse fields."""

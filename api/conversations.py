@@ -73,7 +73,7 @@ class CustomerIn(ApiInput):
     type: CustomerType
 
 
-class MessageIn(ApiInput):
+class FirstMessageIn(ApiInput):
     content: str | None = Field(default=None, max_length=4096)
 
 
@@ -87,7 +87,7 @@ class ConversationIn(ApiInput):
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     external_id: str | None = Field(default=None, min_length=1, max_length=255)
     customer: CustomerIn | None = None
-    message: MessageIn | None = None
+    message: FirstMessageIn | None = None
     queue_id: str | None = Field(default=None, max_length=36)
     # Infobip accepts both at creation: applied once the conversation is placed (the agent
     # assigned first, then the status).
