@@ -1,4 +1,4 @@
-# One image for both the API and the worker; docker-compose.yml picks the command.
+# One image for the API, the worker and the courier; docker-compose.yml picks the command.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md requirements.lock ./

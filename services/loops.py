@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 
@@ -78,3 +78,18 @@ class PassLoop:
 
     def ended(self, key: str) -> None:
         """Called when background work ends; a loop may ask for another pass."""
+
+
+@contextlib.asynccontextmanager
+async def running(*loops: PassLoop) -> AsyncIterator[None]:
+    """Runs the loops in the background until the block ends, then stops them (each then
+    cancels the work it started)."""
+    tasks = [asyncio.create_task(loop.run()) for loop in loops]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,11 +1,12 @@
-"""Retention in the worker process: every worker runs this loop beside its dispatcher and
-courier. A pass deletes what store.retention says may go (the event feed and finished webhook
-deliveries with their attempts, older than SWITCHBOARD_RETENTION_DAYS), one short
-transaction per batch with a pause between, so a big backlog never holds the tables long.
+"""Retention in the courier process: every courier runs this loop beside its courier. A pass
+deletes what store.retention says may go (the event feed and finished webhook deliveries with
+their attempts, older than SWITCHBOARD_RETENTION_DAYS), one short transaction per batch with a
+pause between, so a big backlog never holds the tables long.
 
-Why the worker: it already runs the loops that own the outbox (the courier), and API
-processes should answer requests only. Several workers each run passes; they may delete the
-same batch at once, which costs nothing (a row is deleted once, the other finds it gone)."""
+Why the courier process: it owns the outbox (it sends what the feed's deliveries hold), and
+API processes should answer requests only, workers run conversations. Several couriers each run
+passes; they may delete the same batch at once, which costs nothing (a row is deleted once, the
+other finds it gone)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ log = logging.getLogger("switchboard.retention")
 DEFAULT_RETENTION_DAYS = 30
 # A pass an hour: what becomes old in an hour is little.
 PASS_INTERVAL = 3600.0
-# The first pass comes this long after the worker starts, not in the middle of starting.
+# The first pass comes this long after the process starts, not in the middle of starting.
 FIRST_PASS_AFTER = 60.0
 # Between two batches of a pass: the courier and the feed's writers get the tables.
 PAUSE_SECONDS = 0.1

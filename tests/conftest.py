@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.bootstrap import bootstrap
 from store.db import make_engine
-from switchboard.composition import api_app, worker_process
+from switchboard.composition import api_app, courier_process, worker_process
 from switchboard.settings import Settings
 from switchboard.worker import WorkerProcess
 from tests.databases import PostgresqlDatabase, copy_sqlite_file, migrated_sqlite_file
@@ -154,9 +154,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @dataclass
 class Stack:
-    """The real API in process and a real worker on its own task queue, built as `switchboard
-    api` and `switchboard worker` build them; one database. `worker` is there to be watched
-    (tests.helpers.dispatcher_passed), not driven. `settings` are those both were built from:
+    """The real API in process, a real worker on its own task queue and a courier, built as
+    `switchboard api`, `switchboard worker` and `switchboard courier` build them; one database.
+    `worker` is there to be watched (tests.helpers.dispatcher_passed), not driven. `settings`
+    are those all were built from:
     a test wanting one more API process on the stack builds it with `api_app(settings, ...)`."""
 
     http: httpx.AsyncClient
@@ -194,10 +195,11 @@ async def stack(engine: Engine, database_url: str, temporal_client: Client) -> A
     task_queue = f"test-{uuid.uuid4()}"
     settings = stack_settings(database_url, task_queue)
     app = api_app(settings, engine, temporal_client)
-    async with worker_process(settings, engine, temporal_client) as worker, httpx.AsyncClient(
+    http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://switchboard.test",
         headers={"Authorization": f"App {key}"},
         event_hooks={"response": [clean_body_check(key)]},
-    ) as http:
+    )
+    async with worker_process(settings, engine, temporal_client) as worker, courier_process(settings, engine), http:
         yield Stack(http, engine, temporal_client, task_queue, key, database_url, worker, settings)

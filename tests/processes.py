@@ -1,4 +1,4 @@
-"""Switchboard as separate processes (`switchboard api`, `switchboard worker`) on one database
+"""Switchboard as separate processes (`switchboard api`, `worker`, `courier`) on one database
 and task queue: for the tests that race guarantees across processes and kill one of them."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Processes:
     env: dict[str, str]
     api_urls: list[str] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
+    couriers: list[subprocess.Popen] = field(default_factory=list)
     started: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self, command: str, **extra: str) -> subprocess.Popen:
@@ -51,13 +52,18 @@ class Processes:
         self.workers.append(worker)
         return worker
 
+    def start_courier(self) -> subprocess.Popen:
+        courier = self.start("courier")
+        self.couriers.append(courier)
+        return courier
+
 
 @contextmanager
 def switchboard_processes(
-    database_url: str, temporal: Client, key: str, *, apis: int, workers: int, **settings: str
+    database_url: str, temporal: Client, key: str, *, apis: int, workers: int, couriers: int, **settings: str
 ) -> Iterator[Processes]:
-    """`apis` API and `workers` worker processes with these SWITCHBOARD_* settings; all are
-    stopped at the end (a killed one is already gone)."""
+    """`apis` API, `workers` worker and `couriers` courier processes with these SWITCHBOARD_*
+    settings; all are stopped at the end (a killed one is already gone)."""
     running = Processes(env={
         **os.environ,
         "SWITCHBOARD_DATABASE_URL": database_url,
@@ -73,6 +79,8 @@ def switchboard_processes(
             running.api_urls.append(f"http://127.0.0.1:{port}")
         for _ in range(workers):
             running.start_worker()
+        for _ in range(couriers):
+            running.start_courier()
         yield running
     finally:
         for child in running.started:

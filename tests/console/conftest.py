@@ -28,7 +28,7 @@ from temporalio.client import Client
 from api.beside import mounted_beside
 from console import CONSOLE_PATH
 from store.bootstrap import bootstrap
-from switchboard.composition import api_app, worker_process
+from switchboard.composition import api_app, courier_process, worker_process
 from tests.databases import copy_sqlite_file
 from tests.settings import stack_settings
 
@@ -66,7 +66,7 @@ async def live_stack(engine: Engine, database_url: str, temporal_client: Client)
     assert isinstance(console, FastAPI)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
-    async with worker_process(settings, engine, temporal_client):
+    async with worker_process(settings, engine, temporal_client), courier_process(settings, engine):
         deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
         while not server.started:
             assert asyncio.get_running_loop().time() < deadline, "uvicorn did not start"

@@ -43,7 +43,7 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
 ):
     key = secrets.token_urlsafe(32)
     bootstrap(engine, key)
-    with switchboard_processes(database_url, temporal_client, key, apis=2, workers=2,
+    with switchboard_processes(database_url, temporal_client, key, apis=2, workers=2, couriers=0,
                                SWITCHBOARD_DEFAULT_AGENT_CAPACITY=str(CAPACITY)) as running:
         urls, workers = running.api_urls, running.workers
         headers = {"Authorization": f"App {key}"}

@@ -3,12 +3,17 @@ a restart keeps queues, routing and conversations, and a child that dies is star
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -47,7 +52,7 @@ def wait_until(condition, what: str, timeout: float = 60.0):
 
 
 def child_pid(home: Path, name: str) -> int | None:
-    """The live `temporal`, `worker` or `api` process of the stack with this home."""
+    """The live `temporal`, `worker`, `courier` or `api` process of the stack with this home."""
     for pid in processes_of(home):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
@@ -116,11 +121,11 @@ class DevStack:
         return self.log.read_text()
 
     def ready(self) -> dict[str, int]:
-        """Waits until all three children run and the API answers; their pids."""
+        """Waits until all four children run and the API answers; their pids."""
 
         def serving() -> dict[str, int] | None:
             assert self.running.poll() is None, self.log.read_text()
-            found = {name: child_pid(self.home, name) for name in ("temporal", "worker", "api")}
+            found = {name: child_pid(self.home, name) for name in ("temporal", "worker", "courier", "api")}
             pids = {name: pid for name, pid in found.items() if pid is not None}
             if len(pids) < len(found):
                 return None
@@ -255,6 +260,52 @@ def test_a_killed_worker_is_started_again_and_routes(running_stack: DevStack):
                          headers=stack.headers(), timeout=40)
     assert created.status_code == 201, created.text
     assert created.json()["queueId"]
+    assert stack.running.poll() is None
+
+
+@contextmanager
+def receiving() -> Iterator[tuple[str, list[bytes]]]:
+    """A webhook receiver on 127.0.0.1 (the dev stack allows private addresses): its URL, and
+    the bodies posted to it, in a list that grows as they arrive."""
+    bodies: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", bodies
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_a_killed_courier_is_started_again_and_delivers(running_stack: DevStack):
+    stack = running_stack
+    stack.ready()
+    old_pid, _ = stack.kill_child("courier")
+    stack.restarted("courier", old_pid)
+    with receiving() as (url, bodies):
+        hook = httpx.post(f"{stack.url}/ccaas/1/webhooks", headers=stack.headers(),
+                          json={"url": url, "eventTypes": ["conversation.created"]})
+        assert hook.status_code == 201, hook.text
+        created = httpx.post(f"{stack.url}/ccaas/1/conversations", json={"channel": "SMS"},
+                             headers=stack.headers(), timeout=40)
+        assert created.status_code == 201, created.text
+        conversation_id = created.json()["id"]
+        wait_until(lambda: any(json.loads(body)["data"]["conversation"]["id"] == conversation_id for body in bodies),
+                   "the new courier posts the conversation's creation")
+        assert httpx.delete(f"{stack.url}/ccaas/1/webhooks/{hook.json()['id']}",
+                            headers=stack.headers()).status_code == 200
     assert stack.running.poll() is None
 
 

@@ -1,8 +1,8 @@
-"""No event lost when a worker dies mid-delivery: an API and a worker process on one
-database, conversations created while a slow receiver holds requests, the worker SIGKILLed
-while a request is in flight, and a new worker started. The dead worker's leases run out
-and the new worker's courier sends them again under the same webhook-id: every event
-arrives, at least once, and the one in flight twice."""
+"""No event lost when a courier dies mid-delivery: an API, a worker and a courier process on
+one database, conversations created while a slow receiver holds requests, the courier
+SIGKILLed while a request is in flight, and a new courier started. The dead courier's leases
+run out and the new courier sends them again under the same webhook-id: every event arrives,
+at least once, and the one in flight twice."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def delivery_states(engine: Engine) -> tuple[set[str], Counter[str]]:
         return events, states
 
 
-async def test_a_worker_killed_mid_delivery_loses_no_event(engine: Engine, database_url: str, temporal_client: Client):
+async def test_a_courier_killed_mid_delivery_loses_no_event(engine: Engine, database_url: str, temporal_client: Client):
     key = secrets.token_urlsafe(32)
     bootstrap(engine, key)
     async with running_receiver() as receiver:
@@ -49,7 +49,7 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(engine: Engine, datab
             session.add(WebhookSubscriptionRow(id=str(uuid.uuid4()), url=receiver.url, event_types=[],
                                                secret="whsec_" + "B" * 32, created_at=now, updated_at=now))
         with switchboard_processes(
-            database_url, temporal_client, key, apis=1, workers=1, SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE="1",
+            database_url, temporal_client, key, apis=1, workers=1, couriers=1, SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE="1",
             SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE=FAST_SCHEDULE, SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS="1",
         ) as running:
             async with httpx.AsyncClient(base_url=running.api_urls[0], timeout=60,
@@ -66,9 +66,9 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(engine: Engine, datab
 
                 await wait_for(delivering, timeout=60, interval=0.02)
                 # The receiver holds the last request it took: that one is in flight.
-                running.workers[0].send_signal(signal.SIGKILL)
-                running.workers[0].wait()
-                running.start_worker()
+                running.couriers[0].send_signal(signal.SIGKILL)
+                running.couriers[0].wait()
+                running.start_courier()
                 assert {response.status_code for response in await asyncio.gather(*creates)} == {201}
 
                 async def all_delivered() -> bool:
@@ -79,5 +79,5 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(engine: Engine, datab
                 await wait_for(all_delivered, timeout=90)
     events, _ = delivery_states(engine)
     assert set(receiver.ids()) == events
-    # At least once: what was in flight when the worker died came again, under its id.
+    # At least once: what was in flight when the courier died came again, under its id.
     assert len(receiver.ids()) > len(events)

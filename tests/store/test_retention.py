@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import Client
 
 from contract.events import for_everyone
 from domain.events_out import NextAttempt, Outcome
@@ -27,7 +26,7 @@ from store.tables import (
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
-from switchboard.composition import worker_process
+from switchboard.composition import courier_process
 from tests.settings import stack_settings
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -138,10 +137,8 @@ async def test_a_delivery_sent_again_is_pending_and_stays(engine: Engine) -> Non
             col(WebhookDeliveryRow.event_id) == old)).one() == PENDING
 
 
-async def test_every_worker_runs_retention_with_its_setting(
-    engine: Engine, database_url: str, temporal_client: Client,
-) -> None:
-    """switchboard worker builds its retention loop from SWITCHBOARD_RETENTION_DAYS."""
+async def test_every_courier_runs_retention_with_its_setting(engine: Engine, database_url: str) -> None:
+    """switchboard courier builds its retention loop from SWITCHBOARD_RETENTION_DAYS."""
     settings = stack_settings(database_url, f"retention-{uuid.uuid4()}", SWITCHBOARD_RETENTION_DAYS="7")
-    process = worker_process(settings, engine, temporal_client)
+    process = courier_process(settings, engine)
     assert isinstance(process.retention, Retention) and process.retention.days == 7

@@ -27,7 +27,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "workflows": frozenset({"domain"}),
     "store": frozenset({"domain", "contract"}),
     "activities": frozenset({"domain", "contract", "store"}),
-    # The worker's long-running loops: the courier sends what the store holds, never the API's.
+    # The worker's and the courier process's loops: the courier sends what the store holds, never the API's.
     "services": frozenset({"domain", "contract", "store", "activities", "workflows"}),
     # The API knows nothing of the console, which is one of its clients.
     "api": frozenset({"domain", "contract", "store", "workflows"}),
