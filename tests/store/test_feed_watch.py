@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -28,14 +29,20 @@ def publish_one(engine: Engine) -> None:
 async def test_the_watch_wakes_its_courier_when_an_event_is_written(engine: Engine) -> None:
     migrate(engine)
     woken: list[int] = []
+
+    def woken_times(count: int) -> Callable[[], Awaitable[bool]]:
+        async def done() -> bool:
+            return len(woken) == count
+        return done
+
     watch = FeedWatch(engine, on_moved=lambda: woken.append(watch.passes_begun))
     async with running(watch):
-        await wait_for(lambda: asyncio.sleep(0, len(woken) == 1), timeout=10, interval=0.01)
+        await wait_for(woken_times(1), timeout=10, interval=0.01)
         # Passes over an unmoved feed wake nobody.
         quiet_from = watch.passes_begun
         await wait_for(lambda: asyncio.sleep(0, watch.last_completed_pass >= quiet_from + 3), timeout=10,
                        interval=0.01)
         assert len(woken) == 1
-        for count in (2, 3):
+        for expected in (2, 3):
             await asyncio.to_thread(publish_one, engine)
-            await wait_for(lambda count=count: asyncio.sleep(0, len(woken) == count), timeout=10, interval=0.01)
+            await wait_for(woken_times(expected), timeout=10, interval=0.01)
