@@ -232,7 +232,8 @@ async def test_many_streams_of_different_callers_each_get_their_events_once_on_o
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         nonlocal feed_reads
-        if "event_feed" in statement:
+        # Reads of rows (their bodies): the stack's courier also asks where the feed ends.
+        if "event_feed.body" in statement:
             feed_reads += 1
 
     async with serving(app) as served, contextlib.AsyncExitStack() as streams:
@@ -249,7 +250,7 @@ async def test_many_streams_of_different_callers_each_get_their_events_once_on_o
             window_reads, window_feed_reads = reader.reads - reads, feed_reads
         finally:
             event.remove(stack.engine, "before_cursor_execute", count)
-        assert window_feed_reads <= window_reads + 1  # the one under way when counting began
+        assert window_reads - 1 <= window_feed_reads <= window_reads + 1  # one under way when counting began or ended
 
         for _ in range(4):
             await published(stack.engine, 25, (*queues, bot_queue, None))
