@@ -294,7 +294,7 @@ def latest(session: Session) -> Cursor:
 
 def read_latest(engine: Engine) -> Cursor:
     """latest, read on a connection of its own, without the ORM: a courier's feed watch asks
-    twenty times a second (services.feed_watch), and a session cost four times the query."""
+    ten times a second (services.feed_watch), and a session cost four times the query."""
     with engine.connect() as connection:
         return _end(connection)
 
