@@ -320,10 +320,13 @@ async def drained(stack: Stack, shape: Shape, waiting: int) -> dict[str, float]:
 async def no_op_updates(stack: Stack, client: Client, count: int, concurrency: int) -> dict[str, float]:
     """The drain's baseline: an update that changes nothing (a priority set to what it is:
     no event, no projection) sent to `count` running conversations, `concurrency` in flight,
-    from this process as the dispatcher sends its offers; one workflow task each."""
+    from this process as the dispatcher sends its offers; one workflow task each. The newest
+    conversations, as the drain's were: still in the worker's cache (the oldest may have been
+    evicted, and an update to one replays its history first)."""
     with session_scope(stack.engine) as session:
         running = session.exec(
-            select(ConversationRow.id, ConversationRow.priority).where(ConversationRow.status == "OPEN").limit(count)
+            select(ConversationRow.id, ConversationRow.priority).where(ConversationRow.status == "OPEN")
+            .order_by(col(ConversationRow.created_at).desc()).limit(count)
         ).all()
     assert len(running) == count, f"only {len(running)} open conversations for the no-op baseline"
     turn = iter(running)
