@@ -49,3 +49,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: a line per webhook sent, with the receiver's URL and
+    # its query string, which may carry the receiver's token (the API's access lines never
+    # log one). The courier records each attempt in SQL instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

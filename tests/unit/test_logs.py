@@ -6,7 +6,7 @@ import json
 import logging
 
 from store.db import make_engine
-from switchboard.logs import JsonFormatter
+from switchboard.logs import JsonFormatter, configure_logging
 
 
 def record(**extra) -> logging.LogRecord:
@@ -45,3 +45,18 @@ def test_database_errors_never_show_their_parameters(tmp_path):
             assert "+385915550101" not in str(error)
         else:
             raise AssertionError("the query should have failed")
+
+
+def test_httpx_does_not_log_each_request():
+    """A courier's requests go to receivers' URLs, whose query strings may carry tokens: httpx's
+    INFO line per request is not written (the attempt is recorded in SQL instead)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging()
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("switchboard.courier").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:], root.level = handlers, level
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
