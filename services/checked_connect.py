@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import typing
 
 import httpcore
@@ -86,10 +87,11 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
     in requirements.lock; tests/integration/test_courier_safety.py fails if this stops
     holding)."""
 
-    def __init__(self, allow_private: bool, limits: httpx.Limits) -> None:
+    def __init__(self, allow_private: bool, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
         super().__init__(limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),  # what httpx would use: certifi's roots
+            # What httpx would use (certifi's roots) unless given one: making it reads them all.
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -41,7 +41,10 @@ from store.events_out import body_for, subscription_audience
 
 PASS_INTERVAL = 0.5
 RESPONSE_PREFIX = 256
+READ_AT_MOST = 64 * 1024
 USER_AGENT = "Switchboard-Webhooks/1"
+# A subscription's HTTP client is closed once unused this long (the longest timeout is 60 s).
+IDLE_SECONDS = 300.0
 
 log = logging.getLogger("switchboard.courier")
 
@@ -72,19 +75,12 @@ class Courier(PassLoop):
         super().__init__()
         self._engine = engine
         self._settings = settings
-        self._http: httpx.AsyncClient | None = None
+        self._destinations: Destinations | None = None
         # Attempts made and not yet written: the next pass writes them.
         self._outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]] = []
 
     async def run(self) -> None:
-        # Redirects are not followed: one could lead to an address we refuse. The transport
-        # checks the address it connects to (services.checked_connect); trust_env=False as
-        # a proxy from the environment would resolve the name itself.
-        limits = httpx.Limits(max_connections=self._settings.concurrency)
-        async with httpx.AsyncClient(
-            timeout=self._settings.timeout, follow_redirects=False, trust_env=False,
-            transport=CheckedTransport(self._settings.allow_private, limits),
-        ) as self._http:
+        async with Destinations(self._settings) as self._destinations:
             try:
                 await super().run()
             finally:
@@ -101,6 +97,8 @@ class Courier(PassLoop):
         both, as a delivery's lease is its subscription's slot until its attempt is written
         (a trip each, and a delivery's turn waiting on both, held one subscription to about
         forty deliveries a second beside a loaded worker)."""
+        assert self._destinations is not None, "passes run only while running"
+        await self._destinations.close_idle()
         free = max(0, self._settings.concurrency - len(self._in_flight))
         outcomes, self._outcomes = self._outcomes, []
         if free == 0 and not outcomes:
@@ -127,8 +125,9 @@ class Courier(PassLoop):
             return webhooks.lease_due(session, now, now + self._settings.lease, limit)
 
     async def _send(self, leased: webhooks.Leased) -> None:
-        assert self._http is not None, "sent only while running"
+        assert self._destinations is not None, "sent only while running"
         event, subscription = leased.event, leased.subscription
+        http = self._destinations.client(subscription.id)
         # As it was rendered when published: a retry sends (and signs) the same bytes.
         body = body_for(event, subscription_audience(subscription))
         sent_at = utcnow()
@@ -148,7 +147,7 @@ class Courier(PassLoop):
             # One deadline for the whole attempt (resolving, connecting, sending, reading), so
             # a receiver that trickles its answer cannot outlast the lease.
             async with asyncio.timeout(self._settings.timeout):
-                async with self._http.stream("POST", subscription.url, content=body, headers=headers) as response:
+                async with http.stream("POST", subscription.url, content=body, headers=headers) as response:
                     status_code = response.status_code
                     prefix = await _prefix_of(response)
                     retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
@@ -167,11 +166,64 @@ class Courier(PassLoop):
         self._outcomes.append((leased.delivery.id, attempt, then))
 
 
+class Destinations:
+    """An HTTP client per subscription, its connections kept alive from one delivery to the
+    next, PER_SUBSCRIPTION of them (as many as its deliveries in flight: store.webhooks).
+    One pool of all 32 cost more than the requests: httpcore checks every connection of a
+    pool whenever a request starts or ends (each check asks the socket for its state), and
+    closed an idle one whenever the pool held more than its keep-alive limit in all.
+    A client unused for IDLE_SECONDS is closed."""
+
+    def __init__(self, settings: CourierSettings) -> None:
+        self._settings = settings
+        self._ssl = httpx.create_ssl_context()  # once: it reads every root certificate
+        self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}
+
+    def client(self, subscription_id: str) -> httpx.AsyncClient:
+        found = self._clients.get(subscription_id)
+        http = found[0] if found else self._new_client()
+        self._clients[subscription_id] = (http, time.monotonic())
+        return http
+
+    def _new_client(self) -> httpx.AsyncClient:
+        # Redirects are not followed: one could lead to an address we refuse. The transport
+        # checks the address it connects to (services.checked_connect); trust_env=False as
+        # a proxy from the environment would resolve the name itself.
+        limits = httpx.Limits(max_connections=webhooks.PER_SUBSCRIPTION,
+                              max_keepalive_connections=webhooks.PER_SUBSCRIPTION)
+        return httpx.AsyncClient(
+            timeout=self._settings.timeout, follow_redirects=False, trust_env=False,
+            transport=CheckedTransport(self._settings.allow_private, limits, self._ssl),
+        )
+
+    async def close_idle(self) -> None:
+        """Closes the clients last taken IDLE_SECONDS ago: longer than any attempt lasts, so
+        none has a request under way."""
+        idle_since = time.monotonic() - IDLE_SECONDS
+        for subscription_id, (http, last_taken) in list(self._clients.items()):
+            if last_taken < idle_since:
+                del self._clients[subscription_id]
+                await http.aclose()
+
+    async def __aenter__(self) -> Destinations:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        clients, self._clients = self._clients, {}
+        for http, _ in clients.values():
+            await http.aclose()
+
+
 async def _prefix_of(response: httpx.Response) -> str:
-    """The answer's first bytes: the log keeps no more, and reading stops there."""
+    """The answer's first bytes, which the log keeps. The rest is read and dropped up to
+    READ_AT_MOST, so the connection can carry the next delivery (one left with its answer
+    unread is closed); past that, reading stops and the connection goes."""
     taken = b""
+    read = 0
     async for chunk in response.aiter_bytes():
-        taken += chunk
-        if len(taken) >= RESPONSE_PREFIX:
+        if len(taken) < RESPONSE_PREFIX:
+            taken += chunk[:RESPONSE_PREFIX - len(taken)]
+        read += len(chunk)
+        if read > READ_AT_MOST:
             break
-    return taken[:RESPONSE_PREFIX].decode("utf-8", errors="replace")
+    return taken.decode("utf-8", errors="replace")

@@ -31,6 +31,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.monotonic() on arrival
+    path: str = ""
+    peer: tuple[str, int] | None = None  # the sender's address and port: one per connection
 
 
 @dataclass
@@ -55,7 +57,8 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        self.received.append(Received(headers, body, time.monotonic()))
+        peer = tuple(scope["client"]) if scope.get("client") else None
+        self.received.append(Received(headers, body, time.monotonic(), scope["path"], peer))
         if self.delay:
             await asyncio.sleep(self.delay.total_seconds())  # a slow receiver, on purpose
         status = self.answers.pop(0) if self.answers else 200

@@ -11,10 +11,12 @@ import pytest
 from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
+from contract.events import for_everyone
 from domain.models import utcnow
 from store.db import session_scope
-from store.events_out import DELIVERED, FAILED, PENDING
+from store.events_out import DELIVERED, FAILED, PENDING, NewEvent, publish
 from store.tables import EventFeedRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
+from store.webhooks import PER_SUBSCRIPTION
 from tests.conftest import Stack
 from tests.helpers import create_queue, wait_for
 from tests.processes import free_port
@@ -81,6 +83,26 @@ async def test_every_event_of_a_conversation_arrives_signed_once(stack: Stack) -
         assert all(body["data"]["conversation"]["id"] == conversation_id for body in bodies)
         assert by_seq[-1]["data"]["conversation"]["status"] == "CLOSED"
         assert by_seq[0]["timestamp"].endswith("Z")
+
+
+async def test_each_subscription_keeps_its_connections_alive_between_deliveries(stack: Stack) -> None:
+    """Four subscriptions, thirty events each, all due at once: the courier's 32 requests in
+    flight go over at most PER_SUBSCRIPTION connections a subscription, kept from one delivery
+    to the next (one pool for all closed idle connections past 20, so most requests opened
+    one)."""
+    async with running_receiver() as receiver:
+        for k in range(4):
+            subscribe(stack, f"{receiver.url}/{k}", ["conversation.closed"])
+        now = utcnow()
+        with session_scope(stack.engine) as session:
+            publish(session, [NewEvent(source=f"test {uuid.uuid4()}", type="conversation.closed", at=now,
+                                       bodies=for_everyone("conversation.closed", now, {}))
+                              for _ in range(30)])
+        await settled(stack, 120)
+    connections = {(item.path, item.peer) for item in receiver.received}
+    assert all(peer is not None for _, peer in connections)
+    for k in range(4):
+        assert 1 <= sum(path.endswith(f"/{k}") for path, _ in connections) <= PER_SUBSCRIPTION
 
 
 async def test_a_wrong_secret_does_not_verify(stack: Stack) -> None:
