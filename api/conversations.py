@@ -189,12 +189,15 @@ async def create_conversation(
             f"Conversation {conversation_id} was accepted but not routed in time; "
             "it will be routed when a worker is available",
         ) from None
-    row = await run_in_threadpool(conversation_store.read, engine, conversation_id)
-    if row is None:
-        raise not_found("Conversation")
     if not created:
+        row = await run_in_threadpool(conversation_store.read, engine, conversation_id)
+        if row is None:
+            raise not_found("Conversation")
         return await _found(engine, principal, row)
+    # One read for a new conversation: its answer is all the response needs.
     answer = await run_in_threadpool(conversation_store.read_answer, engine, conversation_id)
+    if answer is None:
+        raise not_found("Conversation")
     return JSONResponse(answer, status_code=201)
 
 

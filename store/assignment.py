@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func
+from sqlalchemy import and_, bindparam, delete, exists, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -267,23 +267,51 @@ def keep_in_step(session: Session, state: ConversationState) -> None:
         ))
 
 
+def _positions_statement() -> Any:
+    """For the conversation ids bound as `ids`, those waiting and how many of their queue's
+    waiting conversations are ahead of them in WAITING_ORDER."""
+    conversations = ConversationRow.__table__  # type: ignore[attr-defined]
+    asked, ahead = conversations.alias("asked"), conversations.alias("ahead")
+
+    def waiting(row: Any) -> list[Any]:
+        return [
+            row.c.status.in_(HOLDING), row.c.agent_id.is_(None),
+            ~exists().where(ASSIGNMENTS.c.conversation_id == row.c.id),
+        ]
+
+    asked_since = func.coalesce(asked.c.queued_at, asked.c.created_at)
+    ahead_since = func.coalesce(ahead.c.queued_at, ahead.c.created_at)
+    count_ahead = select(func.count()).where(
+        ahead.c.queue_id == asked.c.queue_id, *waiting(ahead),
+        # More urgent, else waiting since earlier, else a lower id.
+        or_(
+            ahead.c.priority_rank > asked.c.priority_rank,
+            and_(ahead.c.priority_rank == asked.c.priority_rank, or_(
+                ahead_since < asked_since,
+                and_(ahead_since == asked_since, ahead.c.id < asked.c.id),
+            )),
+        ),
+    ).scalar_subquery()
+    return select(asked.c.id, count_ahead).where(
+        asked.c.id.in_(bindparam("ids", expanding=True)), asked.c.queue_id.is_not(None), *waiting(asked),
+    )
+
+
+# Built once: building it is most of the cost of a read of one conversation.
+POSITIONS = _positions_statement()
+
+
 def queue_positions(session: Session, conversation_ids: list[str]) -> dict[str, int]:
     """Each waiting conversation's 1-based place in its queue's waiting order (one claimed
-    for an agent has none, as an assigned one); the others are left out."""
+    for an agent has none, as an assigned one); the others are left out.
+
+    One more than the waiting conversations of its queue ahead of it, counted for the asked
+    ones only: ranking every waiting conversation of every queue (a window function) made a
+    read of one conversation a sort of the whole backlog."""
     if not conversation_ids:
         return {}
-    place = func.row_number().over(
-        partition_by=col(ConversationRow.queue_id), order_by=WAITING_ORDER
-    ).label("place")
-    ranked = (
-        select(col(ConversationRow.id).label("id"), place)
-        .where(*_waiting(), col(ConversationRow.queue_id).is_not(None))
-        .subquery()
-    )
-    rows = session.exec(
-        select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(conversation_ids))
-    ).all()
-    return {conversation_id: int(position) for conversation_id, position in rows}
+    rows = session.connection().execute(POSITIONS, {"ids": conversation_ids}).all()
+    return {conversation_id: int(before) + 1 for conversation_id, before in rows}
 
 
 def eligible_agents_count(session: Session, queue_id: str, default_capacity: int) -> int:

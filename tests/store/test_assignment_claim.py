@@ -56,8 +56,9 @@ def add_agent(engine: Engine, queue_ids: list[str], status: str = "ACTIVE", capa
 
 def waiting_conversation(engine: Engine, queue_id: str, minutes_ago: int = 0, **fields) -> ConversationState:
     at = utcnow() - timedelta(minutes=minutes_ago)
+    fields = {"queued_at": at, "created_at": at, "updated_at": at, **fields}
     state = ConversationState(id=str(uuid.uuid4()), created_request_id="r", queue_id=queue_id,
-                              queued_at=at, created_at=at, updated_at=at, last_seq=1, **fields)
+                              last_seq=1, **fields)
     with session_scope(engine) as session:
         apply_projection(session, state, [])
     return state
@@ -115,6 +116,43 @@ def test_waiting_order_is_priority_then_longest_in_the_queue(db: Engine):
     assert [made.conversation_id for made in claims] == [urgent.id, oldest.id]
     with session_scope(db) as session:
         assert assignment.queue_positions(session, [urgent.id, oldest.id, last.id]) == {last.id: 1}
+
+
+def test_queue_positions_count_those_ahead_in_waiting_order_per_queue(db: Engine):
+    queue, other = add_queue(db), add_queue(db)
+    tied_at = utcnow() - timedelta(minutes=20)
+    states = [
+        waiting_conversation(db, queue, minutes_ago=30),
+        waiting_conversation(db, queue, minutes_ago=5, priority=Priority.HIGH),
+        waiting_conversation(db, queue, minutes_ago=50, priority=Priority.LOW),
+        # Waiting since the same moment: the lower id goes first.
+        *(waiting_conversation(db, queue, queued_at=tied_at, created_at=tied_at, updated_at=tied_at)
+          for _ in range(2)),
+        # No queued_at: waiting since it was created.
+        waiting_conversation(db, queue, minutes_ago=10, queued_at=None),
+        waiting_conversation(db, other, minutes_ago=40),
+    ]
+    assigned = waiting_conversation(db, queue, minutes_ago=90, agent_id=str(uuid.uuid4()))
+    closed = waiting_conversation(db, queue, minutes_ago=90, status=Status.CLOSED)
+    # Claimed for an agent: most urgent, so the claim takes it, and it waits no more.
+    add_agent(db, [queue], capacity=1)
+    claimed = waiting_conversation(db, queue, minutes_ago=1, priority=Priority.URGENT)
+    assert [made.conversation_id for made in claim(db, queue)] == [claimed.id]
+
+    def waited_since(state: ConversationState) -> datetime:
+        return as_utc(state.queued_at or state.created_at)
+
+    expected: dict[str, int] = {}
+    for queue_id in (queue, other):
+        ordered = sorted((state for state in states if state.queue_id == queue_id),
+                         key=lambda state: (-state.priority.rank, waited_since(state), state.id))
+        expected |= {state.id: place for place, state in enumerate(ordered, start=1)}
+    asked = [state.id for state in states] + [assigned.id, closed.id, claimed.id, "no-such-conversation"]
+    with session_scope(db) as session:
+        assert assignment.queue_positions(session, asked) == expected
+        # Asked alone, each has the same place.
+        for state in states:
+            assert assignment.queue_positions(session, [state.id]) == {state.id: expected[state.id]}
 
 
 def test_only_active_enabled_members_with_room_are_claimed_for(db: Engine):
