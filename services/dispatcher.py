@@ -63,11 +63,10 @@ class Dispatcher(PassLoop):
     def _claim_all(self) -> list[assignments.Claim]:
         now = utcnow()
         with session_scope(self._engine) as session:
-            queue_ids = [
-                queue_id for queue_id in assignments.queues_to_dispatch(session)
-                # Read without locks: a queue nobody could take from now is not locked at all.
-                if assignments.eligible_agents_count(session, queue_id, self._default_capacity)
-            ]
+            # Read without locks: a queue nobody could take from now is not locked at all,
+            # and while no queue has room no conversation is read.
+            with_room = assignments.queues_with_room(session, self._default_capacity)
+            queue_ids = assignments.queues_to_dispatch(session, among=with_room)
             stale = assignments.stale_claims(session, now - CLAIM_RETELL_AFTER)
             # A claim no workflow has answered for this long frees its slot; the conversation
             # waits again and is claimed anew.

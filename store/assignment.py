@@ -12,6 +12,7 @@ claim (or refuses it); the projection keeps HELD rows in step with what the work
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,22 +78,40 @@ def _auto_assigning() -> list[Any]:
     ]
 
 
-def queues_to_dispatch(session: Session) -> list[str]:
+def queues_to_dispatch(session: Session, among: Collection[str] | None = None) -> list[str]:
     """Auto-assigning queues with a conversation waiting, and open: outside its working hours
     a queue's assignment pauses, unless it assigns outside them too
     (`isAutoAssignmentOutsideOfWorkingHoursEnabled`). Open is the hours' stored status,
     which the working-hours clock turns at each opening and closing (a durable timer, see
-    workflows/working_hours_clock.py) and each save decides at once."""
-    queues = session.exec(
-        select(QueueRow).where(
-            col(QueueRow.id).in_(
-                select(col(ConversationRow.queue_id)).distinct()
-                .join(QueueRow, col(QueueRow.id) == ConversationRow.queue_id)
-                .where(*_auto_assigning(), *_waiting())
-            )
-        )
-    ).all()
+    workflows/working_hours_clock.py) and each save decides at once. `among`: only these.
+
+    Asked per queue (is one waiting?), which the waiting index answers at its first entry,
+    not by listing the queues of every waiting conversation."""
+    if among is not None and not among:
+        return []
+    waiting = exists().where(col(ConversationRow.queue_id) == QueueRow.id, *_waiting())
+    query = select(QueueRow).where(*_auto_assigning(), waiting)
+    if among is not None:
+        query = query.where(col(QueueRow.id).in_(among))
+    queues = session.exec(query).all()
     return [queue.id for queue in queues if _assigns_now(session, queue)]
+
+
+def queues_with_room(session: Session, default_capacity: int) -> set[str]:
+    """Auto-assigning queues with an enabled ACTIVE member that has room, read without locks:
+    the cheap question a dispatcher's pass asks first (agents are few, conversations many),
+    so a pass while nobody could take one reads no conversations at all."""
+    members = session.exec(
+        select(AgentQueueRow.queue_id, AgentRow)
+        .join(AgentRow, col(AgentRow.id) == AgentQueueRow.agent_id)
+        .join(QueueRow, col(QueueRow.id) == AgentQueueRow.queue_id)
+        .where(*_auto_assigning(), col(AgentRow.enabled), AgentRow.status == AgentStatus.ACTIVE.value)
+    ).all()
+    loads = loads_of(session, list({agent.id for _, agent in members}))
+    return {
+        queue_id for queue_id, agent in members
+        if loads.get(agent.id, 0) < capacity_of(agent, default_capacity)
+    }
 
 
 def _assigns_now(session: Session, queue: QueueRow) -> bool:

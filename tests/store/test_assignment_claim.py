@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.conversation import ConversationState
 from domain.models import Priority, Status, as_utc, utcnow
@@ -180,6 +180,41 @@ def test_a_queue_without_auto_assignment_or_with_a_bot_claims_nothing(db: Engine
     with session_scope(db) as session:
         assert assignment.queues_to_dispatch(session) == []
     assert claim(db, manual) == claim(db, with_bot) == []
+
+
+def test_a_pass_looks_only_at_queues_where_an_active_member_has_room(db: Engine):
+    roomy, full, away, disabled, manual, empty = (
+        add_queue(db), add_queue(db), add_queue(db), add_queue(db),
+        add_queue(db, is_auto_assignment_enabled=False), add_queue(db),
+    )
+    add_agent(db, [roomy, full], capacity=2)
+    add_agent(db, [full], capacity=1)
+    add_agent(db, [away], status="AWAY")
+    add_agent(db, [disabled], enabled=False)
+    add_agent(db, [manual])
+    add_agent(db, [empty], capacity=0)
+    for queue in (full, full, away, disabled, manual, empty):
+        waiting_conversation(db, queue)
+    assert len(claim(db, full)) == 2  # one each: the second agent is full now
+    for queue in (full, roomy):
+        waiting_conversation(db, queue)
+    with session_scope(db) as session:
+        with_room = assignment.queues_with_room(session, default_capacity=5)
+        assert with_room == {roomy, full}
+        # The first agent has room for one more, in either of its queues.
+        assert sorted(assignment.queues_to_dispatch(session, among=with_room)) == sorted([roomy, full])
+        assert assignment.queues_to_dispatch(session, among=set()) == []
+    # Full now: no queue has room, and none is looked at.
+    assert len(claim(db, roomy)) == 1
+    with session_scope(db) as session:
+        assert assignment.queues_with_room(session, default_capacity=5) == set()
+        # Capacity raised: seen by the next read.
+        agent_ids = [row.agent_id for row in session.exec(select(AgentQueueRow).where(AgentQueueRow.queue_id == full))]
+        for agent in session.exec(select(AgentRow).where(col(AgentRow.id).in_(agent_ids))):
+            agent.max_conversations = 3
+            session.add(agent)
+    with session_scope(db) as session:
+        assert assignment.queues_with_room(session, default_capacity=5) == {roomy, full}
 
 
 def test_sticky_agent_gets_the_customer_back_if_eligible_else_the_pool(db: Engine):
