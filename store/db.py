@@ -148,9 +148,17 @@ INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Inserts the rows whose keys are not there yet; idempotent, and safe against racers."""
-    insert = INSERTS[session.get_bind().dialect.name]
-    session.exec(insert(table).values(rows).on_conflict_do_nothing())
+    """Inserts the rows whose keys are not there yet; idempotent, and safe against racers.
+
+    One statement, executed for the rows as its parameters: a statement carrying the rows in
+    its VALUES was compiled anew on every call (a sixth of a loaded worker's time)."""
+    if rows:
+        session.connection().execute(_insert_ignoring(session.get_bind().dialect.name, table), rows)
+
+
+@cache
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    return INSERTS[dialect](table).on_conflict_do_nothing()
 
 
 def take_write_lock(session: Session) -> None:
