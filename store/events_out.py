@@ -43,7 +43,7 @@ from contract.messages import MessageRecord
 from domain.audience import Audience
 from domain.events_out import AGENT_STATUS_CHANGED, MESSAGE_CREATED
 from domain.models import as_utc, utcnow
-from store.db import INSERTS, session_scope
+from store.db import INSERTS, insert_ignoring_duplicates, session_scope
 from store.tables import EventFeedRow, QueueRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 
 FEED: Table = EventFeedRow.__table__  # type: ignore[attr-defined]
@@ -142,9 +142,7 @@ def _fan_out(session: Session, events: list[NewEvent]) -> None:
         for subscription in subscriptions
         if wants(subscription, event, bot_queues)
     ]
-    if deliveries:
-        insert = INSERTS[session.get_bind().dialect.name]
-        session.exec(insert(DELIVERIES).values(deliveries).on_conflict_do_nothing())
+    insert_ignoring_duplicates(session, DELIVERIES, deliveries)
 
 
 def _due(now: datetime, due: dict[tuple[str, str | None], datetime], subscription_id: str,
