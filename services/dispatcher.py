@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -51,6 +52,7 @@ class Dispatcher(PassLoop):
         self._engine = engine
         self._client = client
         self._default_capacity = default_capacity
+        self._stale_checked_at: datetime | None = None
 
     async def run_pass(self) -> None:
         """Claims for every queue with a conversation waiting, and tells each new claim (and
@@ -63,22 +65,32 @@ class Dispatcher(PassLoop):
     def _claim_all(self) -> list[assignments.Claim]:
         now = utcnow()
         with session_scope(self._engine) as session:
+            # First, so that a slot a given-up claim frees is claimed in this pass.
+            stale = self._stale_claims(session, now)
             # Read without locks: a queue nobody could take from now is not locked at all,
             # and while no queue has room no conversation is read.
             with_room = assignments.queues_with_room(session, self._default_capacity)
             queue_ids = assignments.queues_to_dispatch(session, among=with_room)
-            stale = assignments.stale_claims(session, now - CLAIM_RETELL_AFTER)
-            # A claim no workflow has answered for this long frees its slot; the conversation
-            # waits again and is claimed anew.
-            for claim in [claim for claim in stale if claim.at < now - CLAIM_GIVE_UP_AFTER]:
-                assignments.withdraw(session, claim)
-                stale.remove(claim)
         claims = stale
         for queue_id in queue_ids:
             # One transaction a queue: its locks are held for one queue's decisions only.
             with session_scope(self._engine) as session:
                 claims += assignments.claim(session, queue_id, now, self._default_capacity)
         return claims
+
+    def _stale_claims(self, session: Session, now: datetime) -> list[assignments.Claim]:
+        """Claims to tell again. Looked for once a PASS_INTERVAL, not at every wake (a burst
+        of projections wakes the dispatcher for each): a claim is stale after seconds."""
+        if self._stale_checked_at is not None and now - self._stale_checked_at < timedelta(seconds=PASS_INTERVAL):
+            return []
+        self._stale_checked_at = now
+        stale = assignments.stale_claims(session, now - CLAIM_RETELL_AFTER)
+        # A claim no workflow has answered for this long frees its slot; the conversation
+        # waits again and is claimed anew.
+        for claim in [claim for claim in stale if claim.at < now - CLAIM_GIVE_UP_AFTER]:
+            assignments.withdraw(session, claim)
+            stale.remove(claim)
+        return stale
 
     async def _tell(self, claim: assignments.Claim) -> None:
         handle = self._client.get_workflow_handle(workflow_id(claim.conversation_id))

@@ -97,16 +97,21 @@ def queues_to_dispatch(session: Session, among: Collection[str] | None = None) -
     return [queue.id for queue in queues if _assigns_now(session, queue)]
 
 
+# Each enabled ACTIVE agent with each auto-assigning queue it is a member of; built once, as
+# every dispatcher pass asks it.
+_ACTIVE_MEMBERSHIPS = (
+    select(AgentQueueRow.queue_id, AgentRow)
+    .join(AgentRow, col(AgentRow.id) == AgentQueueRow.agent_id)
+    .join(QueueRow, col(QueueRow.id) == AgentQueueRow.queue_id)
+    .where(*_auto_assigning(), col(AgentRow.enabled), AgentRow.status == AgentStatus.ACTIVE.value)
+)
+
+
 def queues_with_room(session: Session, default_capacity: int) -> set[str]:
     """Auto-assigning queues with an enabled ACTIVE member that has room, read without locks:
     the cheap question a dispatcher's pass asks first (agents are few, conversations many),
     so a pass while nobody could take one reads no conversations at all."""
-    members = session.exec(
-        select(AgentQueueRow.queue_id, AgentRow)
-        .join(AgentRow, col(AgentRow.id) == AgentQueueRow.agent_id)
-        .join(QueueRow, col(QueueRow.id) == AgentQueueRow.queue_id)
-        .where(*_auto_assigning(), col(AgentRow.enabled), AgentRow.status == AgentStatus.ACTIVE.value)
-    ).all()
+    members = session.exec(_ACTIVE_MEMBERSHIPS).all()
     loads = loads_of(session, list({agent.id for _, agent in members}))
     return {
         queue_id for queue_id, agent in members

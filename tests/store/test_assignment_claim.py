@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from domain.conversation import ConversationState
 from domain.models import Priority, Status, as_utc, utcnow
 from domain.working_hours import DayHours, Weekday
+from services import dispatcher
 from store import assignment
 from store.bootstrap import bootstrap
 from store.conversations import apply_projection
@@ -310,3 +311,26 @@ def test_outside_its_working_hours_a_queue_assigns_only_if_it_says_so(db: Engine
         assert row is not None and row.is_open
         # Dated by the opening, not by when the clock looked.
         assert row.status_changed_at is not None and as_utc(row.status_changed_at) == monday_ten - timedelta(hours=1)
+
+
+def test_a_dispatcher_pass_tells_stale_claims_again_once_an_interval_and_gives_up_old_ones(db: Engine):
+    queue = add_queue(db)
+    add_agent(db, [queue])
+    waiting_conversation(db, queue)
+    abandoned = waiting_conversation(db, queue)
+    [told, dropped] = claim(db, queue)  # their teller died: nobody told them
+    assert dropped.conversation_id == abandoned.id
+    with session_scope(db) as session:
+        for made, age in ((told, dispatcher.CLAIM_RETELL_AFTER), (dropped, dispatcher.CLAIM_GIVE_UP_AFTER)):
+            row = session.get(AssignmentRow, made.conversation_id)
+            assert row is not None
+            row.at = made.at - age - timedelta(seconds=1)
+            session.add(row)
+    passes = dispatcher.Dispatcher(db, client=None, default_capacity=5)  # type: ignore[arg-type]
+    # The abandoned one is withdrawn and claimed anew (a new claim, not stale); the other is told again.
+    first = passes._claim_all()
+    assert [made.claim_id for made in first if made.conversation_id == told.conversation_id] == [told.claim_id]
+    [again] = [made for made in first if made.conversation_id == abandoned.id]
+    assert again.claim_id != dropped.claim_id
+    # A pass woken within the interval does not look for stale claims again.
+    assert passes._claim_all() == []
