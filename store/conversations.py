@@ -15,7 +15,7 @@ from contract.events import conversation_event
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from domain.events_out import conversation_event_type
 from store import events_out
-from store.assignment import keep_in_step, queue_positions
+from store.assignment import HOLDING, keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
 from store.out_of_hours import out_of_hours_messages
@@ -80,17 +80,21 @@ def apply_projection(
         updated_at=state.updated_at,
         closed_at=state.closed_at,
     )
+    previous_tags = list(row.tags) if row is not None else []
     if row is None:
         session.add(ConversationRow(id=state.id, **values))
     else:
         for key, value in values.items():
             setattr(row, key, value)
         session.add(row)
-    session.exec(
-        delete(ConversationTagRow).where(col(ConversationTagRow.conversation_id) == state.id)
-    )
-    for tag in dict.fromkeys(state.tags):
-        session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
+    # The tag rows mirror `tags`, written with it: unchanged tags (most projections) and a
+    # new conversation's none need no statement.
+    if previous_tags != list(state.tags):
+        session.exec(
+            delete(ConversationTagRow).where(col(ConversationTagRow.conversation_id) == state.id)
+        )
+        for tag in dict.fromkeys(state.tags):
+            session.add(ConversationTagRow(conversation_id=state.id, tag_name=tag))
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
     keep_in_step(session, state)
@@ -250,7 +254,10 @@ def read_by_external_id(engine: Engine, external_id: str) -> ConversationRow | N
 
 def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:
     """The answers for these rows, with the queue position of those waiting."""
-    positions = queue_positions(session, [row.id for row in rows])
+    # Only one with a queue and no agent, open or waiting, can have a place in its queue.
+    positions = queue_positions(session, [
+        row.id for row in rows if row.queue_id is not None and row.agent_id is None and row.status in HOLDING
+    ])
     return [conversation_out(row, positions.get(row.id)) for row in rows]
 
 
