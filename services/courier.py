@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -78,6 +79,9 @@ class Courier(PassLoop):
         self._destinations: Destinations | None = None
         # Attempts made and not yet written: the next pass writes them.
         self._outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]] = []
+        # Deliveries being sent, by subscription, and the subscription of each.
+        self._sending: Counter[str] = Counter()
+        self._subscription_of: dict[str, str] = {}
 
     async def run(self) -> None:
         async with Destinations(self._settings) as self._destinations:
@@ -104,10 +108,23 @@ class Courier(PassLoop):
         if free == 0 and not outcomes:
             return
         for leased in await asyncio.to_thread(self._record_and_lease, outcomes, free):
+            self._subscription_of[leased.delivery.id] = leased.subscription.id
+            self._sending[leased.subscription.id] += 1
             self.start(leased.delivery.id, self._send(leased))
 
     def ended(self, key: str) -> None:
-        self.wake()  # its attempt waits to be written, and a slot is free: more may be due
+        """A pass comes at once only if this delivery held a slot that deliveries may be
+        waiting for: the courier's last, or its subscription's last (PER_SUBSCRIPTION). Else
+        its attempt is written by the next pass, which the next event brings (or the interval):
+        a pass for each delivery's end cost a trickle of deliveries twice the CPU."""
+        subscription_id = self._subscription_of.pop(key)
+        was_full = len(self._in_flight) + 1 >= self._settings.concurrency
+        subscription_was_full = self._sending[subscription_id] >= webhooks.PER_SUBSCRIPTION
+        self._sending[subscription_id] -= 1
+        if not self._sending[subscription_id]:
+            del self._sending[subscription_id]
+        if was_full or subscription_was_full:
+            self.wake()
 
     def _record_and_lease(
         self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]], limit: int,
