@@ -1,8 +1,8 @@
-"""The courier: every worker process runs one. It leases due webhook deliveries from SQL
-(store.webhooks), posts each signed per Standard Webhooks (the event's body as it was stored
-for the subscription's audience), and records the attempt and what follows (delivered,
-retried on the schedule or at the receiver's Retry-After, given up, or the subscription
-disabled on a 410).
+"""The courier: every courier process (`switchboard courier`) runs one. It leases due
+webhook deliveries from SQL (store.webhooks), posts each signed per Standard Webhooks (the
+event's body as it was stored for the subscription's audience), and records the attempt and
+what follows (delivered, retried on the schedule or at the receiver's Retry-After, given up,
+or the subscription disabled on a 410).
 
 Why SQL and not a Temporal activity per delivery: the deliveries are written in the same
 transaction as the events they carry (the outbox), so no event is lost between the two; a
@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,9 +78,6 @@ class Courier(PassLoop):
         self._destinations: Destinations | None = None
         # Attempts made and not yet written: the next pass writes them.
         self._outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]] = []
-        # Deliveries being sent, by subscription, and the subscription of each.
-        self._sending: Counter[str] = Counter()
-        self._subscription_of: dict[str, str] = {}
 
     async def run(self) -> None:
         async with Destinations(self._settings) as self._destinations:
@@ -108,23 +104,10 @@ class Courier(PassLoop):
         if free == 0 and not outcomes:
             return
         for leased in await asyncio.to_thread(self._record_and_lease, outcomes, free):
-            self._subscription_of[leased.delivery.id] = leased.subscription.id
-            self._sending[leased.subscription.id] += 1
             self.start(leased.delivery.id, self._send(leased))
 
     def ended(self, key: str) -> None:
-        """A pass comes at once only if this delivery held a slot that deliveries may be
-        waiting for: the courier's last, or its subscription's last (PER_SUBSCRIPTION). Else
-        its attempt is written by the next pass, which the next event brings (or the interval):
-        a pass for each delivery's end cost a trickle of deliveries twice the CPU."""
-        subscription_id = self._subscription_of.pop(key)
-        was_full = len(self._in_flight) + 1 >= self._settings.concurrency
-        subscription_was_full = self._sending[subscription_id] >= webhooks.PER_SUBSCRIPTION
-        self._sending[subscription_id] -= 1
-        if not self._sending[subscription_id]:
-            del self._sending[subscription_id]
-        if was_full or subscription_was_full:
-            self.wake()
+        self.wake()  # its attempt waits to be written, and a slot is free: more may be due
 
     def _record_and_lease(
         self, outcomes: list[tuple[str, webhooks.Attempt, NextAttempt]], limit: int,

@@ -40,26 +40,30 @@ def lease_due(session: Session, now: datetime, leased_until: datetime, limit: in
     PER_SUBSCRIPTION in flight for any subscription. PostgreSQL skips rows another courier
     is leasing at this moment; SQLite takes its write lock first."""
     take_write_lock(session)
-    # The candidates as (id, subscription) pairs: up to 4 × limit are read to find `limit`
-    # past subscriptions at their cap, and building a full row for each was most of a
+    in_flight = Counter(dict(session.exec(
+        select(WebhookDeliveryRow.subscription_id, func.count())
+        .where(col(WebhookDeliveryRow.state) == PENDING, col(WebhookDeliveryRow.leased_until) > now)
+        .group_by(col(WebhookDeliveryRow.subscription_id))
+    ).all()))
+    # The candidates as (id, subscription) pairs, none of a subscription already at its cap
+    # (read among them, a few slots freed found only that subscription's backlog and leased
+    # nothing: a backlog of four subscriptions drained one at a time). Up to 4 × limit, to
+    # pass those this lease brings to their cap; building a full row for each was most of a
     # lease's time.
+    capped = [subscription_id for subscription_id, count in in_flight.items() if count >= PER_SUBSCRIPTION]
     query = (
         select(WebhookDeliveryRow.id, WebhookDeliveryRow.subscription_id)
         .where(
             col(WebhookDeliveryRow.state) == PENDING,
             col(WebhookDeliveryRow.next_attempt_at) <= now,
             or_(col(WebhookDeliveryRow.leased_until).is_(None), col(WebhookDeliveryRow.leased_until) <= now),
+            col(WebhookDeliveryRow.subscription_id).not_in(capped),
         )
         .order_by(col(WebhookDeliveryRow.next_attempt_at))
         .limit(4 * limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    in_flight = Counter(dict(session.exec(
-        select(WebhookDeliveryRow.subscription_id, func.count())
-        .where(col(WebhookDeliveryRow.state) == PENDING, col(WebhookDeliveryRow.leased_until) > now)
-        .group_by(col(WebhookDeliveryRow.subscription_id))
-    ).all()))
     chosen: list[str] = []
     for delivery_id, subscription_id in session.exec(query).all():
         if in_flight[subscription_id] < PER_SUBSCRIPTION and len(chosen) < limit:

@@ -54,6 +54,20 @@ def test_one_subscription_never_takes_more_than_its_share(engine: Engine) -> Non
     assert [leased.subscription.id for leased in again].count(slow) == webhooks.PER_SUBSCRIPTION
 
 
+def test_a_subscription_at_its_cap_hides_no_other_ones_deliveries(engine: Engine) -> None:
+    """A lease of one slot finds the other subscription's delivery behind fifty of a capped one
+    (read among them, it looked at the first four and leased nothing)."""
+    migrate(engine)
+    busy = subscription(engine, event_types=["conversation.created"])
+    other = subscription(engine, event_types=["conversation.closed"])
+    events(engine, 50)
+    events(engine, 1, "conversation.closed")
+    first = lease(engine, limit=webhooks.PER_SUBSCRIPTION)
+    assert {leased.subscription.id for leased in first} == {busy}
+    [then] = lease(engine, limit=1)
+    assert then.subscription.id == other
+
+
 def test_an_attempt_frees_its_slot_and_says_what_follows(engine: Engine) -> None:
     migrate(engine)
     subscription_id = subscription(engine)
