@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -176,7 +177,8 @@ class Destinations:
 
     def __init__(self, settings: CourierSettings) -> None:
         self._settings = settings
-        self._ssl = httpx.create_ssl_context()  # once: it reads every root certificate
+        # Made with the first client, once: it reads every root certificate (tens of ms).
+        self._ssl: ssl.SSLContext | None = None
         self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}
 
     def client(self, subscription_id: str) -> httpx.AsyncClient:
@@ -189,6 +191,8 @@ class Destinations:
         # Redirects are not followed: one could lead to an address we refuse. The transport
         # checks the address it connects to (services.checked_connect); trust_env=False as
         # a proxy from the environment would resolve the name itself.
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
         limits = httpx.Limits(max_connections=webhooks.PER_SUBSCRIPTION,
                               max_keepalive_connections=webhooks.PER_SUBSCRIPTION)
         return httpx.AsyncClient(
