@@ -119,6 +119,16 @@ class AgentQueueRow(SQLModel, table=True):
     created_at: datetime = _utc_column()
 
 
+class AgentSkillRow(SQLModel, table=True):
+    """A skill an agent holds, at a level (1..5): who may take a conversation that needs it."""
+
+    __tablename__ = "agent_skills"
+
+    agent_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(primary_key=True, max_length=64, index=True)
+    level: int
+
+
 class RoutingVersionRow(SQLModel, table=True):
     """An immutable routing version: the whole ordered rule list as it was saved."""
 
@@ -202,6 +212,9 @@ class ConversationRow(SQLModel, table=True):
     # The escalation ladder in force in its queue, as its workflow holds it (next step, since
     # when): what the dry run of a queue's escalations reads.
     escalation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The skills it needs (domain.skills.RequiredSkill, relaxed or not), as its workflow holds
+    # them: what the claim filters agents by. None: none.
+    required_skills: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
