@@ -5,15 +5,18 @@ agents (its key) and an agent's load is a count. Auto-assignment (`claim`) decid
 at a time, holding the queue's row and its candidate agents' rows (PostgreSQL: FOR UPDATE,
 agents in id order so two queues' claims never deadlock; SQLite: one writer at a time), and
 counts loads after taking those locks: whatever runs at once, in whatever process, it never
-claims more for an agent than its capacity. The conversation's workflow then records the
-claim (or refuses it); the projection keeps HELD rows in step with what the workflow recorded.
+claims more for an agent than its capacity. Each conversation goes only to a candidate holding
+its required skills not yet relaxed (as its row last heard from its workflow), and one nobody
+may take is passed over, keeping its place, so it never holds back those behind it. The
+conversation's workflow then records the claim (or refuses it); the projection keeps HELD rows
+in step with what the workflow recorded.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,19 +24,21 @@ from sqlalchemy import and_, bindparam, delete, exists, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose
+from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose, may_take
 from domain.conversation import ConversationState
 from domain.models import AgentStatus, Status, as_utc
+from domain.skills import RequiredSkill
 from store.agents import agent_queue_ids
 from store.db import INSERTS, session_scope, take_write_lock
-from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
+from store.tables import AgentQueueRow, AgentRow, AgentSkillRow, AssignmentRow, ConversationRow, QueueRow
 from store.working_hours import working_hours_of_queue
 
 CLAIMED = "CLAIMED"
 HELD = "HELD"
 # The statuses in which a conversation counts against its agent.
 HOLDING = (Status.OPEN.value, Status.WAITING.value)
-# Conversations one claim takes at most: a pass holds its locks briefly; the next goes on.
+# Conversations one claim takes at most, and reads at once: a pass holds its locks briefly;
+# the next goes on.
 CLAIM_BATCH = 100
 ASSIGNMENTS = AssignmentRow.__table__  # type: ignore[attr-defined]
 
@@ -137,16 +142,16 @@ def _active_members(queue_id: str) -> Any:
 
 def claim(session: Session, queue_id: str, now: datetime, default_capacity: int) -> list[Claim]:
     """Claims the queue's waiting conversations, in waiting order, for eligible agents by the
-    queue's algorithm, as CLAIMED rows; stops at the first no agent has room for."""
+    queue's algorithm, as CLAIMED rows (at most CLAIM_BATCH). A conversation no candidate with
+    room may take (a skill none of them holds) is passed over and the next looked at; once no
+    candidate has room at all, it stops."""
     take_write_lock(session)
     queue = session.exec(
         select(QueueRow).where(QueueRow.id == queue_id, *_auto_assigning()).with_for_update()
     ).first()
     if queue is None:
         return []
-    waiting = session.exec(
-        select(ConversationRow).where(*_waiting(queue_id)).order_by(*WAITING_ORDER).limit(CLAIM_BATCH)
-    ).all()
+    waiting = _waiting_page(session, queue_id, after=None)
     if not waiting:
         return []
     last_order = _place_in_queue(session, queue_id, queue.last_assigned_agent_id)
@@ -156,6 +161,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     # Counted after the locks: a claim for another queue that took one of these agents has
     # committed by now, and its rows are seen.
     loads = loads_of(session, [agent.id for agent, _ in members])
+    levels = _levels_of(session, [agent.id for agent, _ in members])
     agents = {agent.id: agent for agent, _ in members}
     candidates = {
         agent.id: Candidate(
@@ -164,43 +170,86 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
             capacity=capacity_of(agent, default_capacity),
             last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
             order=_order(joined, agent.id),
+            levels=levels.get(agent.id, {}),
         )
         for agent, joined in members
     }
     claims: list[Claim] = []
-    for conversation in waiting:
-        sticky = (
-            sticky_agent(session, conversation, now - timedelta(
-                days=queue.sticky_agent_timeout_days or DEFAULT_STICKY_DAYS))
-            if queue.is_sticky_auto_assignment_enabled else None
-        )
-        choice = choose(
-            queue.auto_assignment_algorithm, list(candidates.values()),
-            last_order=last_order, sticky_agent_id=sticky,
-        )
-        if choice is None:
-            break
-        made = Claim(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
-        inserted = session.exec(
-            INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
-                conversation_id=made.conversation_id, agent_id=made.agent_id,
-                queue_id=queue_id, state=CLAIMED, claim_id=made.claim_id, reason=made.reason,
-                at=now,
-            ).on_conflict_do_nothing()
-        )
-        if inserted.rowcount == 0:
-            continue  # assigned by hand meanwhile: its projection holds it
-        claims.append(made)
-        chosen = candidates[choice.agent_id]
-        candidates[choice.agent_id] = Candidate(
-            chosen.agent_id, chosen.load + 1, chosen.capacity, now, chosen.order
-        )
-        agents[choice.agent_id].last_assigned_at = now
-        session.add(agents[choice.agent_id])
-        queue.last_assigned_agent_id = choice.agent_id
-        last_order = chosen.order
+    # Page after page only while conversations are passed over: a page's worth of them that
+    # nobody qualifies for must not hide those behind.
+    while waiting:
+        for conversation in waiting:
+            if len(claims) >= CLAIM_BATCH or not any(c.has_room for c in candidates.values()):
+                session.add(queue)
+                return claims
+            required = required_of(conversation)
+            if not any(may_take(candidate, required) for candidate in candidates.values()):
+                continue  # it keeps its place; the sticky look-up is spared
+            sticky = (
+                sticky_agent(session, conversation, now - timedelta(
+                    days=queue.sticky_agent_timeout_days or DEFAULT_STICKY_DAYS))
+                if queue.is_sticky_auto_assignment_enabled else None
+            )
+            choice = choose(
+                queue.auto_assignment_algorithm, list(candidates.values()),
+                required=required, last_order=last_order, sticky_agent_id=sticky,
+            )
+            if choice is None:
+                continue
+            made = Claim(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
+            inserted = session.exec(
+                INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
+                    conversation_id=made.conversation_id, agent_id=made.agent_id,
+                    queue_id=queue_id, state=CLAIMED, claim_id=made.claim_id, reason=made.reason,
+                    at=now,
+                ).on_conflict_do_nothing()
+            )
+            if inserted.rowcount == 0:
+                continue  # assigned by hand meanwhile: its projection holds it
+            claims.append(made)
+            chosen = candidates[choice.agent_id]
+            candidates[choice.agent_id] = replace(chosen, load=chosen.load + 1, last_assigned_at=now)
+            agents[choice.agent_id].last_assigned_at = now
+            session.add(agents[choice.agent_id])
+            queue.last_assigned_agent_id = choice.agent_id
+            last_order = chosen.order
+        waiting = _waiting_page(session, queue_id, after=waiting[-1]) if len(waiting) == CLAIM_BATCH else []
     session.add(queue)
     return claims
+
+
+def _waiting_page(session: Session, queue_id: str, after: ConversationRow | None) -> list[ConversationRow]:
+    """The queue's next CLAIM_BATCH waiting conversations in waiting order, after `after`
+    (read before this claim's own claims, which take theirs out of the waiting)."""
+    query = select(ConversationRow).where(*_waiting(queue_id))
+    if after is not None:
+        rank, since = after.priority_rank, after.queued_at or after.created_at
+        waited_since = func.coalesce(col(ConversationRow.queued_at), col(ConversationRow.created_at))
+        query = query.where(or_(
+            col(ConversationRow.priority_rank) < rank,
+            and_(col(ConversationRow.priority_rank) == rank, or_(
+                waited_since > since,
+                and_(waited_since == since, col(ConversationRow.id) > after.id),
+            )),
+        ))
+    return list(session.exec(query.order_by(*WAITING_ORDER).limit(CLAIM_BATCH)).all())
+
+
+def required_of(conversation: ConversationRow) -> list[RequiredSkill]:
+    """The skills the conversation needs, relaxed or not, as its row holds them."""
+    return [RequiredSkill.model_validate(required) for required in conversation.required_skills or []]
+
+
+def _levels_of(session: Session, agent_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Each agent's skills, name to level (one read for all of them). The same question as
+    store.skills.levels_of, which another change brings: this one goes once that lands."""
+    if not agent_ids:
+        return {}
+    levels: dict[str, dict[str, int]] = {}
+    rows = session.exec(select(AgentSkillRow).where(col(AgentSkillRow.agent_id).in_(agent_ids))).all()
+    for row in rows:
+        levels.setdefault(row.agent_id, {})[row.name] = row.level
+    return levels
 
 
 def _order(joined: datetime, agent_id: str) -> tuple[str, ...]:

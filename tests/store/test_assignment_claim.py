@@ -1,6 +1,7 @@
 """Auto-assignment's claim in SQL (store.assignment), raced by several processes at once on
 SQLite and PostgreSQL: never over capacity, never two agents for one conversation, waiting
-order kept, and the projection keeping holds in step with what the workflow recorded."""
+order kept, skills required (a conversation nobody qualifies for holding back none behind it),
+and the projection keeping holds in step with what the workflow recorded."""
 
 from __future__ import annotations
 
@@ -16,13 +17,22 @@ from sqlmodel import col, select
 
 from domain.conversation import ConversationState
 from domain.models import Priority, Status, as_utc, utcnow
+from domain.skills import RequiredSkill
 from domain.working_hours import DayHours, Weekday
 from services import dispatcher
 from store import assignment
 from store.bootstrap import bootstrap
 from store.conversations import apply_projection
 from store.db import make_engine, session_scope
-from store.tables import AgentQueueRow, AgentRow, AssignmentRow, QueueRow, WorkingHoursRow
+from store.tables import (
+    AgentQueueRow,
+    AgentRow,
+    AgentSkillRow,
+    AssignmentRow,
+    ConversationRow,
+    QueueRow,
+    WorkingHoursRow,
+)
 from store.working_hours import refresh_statuses
 
 CAPACITY = 3
@@ -62,6 +72,23 @@ def waiting_conversation(engine: Engine, queue_id: str, minutes_ago: int = 0, **
                               last_seq=1, **fields)
     with session_scope(engine) as session:
         apply_projection(session, state, [])
+    return state
+
+
+def with_skills(engine: Engine, agent_id: str, **levels: int) -> str:
+    with session_scope(engine) as session:
+        for name, level in levels.items():
+            session.add(AgentSkillRow(agent_id=agent_id, name=name, level=level))
+    return agent_id
+
+
+def needing(engine: Engine, state: ConversationState, *required: RequiredSkill) -> ConversationState:
+    """The conversation's row carrying its requirements, as its workflow's projection writes them."""
+    with session_scope(engine) as session:
+        row = session.get(ConversationRow, state.id)
+        assert row is not None
+        row.required_skills = [requirement.model_dump(mode="json") for requirement in required]
+        session.add(row)
     return state
 
 
@@ -334,3 +361,76 @@ def test_a_dispatcher_pass_tells_stale_claims_again_once_an_interval_and_gives_u
     assert again.claim_id != dropped.claim_id
     # A pass woken within the interval does not look for stale claims again.
     assert passes._claim_all() == []
+
+
+def test_a_conversation_nobody_qualifies_for_holds_back_none_behind_it_and_keeps_its_place(
+    db: Engine, monkeypatch: pytest.MonkeyPatch,
+):
+    # Pages of two: the passed-over ones fill the first page, and those behind are still found.
+    monkeypatch.setattr(assignment, "CLAIM_BATCH", 2)
+    queue = add_queue(db)
+    english = with_skills(db, add_agent(db, [queue]), en=3)
+    spanish = [needing(db, waiting_conversation(db, queue, minutes_ago=60 - n), RequiredSkill(name="es"))
+               for n in range(2)]
+    plain = waiting_conversation(db, queue, minutes_ago=30)
+    in_english = needing(db, waiting_conversation(db, queue, minutes_ago=20), RequiredSkill(name="en", min_level=2))
+    claims = claim(db, queue)
+    assert [(made.conversation_id, made.agent_id) for made in claims] == [(plain.id, english), (in_english.id, english)]
+    assert claims[0].reason.startswith("LOAD_BALANCING: lowest load; load 0/3; candidates: ")
+    assert claims[1].reason.startswith("LOAD_BALANCING: lowest load; load 1/3; skills en 3; candidates: ")
+    with session_scope(db) as session:
+        assert assignment.queue_positions(session, [one.id for one in spanish]) == {spanish[0].id: 1, spanish[1].id: 2}
+    # Nobody has room now: the claim stops at once, and nothing is claimed.
+    waiting_conversation(db, queue, minutes_ago=10)
+    assert len(claim(db, queue)) == 1
+    assert claim(db, queue) == []
+
+
+def test_an_agent_lacking_an_unrelaxed_skill_or_its_level_never_gets_it(db: Engine):
+    queue = add_queue(db)
+    with_skills(db, add_agent(db, [queue]), en=5)
+    with_skills(db, add_agent(db, [queue]), es=1, billing=5)
+    needs = (RequiredSkill(name="es", min_level=2), RequiredSkill(name="billing"))
+    conversation = needing(db, waiting_conversation(db, queue), *needs)
+    assert claim(db, queue) == []
+    fluent = with_skills(db, add_agent(db, [queue]), es=2, billing=1)
+    [made] = claim(db, queue)
+    assert (made.conversation_id, made.agent_id) == (conversation.id, fluent)
+    assert made.reason == (f"LOAD_BALANCING: lowest load; load 0/3; skills es 2, billing 1; "
+                           f"candidates: {fluent} 0/3 score 3")
+
+
+def test_a_relaxed_requirement_no_longer_restricts_but_still_ranks_by_score(db: Engine):
+    queue = add_queue(db)
+    none = add_agent(db, [queue], capacity=1)
+    some = with_skills(db, add_agent(db, [queue], capacity=1), es=1)
+    relaxed = RequiredSkill(name="es", min_level=3, relaxed=True)
+    first = needing(db, waiting_conversation(db, queue, minutes_ago=2), relaxed)
+    second = needing(db, waiting_conversation(db, queue, minutes_ago=1), relaxed)
+    # Equal load: the higher score first (es 1, though below the relaxed 3); then the one
+    # without the skill at all, whom a relaxed requirement no longer keeps out.
+    assert [(made.conversation_id, made.agent_id) for made in claim(db, queue)] == [(first.id, some), (second.id, none)]
+
+
+def test_performance_based_picks_the_highest_score_before_the_lowest_load(db: Engine):
+    queue = add_queue(db, auto_assignment_algorithm="PERFORMANCE_BASED")
+    with_skills(db, add_agent(db, [queue]), es=1, billing=1)
+    expert = with_skills(db, add_agent(db, [queue]), es=5, billing=3)
+    with session_scope(db) as session:  # the expert already holds one
+        session.add(AssignmentRow(conversation_id=str(uuid.uuid4()), agent_id=expert, queue_id=queue,
+                                  state=assignment.HELD, at=utcnow()))
+    needing(db, waiting_conversation(db, queue), RequiredSkill(name="es"), RequiredSkill(name="billing"))
+    [made] = claim(db, queue)
+    assert made.agent_id == expert
+    assert made.reason.startswith("PERFORMANCE_BASED: highest score; score 8; load 1/3; skills es 5, billing 3; ")
+
+
+def test_round_robin_turns_among_the_eligible_only(db: Engine):
+    queue = add_queue(db, auto_assignment_algorithm="ROUND_ROBIN")
+    first = with_skills(db, add_agent(db, [queue]), es=2)
+    add_agent(db, [queue])  # joined between them, without the skill
+    third = with_skills(db, add_agent(db, [queue]), es=4)
+    for n in range(4):
+        needing(db, waiting_conversation(db, queue, minutes_ago=10 - n), RequiredSkill(name="es"))
+    turns = [made.agent_id for made in claim(db, queue)]
+    assert set(turns) == {first, third} and turns[0] != turns[1] and turns[:2] == turns[2:]
