@@ -18,6 +18,7 @@ from api import (
     bots,
     conversation_actions,
     conversations,
+    eligible_agents,
     event_stream,
     messages,
     people,
@@ -113,7 +114,8 @@ def create_app(
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [
         statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
-        routing.router, conversations.router, conversation_actions.router, people.router,
+        routing.router, conversations.router, conversation_actions.router, eligible_agents.router,
+        people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,
         working_hours.router,
     ]

@@ -110,6 +110,8 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/simulate-routing"): HISTORY,
     ("GET", f"{C}/{{conversation_id}}/workflow-history"): SUPERVISORS,
+    # The spec's "eligible agents": an agent for a conversation of its queues (or its own).
+    ("GET", f"{C}/{{conversation_id}}/eligible-agents"): HISTORY,
     # Reading and writing messages is conversation work (the spec's "read or write messages").
     ("GET", f"{C}/{{conversation_id}}/messages"): WORK,
     ("POST", f"{C}/{{conversation_id}}/messages"): WORK,

@@ -154,14 +154,14 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     waiting = _waiting_page(session, queue_id, after=None)
     if not waiting:
         return []
-    last_order = _place_in_queue(session, queue_id, queue.last_assigned_agent_id)
+    last_order = place_in_queue(session, queue_id, queue.last_assigned_agent_id)
     members = session.exec(
         _active_members(queue_id).order_by(col(AgentRow.id)).with_for_update(of=AgentRow)
     ).all()
     # Counted after the locks: a claim for another queue that took one of these agents has
     # committed by now, and its rows are seen.
     loads = loads_of(session, [agent.id for agent, _ in members])
-    levels = _levels_of(session, [agent.id for agent, _ in members])
+    levels = levels_of(session, [agent.id for agent, _ in members])
     agents = {agent.id: agent for agent, _ in members}
     candidates = {
         agent.id: Candidate(
@@ -169,7 +169,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
             load=loads.get(agent.id, 0),
             capacity=capacity_of(agent, default_capacity),
             last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
-            order=_order(joined, agent.id),
+            order=order_in_queue(joined, agent.id),
             levels=levels.get(agent.id, {}),
         )
         for agent, joined in members
@@ -240,9 +240,10 @@ def required_of(conversation: ConversationRow) -> list[RequiredSkill]:
     return [RequiredSkill.model_validate(required) for required in conversation.required_skills or []]
 
 
-def _levels_of(session: Session, agent_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Each agent's skills, name to level (one read for all of them). The same question as
-    store.skills.levels_of, which another change brings: this one goes once that lands."""
+def levels_of(session: Session, agent_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Each agent's skills, name to level (one read for all of them). The same question, by
+    the same name, as store.skills.levels_of, which another change brings: this one goes once
+    that lands."""
     if not agent_ids:
         return {}
     levels: dict[str, dict[str, int]] = {}
@@ -252,19 +253,20 @@ def _levels_of(session: Session, agent_ids: list[str]) -> dict[str, dict[str, in
     return levels
 
 
-def _order(joined: datetime, agent_id: str) -> tuple[str, ...]:
+def order_in_queue(joined: datetime, agent_id: str) -> tuple[str, ...]:
     """An agent's place in its queue's stable order (round robin): when it joined, its id."""
     return (as_utc(joined).isoformat(), agent_id)
 
 
-def _place_in_queue(session: Session, queue_id: str, agent_id: str | None) -> tuple[str, ...] | None:
+def place_in_queue(session: Session, queue_id: str, agent_id: str | None) -> tuple[str, ...] | None:
+    """The agent's place in the queue's stable order, or None (no agent, or no longer a member)."""
     if agent_id is None:
         return None
     joined = session.exec(
         select(AgentQueueRow.created_at).where(
             AgentQueueRow.queue_id == queue_id, AgentQueueRow.agent_id == agent_id)
     ).first()
-    return _order(joined, agent_id) if joined is not None else None
+    return order_in_queue(joined, agent_id) if joined is not None else None
 
 
 def capacity_of(agent: AgentRow, default_capacity: int) -> int:

@@ -229,6 +229,7 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", G + "/{agent_id}/conversations"): (on_agent("GET", G + "/{}/conversations"), OWN_STATUS),
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),
     ("GET", C + "/{conversation_id}/simulate-routing"): (on_conversation("GET", "/simulate-routing"), HISTORY),
+    ("GET", C + "/{conversation_id}/eligible-agents"): (on_conversation("GET", "/eligible-agents"), HISTORY),
     ("GET", C + "/{conversation_id}/workflow-history"): (on_conversation("GET", "/workflow-history"), SUPERVISORS),
     ("GET", C + "/{conversation_id}/messages"): (on_conversation("GET", "/messages"), WORK),
     ("POST", C + "/{conversation_id}/messages"): (on_conversation("POST", "/messages", MESSAGE), WORK),
