@@ -31,6 +31,7 @@ from api.schemas import (
     read_only,
     with_status,
 )
+from api.skill_requirements import RequiredSkillsIn, requirements
 from api.workflow_updates import run_update
 from contract.conversations import ConversationOut, EventOut, event_out
 from domain.audience import audience_of
@@ -66,6 +67,8 @@ class ConversationChangeIn(ApiInput):
     queue_id: str | None = Field(default=None, max_length=36, json_schema_extra=not_nullable)
     agent_id: str | None = Field(default=None, max_length=36)
     reason: str | None = Field(default=None, max_length=1024)
+    # The whole list, replacing the one it has ([] to require none); null is refused.
+    required_skills: RequiredSkillsIn | None = Field(default=None, json_schema_extra=not_nullable)
     # A fetched conversation sent back (Infobip's PUT body is its ConversationApiModel): the
     # answer's other fields are tolerated and ignored. Tags change through /tags, the queue
     # position and routing by routing.
@@ -152,7 +155,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
                   principal: Principal, client: Client):
     given = body.model_fields_set - {"reason"}
     engine = engine_of(request)
-    for field in ("status", "priority", "queue_id"):
+    for field in ("status", "priority", "queue_id", "required_skills"):
         if field in given and getattr(body, field) is None:
             raise bad_request(to_camel(field), "cannot be null")
     assignment = None
@@ -182,6 +185,7 @@ async def _change(conversation_id: str, body: ConversationChangeIn, request: Req
         queue=queue,
         status=body.status,
         assignment=assignment,
+        required_skills=requirements(body.required_skills) if body.required_skills is not None else None,
     )
     update, argument = _one_update(edit, assignment)
     return await run_update(request, client, conversation_id, update, argument)

@@ -37,6 +37,7 @@ from api.schemas import (
     pagination,
     read_only,
 )
+from api.skill_requirements import RequiredSkillsIn, requirements
 from contract.conversations import ConversationOut, TraceOut
 from domain.audience import audience_of, decision_for
 from domain.conversation import (
@@ -93,6 +94,8 @@ class ConversationIn(ApiInput):
     # assigned first, then the status).
     status: Status | None = None
     agent_id: str | None = Field(default=None, max_length=36)
+    # Skills whoever takes it must hold; the routing rule that places it may add more.
+    required_skills: RequiredSkillsIn = Field(default_factory=list)
     # Infobip's create body is its ConversationApiModel, answer fields included.
     id: str | None = read_only()
     created_at: IsoTime | None = read_only()
@@ -157,6 +160,7 @@ async def create_conversation(
         queue=queue,
         status=body.status,
         agent_id=body.agent_id,
+        required_skills=requirements(body.required_skills),
     )
     start = WithStartWorkflowOperation(
         ConversationWorkflow.run,

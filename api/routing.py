@@ -27,6 +27,7 @@ from api.schemas import (
     read_only,
     with_status,
 )
+from api.skill_requirements import SkillRequirementOut
 from domain.models import ActorType, Priority, RoutingRule
 from store import queues as queue_store
 from store import routing as routing_store
@@ -49,6 +50,7 @@ class RuleOut(ApiModel):
     enabled: bool
     route_only_during_working_hours: bool
     is_private: bool
+    required_skills: list[SkillRequirementOut]
     created_at: UtcTime | None
     updated_at: UtcTime | None
 
@@ -128,7 +130,7 @@ class VersionDiff(ApiModel):
 # What a diff compares, in the order it reports changes; `order` is the 1-based position.
 DIFF_FIELDS = (
     "name", "queueId", "expression", "priority", "enabled", "routeOnlyDuringWorkingHours",
-    "isPrivate", "order",
+    "isPrivate", "requiredSkills", "order",
 )
 
 
@@ -151,7 +153,9 @@ def rules_out(
     """Each rule with its 1-based place in its routing (`orders`, or its place in `rules`)."""
     names = queue_store.live_queue_names(session, {rule.queue_id for rule in rules})
     return [
-        RuleOut.of(rule, order=order, queue_name=names.get(rule.queue_id)).model_dump(by_alias=True)
+        RuleOut.of(rule, order=order, queue_name=names.get(rule.queue_id), required_skills=[
+            SkillRequirementOut.of(requirement) for requirement in rule.required_skills
+        ]).model_dump(by_alias=True)
         for order, rule in zip(orders or range(1, len(rules) + 1), rules, strict=True)
     ]
 

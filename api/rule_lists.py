@@ -12,6 +12,7 @@ from sqlmodel import Session
 from api.errors import ApiError, validation_errors_of
 from api.paging import MAX_LIMIT
 from api.schemas import ApiInput, Echoed, IsoTime, read_only
+from api.skill_requirements import RequiredSkillsIn
 from domain.models import Priority, RoutingRule, utcnow
 from domain.routing import RoutingValidationError, compile_routing
 from store import queues as queue_store
@@ -35,6 +36,8 @@ class RuleIn(ApiInput):
     enabled: StrictBool = True
     route_only_during_working_hours: StrictBool = False
     is_private: StrictBool = False
+    # Skills the conversations it places need, added to any they carry.
+    required_skills: RequiredSkillsIn = Field(default_factory=list)
     # A fetched rule sent back: its answer-only fields are tolerated and ignored.
     order: Echoed = read_only()
     queue_name: Echoed = read_only()

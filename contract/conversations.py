@@ -10,7 +10,8 @@ from pydantic import Field
 from contract.base import ApiModel, UtcTime
 from domain.audience import Audience, event_for
 from domain.conversation import ConversationEvent, EventType
-from domain.models import ActorType, Authentication, Priority, Status, TraceOutcome
+from domain.models import ActorType, Authentication, Priority, Status, TraceOutcome, as_utc
+from domain.skills import RequiredSkill, relaxes_at
 
 
 class ConversationRecord(Protocol):
@@ -32,6 +33,8 @@ class ConversationRecord(Protocol):
     authentication: str
     routed_route_id: str | None
     routed_version: int | None
+    queued_at: datetime | None
+    required_skills: list[dict[str, Any]] | None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -40,6 +43,30 @@ class ConversationRecord(Protocol):
 class RoutedByOut(ApiModel):
     route_id: str | None
     routing_version: int | None
+
+
+class RequiredSkillOut(ApiModel):
+    """A skill whoever takes the conversation must hold, at `minLevel` or above, until it
+    relaxes (`relaxesAt`, then `relaxed`: it still ranks agents by level)."""
+
+    name: str
+    min_level: int
+    relax_after_seconds: int | None
+    relaxed: bool
+    relaxes_at: UtcTime | None
+
+
+def required_skills_out(required: list[dict[str, Any]] | None, queued_at: datetime | None) -> list[RequiredSkillOut]:
+    held = [RequiredSkill.model_validate(stored) for stored in required or []]
+    queued_at = as_utc(queued_at) if queued_at is not None else None  # SQLite's are naive
+    return [
+        RequiredSkillOut(
+            name=requirement.name, min_level=requirement.min_level,
+            relax_after_seconds=requirement.relax_after_seconds, relaxed=requirement.relaxed,
+            relaxes_at=relaxes_at(requirement, queued_at),
+        )
+        for requirement in held
+    ]
 
 
 class ConversationOut(ApiModel):
@@ -63,6 +90,7 @@ class ConversationOut(ApiModel):
     closed_at: UtcTime | None
     # 1-based place in its queue's waiting order while it waits unassigned; else null.
     queue_position: int | None = Field(default=None, ge=1)
+    required_skills: list[RequiredSkillOut] = Field(default_factory=list)
 
 
 def conversation_out(row: ConversationRecord, queue_position: int | None = None) -> dict[str, Any]:
@@ -89,6 +117,7 @@ def conversation_out(row: ConversationRecord, queue_position: int | None = None)
         updated_at=row.updated_at,
         closed_at=row.closed_at,
         queue_position=queue_position,
+        required_skills=required_skills_out(row.required_skills, row.queued_at),
     ).model_dump(by_alias=True)
 
 
@@ -147,6 +176,9 @@ class EventOut(ApiModel):
     escalation: EscalationTakenOut | None = None
     # OUT_OF_HOURS: the closed queue's hours; null for every other type.
     out_of_hours: OutOfHoursOut | None = None
+    # SKILLS_RELAXED: the skills that stopped restricting, and when they were due.
+    relaxed_skills: list[str] | None = None
+    due_at: UtcTime | None = None
 
 
 def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:

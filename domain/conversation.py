@@ -20,6 +20,7 @@ from domain.models import (
     Status,
     TraceEntry,
 )
+from domain.skills import RequiredSkill, SkillRequirement
 
 # Activity names: fixed, as recorded histories name them.
 ROUTE_ACTIVITY = "route_conversation"
@@ -78,6 +79,8 @@ class NewConversation(BaseModel):
     # Given at creation (Infobip accepts both): applied once the conversation is placed.
     status: Status | None = None
     agent_id: str | None = None
+    # Skills it needs from whoever takes it (queueId given or not: routing's rule may add more).
+    required_skills: list[SkillRequirement] = Field(default_factory=list)
 
 
 class EventType(str, Enum):
@@ -97,6 +100,7 @@ class EventType(str, Enum):
     CLOSED = "CLOSED"
     ESCALATED = "ESCALATED"
     OUT_OF_HOURS = "OUT_OF_HOURS"
+    SKILLS_RELAXED = "SKILLS_RELAXED"
 
 
 class EscalationTaken(BaseModel):
@@ -167,6 +171,10 @@ class ConversationEvent(BaseModel):
     escalation: EscalationTaken | None = None
     # OUT_OF_HOURS: the closed queue's hours, their auto-reply, and whether they close it.
     out_of_hours: OutOfHours | None = None
+    # SKILLS_RELAXED: the skills that stopped restricting who may take it, and when they were
+    # due (the timer's moment; `at` is when the workflow acted on it).
+    relaxed_skills: list[str] | None = None
+    due_at: datetime | None = None
 
 
 class BotWait(BaseModel):
@@ -216,6 +224,8 @@ class ConversationState(BaseModel):
     queued_at: datetime | None = None
     # The ladder of the current queue (None in states from before ladders, or with none).
     escalation: Escalation | None = None
+    # The skills whoever takes it must hold (domain.skills), relaxed or not during this stay.
+    required_skills: list[RequiredSkill] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -371,6 +381,8 @@ class Edit(BaseModel):
     # The assignee change as its rules made it (reason, offer check); edits recorded before
     # it existed have only `agent`.
     assignment: Assignment | None = None
+    # The whole list of required skills, replacing the one it has.
+    required_skills: list[SkillRequirement] | None = None
 
 
 class Reroute(BaseModel):

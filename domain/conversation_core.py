@@ -54,6 +54,7 @@ from domain.models import (
     RoutingDecision,
     Status,
 )
+from domain.skills import RequiredSkill, SkillRequirement, described, merged, relaxes_at, replaced
 
 
 class Refused(Exception):
@@ -80,6 +81,7 @@ def new_state(new: NewConversation) -> ConversationState:
         tags=list(new.tags),
         customer=new.customer,
         message_content=new.message_content,
+        required_skills=[RequiredSkill(**given.model_dump(), set_at=new.created_at) for given in new.required_skills],
         created_at=new.created_at,
         updated_at=new.created_at,
     )
@@ -298,6 +300,9 @@ class ConversationCore:
             route_id=decision.route_id, routing_version=decision.routing_version
         )
         outcome = "matched rule" if decision.route_id else "no rule matched"
+        if decision.required_skills:
+            state.required_skills = merged(state.required_skills, decision.required_skills, self._clock())
+            outcome += f"; skills required: {described(decision.required_skills)}"
         self.move(
             EventType.ROUTED,
             actor,
@@ -338,6 +343,9 @@ class ConversationCore:
         )
         if from_queue != queue.id:
             state.queued_at = moved.at
+            # A new stay: every requirement restricts again, its clock counting from the entry.
+            for requirement in state.required_skills:
+                requirement.relaxed = False
             # The new queue's ladder starts (histories before ladders have none: no timer).
             state.escalation = Escalation(
                 queue_id=queue.id, steps=list(queue.escalation), since=moved.at
@@ -384,7 +392,7 @@ class ConversationCore:
         """The earliest timed thing the workflow waits for (None: nothing is due, and the wait
         lasts until a change sets a deadline): the bot's hand-off timing out, or the ladder's
         next step (whose clock stands while a bot serves the conversation)."""
-        return earliest(self._bot_timeout(), self._escalation_deadline())
+        return earliest(self._bot_timeout(), self._escalation_deadline(), self._relaxation_deadline())
 
     def _bot_timeout(self) -> Deadline | None:
         wait = self.state.bot_wait
@@ -396,6 +404,41 @@ class ConversationCore:
     def _escalation_deadline(self) -> Deadline | None:
         due = self.next_escalation_at()
         return Deadline(DeadlineKind.ESCALATION, due) if due is not None else None
+
+    def _relaxation_deadline(self) -> Deadline | None:
+        """The next required skill to relax, while the conversation waits for an agent in its
+        queue (its clock runs on while it is assigned or with a bot, and a requirement overdue
+        when it waits again relaxes at once)."""
+        state = self.state
+        if (state.agent_id is not None or state.bot_wait is not None or state.queue_id is None
+                or state.status not in ESCALATING_STATUSES):
+            return None
+        moments = [at for at in (relaxes_at(r, state.queued_at) for r in state.required_skills) if at is not None]
+        return Deadline(DeadlineKind.SKILL_RELAXATION, min(moments)) if moments else None
+
+    def relax_skills(self, deadline: Deadline) -> None:
+        """The requirements due at `deadline` stop restricting who may take the conversation
+        (they still count in the score): one SKILLS_RELAXED event names them. Nothing if a
+        change meanwhile moved the moment (checked again under the workflow's lock)."""
+        if self._relaxation_deadline() != deadline:
+            return
+        state = self.state
+        due = [r for r in state.required_skills if relaxes_at(r, state.queued_at) == deadline.at]
+        for requirement in due:
+            requirement.relaxed = True
+        names = [requirement.name for requirement in due]
+        self.record(EventType.SKILLS_RELAXED, SYSTEM_ACTOR, relaxed_skills=names, due_at=deadline.at,
+                    reason=f"waited {due[0].relax_after_seconds} s: any agent of the queue may take it "
+                           f"without {', '.join(names)}")
+
+    def require_skills(self, given: list[SkillRequirement], actor: Actor, reason: str | None) -> None:
+        """The required skills become `given`; unchanged ones keep their relaxation clock."""
+        state = self.state
+        required = replaced(state.required_skills, given, self._clock())
+        if required != state.required_skills:
+            state.required_skills = required
+            self.record(EventType.UPDATED, actor,
+                        reason=reason or f"required skills: {described(given) or 'none'}")
 
     def timed_out_bot_wait(self, deadline: Deadline) -> BotWait | None:
         """The hand-off whose timeout `deadline` is, if it still waits."""
@@ -545,6 +588,8 @@ class ConversationCore:
                 self.edit_text(field, text.value, actor)
         if edit.priority is not None:
             self.set_priority(edit.priority, actor, reason)
+        if edit.required_skills is not None:
+            self.require_skills(edit.required_skills, actor, reason)
         if edit.assignment is not None:
             self.take(edit.assignment)
         elif edit.agent is not None:

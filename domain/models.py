@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.skills import SkillRequirement
+
 
 class Priority(str, Enum):
     LOW = "LOW"
@@ -105,6 +107,8 @@ class RoutingRule(BaseModel):
     route_only_during_working_hours: bool = False
     # Infobip's flag, stored and reported; it does not change how the rule routes.
     is_private: bool = False
+    # Skills the conversations it places need (domain.skills), added to any they carry.
+    required_skills: tuple[SkillRequirement, ...] = ()
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -170,6 +174,8 @@ class RoutingDecision(BaseModel):
     # Set when the chosen queue was closed as routing decided (None: open, or no hours, or a
     # decision made before out-of-hours handling).
     out_of_hours: OutOfHours | None = None
+    # The matched rule's required skills (none: no rule matched, or it names none).
+    required_skills: list[SkillRequirement] = Field(default_factory=list)
 
 
 def utcnow() -> datetime:

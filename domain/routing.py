@@ -35,15 +35,16 @@ class CompiledRule:
 class CompiledRouting:
     version: int
     rules: tuple[CompiledRule, ...]
-    # The untraced path's loop, prepared once: (test, queue id, priority, route id, only
-    # during working hours) of each enabled rule, with the bare closure of compiled
+    # The untraced path's loop, prepared once: (test, queue id, priority, only during working
+    # hours, the rule) of each enabled rule, with the bare closure of compiled
     # expressions so a call skips one dispatch.
-    _fast: tuple[tuple[Test, str, Priority, str, bool], ...] = field(init=False, repr=False, compare=False)
+    _fast: tuple[tuple[Test, str, Priority, bool, RoutingRule], ...] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fast = tuple(
-            (_bare_test(c.predicate), c.rule.queue_id, c.rule.priority, c.rule.id,
-             c.rule.route_only_during_working_hours)
+            (_bare_test(c.predicate), c.rule.queue_id, c.rule.priority,
+             c.rule.route_only_during_working_hours, c.rule)
             for c in self.rules
             if c.rule.enabled
         )
@@ -98,10 +99,10 @@ def evaluate(
     trace at all.
     """
     if not trace:
-        for test, queue_id, priority, route_id, hours_only in routing._fast:
+        for test, queue_id, priority, hours_only, rule in routing._fast:
             # The skip checks only run for a match, so the common empty mappings cost nothing.
             if test(facts) and queue_id not in skip_queues and not (hours_only and queue_id in closed_queues):
-                return _decision(routing, facts, queue_id, priority, route_id, [])
+                return _decision(routing, facts, queue_id, priority, rule, [])
         return _decision(routing, facts, default_queue_id, Priority.NORMAL, None, [])
 
     entries: list[TraceEntry] = []
@@ -120,7 +121,7 @@ def evaluate(
             continue
         if compiled.predicate(facts):
             entries.append(_entry(compiled, TraceOutcome.MATCHED, f"matched: {compiled.predicate.explain(facts)}"))
-            return _decision(routing, facts, rule.queue_id, rule.priority, rule.id, entries)
+            return _decision(routing, facts, rule.queue_id, rule.priority, rule, entries)
         entries.append(_entry(compiled, TraceOutcome.NOT_MATCHED, compiled.predicate.explain(facts)))
     return _decision(routing, facts, default_queue_id, Priority.NORMAL, None, entries)
 
@@ -130,16 +131,17 @@ def _decision(
     facts: Mapping[str, Any],
     queue_id: str,
     priority: Priority | None,
-    route_id: str | None,
+    rule: RoutingRule | None,
     entries: list[TraceEntry],
 ) -> RoutingDecision:
     return RoutingDecision(
         queue_id=queue_id,
         priority=priority,
-        route_id=route_id,
+        route_id=rule.id if rule is not None else None,
         routing_version=routing.version,
         trace=entries,
         facts=dict(facts),
+        required_skills=list(rule.required_skills) if rule is not None else [],
     )
 
 

@@ -34,12 +34,17 @@ class SkillLevel(BaseModel):
     level: int = Field(ge=MIN_LEVEL, le=MAX_LEVEL)
 
 
-class RequiredSkill(BaseModel):
-    """One skill a conversation needs, as its workflow holds it."""
+class SkillRequirement(BaseModel):
+    """One skill a conversation needs, as a routing rule, a creation or a PATCH sets it."""
 
     name: str = Field(pattern=SKILL_NAME_PATTERN)
     min_level: int = Field(default=MIN_LEVEL, ge=MIN_LEVEL, le=MAX_LEVEL)
     relax_after_seconds: int | None = Field(default=None, ge=0, le=MAX_RELAX_AFTER_SECONDS)
+
+
+class RequiredSkill(SkillRequirement):
+    """One skill a conversation needs, as its workflow holds it."""
+
     # When it was set on the conversation (its relaxation counts from the later of this and
     # the entry into the queue), and whether it has relaxed during this stay.
     set_at: datetime | None = None
@@ -81,3 +86,32 @@ def relaxes_at(requirement: RequiredSkill, queued_at: datetime | None) -> dateti
         return None
     since = max(queued_at, requirement.set_at) if requirement.set_at is not None else queued_at
     return since + timedelta(seconds=requirement.relax_after_seconds)
+
+
+def _kept(current: Sequence[RequiredSkill], given: SkillRequirement, at: datetime) -> RequiredSkill:
+    """`given` as the conversation holds it: an unchanged requirement keeps when it was set
+    and whether it has relaxed (its clock goes on); a new or changed one starts now."""
+    for held in current:
+        if held.name == given.name and SkillRequirement.model_validate(held.model_dump(
+                include=set(SkillRequirement.model_fields))) == given:
+            return held
+    return RequiredSkill(**given.model_dump(), set_at=at)
+
+
+def replaced(current: Sequence[RequiredSkill], given: Sequence[SkillRequirement], at: datetime) -> list[RequiredSkill]:
+    """The requirements become exactly `given` (a PATCH)."""
+    return [_kept(current, requirement, at) for requirement in given]
+
+
+def merged(current: Sequence[RequiredSkill], given: Sequence[SkillRequirement], at: datetime) -> list[RequiredSkill]:
+    """`given` added to the requirements, replacing those of the same names (a routing rule)."""
+    names = {requirement.name for requirement in given}
+    return [held for held in current if held.name not in names] + replaced(current, given, at)
+
+
+def described(required: Sequence[SkillRequirement]) -> str:
+    """`es, billing 3+`: names, with the level where more than the least is asked."""
+    return ", ".join(
+        requirement.name + (f" {requirement.min_level}+" if requirement.min_level > MIN_LEVEL else "")
+        for requirement in required
+    )

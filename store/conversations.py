@@ -75,6 +75,7 @@ def apply_projection(
         customer_type=state.customer.type if state.customer else None,
         queued_at=state.queued_at,
         escalation=state.escalation.model_dump(mode="json") if state.escalation else None,
+        required_skills=[r.model_dump(mode="json") for r in state.required_skills] or None,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,

@@ -372,6 +372,8 @@ class ConversationWorkflow:
             await self._time_out_bot(deadline)
         elif deadline.kind is DeadlineKind.ESCALATION:
             await self._escalate()
+        elif deadline.kind is DeadlineKind.SKILL_RELAXATION:
+            await self._relax_skills(deadline)
         else:
             assert_never(deadline.kind)
 
@@ -386,6 +388,12 @@ class ConversationWorkflow:
                     self._core.route_request(after_bot=wait)
                 )
                 self._core.time_out_bot(wait, decision)
+        await self._project()
+
+    async def _relax_skills(self, deadline: Deadline) -> None:
+        # No history recorded before skills has a requirement, so none reaches this: no patch.
+        async with self._moves:
+            self._core.relax_skills(deadline)
         await self._project()
 
     async def _escalate(self) -> None:

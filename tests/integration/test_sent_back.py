@@ -72,7 +72,7 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
     await made(stack, f"{A}/{agent['id']}/queues", {"queueId": target["id"]})
     await put_routing(stack.http, [
         rule("Telegram", queue["id"], {"$eq": {"message.channel": "TELEGRAM"}}, priority="HIGH",
-             routeOnlyDuringWorkingHours=True),
+             routeOnlyDuringWorkingHours=True, requiredSkills=[{"name": "vip-care", "minLevel": 3}]),
         rule("Off", target["id"], {"$exists": {"customer.country": True}}, enabled=False),
     ])
     webhook = await made(stack, WEBHOOKS, {"url": "https://hooks.invalid/in", "eventTypes": ["message.created"],
@@ -85,7 +85,8 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
     unassigned = await create_conversation(stack.http, topic="Card", summary="Lost", priority="HIGH",
                                            channel="TELEGRAM", tags=["vip"], externalId=unique("c"),
                                            queueId=target["id"], customer={"identifier": "+385911234567",
-                                                                          "type": "PHONE"})
+                                                                          "type": "PHONE"},
+                                           requiredSkills=[{"name": "es", "minLevel": 2, "relaxAfterSeconds": 600}])
     # In a queue without working hours, so that the time of day changes nothing.
     with_agent = await create_conversation(stack.http, topic="Assigned", queueId=target["id"], agentId=agent["id"],
                                            status="WAITING")

@@ -66,12 +66,18 @@ timeline = sa.table(
 )
 
 
+def _recorded(conversation: dict[str, Any]) -> ConversationRecord:
+    """A conversation as an event of the old format stored it, with the fields it did not
+    have yet (later migrations' columns) empty."""
+    return cast(ConversationRecord, SimpleNamespace(**{"queued_at": None, "required_skills": None, **conversation}))
+
+
 def _rendered(type_: str, at: Any, payload: dict[str, Any]) -> tuple[str, str | None]:
     """The body of a stored event for supervisors, and for agents and bots where it differs,
     as the readers rendered it until now."""
     if type_.startswith("conversation."):
         event = ConversationEvent.model_validate(payload["event"])
-        conversation = conversation_out(cast(ConversationRecord, SimpleNamespace(**payload["conversation"])))
+        conversation = conversation_out(_recorded(payload["conversation"]))
         supervisors, workers = (
             envelope(type_, at, {"event": event_out(event, audience), "conversation": conversation})
             for audience in (Audience.SUPERVISORS, Audience.WORKERS)
@@ -81,7 +87,7 @@ def _rendered(type_: str, at: Any, payload: dict[str, Any]) -> tuple[str, str | 
     if type_ == MESSAGE_CREATED and "stored_message" in payload:
         data = {
             "message": message_out(cast(MessageRecord, SimpleNamespace(**payload["stored_message"]))),
-            "conversation": conversation_out(cast(ConversationRecord, SimpleNamespace(**payload["conversation"]))),
+            "conversation": conversation_out(_recorded(payload["conversation"])),
         }
     return envelope(type_, at, data), None
 

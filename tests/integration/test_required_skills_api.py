@@ -1,0 +1,88 @@
+"""A conversation's required skills over HTTP, with the real worker (SQLite and PostgreSQL):
+given at creation, added by a routing rule, replaced by PATCH, relaxed by the workflow's
+timer with a SKILLS_RELAXED event; bad input refused at its field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.conftest import Stack
+from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, wait_for
+from tests.integration.test_queues_api import parse_time
+
+C = "/ccaas/1/conversations"
+
+
+async def fetched(stack: Stack, conversation_id: str) -> dict:
+    response = await stack.http.get(f"{C}/{conversation_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def events_of(stack: Stack, conversation_id: str) -> list[dict]:
+    response = await stack.http.get(f"{C}/{conversation_id}/events")
+    assert response.status_code == 200, response.text
+    return response.json()["events"]
+
+
+async def test_requirements_given_at_creation_relax_in_the_queue_at_their_moment(stack: Stack):
+    queue = await create_queue(stack.http)
+    created = await create_conversation(stack.http, queueId=queue["id"], requiredSkills=[
+        {"name": "es", "minLevel": 3, "relaxAfterSeconds": 1}, {"name": "billing"}])
+    [es, billing] = created["requiredSkills"]
+    routed = next(e for e in await events_of(stack, created["id"]) if e["type"] == "ROUTED")
+    assert es == {"name": "es", "minLevel": 3, "relaxAfterSeconds": 1, "relaxed": False,
+                  "relaxesAt": es["relaxesAt"]}
+    assert parse_time(es["relaxesAt"]) == parse_time(routed["at"]) + timedelta(seconds=1)
+    assert billing == {"name": "billing", "minLevel": 1, "relaxAfterSeconds": None, "relaxed": False,
+                       "relaxesAt": None}
+
+    async def relaxed() -> list[dict]:
+        return [e for e in await events_of(stack, created["id"]) if e["type"] == "SKILLS_RELAXED"]
+
+    [event] = await wait_for(relaxed, timeout=20)
+    assert event["relaxedSkills"] == ["es"] and parse_time(event["dueAt"]) == parse_time(es["relaxesAt"])
+    assert 0 <= (parse_time(event["at"]) - parse_time(event["dueAt"])).total_seconds() < 1
+    after = await fetched(stack, created["id"])
+    assert [(r["name"], r["relaxed"], r["relaxesAt"]) for r in after["requiredSkills"]] == [
+        ("es", True, None), ("billing", False, None)]
+    assert after["queueId"] == queue["id"] and after["queuePosition"] == 1
+
+
+async def test_a_rule_adds_its_requirements_and_patch_replaces_the_list(stack: Stack):
+    queue = await create_queue(stack.http)
+    routing = await put_routing(stack.http, [rule("Spanish", queue["id"], {"$eq": {"message.channel": "WHATSAPP"}},
+                                                  requiredSkills=[{"name": "es", "minLevel": 2}])])
+    assert routing["routes"][0]["requiredSkills"] == [{"name": "es", "minLevel": 2, "relaxAfterSeconds": None}]
+    created = await create_conversation(stack.http, channel="WHATSAPP", requiredSkills=[{"name": "billing"}])
+    assert [(r["name"], r["minLevel"]) for r in created["requiredSkills"]] == [("billing", 1), ("es", 2)]
+
+    patched = await stack.http.patch(f"{C}/{created['id']}", json={"requiredSkills": [{"name": "fr"}]})
+    assert patched.status_code == 200, patched.text
+    assert [r["name"] for r in patched.json()["requiredSkills"]] == ["fr"]
+    updated = [e for e in await events_of(stack, created["id"]) if e["type"] == "UPDATED"]
+    assert updated[-1]["reason"] == "required skills: fr"
+    cleared = await stack.http.patch(f"{C}/{created['id']}", json={"requiredSkills": []})
+    assert cleared.status_code == 200 and cleared.json()["requiredSkills"] == []
+
+
+async def test_bad_requirements_are_refused_at_their_field_and_change_nothing(stack: Stack):
+    queue = await create_queue(stack.http)
+    for bad, field in [
+        ([{"name": "spanish speaker"}], "requiredSkills[0].name"),
+        ([{"name": "es", "minLevel": 6}], "requiredSkills[0].minLevel"),
+        ([{"name": "es", "minLevel": "3"}], "requiredSkills[0].minLevel"),
+        ([{"name": "es", "relaxAfterSeconds": -1}], "requiredSkills[0].relaxAfterSeconds"),
+        ([{"name": f"s{n}"} for n in range(11)], "requiredSkills"),
+    ]:
+        response = await stack.http.post(C, json={"queueId": queue["id"], "requiredSkills": bad})
+        assert_error(response, 400, "BAD_REQUEST", field)
+    # A name given twice counts once, as given last (the document cannot forbid it).
+    created = await create_conversation(stack.http, queueId=queue["id"], requiredSkills=[
+        {"name": "es", "minLevel": 4}, {"name": "es"}])
+    assert [(r["name"], r["minLevel"]) for r in created["requiredSkills"]] == [("es", 1)]
+    response = await stack.http.patch(f"{C}/{created['id']}", json={"requiredSkills": None})
+    assert_error(response, 400, "BAD_REQUEST", "requiredSkills")
+    response = await stack.http.patch(f"{C}/{created['id']}", json={"requiredSkills": [{"name": "x", "level": 2}]})
+    assert_error(response, 400, "BAD_REQUEST", "requiredSkills[0].level")
+    assert [r["name"] for r in (await fetched(stack, created["id"]))["requiredSkills"]] == ["es"]
