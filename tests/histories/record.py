@@ -168,6 +168,24 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "out_of_hours_with_agent", cid))
 
+    # Skills: required at creation (billing), added by the routing rule (es); es relaxes in
+    # the queue, a PATCH adds fr (billing unchanged keeps its clock), billing relaxes; closed.
+    cid = await create(channel="WHATSAPP", requiredSkills=[{"name": "billing", "relaxAfterSeconds": 3}])
+
+    def relaxed(count: int):
+        async def enough() -> bool:
+            events = (await http.get(f"{C}/{cid}/events")).json()["events"]
+            return sum(event["type"] == "SKILLS_RELAXED" for event in events) == count
+        return enough
+
+    await until(relaxed(1))
+    await ok(await http.patch(f"{C}/{cid}", json={"requiredSkills": [
+        {"name": "billing", "relaxAfterSeconds": 3}, {"name": "es", "minLevel": 2, "relaxAfterSeconds": 1},
+        {"name": "fr"}]}))
+    await until(relaxed(2))
+    await close(cid)
+    print(await save_runs(client, "skills_required_relaxed", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):
@@ -230,6 +248,9 @@ async def main() -> None:
                     {"name": "sms", "queueId": places["front"], "expression": {"$eq": {"message.channel": "SMS"}}},
                     {"name": "email", "queueId": places["closed"],
                      "expression": {"$eq": {"message.channel": "EMAIL"}}},
+                    {"name": "spanish", "queueId": places["front"],
+                     "expression": {"$eq": {"message.channel": "WHATSAPP"}},
+                     "requiredSkills": [{"name": "es", "minLevel": 2, "relaxAfterSeconds": 1}]},
                 ]
                 assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
                 async with httpx.AsyncClient(transport=transport, base_url=base,
