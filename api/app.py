@@ -25,6 +25,7 @@ from api import (
     queues,
     routing,
     routing_simulation,
+    skills,
     statistics,
     tags,
     webhooks,
@@ -113,7 +114,7 @@ def create_app(
 
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [
-        statistics.router, queues.router, bots.router, agents.router, routing_simulation.router,
+        statistics.router, queues.router, bots.router, agents.router, skills.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, eligible_agents.router,
         people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,

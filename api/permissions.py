@@ -87,6 +87,10 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("POST", f"{G}/{{agent_id}}/queues"): SUPERVISORS,
     ("DELETE", f"{G}/{{agent_id}}/queues/{{queue_id}}"): SUPERVISORS,
     ("GET", f"{G}/{{agent_id}}/conversations"): ITSELF,
+    # Skills: the spec's "skills of agents" row, read by all, written by supervisors.
+    ("GET", f"{G}/{{agent_id}}/skills"): EVERYONE,
+    ("PUT", f"{G}/{{agent_id}}/skills"): SUPERVISORS,
+    ("GET", "/ccaas/1/skills"): EVERYONE,
     # People are customers' personal data: the spec's table grants them to supervisors only.
     ("GET", P): SUPERVISORS,
     ("POST", P): SUPERVISORS,

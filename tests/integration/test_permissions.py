@@ -208,6 +208,10 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", G + "/{agent_id}/queues"): (on_agent("GET", G + "/{}/queues"), EVERYONE),
     ("POST", G + "/{agent_id}/queues"): (membership, SUPERVISORS),
     ("DELETE", G + "/{agent_id}/queues/{queue_id}"): (remove_membership, SUPERVISORS),
+    ("GET", G + "/{agent_id}/skills"): (on_agent("GET", G + "/{}/skills"), EVERYONE),
+    ("PUT", G + "/{agent_id}/skills"): (
+        on("PUT", "fresh_agent", G + "/{}/skills", {"skills": [{"name": "es", "level": 3}]}), SUPERVISORS),
+    ("GET", "/ccaas/1/skills"): (fixed("GET", "/ccaas/1/skills"), EVERYONE),
     ("GET", P): (fixed("GET", P), SUPERVISORS),
     ("POST", P): (fixed("POST", P, {"firstName": "New"}), SUPERVISORS),
     ("GET", P + "/{person_id}"): (on("GET", "fresh_person", P + "/{}"), SUPERVISORS),
