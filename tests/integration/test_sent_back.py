@@ -70,6 +70,8 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
                                   "title": "Lead", "role": "SUPERVISOR", "status": "BUSY", "maxConversations": 4})
     await made(stack, f"{A}/{agent['id']}/queues", {"queueId": queue["id"]})
     await made(stack, f"{A}/{agent['id']}/queues", {"queueId": target["id"]})
+    skills = await stack.http.put(f"{A}/{agent['id']}/skills", json={"skills": [{"name": "es", "level": 3}]})
+    assert skills.status_code == 200, skills.text
     await put_routing(stack.http, [
         rule("Telegram", queue["id"], {"$eq": {"message.channel": "TELEGRAM"}}, priority="HIGH",
              routeOnlyDuringWorkingHours=True, requiredSkills=[{"name": "vip-care", "minLevel": 3}]),
@@ -95,6 +97,7 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
     await sent_back(stack, f"{Q}/{queue['id']}")
     await sent_back(stack, f"{Q}/{bot_queue['id']}")
     await sent_back(stack, f"{A}/{agent['id']}")
+    await sent_back(stack, f"{A}/{agent['id']}/skills")
     await sent_back(stack, f"{B}/{bot['id']}")
     await sent_back(stack, f"{WH}/{hours['id']}", ("PUT", "PATCH"))
     await sent_back(stack, f"{WEBHOOKS}/{webhook['id']}")
