@@ -1,7 +1,11 @@
 """The guarantees of work distribution raced across processes: two API and two worker
 processes (each worker with its dispatcher) on one database, 40 conversations created at
-once through both APIs, a worker killed while it assigns. Never over capacity, never two
-agents, every assignment one ASSIGNED event, and the freed slots handed on."""
+once through both APIs into one queue and 32 with required skills into another, a worker
+killed while it assigns. Never over capacity, never two agents, every assignment one ASSIGNED
+event, and the freed slots handed on; no conversation to an agent lacking a requirement not
+yet relaxed when it was assigned, and once settled none waiting while an agent with room
+qualifies for it (the ones nobody qualifies for relax in their queue and are taken then).
+One run of processes for both: starting and killing them is most of the time."""
 
 from __future__ import annotations
 
@@ -9,33 +13,87 @@ import asyncio
 import secrets
 import signal
 from collections import Counter
+from collections.abc import Collection
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.client import Client
 
+from domain.skills import RequiredSkill, why_not
 from store.assignment import HELD
 from store.bootstrap import bootstrap
 from store.db import session_scope
-from store.tables import AssignmentRow, ConversationEventRow
+from store.tables import AgentSkillRow, AssignmentRow, ConversationEventRow, ConversationRow
 from tests.helpers import create_queue, wait_for
 from tests.processes import healthy, switchboard_processes
 
 AGENTS, CAPACITY, CONVERSATIONS = 3, 3, 40
+# The skills queue: only "es" speaks Spanish well, only "billing" knows billing, "plain"
+# neither; each takes up to SKILLED_CAPACITY.
+LEVELS = {"es": {"es": 3}, "billing": {"es": 1, "billing": 2}, "plain": {}}
+SKILLED_CAPACITY = 6
+# What its conversations need, eight of each; nobody speaks French (it relaxes after 2 s).
+NEEDS = [[{"name": "es", "minLevel": 2}], [{"name": "billing"}], [], [{"name": "fr", "relaxAfterSeconds": 2}]]
+EACH = 8
 
 
-def assigned_events(engine: Engine) -> list[tuple[str, str]]:
+def assigned_events(engine: Engine, agents: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """(conversation, agent) of each ASSIGNED event, to `agents` only if given."""
     with session_scope(engine) as session:
         rows = session.exec(
             select(ConversationEventRow).where(col(ConversationEventRow.type) == "ASSIGNED")
         ).all()
-        return [(row.conversation_id, row.body["agent_id"]) for row in rows]
+        return [(row.conversation_id, row.body["agent_id"]) for row in rows
+                if agents is None or row.body["agent_id"] in agents]
 
 
-def holds(engine: Engine) -> list[AssignmentRow]:
+def holds(engine: Engine, agents: Collection[str]) -> list[AssignmentRow]:
     with session_scope(engine) as session:
-        return list(session.exec(select(AssignmentRow)).all())
+        return list(session.exec(select(AssignmentRow).where(col(AssignmentRow.agent_id).in_(agents))).all())
+
+
+def waiting_in(engine: Engine, queue_id: str) -> list[ConversationRow]:
+    with session_scope(engine) as session:
+        held = select(AssignmentRow.conversation_id)
+        return list(session.exec(select(ConversationRow).where(
+            ConversationRow.queue_id == queue_id, col(ConversationRow.agent_id).is_(None),
+            col(ConversationRow.id).not_in(held))).all())
+
+
+def assigned_to_the_unqualified(engine: Engine, levels: dict[str, dict[str, int]]) -> list[str]:
+    """Each ASSIGNED event to a skills agent whose agent lacked a requirement of the
+    conversation not relaxed before it (the requirements as created: nothing changes them)."""
+    with session_scope(engine) as session:
+        needs = {row.id: [RequiredSkill.model_validate(r) for r in row.required_skills or []]
+                 for row in session.exec(select(ConversationRow)).all()}
+        events = session.exec(select(ConversationEventRow).where(
+            col(ConversationEventRow.type).in_(["ASSIGNED", "SKILLS_RELAXED"]))
+            .order_by(col(ConversationEventRow.conversation_id), col(ConversationEventRow.seq))).all()
+    relaxed: dict[str, set[str]] = {}
+    wrong = []
+    for row in events:
+        if row.type == "SKILLS_RELAXED":
+            relaxed.setdefault(row.conversation_id, set()).update(row.body["relaxed_skills"])
+        elif row.body["agent_id"] in levels:
+            required = [r.model_copy(update={"relaxed": r.name in relaxed.get(row.conversation_id, set())})
+                        for r in needs[row.conversation_id]]
+            why = why_not(levels[row.body["agent_id"]], required)
+            if why is not None:
+                wrong.append(f"{row.conversation_id} to {row.body['agent_id']}: {why}")
+    return wrong
+
+
+def takeable_yet_waiting(engine: Engine, queue_id: str, levels: dict[str, dict[str, int]]) -> list[str]:
+    """The queue's waiting conversations some agent with room qualifies for (a settled state
+    has none)."""
+    load = Counter(row.agent_id for row in holds(engine, levels))
+    with_room = [agent for agent in levels if load[agent] < SKILLED_CAPACITY]
+    return [
+        row.id for row in waiting_in(engine, queue_id) if any(
+            why_not(levels[agent], [RequiredSkill.model_validate(r) for r in row.required_skills or []]) is None
+            for agent in with_room)
+    ]
 
 
 async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
@@ -58,12 +116,22 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
                     "displayName": f"agent {n}", "status": "ACTIVE", "role": "AGENT"})
                 agents.append(created.json()["id"])
                 await second.post(f"/ccaas/1/agents/{agents[-1]}/queues", json={"queueId": queue["id"]})
+            skilled = await create_queue(first, isAutoAssignmentEnabled=True)
+            levels = {}
+            for name, skills in LEVELS.items():
+                created = await first.post("/ccaas/1/agents", json={
+                    "displayName": name, "status": "ACTIVE", "role": "AGENT", "maxConversations": SKILLED_CAPACITY})
+                levels[created.json()["id"]] = skills
+            with session_scope(engine) as session:
+                session.add_all(AgentSkillRow(agent_id=agent_id, name=skill, level=level)
+                                for agent_id, skills in levels.items() for skill, level in skills.items())
+            for agent_id in levels:
+                await second.post(f"/ccaas/1/agents/{agent_id}/queues", json={"queueId": skilled["id"]})
 
-            creates = [
-                asyncio.create_task((first, second)[n % 2].post(
-                    "/ccaas/1/conversations", json={"queueId": queue["id"], "topic": f"race {n}"}))
-                for n in range(CONVERSATIONS)
-            ]
+            bodies = [{"queueId": queue["id"], "topic": f"race {n}"} for n in range(CONVERSATIONS)] + [
+                {"queueId": skilled["id"], "requiredSkills": need} for need in NEEDS for _ in range(EACH)]
+            creates = [asyncio.create_task((first, second)[n % 2].post("/ccaas/1/conversations", json=body))
+                       for n, body in enumerate(bodies)]
             # Kill a worker as soon as assigning has begun: offers and creations are in flight.
             await wait_for(lambda: asyncio.to_thread(assigned_events, engine), timeout=60, interval=0.02)
             workers[0].send_signal(signal.SIGKILL)
@@ -75,22 +143,36 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
             assert all(r.status_code == 201 or (r.status_code == 503 and "accepted but not routed in time" in r.text)
                        for r in responses), [r.text for r in responses]
 
+            async def skills_settled() -> bool:
+                rows = await asyncio.to_thread(holds, engine, levels)
+                return all(row.state == HELD for row in rows) and not await asyncio.to_thread(
+                    takeable_yet_waiting, engine, skilled["id"], levels)
+
+            await wait_for(skills_settled, timeout=60)
+            assert assigned_to_the_unqualified(engine, levels) == []
+            assigned = assigned_events(engine, levels)
+            assert len(assigned) == len({cid for cid, _ in assigned})  # never two agents, never twice
+            load = Counter(row.agent_id for row in holds(engine, levels))
+            # Spanish and billing cases only to their specialists, French ones once relaxed to
+            # anyone with room: every agent works, none over its capacity.
+            assert set(load) == set(levels) and max(load.values()) <= SKILLED_CAPACITY
+
             async def settled() -> bool:
-                rows = await asyncio.to_thread(holds, engine)
+                rows = await asyncio.to_thread(holds, engine, agents)
                 return len(rows) == AGENTS * CAPACITY and all(row.state == HELD for row in rows)
 
             await wait_for(settled, timeout=60)
-            assigned = assigned_events(engine)
+            assigned = assigned_events(engine, agents)
             assert len(assigned) == len({cid for cid, _ in assigned}) == AGENTS * CAPACITY
             assert Counter(agent for _, agent in assigned) == {agent: CAPACITY for agent in agents}
 
             # Each agent closes one: exactly one waiting conversation each takes its place.
-            held_by = {row.agent_id: row.conversation_id for row in holds(engine)}
+            held_by = {row.agent_id: row.conversation_id for row in holds(engine, agents)}
             for conversation_id in held_by.values():
                 closed = await second.patch(f"/ccaas/1/conversations/{conversation_id}", json={"status": "CLOSED"})
                 assert closed.status_code == 200, closed.text
-            await wait_for(lambda: asyncio.to_thread(lambda: len(assigned_events(engine)) == 12), timeout=60)
+            await wait_for(lambda: asyncio.to_thread(lambda: len(assigned_events(engine, agents)) == 12), timeout=60)
             await wait_for(settled, timeout=60)
-            assigned = assigned_events(engine)
+            assigned = assigned_events(engine, agents)
             assert len(assigned) == len({cid for cid, _ in assigned}) == AGENTS * CAPACITY + AGENTS
-            assert Counter(row.agent_id for row in holds(engine)) == {agent: CAPACITY for agent in agents}
+            assert Counter(row.agent_id for row in holds(engine, agents)) == {agent: CAPACITY for agent in agents}
