@@ -12,8 +12,10 @@ import pytest
 
 from domain.skills import MAX_AGENT_SKILLS
 from tests.conftest import Stack
-from tests.helpers import assert_error, unique
+from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
 from tests.integration.test_agents_api import acting_as, new_agent
+from tests.integration.test_assignment_api import assigned_to, events, not_assigned_after_a_pass
+from tests.integration.test_assignment_api import new_agent as new_member
 
 AGENTS = "/ccaas/1/agents"
 SKILLS = "/ccaas/1/skills"
@@ -116,6 +118,22 @@ async def test_an_unknown_agent_is_404_on_read_and_on_write(stack: Stack):
 async def test_a_disabled_agents_skills_can_be_set_and_read(stack: Stack):
     agent = await new_agent(stack, enabled=False)
     assert await put_skills(stack.http, agent["id"], [{"name": "es", "level": 3}]) == [{"name": "es", "level": 3}]
+
+
+async def test_skills_given_to_a_member_let_it_take_a_conversation_that_needs_them(stack: Stack):
+    # Nothing wakes the dispatcher on a change of skills: its periodic pass finds it, as it
+    # finds an agent going ACTIVE.
+    queue = await create_queue(stack.http, isAutoAssignmentEnabled=True)
+    agent = await new_member(stack, [queue["id"]])
+    waiting = await create_conversation(stack.http, queueId=queue["id"], requiredSkills=[{"name": "es", "minLevel": 2}])
+    await not_assigned_after_a_pass(stack, waiting)
+    await put_skills(stack.http, agent["id"], [{"name": "es", "level": 1}])
+    await not_assigned_after_a_pass(stack, waiting)
+    await put_skills(stack.http, agent["id"], [{"name": "es", "level": 3}, {"name": "fr", "level": 2}])
+    await wait_for(lambda: assigned_to(stack, waiting["id"]), timeout=10)
+    assert await assigned_to(stack, waiting["id"]) == agent["id"]
+    [assigned] = [event for event in await events(stack, waiting["id"]) if event["type"] == "ASSIGNED"]
+    assert "es 3" in assigned["reason"], assigned
 
 
 # --- bad input: a 400 at the field, and nothing changed -------------------------------------
