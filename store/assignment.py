@@ -30,7 +30,8 @@ from domain.models import AgentStatus, Status, as_utc
 from domain.skills import RequiredSkill
 from store.agents import agent_queue_ids
 from store.db import INSERTS, session_scope, take_write_lock
-from store.tables import AgentQueueRow, AgentRow, AgentSkillRow, AssignmentRow, ConversationRow, QueueRow
+from store.skills import levels_of
+from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow, QueueRow
 from store.working_hours import working_hours_of_queue
 
 CLAIMED = "CLAIMED"
@@ -238,19 +239,6 @@ def _waiting_page(session: Session, queue_id: str, after: ConversationRow | None
 def required_of(conversation: ConversationRow) -> list[RequiredSkill]:
     """The skills the conversation needs, relaxed or not, as its row holds them."""
     return [RequiredSkill.model_validate(required) for required in conversation.required_skills or []]
-
-
-def levels_of(session: Session, agent_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Each agent's skills, name to level (one read for all of them). The same question, by
-    the same name, as store.skills.levels_of, which another change brings: this one goes once
-    that lands."""
-    if not agent_ids:
-        return {}
-    levels: dict[str, dict[str, int]] = {}
-    rows = session.exec(select(AgentSkillRow).where(col(AgentSkillRow.agent_id).in_(agent_ids))).all()
-    for row in rows:
-        levels.setdefault(row.agent_id, {})[row.name] = row.level
-    return levels
 
 
 def order_in_queue(joined: datetime, agent_id: str) -> tuple[str, ...]:

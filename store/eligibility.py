@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from domain.assignment import Candidate, ranked
 from domain.models import AgentStatus, as_utc
 from domain.skills import RequiredSkill, relaxes_at, score, why_not
-from store.assignment import capacity_of, levels_of, loads_of, order_in_queue, place_in_queue, required_of
+from store.assignment import capacity_of, loads_of, order_in_queue, place_in_queue, required_of
+from store.skills import levels_of
 from store.tables import AgentQueueRow, AgentRow, ConversationRow, QueueRow
 
 

@@ -24,7 +24,7 @@ from domain.skills import RequiredSkill, why_not
 from store.assignment import HELD
 from store.bootstrap import bootstrap
 from store.db import session_scope
-from store.tables import AgentSkillRow, AssignmentRow, ConversationEventRow, ConversationRow
+from store.tables import AssignmentRow, ConversationEventRow, ConversationRow
 from tests.helpers import create_queue, wait_for
 from tests.processes import healthy, switchboard_processes
 
@@ -122,10 +122,10 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
                 created = await first.post("/ccaas/1/agents", json={
                     "displayName": name, "status": "ACTIVE", "role": "AGENT", "maxConversations": SKILLED_CAPACITY})
                 levels[created.json()["id"]] = skills
-            with session_scope(engine) as session:
-                session.add_all(AgentSkillRow(agent_id=agent_id, name=skill, level=level)
-                                for agent_id, skills in levels.items() for skill, level in skills.items())
-            for agent_id in levels:
+            for agent_id, skills in levels.items():
+                given = await first.put(f"/ccaas/1/agents/{agent_id}/skills", json={
+                    "skills": [{"name": name, "level": level} for name, level in skills.items()]})
+                assert given.status_code == 200, given.text
                 await second.post(f"/ccaas/1/agents/{agent_id}/queues", json={"queueId": skilled["id"]})
 
             bodies = [{"queueId": queue["id"], "topic": f"race {n}"} for n in range(CONVERSATIONS)] + [
