@@ -86,3 +86,42 @@ async def test_bad_requirements_are_refused_at_their_field_and_change_nothing(st
     response = await stack.http.patch(f"{C}/{created['id']}", json={"requiredSkills": [{"name": "x", "level": 2}]})
     assert_error(response, 400, "BAD_REQUEST", "requiredSkills[0].level")
     assert [r["name"] for r in (await fetched(stack, created["id"]))["requiredSkills"]] == ["es"]
+
+
+async def new_agent(stack: Stack, queue_id: str, skills: list[dict], status: str = "ACTIVE") -> str:
+    created = await stack.http.post("/ccaas/1/agents", json={"displayName": "agent", "status": status,
+                                                             "role": "AGENT", "maxConversations": 5})
+    assert created.status_code == 201, created.text
+    agent_id = created.json()["id"]
+    assert (await stack.http.put(f"/ccaas/1/agents/{agent_id}/skills", json={"skills": skills})).status_code == 200
+    assert (await stack.http.post(f"/ccaas/1/agents/{agent_id}/queues", json={"queueId": queue_id})).status_code == 200
+    return agent_id
+
+
+async def test_only_a_qualified_agent_takes_it_until_it_relaxes_and_it_holds_back_nobody(stack: Stack):
+    queue = await create_queue(stack.http, isAutoAssignmentEnabled=True)
+    speaker = await new_agent(stack, queue["id"], [{"name": "es", "level": 3}], status="BUSY")
+    other = await new_agent(stack, queue["id"], [{"name": "billing", "level": 2}])
+    spanish = await create_conversation(stack.http, queueId=queue["id"], requiredSkills=[
+        {"name": "es", "minLevel": 2, "relaxAfterSeconds": 2}, {"name": "billing"}])
+    english = await create_conversation(stack.http, queueId=queue["id"])
+
+    async def agent_of(conversation_id: str) -> str | None:
+        return (await fetched(stack, conversation_id))["agentId"]
+
+    # The one behind it goes to the agent with room; the Spanish one waits for its speaker.
+    assert await wait_for(lambda: agent_of(english["id"]), timeout=10) == other
+    assert (await fetched(stack, spanish["id"]))["agentId"] is None
+    # Two seconds in the queue: Spanish relaxes, billing still restricts: the other agent has it.
+    assert await wait_for(lambda: agent_of(spanish["id"]), timeout=10) == other
+    timeline = [e["type"] for e in await events_of(stack, spanish["id"])]
+    assert timeline.index("SKILLS_RELAXED") < timeline.index("ASSIGNED")
+    assigned = next(e for e in await events_of(stack, spanish["id"]) if e["type"] == "ASSIGNED")
+    assert "skills billing 2" in assigned["reason"]
+
+    # With the speaker back, a new Spanish case goes to the speaker, and the reason says why.
+    assert (await stack.http.put(f"/ccaas/1/agents/{speaker}/status", json={"status": "ACTIVE"})).status_code == 200
+    again = await create_conversation(stack.http, queueId=queue["id"], requiredSkills=[{"name": "es", "minLevel": 2}])
+    assert await wait_for(lambda: agent_of(again["id"]), timeout=10) == speaker
+    assigned = next(e for e in await events_of(stack, again["id"]) if e["type"] == "ASSIGNED")
+    assert "skills es 3" in assigned["reason"]
