@@ -3,7 +3,7 @@ rule) and as a rule answers them. SPEC "Skills"; the rules themselves are domain
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from pydantic import AfterValidator, Field
 
@@ -32,17 +32,27 @@ class SkillRequirementIn(ApiInput):
             name=self.name, min_level=self.min_level, relax_after_seconds=self.relax_after_seconds)
 
 
-def _each_name_once(given: list[SkillRequirementIn]) -> list[SkillRequirementIn]:
+class Named(Protocol):
+    name: str
+
+
+N = TypeVar("N", bound=Named)
+# One rule for every list of skills (an agent's, a conversation's, a rule's).
+NAMED_TWICE = "A skill named twice counts once, as given last."
+
+
+def each_name_once(given: list[N]) -> list[N]:
     """A skill named twice counts once, as given last (as a JSON object's repeated key): the
-    document cannot say "unique by name", and a request it calls valid must not be refused."""
-    last = {requirement.name: requirement for requirement in given}
-    return [requirement for requirement in given if last[requirement.name] is requirement]
+    document cannot say "unique by name", and a request it calls valid must not be refused.
+    The answer shows what was kept."""
+    last = {item.name: item for item in given}
+    return [item for item in given if last[item.name] is item]
 
 
 RequiredSkillsIn = Annotated[
     list[SkillRequirementIn],
-    Field(max_length=MAX_REQUIRED_SKILLS, description="A skill named twice counts once, as given last."),
-    AfterValidator(_each_name_once),
+    Field(max_length=MAX_REQUIRED_SKILLS, description=NAMED_TWICE),
+    AfterValidator(each_name_once),
 ]
 
 

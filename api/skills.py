@@ -8,13 +8,16 @@ as with an agent's queues, only its status goes out (`agent.status_changed`)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from api.deps import SessionDep
-from api.errors import ApiError, not_found
+from api.errors import not_found
 from api.paging import DEFAULT_LIMIT, order_by_param, page_of, parse_paging
 from api.schemas import ApiInput, ApiModel, Pagination, pagination
+from api.skill_requirements import NAMED_TWICE, each_name_once
 from domain.skills import MAX_AGENT_SKILLS, MAX_LEVEL, MIN_LEVEL, SKILL_NAME_PATTERN, SkillLevel
 from store import skills as skill_store
 from store.tables import AgentRow, AgentSkillRow
@@ -32,7 +35,8 @@ class AgentSkillsIn(ApiInput):
     """All the agent's skills: those not given are taken away. A fetched list sent back is
     accepted as it is."""
 
-    skills: list[AgentSkillIn] = Field(max_length=MAX_AGENT_SKILLS, description="Names distinct")
+    skills: Annotated[list[AgentSkillIn], AfterValidator(each_name_once)] = Field(
+        max_length=MAX_AGENT_SKILLS, description=NAMED_TWICE)
 
 
 class AgentSkillOut(ApiModel):
@@ -64,16 +68,6 @@ def _skills_out(skills: list[SkillLevel]) -> AgentSkillsOut:
     return AgentSkillsOut(skills=[AgentSkillOut(name=skill.name, level=skill.level) for skill in skills])
 
 
-def _distinct(skills: list[AgentSkillIn]) -> None:
-    """A name given twice is a 400 at the second, naming the first."""
-    first: dict[str, int] = {}
-    for index, skill in enumerate(skills):
-        if skill.name in first:
-            raise ApiError(400, "Bad request", {
-                f"skills[{index}].name": [f"given twice: also skills[{first[skill.name]}]"]})
-        first[skill.name] = index
-
-
 @router.get("/agents/{agent_id}/skills", response_model=AgentSkillsOut)
 def get_agent_skills(agent_id: str, session: SessionDep) -> AgentSkillsOut:
     if session.get(AgentRow, agent_id) is None:
@@ -84,7 +78,6 @@ def get_agent_skills(agent_id: str, session: SessionDep) -> AgentSkillsOut:
 @router.put("/agents/{agent_id}/skills", response_model=AgentSkillsOut)
 def put_agent_skills(agent_id: str, body: AgentSkillsIn, session: SessionDep) -> AgentSkillsOut:
     """Replaces all the agent's skills at once (an empty list takes them all away)."""
-    _distinct(body.skills)
     skills = [SkillLevel(name=skill.name, level=skill.level) for skill in body.skills]
     if not skill_store.replace(session, agent_id, skills):
         raise not_found("Agent")
