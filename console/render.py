@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from console.session import CSRF_FIELD, csrf_token, remember_csrf
 from domain.assignment import DEFAULT_STICKY_DAYS
 from domain.events_out import EVENT_TYPES
+from domain.skills import MAX_LEVEL, MIN_LEVEL
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -61,6 +62,8 @@ def auto_assignment(queue: dict[str, Any]) -> str:
 
 
 templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment)
+# The levels a skill row offers (skill_macros.html).
+templates.env.globals["skill_levels"] = list(range(MIN_LEVEL, MAX_LEVEL + 1))
 
 # Pages hold customers' data and one-time keys: not kept after sign-out. (Every answer of the
 # service carries api.security_headers: no framing, scripts and styles of this origin only.)
