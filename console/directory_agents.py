@@ -1,6 +1,6 @@
 """Agents (a supervisor's pages): the list, create (the key shown once), edit, enable or
 disable (agents are disabled, not deleted, so timelines keep naming them), status, queue
-membership and key rotation."""
+membership, skills (console.skill_rows) and key rotation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request
 
 from console.client import Api, Refusal, api
-from console.forms import act, form_values, key_page, optional, whole_number
+from console.forms import act, form_values, item_errors, key_page, optional, whole_number
 from console.render import page
 from console.session import check_csrf, console_user, require_supervisor
+from console.skill_rows import HELD, held_body, held_rows, posted
+from console.skill_rows import shown as posted_rows
 from domain.models import AgentStatus, Role
 
 router = APIRouter(dependencies=[Depends(console_user), Depends(check_csrf), Depends(require_supervisor)])
@@ -59,11 +61,15 @@ async def agent_page(request: Request, client: Api, agent_id: str, refusal: Refu
     memberships = (await client.read(f"{AGENTS}/{agent_id}/queues"))["queues"]
     member_of = {queue["id"] for queue in memberships}
     queues = await client.read_all("/ccaas/1/queues", "queues")
+    skills = (await client.read(f"{AGENTS}/{agent_id}/skills"))["skills"]
+    posted_skills = posted_rows(values, "skills", HELD)
     return page(
         request, "directory_agent.html", status_code=refusal.status if refusal else 200,
         title=agent["displayName"], section="agents", agent=agent, memberships=memberships,
         queue_choices=[(queue["id"], queue["name"]) for queue in queues if queue["id"] not in member_of],
         roles=ROLES, statuses=STATUSES, refusal=refusal, values=shown(agent) | (values or {}),
+        skills=skills, held_skill_rows=held_rows(skills) if posted_skills is None else posted_skills,
+        skill_errors=item_errors(refusal, "skills"),
     )
 
 
@@ -123,6 +129,15 @@ async def add_to_queue(request: Request, agent_id: str, client: Api = Depends(ap
 @router.post("/console/agents/{agent_id}/queues/{queue_id}/remove")
 async def remove_from_queue(request: Request, agent_id: str, queue_id: str, client: Api = Depends(api)):
     return await change(request, client, agent_id, "DELETE", f"{AGENTS}/{agent_id}/queues/{queue_id}")
+
+
+@router.post("/console/agents/{agent_id}/skills")
+async def set_skills(request: Request, agent_id: str, client: Api = Depends(api)):
+    """The whole list, as the API's PUT replaces it: the rows, without the one whose Remove was pressed."""
+    def body(values: dict[str, str]) -> dict:
+        return {"skills": held_body(posted(values, "skills", HELD, optional(values, "remove")))}
+
+    return await change(request, client, agent_id, "PUT", f"{AGENTS}/{agent_id}/skills", body)
 
 
 @router.post("/console/agents/{agent_id}/api-key")

@@ -1,6 +1,7 @@
 """An agent's own work: the conversations it holds, the unassigned ones waiting in its queues
-in their waiting order, and its status. Take, release and close are one API call each; a
-refusal (403, 409) is shown on this page in the API's words."""
+in their waiting order, its status, and its skills (read only: a supervisor sets them). Take,
+release and close are one API call each; a refusal (403, 409) is shown on this page in the
+API's words."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ async def my_page(request: Request, client: Api, principal: Principal, refusal: 
     open_held = sorted((item for item in held["conversations"] if item["status"] in HELD_ORDER),
                        key=lambda item: HELD_ORDER.index(item["status"]))
     memberships = (await client.read(f"/ccaas/1/agents/{me['id']}/queues"))["queues"]
+    skills = (await client.read(f"/ccaas/1/agents/{me['id']}/skills"))["skills"]
     queues = {queue["id"]: queue["name"] for queue in memberships}
     waiting: list[dict] = []
     if queues:
@@ -39,7 +41,7 @@ async def my_page(request: Request, client: Api, principal: Principal, refusal: 
     return page(request, "my_conversations.html", status_code=refusal.status if refusal else 200,
                 title="My conversations", section="mine", me=me, held=open_held,
                 closed_count=held["pagination"]["totalItems"] - len(open_held), waiting=waiting, queues=queues,
-                agent_statuses=[status.value for status in AgentStatus], refusal=refusal)
+                skills=skills, agent_statuses=[status.value for status in AgentStatus], refusal=refusal)
 
 
 async def change(request: Request, client: Api, principal: Principal, conversation_id: str, doing: str,
