@@ -3,7 +3,8 @@
 The draft lives in the form itself: every button posts the whole rule list back, and the
 page comes back with the change made (a rule added, moved, deleted) or with the API's
 answer (the simulation, or its refusal shown at each rule's field). Nothing is stored
-until "Save", which makes a routing version.
+until "Save", which makes a routing version. A rule's required skills are rows of the same
+form (console.skill_rows), each with a Remove button (action `unskill-<rule>-<row>`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from console.client import Api, Refusal, api
-from console.forms import form_values
+from console.forms import FormProblem, form_values
 from console.lookups import live_queues, queues_by_id, strict_json
 from console.render import page, pager, redirect
 from console.session import check_csrf, require_supervisor
+from console.skill_rows import REQUIRED, posted, required_body, required_rows
 from domain.expressions import _ALLOWED as OPERATORS_BY_KIND  # the compiler's own table, read only
 from domain.expressions import ATTRIBUTES, COMPARISONS, CUSTOM_ATTRIBUTE_PREFIX, LOGICAL
 from domain.models import Priority
 
 router = APIRouter(dependencies=[Depends(require_supervisor), Depends(check_csrf)])
 ROUTING = "/ccaas/1/routing"
-RULE_FIELDS = ("name", "queueId", "priority", "expression")
+RULE_FIELDS = ("name", "queueId", "priority", "expression", "requiredSkills")
 DEFAULT_RECENT = 100
 VERSIONS_PAGE = 50
 NEW_RULE_EXPRESSION = '{"$eq": {"message.channel": "WHATSAPP"}}'
@@ -40,18 +42,21 @@ class DraftRule:
     enabled: bool
     expression_text: str
     working_hours_only: bool = False  # routeOnlyDuringWorkingHours
+    skills: list[dict[str, str]] = field(default_factory=list)  # requiredSkills, as skill_rows' rows
     errors: dict[str, list[str]] = field(default_factory=dict)  # by field; expression: "path: message"
 
     def body(self) -> dict[str, Any]:
         rule = {"name": self.name, "queueId": self.queue_id, "priority": self.priority,
                 "enabled": self.enabled, "expression": strict_json(self.expression_text),
-                "routeOnlyDuringWorkingHours": self.working_hours_only}
+                "routeOnlyDuringWorkingHours": self.working_hours_only,
+                "requiredSkills": required_body(self.skills, "requiredSkills")}
         return {"id": self.id, **rule} if self.id else rule
 
 
 def from_routes(routes: list[dict]) -> list[DraftRule]:
     return [DraftRule(route["id"], route["name"], route["queueId"], route["priority"], route["enabled"],
-                      json.dumps(route["expression"], indent=2), route["routeOnlyDuringWorkingHours"])
+                      json.dumps(route["expression"], indent=2), route["routeOnlyDuringWorkingHours"],
+                      skills=required_rows(route.get("requiredSkills") or []))
             for route in routes]
 
 
@@ -65,21 +70,30 @@ def from_form(values: dict[str, str]) -> list[DraftRule]:
     def text(name: str) -> str:
         return values.get(name, "")
 
+    # A required skill's Remove button: unskill-<rule>-<row>.
+    verb, _, where = text("action").partition("-")
+    rule_number, _, row = where.partition("-")
     return [
         DraftRule(text(f"rules-{i}-id") or None, text(f"rules-{i}-name").strip(), text(f"rules-{i}-queueId"),
                   text(f"rules-{i}-priority"), bool(text(f"rules-{i}-enabled")), text(f"rules-{i}-expression"),
-                  bool(text(f"rules-{i}-workingHoursOnly")))
+                  bool(text(f"rules-{i}-workingHoursOnly")),
+                  skills=posted(values, f"rules-{i}-skills", REQUIRED,
+                                row if verb == "unskill" and rule_number == str(i) else None))
         for i in range(min(small_number(values, "count", 0), 999))
     ]
 
 
 def check_json(rules: list[DraftRule]) -> bool:
-    """Expressions must at least be JSON before the API can judge them."""
+    """Expressions must at least be JSON, and skills' numbers numbers, before the API can judge them."""
     for rule in rules:
         try:
             strict_json(rule.expression_text)
         except ValueError as exc:
             rule.errors["expression"] = [f"not valid JSON: {exc}"]
+        try:
+            required_body(rule.skills)
+        except FormProblem as problem:
+            rule.errors["requiredSkills"] = [f"{problem.path.removeprefix('requiredSkills')}: {problem.message}"]
     return not any(rule.errors for rule in rules)
 
 
@@ -95,7 +109,8 @@ def place_errors(rules: list[DraftRule], refusal: Refusal, prefix: str = "") -> 
         name, _, inner = rest.lstrip(".").partition(".")
         name, bracket, index = name.partition("[")  # e.g. "expression.$and[1]" or "expression"
         target = name if name in RULE_FIELDS else "rule"
-        where = (bracket + index + ("." if inner and bracket else "") + inner) if target == "expression" else ""
+        where = (bracket + index + ("." if inner and bracket else "") + inner) if target in (
+            "expression", "requiredSkills") else ""
         rules[int(position)].errors.setdefault(target, []).extend(
             f"{where}: {message}" if where else message for message in messages)
     return unplaced
@@ -166,7 +181,8 @@ async def edit(request: Request, client: Api = Depends(api)):
         return await editor(request, client, rules, version=version, recent=recent)
     if not check_json(rules):
         return await editor(request, client, rules, version=version, status_code=400, recent=recent,
-                            refusal=Refusal(400, "Some expressions are not JSON; nothing was sent"))
+                            refusal=Refusal(400, "Some expressions are not JSON, or skills' numbers not numbers; "
+                                                 "nothing was sent"))
     draft = [rule.body() for rule in rules]
     if action == "save":
         in_force = (await client.read(ROUTING))["version"]
