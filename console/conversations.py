@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
-from console.client import Answer, Api, api
-from console.forms import form_values, optional
+from console.client import Answer, Api, Refusal, api
+from console.conversation_skills import FIELD, PREFIX, skills_part
+from console.forms import CHECK_TEXT, FormProblem, form_values, optional
 from console.live import live_page
 from console.lookups import agents_by_id, live_queues, queues_by_id
 from console.render import page, redirect
 from console.session import check_csrf, console_user, require_supervisor
+from console.skill_rows import REQUIRED, posted, required_body
 from domain.messages import Channel
 from domain.models import Priority, Status
 
@@ -50,8 +52,10 @@ def rule_name(event: dict[str, Any]) -> str | None:
 
 async def show_conversation(
     request: Request, conversation_id: str, client: Api, principal: Principal,
-    refusal=None, failed_action: str | None = None,
+    refusal=None, failed_action: str | None = None, values: dict[str, str] | None = None,
 ):
+    """The page; after a refused form, its `refusal` at the form of `failed_action`, and the
+    form's `values` where the page shows them again (the skills rows)."""
     conversation = await client.read(f"{BASE}/{conversation_id}")
     events = (await client.read(f"{BASE}/{conversation_id}/events"))["events"]
     # The latest messages, shown oldest first.
@@ -83,6 +87,7 @@ async def show_conversation(
         live_queues=live_queues(queues), agents=agents, assignable=assignable,
         statuses=CHANGEABLE_STATUSES, priorities=[p.value for p in reversed(Priority)],
         refusal=refusal, failed_action=failed_action,
+        **await skills_part(client, conversation, refusal if failed_action == "skills" else None, values),
     )
 
 
@@ -159,6 +164,22 @@ async def unassign(request: Request, conversation_id: str,
     """A supervisor unassigning, or the agent releasing its own."""
     answer = await client.call("DELETE", f"{BASE}/{conversation_id}/assignee")
     return await show_outcome(request, conversation_id, "assign", answer, client, principal)
+
+
+@router.post("/console/conversations/{conversation_id}/skills")
+async def set_required_skills(request: Request, conversation_id: str,
+                              principal: Principal = Depends(console_user), client: Api = Depends(api)):
+    """Replaces the whole list, as the API's PATCH does (an unchanged requirement keeps its clock)."""
+    form = await form_values(request)
+    try:
+        body = {FIELD: required_body(posted(form, PREFIX, REQUIRED, optional(form, "remove")), FIELD)}
+    except FormProblem as problem:  # the API is not asked
+        refusal = Refusal(400, CHECK_TEXT, {problem.path: [problem.message]})
+        return await show_conversation(request, conversation_id, client, principal, refusal, "skills", form)
+    answer = await client.call("PATCH", f"{BASE}/{conversation_id}", json=body)
+    if not answer.ok:
+        return await show_conversation(request, conversation_id, client, principal, answer.refusal, "skills", form)
+    return await show_outcome(request, conversation_id, "skills", answer, client, principal)
 
 
 @router.post("/console/conversations/{conversation_id}/tags")
