@@ -1,8 +1,10 @@
-"""What several pages look up through the API: queues, bots and agents by id, an agent's queues."""
+"""What several pages look up through the API: queues, bots and agents by id, an agent's queues;
+and agents' names put in place of their ids in the text a page shows."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +36,18 @@ async def bot_names(client: Api) -> dict[str, str]:
 async def agents_by_id(client: Api) -> dict[str, dict]:
     """Every agent (disabled ones too: a conversation or a timeline may still name them)."""
     return {agent["id"]: agent for agent in await client.read_all("/ccaas/1/agents", "agents")}
+
+
+# An id as the API makes them (uuid4, lower case).
+AN_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+def with_agent_names(text: str | None, agents: dict[str, dict]) -> str:
+    """`text` (an event's reason, say "candidates: <id> 1/5 score 5") with each id of an agent
+    in `agents` read as its name. For display only: the API's text is what is stored; an id
+    the page does not know stays as it is."""
+    return AN_ID.sub(lambda found: agents[found.group()]["displayName"] if found.group() in agents
+                     else found.group(), text or "")
 
 
 async def visible_queue_ids(client: Api, principal: Principal) -> set[str] | None:

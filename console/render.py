@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from console.lookups import with_agent_names
 from console.session import CSRF_FIELD, csrf_token, remember_csrf
 from domain.assignment import DEFAULT_STICKY_DAYS
 from domain.events_out import EVENT_TYPES
@@ -61,7 +62,8 @@ def auto_assignment(queue: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
-templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment)
+templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment,
+                             agent_names=with_agent_names)
 # The levels a skill row offers (skill_macros.html).
 templates.env.globals["skill_levels"] = list(range(MIN_LEVEL, MAX_LEVEL + 1))
 
