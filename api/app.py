@@ -21,6 +21,7 @@ from api import (
     eligible_agents,
     event_stream,
     messages,
+    offers,
     people,
     queues,
     routing,
@@ -115,7 +116,7 @@ def create_app(
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [
         statistics.router, queues.router, bots.router, agents.router, skills.router, routing_simulation.router,
-        routing.router, conversations.router, conversation_actions.router, eligible_agents.router,
+        routing.router, conversations.router, conversation_actions.router, eligible_agents.router, offers.router,
         people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,
         working_hours.router,

@@ -44,6 +44,8 @@ REPORT = {S: DENY, A: DENY, B: ALLOW}
 ITSELF = {S: ALLOW, A: SELF, B: DENY}
 # Assigning: an agent only takes for itself or releases its own (checked by api.assignment).
 ASSIGN = {S: ALLOW, A: OWN, B: DENY}
+# Answering an offer: agents only; whether it is the offered one is the workflow's to say.
+ANSWER = {S: DENY, A: ALLOW, B: DENY}
 
 Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
 BOTS = "/ccaas/1/bots"
@@ -88,6 +90,7 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("DELETE", f"{G}/{{agent_id}}/queues/{{queue_id}}"): SUPERVISORS,
     ("GET", f"{G}/{{agent_id}}/conversations"): ITSELF,
     # Skills: the spec's "skills of agents" row, read by all, written by supervisors.
+    ("GET", f"{G}/{{agent_id}}/offers"): ITSELF,
     ("GET", f"{G}/{{agent_id}}/skills"): EVERYONE,
     ("PUT", f"{G}/{{agent_id}}/skills"): SUPERVISORS,
     ("GET", "/ccaas/1/skills"): EVERYONE,
@@ -109,6 +112,8 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("POST", f"{C}/{{conversation_id}}/tags"): WORK,
     ("DELETE", f"{C}/{{conversation_id}}/tags/{{tag_name}}"): WORK,
     ("POST", f"{C}/{{conversation_id}}/authentication"): REPORT,
+    ("POST", f"{C}/{{conversation_id}}/offer/accept"): ANSWER,
+    ("POST", f"{C}/{{conversation_id}}/offer/decline"): ANSWER,
     ("PUT", f"{C}/{{conversation_id}}/assignee"): ASSIGN,
     ("DELETE", f"{C}/{{conversation_id}}/assignee"): ASSIGN,
     ("GET", f"{C}/{{conversation_id}}/events"): HISTORY,

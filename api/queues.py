@@ -66,6 +66,13 @@ class EscalationStepOut(ApiModel):
     queue_id: str | None
 
 
+# Offers (SPEC "Offers"): off by default, so a client ported from Infobip sees no change.
+MIN_OFFER_TIMEOUT, MAX_OFFER_TIMEOUT, DEFAULT_MAX_MISSED_OFFERS = 5, 600, 3
+OFFERS_DESCRIPTION = ("Seconds an agent has to accept or decline a conversation auto-assignment offers it; "
+                      "null assigns directly.")
+MISSED_DESCRIPTION = "Offers an agent may let lapse in a row before it is set AWAY (not responding)."
+
+
 class QueueAnswerFields(ApiInput):
     """A fetched queue sent back: its answer-only fields are tolerated and ignored."""
 
@@ -94,6 +101,9 @@ class QueueIn(QueueAnswerFields):
     escalation: list[EscalationStepIn] = Field(
         default_factory=list, max_length=MAX_ESCALATION_STEPS, description=ESCALATION_DESCRIPTION
     )
+    offer_timeout_seconds: int | None = Field(default=None, ge=MIN_OFFER_TIMEOUT, le=MAX_OFFER_TIMEOUT,
+                                              description=OFFERS_DESCRIPTION)
+    max_missed_offers: int = Field(default=DEFAULT_MAX_MISSED_OFFERS, ge=1, le=100, description=MISSED_DESCRIPTION)
 
 
 class QueueUpdateIn(QueueAnswerFields):
@@ -119,12 +129,17 @@ class QueueUpdateIn(QueueAnswerFields):
         default=None, max_length=MAX_ESCALATION_STEPS, description=ESCALATION_DESCRIPTION,
         json_schema_extra=not_nullable,
     )
+    # null turns offers off (assigned directly again; pending offers are withdrawn).
+    offer_timeout_seconds: int | None = Field(default=None, ge=MIN_OFFER_TIMEOUT, le=MAX_OFFER_TIMEOUT,
+                                              description=OFFERS_DESCRIPTION)
+    max_missed_offers: int | None = Field(default=None, ge=1, le=100, description=MISSED_DESCRIPTION,
+                                          json_schema_extra=not_nullable)
 
 
 # Given as null, these are refused rather than cleared: they have no "unset" value.
 NOT_NULLABLE = ("name", "is_auto_assignment_enabled", "is_sticky_auto_assignment_enabled",
                 "is_auto_assignment_outside_of_working_hours_enabled", "is_restricted",
-                "bot_timeout_seconds", "escalation")
+                "bot_timeout_seconds", "escalation", "max_missed_offers")
 
 
 class QueueOut(ApiModel):
@@ -142,6 +157,8 @@ class QueueOut(ApiModel):
     bot_id: str | None
     bot_timeout_seconds: int
     escalation: list[EscalationStepOut]
+    offer_timeout_seconds: int | None
+    max_missed_offers: int
     created_at: UtcTime
     updated_at: UtcTime
     deleted_at: UtcTime | None

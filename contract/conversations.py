@@ -179,6 +179,8 @@ class EventOut(ApiModel):
     # SKILLS_RELAXED: the skills that stopped restricting, and when they were due.
     relaxed_skills: list[str] | None = None
     due_at: UtcTime | None = None
+    # OFFERED: when the offer lapses; an ASSIGNED that accepted an offer carries it too.
+    expires_at: UtcTime | None = None
 
 
 def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:

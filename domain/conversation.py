@@ -101,6 +101,10 @@ class EventType(str, Enum):
     ESCALATED = "ESCALATED"
     OUT_OF_HOURS = "OUT_OF_HOURS"
     SKILLS_RELAXED = "SKILLS_RELAXED"
+    OFFERED = "OFFERED"
+    OFFER_DECLINED = "OFFER_DECLINED"
+    OFFER_EXPIRED = "OFFER_EXPIRED"
+    OFFER_WITHDRAWN = "OFFER_WITHDRAWN"
 
 
 class EscalationTaken(BaseModel):
@@ -175,6 +179,8 @@ class ConversationEvent(BaseModel):
     # due (the timer's moment; `at` is when the workflow acted on it).
     relaxed_skills: list[str] | None = None
     due_at: datetime | None = None
+    # OFFERED: when the offer lapses (OFFER_EXPIRED carries the same moment as `due_at`).
+    expires_at: datetime | None = None
 
 
 class BotWait(BaseModel):
@@ -188,6 +194,26 @@ class BotWait(BaseModel):
     timeout_seconds: int
     # The BOT_STARTED event's seq: identifies this hand-off among later ones.
     seq: int
+
+
+class PendingOffer(BaseModel):
+    """Auto-assignment offered the conversation to an agent, who has until `expires_at` to
+    accept or decline; its capacity counts it meanwhile."""
+
+    agent_id: str
+    queue_id: str
+    offered_at: datetime
+    expires_at: datetime
+    reason: str | None = None
+    # The OFFERED event's seq: a new offer due at the same moment is another deadline.
+    seq: int
+
+
+class PassedOver(BaseModel):
+    """An agent who declined the conversation or let its offer lapse during this stay."""
+
+    agent_id: str
+    at: datetime
 
 
 class RoutedBy(BaseModel):
@@ -226,6 +252,11 @@ class ConversationState(BaseModel):
     escalation: Escalation | None = None
     # The skills whoever takes it must hold (domain.skills), relaxed or not during this stay.
     required_skills: list[RequiredSkill] = Field(default_factory=list)
+    # An offer waiting for its agent's answer (SPEC "Offers"), and who passed it over this stay.
+    offer: PendingOffer | None = None
+    passed_over: list[PassedOver] = Field(default_factory=list)
+    # The agent offered it last, answered or not: their answer to no offer is a 409, another's a 403.
+    last_offered_agent_id: str | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -364,6 +395,25 @@ class Assignment(BaseModel):
     offered_in_queue_id: str | None = None
     # An agent releasing its own: refused if another agent has it by then.
     from_agent_id: str | None = None
+    # Auto-assignment in a queue that makes offers: the agent is offered it for this long.
+    offer_timeout_seconds: int | None = None
+
+
+class OfferAnswer(BaseModel):
+    """The offered agent accepts or declines (with an optional reason)."""
+
+    actor: Actor
+    agent_id: str
+    accept: bool
+    reason: str | None = None
+
+
+class OfferWithdrawal(BaseModel):
+    """The dispatcher takes back an agent's offer that agent can no longer take (not ACTIVE,
+    left the queue, disabled, or the queue stopped making offers)."""
+
+    agent_id: str
+    reason: str
 
 
 class Edit(BaseModel):

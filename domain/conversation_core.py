@@ -36,6 +36,10 @@ from domain.conversation import (
     EventType,
     MessageRecorded,
     NewConversation,
+    OfferAnswer,
+    OfferWithdrawal,
+    PassedOver,
+    PendingOffer,
     ProjectionRequest,
     QueueRef,
     RoutedBy,
@@ -335,6 +339,8 @@ class ConversationCore:
         agent_id = state.agent_id
         previous_wait = state.bot_wait
         from_queue = state.queue_id
+        if from_queue != queue.id:
+            self.withdraw_offer("moved to another queue")
         state.queue_id = queue.id
         state.bot_wait = None
         moved = self.record(
@@ -343,9 +349,11 @@ class ConversationCore:
         )
         if from_queue != queue.id:
             state.queued_at = moved.at
-            # A new stay: every requirement restricts again, its clock counting from the entry.
+            # A new stay: every requirement restricts again, its clock counting from the entry,
+            # and every agent may be offered it again.
             for requirement in state.required_skills:
                 requirement.relaxed = False
+            state.passed_over = []
             # The new queue's ladder starts (histories before ladders have none: no timer).
             state.escalation = Escalation(
                 queue_id=queue.id, steps=list(queue.escalation), since=moved.at
@@ -392,7 +400,8 @@ class ConversationCore:
         """The earliest timed thing the workflow waits for (None: nothing is due, and the wait
         lasts until a change sets a deadline): the bot's hand-off timing out, or the ladder's
         next step (whose clock stands while a bot serves the conversation)."""
-        return earliest(self._bot_timeout(), self._escalation_deadline(), self._relaxation_deadline())
+        return earliest(self._bot_timeout(), self._escalation_deadline(), self._relaxation_deadline(),
+                        self._offer_deadline())
 
     def _bot_timeout(self) -> Deadline | None:
         wait = self.state.bot_wait
@@ -415,6 +424,79 @@ class ConversationCore:
             return None
         moments = [at for at in (relaxes_at(r, state.queued_at) for r in state.required_skills) if at is not None]
         return Deadline(DeadlineKind.SKILL_RELAXATION, min(moments)) if moments else None
+
+    def _offer_deadline(self) -> Deadline | None:
+        offer = self.state.offer
+        return Deadline(DeadlineKind.OFFER_LAPSE, offer.expires_at, seq=offer.seq) if offer is not None else None
+
+    # ---- offers (SPEC "Offers")
+
+    def offer(self, assignment: Assignment) -> None:
+        """Auto-assignment's claim in a queue that makes offers: the agent is offered it, and
+        has `offer_timeout_seconds` to answer."""
+        assert assignment.agent_id is not None and assignment.offer_timeout_seconds is not None
+        state = self.state
+        expires_at = self._clock() + timedelta(seconds=assignment.offer_timeout_seconds)
+        offered = self.record(EventType.OFFERED, assignment.actor, agent_id=assignment.agent_id,
+                              reason=assignment.reason, expires_at=expires_at)
+        assert state.queue_id is not None, "an offer is made in a queue"
+        state.offer = PendingOffer(agent_id=assignment.agent_id, queue_id=state.queue_id, offered_at=offered.at,
+                                   expires_at=expires_at, reason=assignment.reason, seq=offered.seq)
+        state.last_offered_agent_id = assignment.agent_id
+
+    def check_answer(self, answer: OfferAnswer) -> PendingOffer:
+        """The pending offer `answer` answers; only its agent may, once."""
+        self.refuse_if_closed()
+        offer = self.state.offer
+        if offer is not None and offer.agent_id == answer.agent_id:
+            return offer
+        if offer is None and self.state.last_offered_agent_id == answer.agent_id:
+            raise Refused("The offer has lapsed, been withdrawn or already been answered", CONFLICT)
+        raise Refused("Only the agent it is offered to may answer the offer", FORBIDDEN)
+
+    def answer_offer(self, answer: OfferAnswer) -> None:
+        offer = self.check_answer(answer)
+        self.state.offer = None
+        if answer.accept:
+            self._accepted(offer, answer.actor, "offer accepted")
+        else:
+            self.record(EventType.OFFER_DECLINED, answer.actor, agent_id=offer.agent_id,
+                        reason=answer.reason or "declined")
+            self._passed_over(offer.agent_id)
+
+    def _accepted(self, offer: PendingOffer, actor: Actor, how: str) -> None:
+        """ASSIGNED to the offered agent; it carries the offer's `expires_at` (an answer in
+        time, which resets the agent's missed offers)."""
+        self.state.agent_id = offer.agent_id
+        self.record(EventType.ASSIGNED, actor, agent_id=offer.agent_id, expires_at=offer.expires_at,
+                    reason=f"{how}; {offer.reason}" if offer.reason else how)
+
+    def lapse_offer(self, deadline: Deadline) -> None:
+        """Nobody answered by its moment: OFFER_EXPIRED, and the conversation waits again in
+        its old place. Nothing if it was answered or withdrawn meanwhile."""
+        offer = self.state.offer
+        if offer is None or offer.seq != deadline.seq:
+            return
+        self.state.offer = None
+        seconds = round((offer.expires_at - offer.offered_at).total_seconds())
+        self.record(EventType.OFFER_EXPIRED, SYSTEM_ACTOR, agent_id=offer.agent_id, due_at=offer.expires_at,
+                    reason=f"not answered within {seconds} s")
+        self._passed_over(offer.agent_id)
+
+    def withdraw_offer(self, reason: str, agent_id: str | None = None) -> None:
+        """The pending offer (of `agent_id`, if named) is taken back: OFFER_WITHDRAWN, no miss."""
+        offer = self.state.offer
+        if offer is None or (agent_id is not None and offer.agent_id != agent_id):
+            return
+        self.state.offer = None
+        self.record(EventType.OFFER_WITHDRAWN, SYSTEM_ACTOR, agent_id=offer.agent_id, reason=reason)
+
+    def withdraw(self, withdrawal: OfferWithdrawal) -> None:
+        self.withdraw_offer(withdrawal.reason, withdrawal.agent_id)
+
+    def _passed_over(self, agent_id: str) -> None:
+        passed = [entry for entry in self.state.passed_over if entry.agent_id != agent_id]
+        self.state.passed_over = [*passed, PassedOver(agent_id=agent_id, at=self._clock())]
 
     def relax_skills(self, deadline: Deadline) -> None:
         """The requirements due at `deadline` stop restricting who may take the conversation
@@ -515,6 +597,13 @@ class ConversationCore:
             self._on_indexed_change(self.state)
 
     def assign(self, agent_id: str | None, actor: Actor, reason: str | None) -> None:
+        offer = self.state.offer
+        if offer is not None and agent_id is not None:
+            if agent_id == offer.agent_id:  # the offered agent taking it by hand accepts
+                self.state.offer = None
+                self._accepted(offer, actor, reason or "taken by hand")
+                return
+            self.withdraw_offer("assigned by hand")
         previous = self.state.agent_id
         if agent_id == previous:
             return
@@ -533,6 +622,10 @@ class ConversationCore:
         state = self.state
         if state.agent_id == assignment.agent_id:
             return
+        if state.offer is not None:
+            if state.offer.agent_id == assignment.agent_id:
+                return  # this claim was offered already
+            raise Refused("Conversation is offered to another agent", CONFLICT)
         if state.agent_id is not None:
             raise Refused("Conversation is assigned already", CONFLICT)
         if state.queue_id != assignment.offered_in_queue_id:
@@ -547,8 +640,13 @@ class ConversationCore:
             raise Refused("Conversation is assigned to another agent", CONFLICT)
 
     def take(self, assignment: Assignment) -> None:
-        """An assignment by hand, or auto-assignment's offer (checked again under the lock)."""
+        """An assignment by hand, or auto-assignment's claim (checked again under the lock),
+        offered to the agent where its queue makes offers."""
         self.check_assignment(assignment)
+        if assignment.offer_timeout_seconds is not None and assignment.offered_in_queue_id is not None:
+            if self.state.offer is None and self.state.agent_id is None:
+                self.offer(assignment)
+            return
         self.assign(assignment.agent_id, assignment.actor, assignment.reason)
 
     def reroute(self, queue: QueueRef, actor: Actor, reason: str | None) -> None:
@@ -565,6 +663,8 @@ class ConversationCore:
         if status == state.status:
             return
         previous = state.status
+        if status not in ESCALATING_STATUSES:
+            self.withdraw_offer(f"{status.value.lower()}")
         state.status = status
         if status in ESCALATING_STATUSES and previous not in ESCALATING_STATUSES:
             self._restart_escalation()

@@ -2,8 +2,8 @@
 
 The core answers the earliest (`ConversationCore.next_deadline`); the workflow waits for it on
 one durable timer, ended early by anything that moves it (a bot's report, a move, an
-assignment, closing), and acts by its kind once it is due. Offer lapses and SLA clocks come
-as further kinds (SPEC, "Timers in the conversation's workflow").
+assignment, closing), and acts by its kind once it is due. SLA clocks come as further kinds
+(SPEC, "Timers in the conversation's workflow").
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class DeadlineKind(str, Enum):
     ESCALATION = "ESCALATION"
     # A required skill stops restricting who may take the conversation (domain.skills).
     SKILL_RELAXATION = "SKILL_RELAXATION"
+    # An offer to an agent lapses unanswered.
+    OFFER_LAPSE = "OFFER_LAPSE"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class Dispatcher(PassLoop):
         # `offered_in_queue_id` keeps its name: it is in every recorded `assign` update.
         request = Assignment(
             actor=SYSTEM_ACTOR, agent_id=claim.agent_id, reason=claim.reason,
-            offered_in_queue_id=claim.queue_id,
+            offered_in_queue_id=claim.queue_id, offer_timeout_seconds=claim.offer_timeout_seconds,
         )
         try:
             # The update's id keeps the "offer-" prefix claims had before they were called so:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_STICKY_DAYS, Candidate, choose, may_take
-from domain.conversation import ConversationState
+from domain.conversation import ConversationState, PassedOver
 from domain.models import AgentStatus, Status, as_utc
 from domain.skills import RequiredSkill
 from store.agents import agent_queue_ids
@@ -35,6 +35,8 @@ from store.tables import AgentQueueRow, AgentRow, AssignmentRow, ConversationRow
 from store.working_hours import working_hours_of_queue
 
 CLAIMED = "CLAIMED"
+# A pending offer to an agent (SPEC "Offers"): it counts against the agent's capacity.
+OFFERED = "OFFERED"
 HELD = "HELD"
 # The statuses in which a conversation counts against its agent.
 HOLDING = (Status.OPEN.value, Status.WAITING.value)
@@ -52,6 +54,8 @@ class Claim:
     queue_id: str
     reason: str
     at: datetime  # when it was made
+    # Its queue makes offers: the agent is offered it for this long (None: assigned directly).
+    offer_timeout_seconds: int | None = None
 
 
 def _waiting(queue_id: str | None = None) -> Any:
@@ -175,6 +179,9 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         )
         for agent, joined in members
     }
+    # Where the queue makes offers, an agent has one pending (or being told) at a time.
+    makes_offers = queue.offer_timeout_seconds is not None
+    offering = _offering(session, list(candidates)) if makes_offers else set()
     claims: list[Claim] = []
     # Page after page only while conversations are passed over: a page's worth of them that
     # nobody qualifies for must not hide those behind.
@@ -184,7 +191,10 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
                 session.add(queue)
                 return claims
             required = required_of(conversation)
-            if not any(may_take(candidate, required) for candidate in candidates.values()):
+            pool = list(candidates.values())
+            if makes_offers:
+                pool = _not_passed_over(conversation, [c for c in pool if c.agent_id not in offering], required)
+            if not any(may_take(candidate, required) for candidate in pool):
                 continue  # it keeps its place; the sticky look-up is spared
             sticky = (
                 sticky_agent(session, conversation, now - timedelta(
@@ -192,12 +202,13 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
                 if queue.is_sticky_auto_assignment_enabled else None
             )
             choice = choose(
-                queue.auto_assignment_algorithm, list(candidates.values()),
+                queue.auto_assignment_algorithm, pool,
                 required=required, last_order=last_order, sticky_agent_id=sticky,
             )
             if choice is None:
                 continue
-            made = Claim(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now)
+            made = Claim(str(uuid.uuid4()), conversation.id, choice.agent_id, queue_id, choice.reason, now,
+                         queue.offer_timeout_seconds)
             inserted = session.exec(
                 INSERTS[session.get_bind().dialect.name](ASSIGNMENTS).values(
                     conversation_id=made.conversation_id, agent_id=made.agent_id,
@@ -208,6 +219,8 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
             if inserted.rowcount == 0:
                 continue  # assigned by hand meanwhile: its projection holds it
             claims.append(made)
+            if makes_offers:
+                offering.add(choice.agent_id)
             chosen = candidates[choice.agent_id]
             candidates[choice.agent_id] = replace(chosen, load=chosen.load + 1, last_assigned_at=now)
             agents[choice.agent_id].last_assigned_at = now
@@ -217,6 +230,30 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
         waiting = _waiting_page(session, queue_id, after=waiting[-1]) if len(waiting) == CLAIM_BATCH else []
     session.add(queue)
     return claims
+
+
+def _offering(session: Session, agent_ids: list[str]) -> set[str]:
+    """Agents with an offer pending, or a claim not yet told (it may become one)."""
+    if not agent_ids:
+        return set()
+    return set(session.exec(select(AssignmentRow.agent_id).where(
+        col(AssignmentRow.agent_id).in_(agent_ids), col(AssignmentRow.state).in_((OFFERED, CLAIMED)))).all())
+
+
+def _not_passed_over(conversation: ConversationRow, pool: list[Candidate],
+                     required: list[RequiredSkill]) -> list[Candidate]:
+    """Who may be offered it: those who have not declined it or let it lapse during this
+    stay; if every one who may take it has, the one passed over longest ago."""
+    passed = {entry.agent_id: entry.at for entry in passed_over_of(conversation)}
+    fresh = [candidate for candidate in pool if candidate.agent_id not in passed]
+    if any(may_take(candidate, required) for candidate in fresh):
+        return fresh
+    again = [candidate for candidate in pool if candidate.agent_id in passed and may_take(candidate, required)]
+    return [min(again, key=lambda candidate: passed[candidate.agent_id])] if again else []
+
+
+def passed_over_of(conversation: ConversationRow) -> list[PassedOver]:
+    return [PassedOver.model_validate(entry) for entry in conversation.passed_over or []]
 
 
 def _waiting_page(session: Session, queue_id: str, after: ConversationRow | None) -> list[ConversationRow]:
@@ -294,12 +331,15 @@ def sticky_agent(session: Session, conversation: ConversationRow, since: datetim
 def stale_claims(session: Session, claimed_before: datetime) -> list[Claim]:
     """Claims not yet settled: their teller may have died before the workflow heard them."""
     rows = session.exec(
-        select(AssignmentRow).where(AssignmentRow.state == CLAIMED, AssignmentRow.at < claimed_before)
+        select(AssignmentRow, QueueRow.offer_timeout_seconds)
+        .outerjoin(QueueRow, col(QueueRow.id) == AssignmentRow.queue_id)
+        .where(AssignmentRow.state == CLAIMED, AssignmentRow.at < claimed_before)
     ).all()
+    # Told again as its queue asks now: an offer if the queue makes offers by then.
     return [
         Claim(row.claim_id or "", row.conversation_id, row.agent_id, row.queue_id or "", row.reason or "",
-              as_utc(row.at))
-        for row in rows
+              as_utc(row.at), timeout)
+        for row, timeout in rows
     ]
 
 
@@ -314,19 +354,26 @@ def withdraw(session: Session, claim: Claim) -> None:
 
 def keep_in_step(session: Session, state: ConversationState) -> None:
     """The projection's part: the conversation's hold as its workflow recorded it. A CLAIMED
-    row the workflow has not answered yet stays; one it accepted becomes HELD."""
+    row the workflow has not answered yet stays; one it accepted becomes HELD, or OFFERED
+    while its agent has yet to answer the offer."""
+    insert = INSERTS[session.get_bind().dialect.name](ASSIGNMENTS)
     if state.agent_id is not None and state.status.value in HOLDING:
-        insert = INSERTS[session.get_bind().dialect.name](ASSIGNMENTS)
         session.exec(insert.values(
             conversation_id=state.id, agent_id=state.agent_id, queue_id=state.queue_id,
             state=HELD, at=state.updated_at,
         ).on_conflict_do_update(
             index_elements=["conversation_id"],
-            set_={"agent_id": state.agent_id, "queue_id": state.queue_id, "state": HELD},
+            set_={"agent_id": state.agent_id, "queue_id": state.queue_id, "state": HELD, "expires_at": None},
         ))
+    elif state.offer is not None:
+        offer = state.offer
+        held = {"agent_id": offer.agent_id, "queue_id": offer.queue_id, "state": OFFERED, "reason": offer.reason,
+                "at": offer.offered_at, "expires_at": offer.expires_at}
+        session.exec(insert.values(conversation_id=state.id, **held).on_conflict_do_update(
+            index_elements=["conversation_id"], set_=held))
     else:
         session.exec(delete(AssignmentRow).where(
-            col(AssignmentRow.conversation_id) == state.id, col(AssignmentRow.state) == HELD
+            col(AssignmentRow.conversation_id) == state.id, col(AssignmentRow.state).in_((HELD, OFFERED))
         ))
 
 

@@ -76,6 +76,7 @@ def apply_projection(
         queued_at=state.queued_at,
         escalation=state.escalation.model_dump(mode="json") if state.escalation else None,
         required_skills=[r.model_dump(mode="json") for r in state.required_skills] or None,
+        passed_over=[entry.model_dump(mode="json") for entry in state.passed_over] or None,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,

@@ -70,6 +70,10 @@ class QueueRow(SQLModel, table=True):
     )
     # The agent this queue's auto-assignment chose last: round robin goes on after it.
     last_assigned_agent_id: str | None = Field(default=None, max_length=36)
+    # Offers (SPEC "Offers"): None assigns directly; else seconds an agent has to answer.
+    offer_timeout_seconds: int | None = None
+    # Lapses in a row after which an agent is set AWAY ("not responding").
+    max_missed_offers: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     deleted_at: datetime | None = _utc_column(nullable=True)
@@ -105,6 +109,9 @@ class AgentRow(SQLModel, table=True):
     max_conversations: int | None = None
     # When auto-assignment last gave it a conversation: ties under load balancing.
     last_assigned_at: datetime | None = _utc_column(nullable=True)
+    # Offers it let lapse in a row (an accept or decline resets it): at the queue's
+    # maxMissedOffers it is set AWAY.
+    missed_offers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
 
@@ -215,6 +222,9 @@ class ConversationRow(SQLModel, table=True):
     # The skills it needs (domain.skills.RequiredSkill, relaxed or not), as its workflow holds
     # them: what the claim filters agents by. None: none.
     required_skills: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Agents who declined it or let its offer lapse during this stay in its queue, with when
+    # (domain.conversation.PassedOver): the claim offers it to others first.
+    passed_over: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
@@ -235,11 +245,13 @@ class AssignmentRow(SQLModel, table=True):
     conversation_id: str = Field(primary_key=True, max_length=36)
     agent_id: str = Field(max_length=36, index=True)
     queue_id: str | None = Field(default=None, max_length=36)
-    state: str = Field(max_length=8)  # CLAIMED | HELD
+    state: str = Field(max_length=8)  # CLAIMED | OFFERED | HELD
     # The claim's id (the workflow update's id, so a redelivery is applied once) and why.
     claim_id: str | None = Field(default=None, max_length=36)
     reason: str | None = Field(default=None, sa_type=Text)
     at: datetime = _utc_column()
+    # OFFERED: when the agent's pending offer lapses.
+    expires_at: datetime | None = _utc_column(nullable=True)
 
 
 class ConversationTagRow(SQLModel, table=True):

@@ -42,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
         EditByNames,
         MessageRecorded,
         NewConversation,
+        OfferAnswer,
+        OfferWithdrawal,
         PriorityChange,
         QueueRef,
         Reroute,
@@ -310,6 +312,23 @@ class ConversationWorkflow:
         with refusals_as_update_failures():
             self._core.check_tag(change)
 
+    @workflow.update
+    async def answer_offer(self, answer: OfferAnswer) -> None:
+        """The offered agent accepts (ASSIGNED) or declines (OFFER_DECLINED)."""
+        await self._change(lambda: self._core.answer_offer(answer))
+
+    @answer_offer.validator
+    def _validate_answer_offer(self, answer: OfferAnswer) -> None:
+        with refusals_as_update_failures():
+            self._core.check_answer(answer)
+
+    @workflow.update
+    async def withdraw_offer(self, withdrawal: OfferWithdrawal) -> None:
+        """The dispatcher takes back an offer its agent can no longer take (OFFER_WITHDRAWN)."""
+        await self._change(lambda: self._core.withdraw(withdrawal))
+
+    _validate_withdraw_offer = withdraw_offer.validator(closed_only(withdraw_offer))
+
     # ---- the pieces
 
     async def _until_placed(self) -> None:
@@ -374,6 +393,8 @@ class ConversationWorkflow:
             await self._escalate()
         elif deadline.kind is DeadlineKind.SKILL_RELAXATION:
             await self._relax_skills(deadline)
+        elif deadline.kind is DeadlineKind.OFFER_LAPSE:
+            await self._lapse_offer(deadline)
         else:
             assert_never(deadline.kind)
 
@@ -388,6 +409,12 @@ class ConversationWorkflow:
                     self._core.route_request(after_bot=wait)
                 )
                 self._core.time_out_bot(wait, decision)
+        await self._project()
+
+    async def _lapse_offer(self, deadline: Deadline) -> None:
+        # No history recorded before offers has one, so none reaches this: no patch.
+        async with self._moves:
+            self._core.lapse_offer(deadline)
         await self._project()
 
     async def _relax_skills(self, deadline: Deadline) -> None:

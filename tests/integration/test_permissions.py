@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from api.permissions import PERMISSIONS
 from tests.conftest import Stack
 from tests.databases import copy_sqlite_file
-from tests.helpers import create_conversation, create_queue, unique
+from tests.helpers import create_conversation, create_queue, unique, wait_for
 from tests.sse import STREAM, hang_up_on_streams
 
 
@@ -152,6 +152,26 @@ async def assign_to_the_agent(world: World):
     return "PUT", f"/ccaas/1/conversations/{await world.fresh_conversation()}/assignee", {"agentId": world.agent_id}
 
 
+def answering_the_agents_offer(answer: str) -> Request:
+    """The agent's pending offer (the one a role before was refused, or a new one): only the
+    agent may answer it."""
+    async def build(world: World):
+        http = world.stack.http
+        offers = (await http.get(f"/ccaas/1/agents/{world.agent_id}/offers")).json()["offers"]
+        if not offers:
+            queue = await create_queue(http, unique("offers"), isAutoAssignmentEnabled=True, offerTimeoutSeconds=600)
+            await http.post(f"/ccaas/1/agents/{world.agent_id}/queues", json={"queueId": queue["id"]})
+            await http.put(f"/ccaas/1/agents/{world.agent_id}/status", json={"status": "ACTIVE"})
+            await create_conversation(http, queueId=queue["id"])
+
+            async def offered() -> list[dict]:
+                return (await http.get(f"/ccaas/1/agents/{world.agent_id}/offers")).json()["offers"]
+
+            offers = await wait_for(offered, timeout=20)
+        return "POST", f"/ccaas/1/conversations/{offers[0]['conversationId']}/offer/{answer}", None
+    return build
+
+
 async def unassign_the_agent(world: World):
     return "DELETE", f"/ccaas/1/conversations/{await world.fresh_conversation(agentId=world.agent_id)}/assignee", None
 
@@ -229,6 +249,10 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("POST", C + "/{conversation_id}/authentication"): (
         on_conversation("POST", "/authentication", {"status": "SUCCEEDED"}), REPORT),
     ("PUT", C + "/{conversation_id}/assignee"): (assign_to_the_agent, ASSIGN),
+    # Only agents answer offers, and of them only the offered one (the workflow's 403).
+    ("POST", C + "/{conversation_id}/offer/accept"): (answering_the_agents_offer("accept"), {"agent"}),
+    ("POST", C + "/{conversation_id}/offer/decline"): (answering_the_agents_offer("decline"), {"agent"}),
+    ("GET", G + "/{agent_id}/offers"): (on_agent("GET", G + "/{}/offers"), OWN_STATUS),
     ("DELETE", C + "/{conversation_id}/assignee"): (unassign_the_agent, ASSIGN),
     ("GET", G + "/{agent_id}/conversations"): (on_agent("GET", G + "/{}/conversations"), OWN_STATUS),
     ("GET", C + "/{conversation_id}/events"): (on_conversation("GET", "/events"), HISTORY),

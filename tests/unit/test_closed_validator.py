@@ -22,9 +22,11 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 DEFINITION = temporal_workflow._Definition.must_from_class(ConversationWorkflow)
 
 # Refused by closed_only alone, the one shared validator.
-CLOSED_ONLY = {"edit", "reroute", "set_priority", "set_status", "change", "route", "record_message"}
-# Refused on a closed conversation by a validator that checks more (an offer, the bot, a tag).
-CLOSED_AND_MORE = {"assign", "report_authentication", "tag"}
+CLOSED_ONLY = {"edit", "reroute", "set_priority", "set_status", "change", "route", "record_message",
+               "withdraw_offer"}
+# Refused on a closed conversation by a validator that checks more (a claim, the bot, a tag,
+# who answers an offer).
+CLOSED_AND_MORE = {"assign", "report_authentication", "tag", "answer_offer"}
 # Answers about creation: a closed conversation was created all the same.
 NOT_REFUSED = {"created"}
 
