@@ -26,7 +26,7 @@ from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.conversation import Assignment, workflow_id
+from domain.conversation import Assignment, OfferWithdrawal, workflow_id
 from domain.models import SYSTEM_ACTOR, utcnow
 from services.loops import PassLoop
 from store import assignment as assignments
@@ -56,17 +56,23 @@ class Dispatcher(PassLoop):
 
     async def run_pass(self) -> None:
         """Claims for every queue with a conversation waiting, and tells each new claim (and
-        each left untold) in the background: one slow workflow never holds up a pass."""
-        claims = await asyncio.to_thread(self._claim_all)
+        each left untold) in the background: one slow workflow never holds up a pass. Takes
+        back the offers their agents can no longer take, likewise."""
+        claims, withdrawals = await asyncio.to_thread(self._claim_all)
         for claim in claims:
             if not self.in_flight(claim.claim_id):  # else still being told here
                 self.start(claim.claim_id, self._tell(claim))
+        for withdrawal in withdrawals:
+            if not self.in_flight(withdrawal.key):
+                self.start(withdrawal.key, self._withdraw_offer(withdrawal))
 
-    def _claim_all(self) -> list[assignments.Claim]:
+    def _claim_all(self) -> tuple[list[assignments.Claim], list[assignments.Withdrawal]]:
         now = utcnow()
         with session_scope(self._engine) as session:
             # First, so that a slot a given-up claim frees is claimed in this pass.
             stale = self._stale_claims(session, now)
+            # Every pass: an agent going AWAY through the API frees its offer within one.
+            withdrawals = assignments.offers_to_withdraw(session)
             # Read without locks: a queue nobody could take from now is not locked at all,
             # and while no queue has room no conversation is read.
             with_room = assignments.queues_with_room(session, self._default_capacity)
@@ -76,7 +82,7 @@ class Dispatcher(PassLoop):
             # One transaction a queue: its locks are held for one queue's decisions only.
             with session_scope(self._engine) as session:
                 claims += assignments.claim(session, queue_id, now, self._default_capacity)
-        return claims
+        return claims, withdrawals
 
     def _stale_claims(self, session: Session, now: datetime) -> list[assignments.Claim]:
         """Claims to tell again. Looked for once a PASS_INTERVAL, not at every wake (a burst
@@ -119,6 +125,18 @@ class Dispatcher(PassLoop):
             log.warning("claim %s not answered in time; told again later", claim.claim_id)
             return
         await asyncio.to_thread(self._withdraw, claim)
+
+    async def _withdraw_offer(self, withdrawal: assignments.Withdrawal) -> None:
+        """Tells the workflow to take the offer back (applied once: the update id is the
+        offer's); its projection then frees the agent's slot."""
+        handle = self._client.get_workflow_handle(workflow_id(withdrawal.conversation_id))
+        request = OfferWithdrawal(agent_id=withdrawal.agent_id, reason=withdrawal.reason)
+        try:
+            await asyncio.wait_for(
+                handle.execute_update(ConversationWorkflow.withdraw_offer, request, id=withdrawal.key), TELL_DEADLINE)
+        except (WorkflowUpdateFailedError, RPCError, TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            # Closed or ended meanwhile (its offer went with it), or slow: the next pass asks again.
+            log.info("offer of %s not withdrawn yet: %s", withdrawal.conversation_id, error)
 
     def _withdraw(self, claim: assignments.Claim) -> None:
         with session_scope(self._engine) as session:

@@ -343,6 +343,43 @@ def stale_claims(session: Session, claimed_before: datetime) -> list[Claim]:
     ]
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """A pending offer its agent can no longer take, and why: the workflow takes it back."""
+
+    conversation_id: str
+    agent_id: str
+    reason: str
+    key: str  # one per offer: the withdrawal's update id, so it is applied once
+
+
+def offers_to_withdraw(session: Session) -> list[Withdrawal]:
+    """Pending offers to an agent no longer ACTIVE, disabled, or no longer a member of the
+    queue, or in a queue that no longer makes offers (SPEC "Offers": withdrawn, no miss)."""
+    rows = session.exec(
+        select(AssignmentRow, AgentRow, QueueRow, AgentQueueRow.agent_id)
+        .join(AgentRow, col(AgentRow.id) == AssignmentRow.agent_id)
+        .outerjoin(QueueRow, col(QueueRow.id) == AssignmentRow.queue_id)
+        .outerjoin(AgentQueueRow, and_(col(AgentQueueRow.agent_id) == AssignmentRow.agent_id,
+                                       col(AgentQueueRow.queue_id) == AssignmentRow.queue_id))
+        .where(AssignmentRow.state == OFFERED)
+    ).all()
+    withdrawals = []
+    for offer, agent, queue, member in rows:
+        reason = (
+            "agent disabled" if not agent.enabled
+            else f"agent {agent.status}" if agent.status != AgentStatus.ACTIVE.value
+            else "agent left the queue" if member is None
+            else "queue makes no offers" if queue is None or queue.deleted_at is not None
+            or queue.offer_timeout_seconds is None
+            else None
+        )
+        if reason is not None:
+            key = f"withdraw-{offer.conversation_id}-{as_utc(offer.at).isoformat()}"
+            withdrawals.append(Withdrawal(offer.conversation_id, offer.agent_id, reason, key))
+    return withdrawals
+
+
 def withdraw(session: Session, claim: Claim) -> None:
     """The workflow refused the claim: the agent's slot is free again."""
     session.exec(delete(AssignmentRow).where(

@@ -113,3 +113,38 @@ async def test_offers_are_off_by_default_and_their_bounds_are_checked(stack: Sta
     assert on.status_code == 200 and on.json()["offerTimeoutSeconds"] == 30
     off = await stack.http.put(f"/ccaas/1/queues/{queue['id']}", json={"offerTimeoutSeconds": None})
     assert off.status_code == 200 and off.json()["offerTimeoutSeconds"] is None
+
+
+async def test_an_agent_going_away_or_the_queue_turning_offers_off_withdraws_the_offer(stack: Stack):
+    queue = await create_queue(stack.http, isAutoAssignmentEnabled=True, offerTimeoutSeconds=600)
+    ana, as_ana = await new_agent(stack, queue["id"], "Ana")
+    first = await create_conversation(stack.http, queueId=queue["id"])
+    await wait_for(lambda: offers_of(stack, ana), timeout=10)
+    away = await stack.http.put(f"{A}/{ana}/status", json={"status": "AWAY"})
+    assert away.status_code == 200, away.text
+
+    async def withdrawn(conversation_id: str) -> list[dict]:
+        return [e for e in await events_of(stack, conversation_id) if e["type"] == "OFFER_WITHDRAWN"]
+
+    [event] = await wait_for(lambda: withdrawn(first["id"]), timeout=10)
+    assert (event["agentId"], event["reason"]) == (ana, "agent AWAY")
+    assert await offers_of(stack, ana) == []
+    assert (await stack.http.get(f"{C}/{first['id']}")).json()["queuePosition"] == 1  # waiting again
+
+    assert (await stack.http.put(f"{A}/{ana}/status", json={"status": "ACTIVE"})).status_code == 200
+    [offer] = await wait_for(lambda: offers_of(stack, ana), timeout=10)  # not a miss: offered again
+    assert offer["conversationId"] == first["id"]
+    off = await stack.http.put(f"/ccaas/1/queues/{queue['id']}", json={"offerTimeoutSeconds": None})
+    assert off.status_code == 200, off.text
+    async def withdrawn_twice() -> list[dict]:
+        events = await withdrawn(first["id"])
+        return events if len(events) == 2 else []
+
+    [_, event] = await wait_for(withdrawn_twice, timeout=10)
+    assert event["reason"] == "queue makes no offers"
+
+    async def assigned() -> str | None:
+        return (await stack.http.get(f"{C}/{first['id']}")).json()["agentId"]
+
+    assert await wait_for(assigned, timeout=10) == ana  # assigned directly now
+    await as_ana.aclose()

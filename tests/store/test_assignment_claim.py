@@ -355,12 +355,12 @@ def test_a_dispatcher_pass_tells_stale_claims_again_once_an_interval_and_gives_u
             session.add(row)
     passes = dispatcher.Dispatcher(db, client=None, default_capacity=5)  # type: ignore[arg-type]
     # The abandoned one is withdrawn and claimed anew (a new claim, not stale); the other is told again.
-    first = passes._claim_all()
+    first, _ = passes._claim_all()
     assert [made.claim_id for made in first if made.conversation_id == told.conversation_id] == [told.claim_id]
     [again] = [made for made in first if made.conversation_id == abandoned.id]
     assert again.claim_id != dropped.claim_id
     # A pass woken within the interval does not look for stale claims again.
-    assert passes._claim_all() == []
+    assert passes._claim_all() == ([], [])
 
 
 def test_a_conversation_nobody_qualifies_for_holds_back_none_behind_it_and_keeps_its_place(
