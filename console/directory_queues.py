@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.queues import QueueIn
+from api.queues import DEFAULT_MAX_MISSED_OFFERS, QueueIn
 from console.client import Api, Refusal, api
 from console.forms import FormProblem, act, indexed_rows, item_errors, numbered_rows, optional, whole_number
 from console.lookups import live_queues, queues_by_id, visible_queue_ids
@@ -57,14 +57,19 @@ def bounds(model: type[BaseModel], field: str) -> tuple[int, int]:
 
 # What queue_fields (directory_macros.html) offers and says, in the create and the edit form.
 FORM_CHOICES = {"algorithm_choices": ALGORITHM_CHOICES, "sticky_days": bounds(QueueIn, "sticky_agent_timeout_days"),
-                "default_sticky_days": DEFAULT_STICKY_DAYS}
+                "default_sticky_days": DEFAULT_STICKY_DAYS, "offer_seconds": bounds(QueueIn, "offer_timeout_seconds"),
+                "missed_offers": bounds(QueueIn, "max_missed_offers"),
+                "default_missed_offers": DEFAULT_MAX_MISSED_OFFERS}
 
 
 def queue_body(values: dict[str, str]) -> dict:
     """The form as the API's body, for POST and for PUT (which changes only the fields given,
     so what the console does not edit, like externalId, keeps its value). Empty boxes are the
-    API's defaults: a bot timeout of 600 seconds, sticky for 7 days (null: PUT clears it)."""
+    API's defaults: a bot timeout of 600 seconds, sticky for 7 days (null: PUT clears it), no
+    offers (null: PUT turns them off). An empty "missed offers" is not sent: the default on
+    POST, the value kept on PUT (which refuses null there)."""
     timeout = whole_number(values, "botTimeoutSeconds")
+    missed = whole_number(values, "maxMissedOffers")
     return {
         "name": values.get("name", "").strip(), "botId": optional(values, "botId"),
         "botTimeoutSeconds": DEFAULT_BOT_TIMEOUT_SECONDS if timeout is None else timeout,
@@ -72,6 +77,8 @@ def queue_body(values: dict[str, str]) -> dict:
         "autoAssignmentAlgorithm": optional(values, "autoAssignmentAlgorithm"),
         "isStickyAutoAssignmentEnabled": bool(values.get("isStickyAutoAssignmentEnabled")),
         "stickyAgentTimeoutDays": whole_number(values, "stickyAgentTimeoutDays"),
+        "offerTimeoutSeconds": whole_number(values, "offerTimeoutSeconds"),
+        **({"maxMissedOffers": missed} if missed is not None else {}),
         # Both forms have the escalation rows; a form posted without them keeps the ladder.
         **({"escalation": escalation_body(values)} if ESCALATION in values else {}),
         # Only the settings form has these (none: the default hours, if any).
@@ -88,6 +95,8 @@ def queue_values(queue: dict) -> dict[str, str]:
             "autoAssignmentAlgorithm": queue["autoAssignmentAlgorithm"] or AutoAssignmentAlgorithm.LOAD_BALANCING.value,
             "isStickyAutoAssignmentEnabled": "on" if queue["isStickyAutoAssignmentEnabled"] else "",
             "stickyAgentTimeoutDays": str(queue["stickyAgentTimeoutDays"] or ""),
+            "offerTimeoutSeconds": str(queue["offerTimeoutSeconds"] or ""),
+            "maxMissedOffers": str(queue["maxMissedOffers"]),
             "workingHoursId": queue["workingHoursId"] or "",
             OUTSIDE_HOURS: "on" if queue["isAutoAssignmentOutsideOfWorkingHoursEnabled"] else "",
             ESCALATION: "rows"} | numbered_rows(ESCALATION, [

@@ -62,8 +62,17 @@ def auto_assignment(queue: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
+def offers(queue: dict[str, Any]) -> str:
+    """A queue's offers in a few words: "off: assigned directly", or "30s to accept or decline;
+    AWAY after 3 missed in a row"."""
+    timeout = queue.get("offerTimeoutSeconds")
+    if timeout is None:
+        return "off: assigned directly"
+    return f"{duration(timeout)} to accept or decline; AWAY after {queue.get('maxMissedOffers')} missed in a row"
+
+
 templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment,
-                             agent_names=with_agent_names)
+                             offers=offers, agent_names=with_agent_names)
 # The levels a skill row offers (skill_macros.html).
 templates.env.globals["skill_levels"] = list(range(MIN_LEVEL, MAX_LEVEL + 1))
 
