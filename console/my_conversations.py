@@ -1,16 +1,20 @@
-"""An agent's own work: the conversations it holds, the unassigned ones waiting in its queues
-in their waiting order, its status, and its skills (read only: a supervisor sets them). Take,
-release and close are one API call each; a refusal (403, 409) is shown on this page in the
-API's words."""
+"""An agent's own work: its pending offer (console.offers), the conversations it holds, the
+unassigned ones waiting in its queues in their waiting order, its status, and its skills (read
+only: a supervisor sets them). Accepting or declining the offer, take, release and close are one
+API call each; a refusal (403, 409) is shown on this page in the API's words."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
 from api.auth import Principal
 from console.client import Api, Refusal, api
-from console.forms import act
+from console.forms import act, optional
 from console.live import live_page
+from console.offers import pending_offers
 from console.render import page
 from console.session import check_csrf, console_user, require_agent
 from domain.models import AgentStatus, Status
@@ -41,19 +45,21 @@ async def my_page(request: Request, client: Api, principal: Principal, refusal: 
     return page(request, "my_conversations.html", status_code=refusal.status if refusal else 200,
                 title="My conversations", section="mine", me=me, held=open_held,
                 closed_count=held["pagination"]["totalItems"] - len(open_held), waiting=waiting, queues=queues,
+                offers=await pending_offers(client, me["id"], queues),
                 skills=skills, agent_statuses=[status.value for status in AgentStatus], refusal=refusal)
 
 
 async def change(request: Request, client: Api, principal: Principal, conversation_id: str, doing: str,
-                 method: str, path: str, body: dict | None = None):
-    """One action on a conversation from this page; a refusal comes back here, saying which."""
+                 method: str, path: str, body: Callable[[dict[str, str]], Any] = lambda values: None):
+    """One action on a conversation from this page (`body(form)` is sent); a refusal comes back
+    here, saying which."""
 
     async def again(refusal: Refusal, values: dict[str, str]):
         said = Refusal(refusal.status, f"Could not {doing} conversation {conversation_id[:8]}: {refusal.text}",
                        refusal.fields)
         return await my_page(request, client, principal, said)
 
-    return await act(request, client, method, path, again, body=lambda values: body, done=PATH)
+    return await act(request, client, method, path, again, body=body, done=PATH)
 
 
 @router.get(PATH, dependencies=[Depends(live_page)])
@@ -65,7 +71,7 @@ async def show_mine(request: Request, principal: Principal = Depends(console_use
 async def take(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
                client: Api = Depends(api)):
     return await change(request, client, principal, conversation_id, "take", "PUT",
-                        f"{CONVERSATIONS}/{conversation_id}/assignee", {"agentId": principal.actor.id})
+                        f"{CONVERSATIONS}/{conversation_id}/assignee", lambda values: {"agentId": principal.actor.id})
 
 
 @router.post(PATH + "/{conversation_id}/release")
@@ -79,4 +85,19 @@ async def release(request: Request, conversation_id: str, principal: Principal =
 async def close(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
                 client: Api = Depends(api)):
     return await change(request, client, principal, conversation_id, "close", "PATCH",
-                        f"{CONVERSATIONS}/{conversation_id}", {"status": Status.CLOSED.value})
+                        f"{CONVERSATIONS}/{conversation_id}", lambda values: {"status": Status.CLOSED.value})
+
+
+@router.post(PATH + "/{conversation_id}/offer/accept")
+async def accept_offer(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
+                       client: Api = Depends(api)):
+    return await change(request, client, principal, conversation_id, "accept the offer of", "POST",
+                        f"{CONVERSATIONS}/{conversation_id}/offer/accept")
+
+
+@router.post(PATH + "/{conversation_id}/offer/decline")
+async def decline_offer(request: Request, conversation_id: str, principal: Principal = Depends(console_user),
+                        client: Api = Depends(api)):
+    return await change(request, client, principal, conversation_id, "decline the offer of", "POST",
+                        f"{CONVERSATIONS}/{conversation_id}/offer/decline",
+                        lambda values: {"reason": optional(values, "reason")})

@@ -128,6 +128,33 @@ document.addEventListener("focusin", (event) => {
   if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
 
+// A countdown: data-countdown is the whole seconds left when the server read the page (from its
+// clock, so a browser's wrong clock does not move it); shown as m:ss, counted down here without
+// the network. A live part read again brings a fresh one. At 0:00 it stays until the stream
+// tells of what happened (an offer lapsed: the part is read again without it).
+const COUNTDOWN_TICK_MS = 250;
+
+function countdownText(seconds) {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function tickCountdowns() {
+  document.querySelectorAll("[data-countdown]").forEach((element) => {
+    if (!element.dataset.countdownEnd) {
+      element.dataset.countdownEnd = String(Date.now() + Number(element.dataset.countdown) * 1000);
+    }
+    const left = Math.max(0, Math.ceil((Number(element.dataset.countdownEnd) - Date.now()) / 1000));
+    const text = countdownText(left);
+    if (element.textContent !== text) element.textContent = text;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!document.querySelector("[data-countdown]") && !document.querySelector("[data-live][id]")) return;
+  tickCountdowns();
+  setInterval(tickCountdowns, COUNTDOWN_TICK_MS);
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const live = [...document.querySelectorAll("[data-live][id]")];
   if (live.length && window.EventSource) liveUpdates(live);
