@@ -126,6 +126,39 @@ async def test_an_offer_nobody_answers_lapses_off_the_page_by_itself(browser_pag
         re.compile(r"^The offer to Ada Agent lapsed unanswered at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$"))
 
 
+async def test_a_withdrawn_offer_goes_away_and_a_late_answer_is_refused_in_words(browser_page, live_stack):
+    page, api = browser_page, live_stack.api
+    desk = await queue(api, "Offer desk", isAutoAssignmentEnabled=True, offerTimeoutSeconds=300)
+    ada = await member(api, "Ada Agent", desk, status="ACTIVE")
+    bob = await member(api, "Bob Agent", desk, status="AWAY")
+
+    await my_conversations(page, ada["apiKey"])
+    offer = page.get_by_test_id("offer")
+    moved = await create(api, CONVERSATIONS, {"topic": "Wrong desk", "queueId": desk})
+    await expect(offer.get_by_role("heading")).to_have_text("Offered to you: Wrong desk", timeout=BY_STREAM)
+    closed = await api.patch(f"{CONVERSATIONS}/{moved['id']}", json={"status": "CLOSED"})
+    assert closed.status_code == 200, closed.text
+    await expect(offer).to_have_count(0, timeout=BY_STREAM)  # withdrawn: the stream takes it away
+
+    # Ada's focus on Accept holds the ring still while a supervisor gives the conversation to Bob.
+    late = await create(api, CONVERSATIONS, {"topic": "Late answer", "queueId": desk})
+    accept = offer.get_by_role("button", name="Accept Late answer")
+    await expect(accept).to_be_visible(timeout=BY_STREAM)
+    await accept.focus()
+    assigned = await api.put(f"{CONVERSATIONS}/{late['id']}/assignee", json={"agentId": bob["id"]})
+    assert assigned.status_code == 200, assigned.text
+    await accept.click()
+    refusal = page.get_by_test_id("refusal")
+    await expect(refusal).to_contain_text(f"Could not accept the offer of conversation {late['id'][:8]}")
+    await expect(offer).to_have_count(0)
+    await expect(page.get_by_test_id("my-conversation")).to_have_count(0)
+    assert (await api.get(f"{CONVERSATIONS}/{late['id']}")).json()["agentId"] == bob["id"]
+
+    await page.goto(f"/console/conversations/{late['id']}")
+    await expect(page.locator("[data-type=OFFER_WITHDRAWN]").get_by_test_id("offer-event")).to_have_text(
+        "The offer to Ada Agent was withdrawn.")
+
+
 async def test_a_supervisor_sets_and_clears_a_queues_offer_timeout(browser_page, live_stack):
     page, api = browser_page, live_stack.api
     await signed_in(page, live_stack.supervisor_key)
