@@ -29,6 +29,7 @@ from api.schemas import (
     with_status,
 )
 from contract.agents import AgentOut
+from contract.agents import agent_out as contract_agent_out
 from domain.assignment import MAX_AGENT_CAPACITY
 from domain.models import AgentStatus, Role, utcnow
 from store import agents as agent_store
@@ -106,8 +107,7 @@ class AgentQueuesWithStatus(StatusCodeOut, AgentQueuesOut):
 def agents_out(session: Session, rows: list[AgentRow], default_capacity: int) -> list[AgentOut]:
     loads = assignment_store.loads_of(session, [row.id for row in rows])
     return [
-        AgentOut.of(row, availability=row.status, load=loads.get(row.id, 0),
-                    max_conversations=assignment_store.capacity_of(row, default_capacity))
+        contract_agent_out(row, loads.get(row.id, 0), assignment_store.capacity_of(row, default_capacity))
         for row in rows
     ]
 

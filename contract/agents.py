@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contract.base import ApiModel, UtcTime
 from domain.models import AgentStatus, Role
 
@@ -22,3 +24,9 @@ class AgentOut(ApiModel):
     load: int
     created_at: UtcTime
     updated_at: UtcTime
+
+
+def agent_out(row: Any, load: int, capacity: int) -> AgentOut:
+    """An agent as answered, from its row (store.tables.AgentRow, read by attribute), its load
+    and its capacity."""
+    return AgentOut.of(row, availability=row.status, load=load, max_conversations=capacity)

@@ -63,5 +63,10 @@ def message_created(message: MessageRecord, conversation: ConversationRecord, at
                                               "conversation": conversation_out(conversation)})
 
 
-def agent_status_changed(agent: AgentOut, at: datetime) -> Bodies:
-    return for_everyone(AGENT_STATUS_CHANGED, at, {"agent": agent.model_dump(by_alias=True, mode="json")})
+def agent_status_changed(agent: AgentOut, at: datetime, reason: str | None = None) -> Bodies:
+    """The agent as it is now; `reason` where Switchboard changed the status itself ("not
+    responding")."""
+    data: dict[str, object] = {"agent": agent.model_dump(by_alias=True, mode="json")}
+    if reason is not None:
+        data["reason"] = reason
+    return for_everyone(AGENT_STATUS_CHANGED, at, data)

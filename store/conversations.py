@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from contract.conversations import conversation_out
 from contract.events import conversation_event
+from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from domain.events_out import conversation_event_type
-from store import events_out
+from store import events_out, missed_offers
 from store.assignment import HOLDING, keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
@@ -26,7 +27,8 @@ from store.tags import ensure_tags
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 
 def apply_projection(
-    session: Session, state: ConversationState, events: list[ConversationEvent]
+    session: Session, state: ConversationState, events: list[ConversationEvent],
+    default_capacity: int = DEFAULT_AGENT_CAPACITY,
 ) -> None:
     """Idempotent: events are keyed by (conversation, seq), and a row only moves forward.
 
@@ -53,6 +55,8 @@ def apply_projection(
     row = session.get(ConversationRow, state.id, with_for_update=True)
     if row is not None and row.last_seq >= reaches:
         return
+    # Events this projection is the first to write (a repeated one returned above).
+    new_events = [event for event in events if row is None or event.seq > row.last_seq]
     values: dict[str, Any] = dict(
         external_id=state.external_id,
         topic=state.topic,
@@ -103,7 +107,8 @@ def apply_projection(
     # The auto-reply of an OUT_OF_HOURS event is a message of the conversation.
     messages = out_of_hours_messages(session, state, events)
     session.add_all(messages)
-    events_out.publish(session, _events_out(state, values, events, messages))
+    status_changes = missed_offers.count(session, state.queue_id, new_events, default_capacity)
+    events_out.publish(session, _events_out(state, values, events, messages) + status_changes)
 
 
 def _events_out(

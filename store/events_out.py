@@ -107,11 +107,12 @@ def message_created(message: MessageRecord, conversation: ConversationRecord, at
     )
 
 
-def agent_status_changed(agent: AgentOut, at: datetime) -> NewEvent:
-    """agent.status_changed: the agent as the API answers it."""
+def agent_status_changed(agent: AgentOut, at: datetime, reason: str | None = None) -> NewEvent:
+    """agent.status_changed: the agent as the API answers it (and why, where Switchboard
+    changed it)."""
     return NewEvent(
         source=f"agent {agent.id} status {format_time(at)}", type=AGENT_STATUS_CHANGED, at=at,
-        bodies=events.agent_status_changed(agent, at), agent_id=agent.id,
+        bodies=events.agent_status_changed(agent, at, reason), agent_id=agent.id,
     )
 
 

@@ -81,7 +81,7 @@ def build_worker(
 ) -> WorkerProcess:
     dispatcher = Dispatcher(engine, client, default_capacity)
     routing = RoutingActivities(engine)
-    projection = ProjectionActivities(engine, on_projected=dispatcher.wake)
+    projection = ProjectionActivities(engine, on_projected=dispatcher.wake, default_capacity=default_capacity)
     # Hours that open hand out what waited at once.
     working_hours = WorkingHoursActivities(engine, on_opened=dispatcher.wake)
     # Activities are synchronous SQL work, so they run on threads.

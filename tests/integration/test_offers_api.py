@@ -4,10 +4,13 @@ lapse frees the slot and the next agent is offered it; who may answer; the event
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
+from sqlmodel import Session, select
 
+from store.tables import EventFeedRow
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue, wait_for
 from tests.integration.test_queues_api import parse_time
@@ -147,4 +150,25 @@ async def test_an_agent_going_away_or_the_queue_turning_offers_off_withdraws_the
         return (await stack.http.get(f"{C}/{first['id']}")).json()["agentId"]
 
     assert await wait_for(assigned, timeout=10) == ana  # assigned directly now
+    await as_ana.aclose()
+
+
+async def test_an_agent_letting_offers_lapse_is_set_away_not_responding(stack: Stack):
+    # maxMissedOffers 1: one lapse and the agent is AWAY (the count itself: tests/store/test_missed_offers.py).
+    queue = await create_queue(stack.http, isAutoAssignmentEnabled=True, offerTimeoutSeconds=5, maxMissedOffers=1)
+    ana, as_ana = await new_agent(stack, queue["id"], "Ana")
+    conversation = await create_conversation(stack.http, queueId=queue["id"])
+    await wait_for(lambda: offers_of(stack, ana), timeout=10)
+
+    async def away() -> bool:
+        return (await stack.http.get(f"{A}/{ana}")).json()["status"] == "AWAY"
+
+    await wait_for(away, timeout=15)
+    assert [e["type"] for e in await events_of(stack, conversation["id"])].count("OFFER_EXPIRED") == 1
+    assert await offers_of(stack, ana) == []  # and nothing new for an AWAY agent
+    with Session(stack.engine) as session:
+        told = [json.loads(row.body)["data"] for row in session.exec(select(EventFeedRow).where(
+            EventFeedRow.type == "agent.status_changed")).all()]
+    assert [(data["agent"]["id"], data["agent"]["status"], data.get("reason")) for data in told] == [
+        (ana, "AWAY", "not responding")]
     await as_ana.aclose()
