@@ -55,7 +55,8 @@ async def save_runs(client: Client, name: str, conversation_id: str) -> list[str
     return written
 
 
-async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncClient, places: dict) -> None:
+async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncClient, as_agent: httpx.AsyncClient,
+                 places: dict) -> None:
     C = "/ccaas/1/conversations"
 
     async def create(**body) -> str:
@@ -186,6 +187,28 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "skills_required_relaxed", cid))
 
+    # Offers: offered to the only agent, declined, offered again (all have passed it over),
+    # lapsed, offered again, accepted; closed. Then one offered and withdrawn by closing.
+    cid = await create(queueId=places["offering"])
+
+    def offers(count: int, lapsed: int = 0):
+        async def enough() -> bool:
+            events = (await http.get(f"{C}/{cid}/events")).json()["events"]
+            return (sum(event["type"] == "OFFERED" for event in events) == count
+                    and sum(event["type"] == "OFFER_EXPIRED" for event in events) == lapsed)
+        return enough
+
+    await until(offers(1))
+    await ok(await as_agent.post(f"{C}/{cid}/offer/decline", json={"reason": "busy"}))
+    await until(offers(3, lapsed=1), timeout=30)
+    await ok(await as_agent.post(f"{C}/{cid}/offer/accept"))
+    await close(cid)
+    print(await save_runs(client, "offered_declined_lapsed_accepted", cid))
+    cid = await create(queueId=places["offering"])
+    await until(offers(1))
+    await close(cid)
+    print(await save_runs(client, "offered_withdrawn", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):
@@ -223,6 +246,7 @@ async def main() -> None:
                 for name, fields in {
                     "front": {}, "other": {}, "authenticated": {}, "auto": {"isAutoAssignmentEnabled": True},
                     "bot": {"botId": bot["id"]}, "quick_bot": {"botId": bot["id"], "botTimeoutSeconds": 1},
+                    "offering": {"isAutoAssignmentEnabled": True, "offerTimeoutSeconds": 5},
                 }.items():
                     places[name] = (await http.post("/ccaas/1/queues", json={"name": name, **fields})).json()["id"]
                 places["esc_target"] = (await http.post("/ccaas/1/queues", json={
@@ -242,6 +266,7 @@ async def main() -> None:
                     places[name] = (await http.post("/ccaas/1/queues", json={
                         "name": name, "workingHoursId": hours["id"]})).json()["id"]
                 await http.post(f"/ccaas/1/agents/{agent['id']}/queues", json={"queueId": places["auto"]})
+                await http.post(f"/ccaas/1/agents/{agent['id']}/queues", json={"queueId": places["offering"]})
                 rules = [
                     {"name": "strong", "queueId": places["authenticated"],
                      "expression": {"$eq": {"conversation.authentication": "STRONG"}}},
@@ -254,8 +279,10 @@ async def main() -> None:
                 ]
                 assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
                 async with httpx.AsyncClient(transport=transport, base_url=base,
-                                             headers={"Authorization": f"App {bot['apiKey']}"}) as as_bot:
-                    await record(env.client, http, as_bot, places)
+                                             headers={"Authorization": f"App {bot['apiKey']}"}) as as_bot, \
+                        httpx.AsyncClient(transport=transport, base_url=base,
+                                          headers={"Authorization": f"App {agent['apiKey']}"}) as as_agent:
+                    await record(env.client, http, as_bot, as_agent, places)
     finally:
         await env.shutdown()
 
