@@ -181,7 +181,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     }
     # Where the queue makes offers, an agent has one pending (or being told) at a time.
     makes_offers = queue.offer_timeout_seconds is not None
-    offering = _offering(session, list(candidates)) if makes_offers else set()
+    offering = offering_agents(session, list(candidates)) if makes_offers else set()
     claims: list[Claim] = []
     # Page after page only while conversations are passed over: a page's worth of them that
     # nobody qualifies for must not hide those behind.
@@ -193,7 +193,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
             required = required_of(conversation)
             pool = list(candidates.values())
             if makes_offers:
-                pool = _not_passed_over(conversation, [c for c in pool if c.agent_id not in offering], required)
+                pool = _to_offer(conversation, pool, required, offering)
             if not any(may_take(candidate, required) for candidate in pool):
                 continue  # it keeps its place; the sticky look-up is spared
             sticky = (
@@ -232,7 +232,7 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     return claims
 
 
-def _offering(session: Session, agent_ids: list[str]) -> set[str]:
+def offering_agents(session: Session, agent_ids: list[str]) -> set[str]:
     """Agents with an offer pending, or a claim not yet told (it may become one)."""
     if not agent_ids:
         return set()
@@ -240,16 +240,18 @@ def _offering(session: Session, agent_ids: list[str]) -> set[str]:
         col(AssignmentRow.agent_id).in_(agent_ids), col(AssignmentRow.state).in_((OFFERED, CLAIMED)))).all())
 
 
-def _not_passed_over(conversation: ConversationRow, pool: list[Candidate],
-                     required: list[RequiredSkill]) -> list[Candidate]:
-    """Who may be offered it: those who have not declined it or let it lapse during this
-    stay; if every one who may take it has, the one passed over longest ago."""
+def _to_offer(conversation: ConversationRow, pool: list[Candidate], required: list[RequiredSkill],
+              offering: set[str]) -> list[Candidate]:
+    """Who may be offered it now: of those who may take it, the ones who have not declined it
+    or let it lapse during this stay; if every one has, the one who did longest ago. An
+    agent busy with another offer still counts as one who has not (the conversation waits for
+    it rather than going back to one who passed), but is not offered a second."""
     passed = {entry.agent_id: entry.at for entry in passed_over_of(conversation)}
-    fresh = [candidate for candidate in pool if candidate.agent_id not in passed]
-    if any(may_take(candidate, required) for candidate in fresh):
-        return fresh
-    again = [candidate for candidate in pool if candidate.agent_id in passed and may_take(candidate, required)]
-    return [min(again, key=lambda candidate: passed[candidate.agent_id])] if again else []
+    able = [candidate for candidate in pool if may_take(candidate, required)]
+    fresh = [candidate for candidate in able if candidate.agent_id not in passed]
+    if not fresh and able:
+        fresh = [min(able, key=lambda candidate: passed[candidate.agent_id])]
+    return [candidate for candidate in fresh if candidate.agent_id not in offering]
 
 
 def passed_over_of(conversation: ConversationRow) -> list[PassedOver]:

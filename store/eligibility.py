@@ -3,9 +3,10 @@ auto-assignment for one conversation (`GET /conversations/{id}/eligible-agents`)
 
 Every member of the conversation's queue is listed, either eligible (with its load and skill
 score, in the order the queue's algorithm would prefer it: domain.assignment.ranked) or with
-the first reason it is not, checked as auto-assignment does (SPEC "Work distribution" and
-"Skills"): disabled, not ACTIVE, full, a required skill not held or below its level. Read
-without locks: it changes nothing and answers as things stand.
+the first reason it is not, checked as auto-assignment does (SPEC "Work distribution",
+"Skills" and "Offers"): disabled, not ACTIVE, full, a pending offer, a required skill not held
+or below its level, passed it over during this stay. Read without locks: it changes nothing
+and answers as things stand.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from sqlmodel import Session, col, select
 from domain.assignment import Candidate, ranked
 from domain.models import AgentStatus, as_utc
 from domain.skills import RequiredSkill, relaxes_at, score, why_not
-from store.assignment import capacity_of, loads_of, order_in_queue, place_in_queue, required_of
+from store.assignment import (
+    capacity_of,
+    loads_of,
+    offering_agents,
+    order_in_queue,
+    passed_over_of,
+    place_in_queue,
+    required_of,
+)
 from store.skills import levels_of
 from store.tables import AgentQueueRow, AgentRow, ConversationRow, QueueRow
 
@@ -91,9 +100,12 @@ def eligible_agents(session: Session, conversation: ConversationRow, default_cap
         for agent, joined in rows
     ]
     last_order = place_in_queue(session, queue.id, queue.last_assigned_agent_id)
+    offers = _Offers(offering_agents(session, agent_ids), {
+        entry.agent_id: entry.at for entry in passed_over_of(conversation)
+    }) if queue.offer_timeout_seconds is not None else None
 
     def standing(required: Sequence[RequiredSkill]) -> Standing:
-        return _standing(members, required, queue.auto_assignment_algorithm, last_order)
+        return _standing(members, required, queue.auto_assignment_algorithm, last_order, offers)
 
     required = required_of(conversation)
     queued_at = as_utc(conversation.queued_at) if conversation.queued_at is not None else None
@@ -108,13 +120,34 @@ def eligible_agents(session: Session, conversation: ConversationRow, default_cap
     return DryRun(standing(required), relaxations)
 
 
+@dataclass(frozen=True)
+class _Offers:
+    """Where the queue makes offers: agents with one pending, and who passed this one over when."""
+
+    pending: set[str]
+    passed_over: dict[str, datetime]
+
+
 def _standing(
     members: list[_Member], required: Sequence[RequiredSkill], algorithm: str | None,
-    last_order: tuple[str, ...] | None,
+    last_order: tuple[str, ...] | None, offers: _Offers | None,
 ) -> Standing:
+    whys = {member.agent.id: _why_not(member, required) for member in members}
+    if offers is not None:
+        # As the claim: those who passed it over wait behind the others, and if all have, the
+        # one who passed it over longest ago is offered it again; one busy with another offer
+        # gets no second.
+        able = [member.agent.id for member in members if whys[member.agent.id] is None]
+        passed = [agent_id for agent_id in able if agent_id in offers.passed_over]
+        again = min(passed, key=offers.passed_over.__getitem__) if passed and len(passed) == len(able) else None
+        for agent_id in able:
+            if agent_id in offers.pending:
+                whys[agent_id] = "pending offer"
+            elif agent_id in offers.passed_over and agent_id != again:
+                whys[agent_id] = "passed it over during this stay"
     not_eligible = [
         NotEligibleAgent(member.agent.id, member.agent.display_name, why)
-        for member in members if (why := _why_not(member, required)) is not None
+        for member in members if (why := whys[member.agent.id]) is not None
     ]
     refused = {agent.agent_id for agent in not_eligible}
     names = {member.agent.id: member.agent.display_name for member in members}

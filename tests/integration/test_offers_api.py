@@ -58,6 +58,9 @@ async def test_an_offer_is_accepted_declined_or_lapses_and_goes_on_to_the_next_a
     # Offered on to Bo, not back to Ana; Bo lets it lapse; then Ana again (everyone passed it over).
     [to_bo] = await wait_for(lambda: offers_of(stack, bo), timeout=10)
     assert to_bo["conversationId"] == conversation["id"] and await offers_of(stack, ana) == []
+    dry_run = (await stack.http.get(f"{C}/{conversation['id']}/eligible-agents")).json()["now"]
+    assert {agent["agentId"]: agent["why"] for agent in dry_run["notEligible"]} == {
+        ana: "passed it over during this stay", bo: "pending offer"}
 
     async def offered_back_to_ana() -> list[dict]:
         return await offers_of(stack, ana)

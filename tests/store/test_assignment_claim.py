@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -434,3 +435,26 @@ def test_round_robin_turns_among_the_eligible_only(db: Engine):
         needing(db, waiting_conversation(db, queue, minutes_ago=10 - n), RequiredSkill(name="es"))
     turns = [made.agent_id for made in claim(db, queue)]
     assert set(turns) == {first, third} and turns[0] != turns[1] and turns[:2] == turns[2:]
+
+
+def test_in_a_queue_that_makes_offers_an_agent_gets_one_at_a_time_and_passers_wait_behind(db: Engine):
+    queue = add_queue(db, offer_timeout_seconds=30)
+    ana, bo = add_agent(db, [queue]), add_agent(db, [queue])
+    declined_by_ana = waiting_conversation(db, queue, minutes_ago=3,
+                                           passed_over=[{"agent_id": ana, "at": utcnow()}])
+    behind = [waiting_conversation(db, queue, minutes_ago=2 - n) for n in range(2)]
+    # One offer each (the claim's timeout told with it); not to Ana the one she passed over.
+    made = claim(db, queue)
+    assert {(c.conversation_id, c.agent_id, c.offer_timeout_seconds) for c in made} == {
+        (declined_by_ana.id, bo, 30), (behind[0].id, ana, 30)}
+    # Bo's offer pending; Ana's answered, and behind[0] gone from the queue: Ana is free again.
+    with session_scope(db) as session:
+        session.exec(delete(AssignmentRow).where(col(AssignmentRow.agent_id) == ana))
+        bo_offer = session.get(AssignmentRow, declined_by_ana.id)
+        assert bo_offer is not None
+        bo_offer.conversation_id, bo_offer.state = behind[0].id, assignment.OFFERED
+        session.add(bo_offer)
+    # The one Ana passed over waits for Bo (who has not passed it) rather than going back to her,
+    # and Bo gets no second offer: Ana is offered the one behind.
+    [again] = claim(db, queue)
+    assert (again.conversation_id, again.agent_id) == (behind[1].id, ana)
