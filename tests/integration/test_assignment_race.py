@@ -5,7 +5,10 @@ killed while it assigns. Never over capacity, never two agents, every assignment
 event, and the freed slots handed on; no conversation to an agent lacking a requirement not
 yet relaxed when it was assigned, and once settled none waiting while an agent with room
 qualifies for it (the ones nobody qualifies for relax in their queue and are taken then).
-One run of processes for both: starting and killing them is most of the time."""
+In a third queue, which makes offers, agents who never answer: never two pending offers for an
+agent, never over capacity counting offers, and each lapse due once the killed worker's
+conversations have moved over comes within a second of its deadline.
+One run of processes for all three: starting and killing them is most of the time."""
 
 from __future__ import annotations
 
@@ -14,14 +17,16 @@ import secrets
 import signal
 from collections import Counter
 from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.client import Client
 
+from domain.models import as_utc
 from domain.skills import RequiredSkill, why_not
-from store.assignment import HELD
+from store.assignment import HELD, OFFERED
 from store.bootstrap import bootstrap
 from store.db import session_scope
 from store.tables import AssignmentRow, ConversationEventRow, ConversationRow
@@ -36,6 +41,11 @@ SKILLED_CAPACITY = 6
 # What its conversations need, eight of each; nobody speaks French (it relaxes after 2 s).
 NEEDS = [[{"name": "es", "minLevel": 2}], [{"name": "billing"}], [], [{"name": "fr", "relaxAfterSeconds": 2}]]
 EACH = 8
+# The offers queue: two agents who never answer, 5 s to do so, never set AWAY for it.
+SILENT, SILENT_CAPACITY, OFFERED_CONVERSATIONS, OFFER_SECONDS = 2, 2, 4, 5
+# How long a killed worker's cached conversations wait before another worker takes them up
+# (Temporal's sticky queue timeout, 10 s, and a margin): lapses due sooner may come late.
+TAKE_OVER = timedelta(seconds=12)
 
 
 def assigned_events(engine: Engine, agents: Collection[str] | None = None) -> list[tuple[str, str]]:
@@ -84,6 +94,24 @@ def assigned_to_the_unqualified(engine: Engine, levels: dict[str, dict[str, int]
     return wrong
 
 
+def offers_watched(engine: Engine, agents: list[str], violations: list[str]) -> None:
+    """One look at the offers queue's agents' holds: one pending offer at most, and offers
+    with holds within capacity."""
+    rows = holds(engine, agents)
+    offers = Counter(row.agent_id for row in rows if row.state == OFFERED)
+    load = Counter(row.agent_id for row in rows)
+    violations += [f"{agent}: {count} pending offers" for agent, count in offers.items() if count > 1]
+    violations += [f"{agent}: {count} over capacity" for agent, count in load.items() if count > SILENT_CAPACITY]
+
+
+def lapses_in(engine: Engine, queue_id: str) -> list[ConversationEventRow]:
+    with session_scope(engine) as session:
+        in_queue = select(ConversationRow.id).where(ConversationRow.queue_id == queue_id)
+        return list(session.exec(select(ConversationEventRow).where(
+            col(ConversationEventRow.type) == "OFFER_EXPIRED",
+            col(ConversationEventRow.conversation_id).in_(in_queue))).all())
+
+
 def takeable_yet_waiting(engine: Engine, queue_id: str, levels: dict[str, dict[str, int]]) -> list[str]:
     """The queue's waiting conversations some agent with room qualifies for (a settled state
     has none)."""
@@ -128,14 +156,34 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
                 assert given.status_code == 200, given.text
                 await second.post(f"/ccaas/1/agents/{agent_id}/queues", json={"queueId": skilled["id"]})
 
+            offering = await create_queue(first, isAutoAssignmentEnabled=True, offerTimeoutSeconds=OFFER_SECONDS,
+                                          maxMissedOffers=100)
+            silent = []
+            for n in range(SILENT):
+                created = await first.post("/ccaas/1/agents", json={
+                    "displayName": f"silent {n}", "status": "ACTIVE", "role": "AGENT",
+                    "maxConversations": SILENT_CAPACITY})
+                silent.append(created.json()["id"])
+                await second.post(f"/ccaas/1/agents/{silent[-1]}/queues", json={"queueId": offering["id"]})
+            violations: list[str] = []
+
+            async def watch_offers() -> None:
+                while True:  # a sampler for the whole run, not a wait
+                    await asyncio.to_thread(offers_watched, engine, silent, violations)
+                    await asyncio.sleep(0.02)
+
+            watcher = asyncio.create_task(watch_offers())
+
             bodies = [{"queueId": queue["id"], "topic": f"race {n}"} for n in range(CONVERSATIONS)] + [
-                {"queueId": skilled["id"], "requiredSkills": need} for need in NEEDS for _ in range(EACH)]
+                {"queueId": skilled["id"], "requiredSkills": need} for need in NEEDS for _ in range(EACH)] + [
+                {"queueId": offering["id"]} for _ in range(OFFERED_CONVERSATIONS)]
             creates = [asyncio.create_task((first, second)[n % 2].post("/ccaas/1/conversations", json=body))
                        for n, body in enumerate(bodies)]
             # Kill a worker as soon as assigning has begun: offers and creations are in flight.
             await wait_for(lambda: asyncio.to_thread(assigned_events, engine), timeout=60, interval=0.02)
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait()
+            killed_at = datetime.now(UTC)
             responses = await asyncio.gather(*creates)
             # A create whose workflow task the killed worker held may outlast the API's deadline:
             # 503 "accepted but not routed in time", the conversation placed once the other
@@ -176,3 +224,14 @@ async def test_two_apis_two_workers_and_a_killed_worker_never_exceed_capacity(
             assigned = assigned_events(engine, agents)
             assert len(assigned) == len({cid for cid, _ in assigned}) == AGENTS * CAPACITY + AGENTS
             assert Counter(row.agent_id for row in holds(engine, agents)) == {agent: CAPACITY for agent in agents}
+
+            # Offers: lapses due after the take-over, each within a second of its deadline.
+            def lapsed_since_take_over() -> list[ConversationEventRow]:
+                return [row for row in lapses_in(engine, offering["id"])
+                        if as_utc(datetime.fromisoformat(row.body["due_at"])) > killed_at + TAKE_OVER]
+
+            timely = await wait_for(lambda: asyncio.to_thread(lapsed_since_take_over), timeout=60)
+            watcher.cancel()
+            assert [(as_utc(row.at) - as_utc(datetime.fromisoformat(row.body["due_at"]))).total_seconds() < 1
+                    for row in timely] == [True] * len(timely)
+            assert violations == []
