@@ -398,8 +398,9 @@ class ConversationCore:
 
     def next_deadline(self) -> Deadline | None:
         """The earliest timed thing the workflow waits for (None: nothing is due, and the wait
-        lasts until a change sets a deadline): the bot's hand-off timing out, or the ladder's
-        next step (whose clock stands while a bot serves the conversation)."""
+        lasts until a change sets a deadline): the bot's hand-off timing out, the ladder's
+        next step (whose clock stands while a bot serves the conversation), a required skill
+        relaxing, or a pending offer lapsing."""
         return earliest(self._bot_timeout(), self._escalation_deadline(), self._relaxation_deadline(),
                         self._offer_deadline())
 

@@ -1,7 +1,8 @@
 """The dispatcher: every worker process runs one. It claims waiting conversations for
 eligible agents in SQL (store.assignment.claim) and tells each conversation's workflow
-(`assign` update with the claim), which records ASSIGNED or refuses; a refused claim is
-withdrawn, freeing the agent's slot.
+(`assign` update with the claim), which records ASSIGNED (OFFERED where the queue makes
+offers) or refuses; a refused claim is withdrawn, freeing the agent's slot. It also takes back
+offers whose agents can no longer take them (`withdraw_offer`).
 
 Nothing here is state: SQL holds the claims, so any number of dispatchers may run, and one
 killed between its claim and its telling leaves CLAIMED rows that any other tells again
@@ -112,8 +113,9 @@ class Dispatcher(PassLoop):
                 handle.execute_update(ConversationWorkflow.assign, request, id=f"offer-{claim.claim_id}"),
                 TELL_DEADLINE,
             )
-            # Recorded and projected: the row is HELD now, unless the conversation was
-            # unassigned or moved before its projection ran; then this claim is spent.
+            # Recorded and projected: the row is HELD now (OFFERED where the queue makes offers),
+            # unless the conversation was unassigned or moved before its projection ran; then
+            # this claim is spent.
         except WorkflowUpdateFailedError:
             pass  # refused: closed, moved, or assigned by hand meanwhile
         except RPCError as error:
