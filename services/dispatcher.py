@@ -53,7 +53,7 @@ class Dispatcher(PassLoop):
         self._engine = engine
         self._client = client
         self._default_capacity = default_capacity
-        self._stale_checked_at: datetime | None = None
+        self._periodic_at: datetime | None = None
 
     async def run_pass(self) -> None:
         """Claims for every queue with a conversation waiting, and tells each new claim (and
@@ -70,10 +70,12 @@ class Dispatcher(PassLoop):
     def _claim_all(self) -> tuple[list[assignments.Claim], list[assignments.Withdrawal]]:
         now = utcnow()
         with session_scope(self._engine) as session:
+            # Once a PASS_INTERVAL, not at every wake: the changes they answer are the API's
+            # (an agent going AWAY, a queue turning offers off), seen within about a second.
+            periodic = self._periodic_due(now)
             # First, so that a slot a given-up claim frees is claimed in this pass.
-            stale = self._stale_claims(session, now)
-            # Every pass: an agent going AWAY through the API frees its offer within one.
-            withdrawals = assignments.offers_to_withdraw(session)
+            stale = self._stale_claims(session, now) if periodic else []
+            withdrawals = assignments.offers_to_withdraw(session) if periodic else []
             # Read without locks: a queue nobody could take from now is not locked at all,
             # and while no queue has room no conversation is read.
             with_room = assignments.queues_with_room(session, self._default_capacity)
@@ -85,12 +87,16 @@ class Dispatcher(PassLoop):
                 claims += assignments.claim(session, queue_id, now, self._default_capacity)
         return claims, withdrawals
 
+    def _periodic_due(self, now: datetime) -> bool:
+        """Whether this pass looks for stale claims and offers to withdraw: once a
+        PASS_INTERVAL, not at every wake (a burst of projections wakes the dispatcher for each)."""
+        if self._periodic_at is not None and now - self._periodic_at < timedelta(seconds=PASS_INTERVAL):
+            return False
+        self._periodic_at = now
+        return True
+
     def _stale_claims(self, session: Session, now: datetime) -> list[assignments.Claim]:
-        """Claims to tell again. Looked for once a PASS_INTERVAL, not at every wake (a burst
-        of projections wakes the dispatcher for each): a claim is stale after seconds."""
-        if self._stale_checked_at is not None and now - self._stale_checked_at < timedelta(seconds=PASS_INTERVAL):
-            return []
-        self._stale_checked_at = now
+        """Claims to tell again: a claim is stale after seconds."""
         stale = assignments.stale_claims(session, now - CLAIM_RETELL_AFTER)
         # A claim no workflow has answered for this long frees its slot; the conversation
         # waits again and is claimed anew.
