@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from store.tables import EventFeedRow
 from tests.conftest import Stack
-from tests.helpers import assert_error, create_conversation, create_queue, wait_for
+from tests.helpers import assert_error, create_conversation, create_queue, dispatcher_passed, unique, wait_for
 from tests.integration.test_queues_api import parse_time
 
 C, A = "/ccaas/1/conversations", "/ccaas/1/agents"
@@ -174,4 +174,35 @@ async def test_an_agent_letting_offers_lapse_is_set_away_not_responding(stack: S
             EventFeedRow.type == "agent.status_changed")).all()]
     assert [(data["agent"]["id"], data["agent"]["status"], data.get("reason")) for data in told] == [
         (ana, "AWAY", "not responding")]
+    await as_ana.aclose()
+
+
+def week(enabled: bool) -> dict:
+    days = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+    return {day: {"startTime": 0, "endTime": 1440 if enabled else 0, "enabled": enabled} for day in days}
+
+
+async def test_a_queue_closing_for_the_day_leaves_the_offer_standing_and_makes_no_new_one(stack: Stack):
+    hours = await stack.http.post("/ccaas/1/working-hours", json={
+        "name": unique("hours"), "timezone": "Europe/Zagreb", "message": "Closed", "workWeek": week(True)})
+    assert hours.status_code == 201, hours.text
+    hours_url = f"/ccaas/1/working-hours/{hours.json()['id']}"
+    queue = await create_queue(stack.http, isAutoAssignmentEnabled=True, offerTimeoutSeconds=600,
+                               workingHoursId=hours.json()["id"])
+    ana, as_ana = await new_agent(stack, queue["id"], "Ana")
+    conversation = await create_conversation(stack.http, queueId=queue["id"])
+    await wait_for(lambda: offers_of(stack, ana), timeout=10)
+    closed = await stack.http.patch(hours_url, json={"workWeek": week(False)})
+    assert closed.status_code == 200, closed.text
+    await dispatcher_passed(stack.worker.dispatcher)
+    [standing] = await offers_of(stack, ana)  # not withdrawn by the closing
+    assert standing["conversationId"] == conversation["id"]
+    declined = await as_ana.post(f"{C}/{conversation['id']}/offer/decline")
+    assert declined.status_code == 200, declined.text
+    await dispatcher_passed(stack.worker.dispatcher)
+    assert await offers_of(stack, ana) == []  # closed: no new offer, not even back to Ana
+    opened = await stack.http.patch(hours_url, json={"workWeek": week(True)})
+    assert opened.status_code == 200, opened.text
+    [again] = await wait_for(lambda: offers_of(stack, ana), timeout=10)  # open: offered again
+    assert again["conversationId"] == conversation["id"]
     await as_ana.aclose()
