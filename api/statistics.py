@@ -42,9 +42,11 @@ class QueueStatisticsOut(ApiModel):
     routed_out_last_hour: int
     # Mean of the stays that ended by a move out in the last hour; null when none did.
     mean_time_in_queue_seconds_last_hour: float | None
-    # OPEN or WAITING without an agent / with one; agents that could take one more now.
+    # OPEN or WAITING without an agent (and no offer pending) / with one; those offered to an
+    # agent who has yet to answer; agents that could take one more now.
     waiting_unassigned: int
     assigned: int
+    pending_offers: int
     eligible_agents: int
     # From creation to first assignment, for those first assigned in the last hour (nearest
     # rank); null when none was.
@@ -79,6 +81,7 @@ def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
         mean_time_in_queue_seconds_last_hour=stats.mean_time_in_queue_seconds,
         waiting_unassigned=stats.waiting,
         assigned=stats.assigned,
+        pending_offers=stats.pending_offers,
         eligible_agents=stats.eligible_agents,
         time_to_first_assignment_p50_seconds_last_hour=stats.first_assignment_p50_seconds,
         time_to_first_assignment_p90_seconds_last_hour=stats.first_assignment_p90_seconds,

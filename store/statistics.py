@@ -15,7 +15,9 @@ Definitions (every time is UTC; `now` is a parameter, so a caller or a test fixe
 - **Routed in / out in the last hour**: moves into / out of the queue with
   `now - window <= at <= now`.
 - **Waiting** / **assigned**: the queue's OPEN or WAITING conversations without / with an
-  agent. **Eligible agents**: members that are enabled, ACTIVE and below their capacity.
+  agent; of the waiting, those with an offer pending are **pending offers** instead (SPEC
+  "Offers": not waiting while an agent is asked). **Eligible agents**: members that are
+  enabled, ACTIVE and below their capacity.
 - **Time to first assignment over the last hour**: for each conversation now in the queue
   whose first ASSIGNED event is in the window, from its creation to that event; p50 and p90
   (nearest rank), None when there is none.
@@ -54,8 +56,8 @@ from sqlmodel import Session, col, select
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import EventType
 from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
-from store.assignment import HOLDING, eligible_agents_count
-from store.tables import ConversationEventRow, ConversationRow, QueueRow
+from store.assignment import HOLDING, OFFERED, eligible_agents_count
+from store.tables import AssignmentRow, ConversationEventRow, ConversationRow, QueueRow
 
 WINDOW = timedelta(hours=1)
 MOVES = (EventType.ROUTED.value, EventType.REROUTED.value)
@@ -91,6 +93,7 @@ class QueueStatistics:
     routed_out: int = 0
     mean_time_in_queue_seconds: float | None = None
     waiting: int = 0
+    pending_offers: int = 0
     assigned: int = 0
     eligible_agents: int = 0
     first_assignment_p50_seconds: float | None = None
@@ -275,6 +278,15 @@ def _assignment(
             stats[queue_id].waiting += count
         else:
             stats[queue_id].assigned += count
+    offered = session.exec(
+        select(AssignmentRow.queue_id, func.count()).where(
+            col(AssignmentRow.queue_id).in_(ids), AssignmentRow.state == OFFERED)
+        .group_by(col(AssignmentRow.queue_id))
+    ).all()
+    for queue_id, count in offered:
+        if queue_id in stats:
+            stats[queue_id].pending_offers = count
+            stats[queue_id].waiting -= count
     for queue_id in ids:
         stats[queue_id].eligible_agents = eligible_agents_count(session, queue_id, default_capacity)
 

@@ -96,6 +96,8 @@ async def test_a_pending_offer_counts_against_capacity_and_is_withdrawn_by_a_clo
     assert offer["conversationId"] == first["id"]
     agent = (await stack.http.get(f"{A}/{ana}")).json()
     assert agent["load"] == 1  # the offer holds a slot; one pending offer at a time
+    stats = (await stack.http.get(f"/ccaas/1/queues/{queue['id']}/statistics")).json()
+    assert (stats["pendingOffers"], stats["waitingUnassigned"], stats["assigned"]) == (1, 1, 0)
     assert (await stack.http.get(f"{C}/{second['id']}")).json()["queuePosition"] == 1
     closed = await stack.http.patch(f"{C}/{first['id']}", json={"status": "CLOSED"})
     assert closed.status_code == 200, closed.text

@@ -19,7 +19,7 @@ TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 STATISTICS_FIELDS = {
     "queueId", "queueName", "openConversations", "byStatus", "byPriority", "longestWaiting",
     "routedInLastHour", "routedOutLastHour", "meanTimeInQueueSecondsLastHour",
-    "waitingUnassigned", "assigned", "eligibleAgents", "timeToFirstAssignmentP50SecondsLastHour",
+    "waitingUnassigned", "assigned", "pendingOffers", "eligibleAgents", "timeToFirstAssignmentP50SecondsLastHour",
     "timeToFirstAssignmentP90SecondsLastHour",
 }
 
