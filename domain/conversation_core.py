@@ -446,12 +446,16 @@ class ConversationCore:
         state.last_offered_agent_id = assignment.agent_id
 
     def check_answer(self, answer: OfferAnswer) -> PendingOffer:
-        """The pending offer `answer` answers; only its agent may, once."""
+        """The pending offer `answer` answers; only its agent may, once. An agent it was
+        offered to before (its offer lapsed, was declined, answered or withdrawn last) is told
+        so (409), even once it is offered to another; anyone else may not answer (403)."""
         self.refuse_if_closed()
-        offer = self.state.offer
+        state = self.state
+        offer = state.offer
         if offer is not None and offer.agent_id == answer.agent_id:
             return offer
-        if offer is None and self.state.last_offered_agent_id == answer.agent_id:
+        offered_before = {state.last_offered_agent_id, state.agent_id, *(p.agent_id for p in state.passed_over)}
+        if answer.agent_id in offered_before:
             raise Refused("The offer has lapsed, been withdrawn or already been answered", CONFLICT)
         raise Refused("Only the agent it is offered to may answer the offer", FORBIDDEN)
 

@@ -100,6 +100,14 @@ def test_a_decline_and_a_lapse_pass_the_agent_over_and_it_waits_again():
     expired = core.pending[-1]
     assert (expired.type, expired.agent_id, expired.due_at) == (EventType.OFFER_EXPIRED, "bo", deadline.at)
     assert [entry.agent_id for entry in core.state.passed_over] == ["ana", "bo"]
+    core.take(claim("carla"))
+    # Bo's late answer, once it is offered to Carla: his offer lapsed (409), not another's (403).
+    with pytest.raises(Refused) as late:
+        core.check_answer(OfferAnswer(actor=BO, agent_id="bo", accept=True))
+    with pytest.raises(Refused) as stranger:
+        core.check_answer(OfferAnswer(actor=BO, agent_id="dan", accept=True))
+    assert (late.value.kind, stranger.value.kind) == (CONFLICT, FORBIDDEN)
+    core.withdraw(OfferWithdrawal(agent_id="carla", reason="agent AWAY"))
     assert core.state.offer is None and core.state.agent_id is None and core.state.queued_at == START
     seq = core.state.last_seq
     core.lapse_offer(deadline)  # once
