@@ -56,7 +56,10 @@ async def test_an_unknown_query_parameter_is_a_400_naming_it_on_every_route(stac
     app = api_app(stack.settings, stack.engine, stack.temporal)
     bot = await stack.http.post("/ccaas/1/bots", json={"displayName": unique("bot")})
     assert bot.status_code == 201, bot.text
-    keys = {ActorType.SUPERVISOR: stack.supervisor_key, ActorType.BOT: bot.json()["apiKey"]}
+    agent = await stack.http.post("/ccaas/1/agents", json={"displayName": unique("agent")})
+    assert agent.status_code == 201, agent.text
+    keys = {ActorType.SUPERVISOR: stack.supervisor_key, ActorType.BOT: bot.json()["apiKey"],
+            ActorType.AGENT: agent.json()["apiKey"]}
     routes = api_routes(app)
     assert len(routes) >= 40, [path for _, path, _ in routes]
     checked = []
@@ -64,7 +67,8 @@ async def test_an_unknown_query_parameter_is_a_400_naming_it_on_every_route(stac
         for method, path, route in routes:
             # Someone who may call the route, so the answer is about the parameter, not the caller.
             access = PERMISSIONS[(method, path)]
-            caller = next(actor for actor in (ActorType.SUPERVISOR, ActorType.BOT) if access[actor] == "allow")
+            caller = next(actor for actor in (ActorType.SUPERVISOR, ActorType.BOT, ActorType.AGENT)
+                          if access[actor] == "allow")  # answering an offer: agents only
             url = re.sub(r"\{[^}]+\}", "1", path)
             headers = {"Authorization": f"App {keys[caller]}"}
             response = await http.request(
