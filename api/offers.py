@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import Field
-from sqlmodel import col, select
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.errors import not_found
@@ -16,8 +15,8 @@ from api.schemas import ApiInput, ApiModel, UtcTime
 from api.workflow_updates import run_update
 from contract.conversations import ConversationOut
 from domain.conversation import OfferAnswer
-from store.assignment import OFFERED
-from store.tables import AgentRow, AssignmentRow
+from store import assignment as assignment_store
+from store.tables import AgentRow
 from workflows.conversation import ConversationWorkflow
 
 router = APIRouter(prefix="/ccaas/1", tags=["offers"])
@@ -46,8 +45,7 @@ class DeclineIn(ApiInput):
 def agent_offers(agent_id: str, session: SessionDep) -> OffersOut:
     if session.get(AgentRow, agent_id) is None:
         raise not_found("Agent")
-    rows = session.exec(select(AssignmentRow).where(
-        AssignmentRow.agent_id == agent_id, AssignmentRow.state == OFFERED).order_by(col(AssignmentRow.at))).all()
+    rows = assignment_store.pending_offers(session, agent_id)
     return OffersOut(offers=[
         OfferOut(conversation_id=row.conversation_id, queue_id=row.queue_id, offered_at=row.at,
                  expires_at=row.expires_at, reason=row.reason)

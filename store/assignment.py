@@ -232,6 +232,12 @@ def claim(session: Session, queue_id: str, now: datetime, default_capacity: int)
     return claims
 
 
+def pending_offers(session: Session, agent_id: str) -> list[AssignmentRow]:
+    """The agent's pending offers, oldest first (at most one: see `offering_agents`)."""
+    return list(session.exec(select(AssignmentRow).where(
+        AssignmentRow.agent_id == agent_id, AssignmentRow.state == OFFERED).order_by(col(AssignmentRow.at))).all())
+
+
 def offering_agents(session: Session, agent_ids: list[str]) -> set[str]:
     """Agents with an offer pending, or a claim not yet told (it may become one)."""
     if not agent_ids:
