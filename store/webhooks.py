@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from domain.events_out import AGENT_STATUS_CHANGED, NextAttempt, Outcome
 from store.db import take_write_lock
 from store.events_out import DELIVERED, FAILED, PENDING
-from store.tables import EventFeedRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
+from store.tables import AgentRow, EventFeedRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,8 @@ def record_attempts(session: Session, outcomes: Sequence[tuple[str, Attempt, Nex
         .order_by(col(WebhookDeliveryRow.id))  # locked in one order by every writer
         .with_for_update()
     ).all()}
+    _hold_retried_statuses_agents(session, [deliveries[delivery_id] for delivery_id, _, then in outcomes
+                                            if then.outcome is Outcome.RETRY and delivery_id in deliveries])
     for delivery_id, attempt, then in outcomes:
         delivery = deliveries.get(delivery_id)
         if delivery is not None:  # else its subscription was deleted meanwhile
@@ -150,6 +152,19 @@ def _record(session: Session, delivery: WebhookDeliveryRow, attempt: Attempt, th
     session.add(delivery)
     if then.outcome is Outcome.GONE:
         disable(session, delivery.subscription_id, "the receiver answered 410 Gone", attempt.at)
+
+
+def _hold_retried_statuses_agents(session: Session, retried: Sequence[WebhookDeliveryRow]) -> None:
+    """PostgreSQL: shares the lock on the agents whose failed statuses are about to be retried
+    or dropped, so a status change of one of them writing its newer delivery now commits first
+    (then `_superseded` sees it) or waits for this record (then it replaces the retried one):
+    otherwise both pass each other and one more delivery waits than coalescing promises."""
+    statuses = [delivery.event_id for delivery in retried if delivery.event_type == AGENT_STATUS_CHANGED]
+    if not statuses or session.get_bind().dialect.name != "postgresql":
+        return
+    agents = select(EventFeedRow.agent_id).where(col(EventFeedRow.id).in_(statuses))
+    session.exec(select(AgentRow.id).where(col(AgentRow.id).in_(agents))
+                 .order_by(col(AgentRow.id)).with_for_update(read=True)).all()
 
 
 def _superseded(session: Session, delivery: WebhookDeliveryRow) -> bool:
