@@ -71,6 +71,10 @@ MIN_OFFER_TIMEOUT, MAX_OFFER_TIMEOUT, DEFAULT_MAX_MISSED_OFFERS = 5, 600, 3
 OFFERS_DESCRIPTION = ("Seconds an agent has to accept or decline a conversation auto-assignment offers it; "
                       "null assigns directly.")
 MISSED_DESCRIPTION = "Offers an agent may let lapse in a row before it is set AWAY (not responding)."
+# Service level (SPEC "Service level"): what statistics, staffing and the wallboard measure against.
+DEFAULT_TARGET_SECONDS, DEFAULT_TARGET_PERCENT, MAX_TARGET_SECONDS = 60, 80, 24 * 3600
+TARGET_SECONDS_DESCRIPTION = "A conversation is answered within the service level when assigned within these seconds."
+TARGET_PERCENT_DESCRIPTION = "The share of conversations, in percent, to answer within serviceLevelTargetSeconds."
 
 
 class QueueAnswerFields(ApiInput):
@@ -104,6 +108,10 @@ class QueueIn(QueueAnswerFields):
     offer_timeout_seconds: int | None = Field(default=None, ge=MIN_OFFER_TIMEOUT, le=MAX_OFFER_TIMEOUT,
                                               description=OFFERS_DESCRIPTION)
     max_missed_offers: int = Field(default=DEFAULT_MAX_MISSED_OFFERS, ge=1, le=100, description=MISSED_DESCRIPTION)
+    service_level_target_seconds: int = Field(default=DEFAULT_TARGET_SECONDS, ge=1, le=MAX_TARGET_SECONDS,
+                                              description=TARGET_SECONDS_DESCRIPTION)
+    service_level_target_percent: int = Field(default=DEFAULT_TARGET_PERCENT, ge=1, le=100,
+                                              description=TARGET_PERCENT_DESCRIPTION)
 
 
 class QueueUpdateIn(QueueAnswerFields):
@@ -134,12 +142,19 @@ class QueueUpdateIn(QueueAnswerFields):
                                               description=OFFERS_DESCRIPTION)
     max_missed_offers: int | None = Field(default=None, ge=1, le=100, description=MISSED_DESCRIPTION,
                                           json_schema_extra=not_nullable)
+    service_level_target_seconds: int | None = Field(default=None, ge=1, le=MAX_TARGET_SECONDS,
+                                                     description=TARGET_SECONDS_DESCRIPTION,
+                                                     json_schema_extra=not_nullable)
+    service_level_target_percent: int | None = Field(default=None, ge=1, le=100,
+                                                     description=TARGET_PERCENT_DESCRIPTION,
+                                                     json_schema_extra=not_nullable)
 
 
 # Given as null, these are refused rather than cleared: they have no "unset" value.
 NOT_NULLABLE = ("name", "is_auto_assignment_enabled", "is_sticky_auto_assignment_enabled",
                 "is_auto_assignment_outside_of_working_hours_enabled", "is_restricted",
-                "bot_timeout_seconds", "escalation", "max_missed_offers")
+                "bot_timeout_seconds", "escalation", "max_missed_offers", "service_level_target_seconds",
+                "service_level_target_percent")
 
 
 class QueueOut(ApiModel):
@@ -159,6 +174,8 @@ class QueueOut(ApiModel):
     escalation: list[EscalationStepOut]
     offer_timeout_seconds: int | None
     max_missed_offers: int
+    service_level_target_seconds: int
+    service_level_target_percent: int
     created_at: UtcTime
     updated_at: UtcTime
     deleted_at: UtcTime | None

@@ -74,6 +74,9 @@ class QueueRow(SQLModel, table=True):
     offer_timeout_seconds: int | None = None
     # Lapses in a row after which an agent is set AWAY ("not responding").
     max_missed_offers: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Service level (SPEC "Service level"): answered within this many seconds, this percent of the time.
+    service_level_target_seconds: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
+    service_level_target_percent: int = Field(default=80, sa_column_kwargs={"server_default": "80"})
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     deleted_at: datetime | None = _utc_column(nullable=True)

@@ -75,6 +75,7 @@ async def test_create_returns_every_field_in_camel_case_with_defaults(stack):
     assert queue["autoAssignmentAlgorithm"] is None
     assert queue["workingHoursId"] is None
     assert queue["stickyAgentTimeoutDays"] is None
+    assert (queue["serviceLevelTargetSeconds"], queue["serviceLevelTargetPercent"]) == (60, 80)
     created = parse_time(queue["createdAt"])
     # UTC, not the server's local time: within a minute of our own UTC clock.
     assert before - timedelta(minutes=1) <= created <= datetime.now(UTC) + timedelta(minutes=1)
@@ -93,6 +94,8 @@ async def test_create_keeps_every_optional_field(stack):
         "stickyAgentTimeoutDays": 7,
         "isStickyAutoAssignmentEnabled": True,
         "botTimeoutSeconds": 45,
+        "serviceLevelTargetSeconds": 20,
+        "serviceLevelTargetPercent": 100,
     }
     queue = await create_queue(stack.http, **fields)
     assert {key: queue[key] for key in fields} == fields
@@ -233,6 +236,9 @@ INVALID = [
     pytest.param({"isAutoAssignmentEnabled": [True]}, "isAutoAssignmentEnabled", id="bool list"),
     pytest.param({"isAutoAssignmentEnabled": "yes"}, "isAutoAssignmentEnabled", id="bool as text"),
     pytest.param({"botTimeoutSeconds": "5"}, "botTimeoutSeconds", id="number as text"),
+    pytest.param({"serviceLevelTargetSeconds": 0}, "serviceLevelTargetSeconds", id="target seconds 0"),
+    pytest.param({"serviceLevelTargetPercent": 101}, "serviceLevelTargetPercent", id="target percent 101"),
+    pytest.param({"serviceLevelTargetPercent": None}, "serviceLevelTargetPercent", id="null target percent"),
 ]
 
 

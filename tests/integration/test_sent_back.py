@@ -64,7 +64,7 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
         workingHoursId=hours["id"], stickyAgentTimeoutDays=3, isStickyAutoAssignmentEnabled=True,
         isAutoAssignmentOutsideOfWorkingHoursEnabled=True, isRestricted=True, botTimeoutSeconds=90,
         escalation=[{"afterSeconds": 60, "priority": "HIGH"}, {"afterSeconds": 120, "queueId": target["id"]}],
-        offerTimeoutSeconds=45, maxMissedOffers=4,
+        offerTimeoutSeconds=45, maxMissedOffers=4, serviceLevelTargetSeconds=30, serviceLevelTargetPercent=90,
     )
     bot_queue = await create_queue(stack.http, botId=bot["id"])
     agent = await made(stack, A, {"displayName": unique("agent"), "email": f"{unique('a')}@example.com",
