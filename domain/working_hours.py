@@ -9,6 +9,7 @@ shifts). A holiday closes whole local dates, its end date included.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -165,6 +166,32 @@ def next_boundary(hours: Hours, at: datetime) -> datetime | None:
                 if boundary > at and is_open(hours, boundary) != now_open:
                     return boundary
     return None
+
+
+def open_spans(hours: Hours, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The open time within [start, end) as disjoint spans in order, adjacent and overlapping
+    intervals merged (a day ending at 1440 and the next starting at 0 are one span; a
+    skipped wall time can make a day's intervals overlap as instants). The same instants
+    `is_open` calls open. Work grows with the local days between start and end."""
+    zone = ZoneInfo(hours.timezone)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)  # shared zones compare by wall time
+    first_day, last_day = start.astimezone(zone).date() - timedelta(days=1), end.astimezone(zone).date()
+    clipped = sorted(
+        (max(open_, start), min(close, end))
+        for offset in range((last_day - first_day).days + 1)
+        for open_, close in _local_intervals(hours, zone, first_day + timedelta(days=offset))
+        if max(open_, start) < min(close, end)
+    )
+    merged: tuple[datetime, datetime] | None = None
+    for open_, close in clipped:
+        if merged is not None and open_ <= merged[1]:
+            merged = (merged[0], max(merged[1], close))
+            continue
+        if merged is not None:
+            yield merged
+        merged = (open_, close)
+    if merged is not None:
+        yield merged
 
 
 def next_opening(hours: Hours, at: datetime) -> datetime | None:
