@@ -27,6 +27,7 @@ from api import (
     routing,
     routing_simulation,
     skills,
+    sla_policies,
     statistics,
     tags,
     webhooks,
@@ -119,7 +120,7 @@ def create_app(
         routing.router, conversations.router, conversation_actions.router, eligible_agents.router, offers.router,
         people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,
-        working_hours.router,
+        working_hours.router, sla_policies.router,
     ]
     for router in routers:
         app.include_router(router)

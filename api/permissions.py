@@ -52,6 +52,7 @@ BOTS = "/ccaas/1/bots"
 TAGS = "/ccaas/1/tags"
 HOOKS = "/ccaas/1/webhooks"
 HOURS = "/ccaas/1/working-hours"
+SLA = "/ccaas/1/sla-policies"
 
 PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
@@ -150,6 +151,12 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{HOURS}/{{working_hours_id}}/status"): EVERYONE,
     ("POST", f"{HOURS}/{{working_hours_id}}/holiday"): SUPERVISORS,
     ("DELETE", f"{HOURS}/{{working_hours_id}}/holiday/{{holiday_id}}"): SUPERVISORS,
+    # SLA policies: the spec's row with skills, read by all, written by supervisors.
+    ("GET", SLA): EVERYONE,
+    ("POST", SLA): SUPERVISORS,
+    ("GET", f"{SLA}/{{sla_policy_id}}"): EVERYONE,
+    ("PUT", f"{SLA}/{{sla_policy_id}}"): SUPERVISORS,
+    ("DELETE", f"{SLA}/{{sla_policy_id}}"): SUPERVISORS,
     # Everyone; each caller sees only the events it may read (api.event_stream).
     ("GET", "/ccaas/1/events/stream"): EVERYONE,
 }

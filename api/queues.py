@@ -35,6 +35,7 @@ from store import agents as agent_store
 from store import bots as bot_store
 from store import queues as queue_store
 from store import routing as routing_store
+from store import sla_policies as policy_store
 from store.tables import AgentQueueRow, ConversationRow, QueueRow
 
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
@@ -362,6 +363,8 @@ def delete_queue(queue_id: str, session: SessionDep) -> QueueDeletedOut:
         raise ApiError(409, f"Queue has {open_count} open conversation(s)")
     if climbing := _ladders_into(session, queue_id):
         raise ApiError(409, f"Queue is a step of the escalation ladder of {', '.join(climbing)}")
+    if breaching := policy_store.breaching_into(session, queue_id):
+        raise ApiError(409, f"Queue is where the SLA policies {', '.join(breaching)} move breaches")
     row.deleted_at = row.updated_at = utcnow()
     session.add(row)
     session.commit()

@@ -58,6 +58,7 @@ from domain.working_hours import (
     week_problems,
     zone_problem,
 )
+from store import sla_policies as policy_store
 from store import working_hours as hours_store
 from store.tables import WorkingHoursRow
 from workflows.working_hours_clock import WorkingHoursClock, clock_workflow_id
@@ -511,11 +512,14 @@ def update_working_hours(
 
 @router.delete("/{working_hours_id}", response_model=StatusCodeOut)
 def delete_working_hours(working_hours_id: str, session: SessionDep) -> StatusCodeOut:
-    """Refused (409) while a queue names these hours as its own: give it others first."""
+    """Refused (409) while a queue names these hours as its own, or an SLA policy counts in
+    them: give them others first."""
     row = _locked(session, working_hours_id)
     queues = hours_store.live_queues_using(session, working_hours_id)
     if queues:
         raise ApiError(409, f"Working hours are used by {queues} queue(s)")
+    if policies := policy_store.naming_working_hours(session, working_hours_id):
+        raise ApiError(409, f"Working hours are those of the SLA policies {', '.join(policies)}")
     session.delete(row)
     session.commit()
     return StatusCodeOut(message="Working hours deleted")

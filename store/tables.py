@@ -493,3 +493,26 @@ class WorkingHoursRow(SQLModel, table=True):
     is_open: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     # Since when (the opening or closing instant); null until first decided after migration 0010.
     status_changed_at: datetime | None = _utc_column(nullable=True)
+
+
+class SlaPolicyRow(SQLModel, table=True):
+    """An SLA policy (domain.sla). Policies are an ordered list: `position` is the 0-based place,
+    kept dense (0..n-1) by store.sla_policies, whose writes take turns."""
+
+    __tablename__ = "sla_policies"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=255)
+    # In the routing language, checked when saved.
+    expression: Any = Field(sa_column=Column(JSON, nullable=False))
+    first_response_seconds: int | None = None
+    resolution_seconds: int | None = None
+    # Not a foreign key, as a queue's is not: deleting hours that a policy names is refused by the API.
+    working_hours_id: str | None = Field(default=None, max_length=36)
+    warn_before_seconds: int | None = None
+    # {"priority", "queue_id"} (domain.sla.OnBreach), or null: a breach changes nothing.
+    on_breach: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    enabled: bool = True
+    position: int
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()

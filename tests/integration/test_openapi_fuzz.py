@@ -58,6 +58,10 @@ WORKING_HOURS = ("the zone must be in the IANA database, an enabled day's startT
 LADDER = "a ladder's afterSeconds increase and its priorities never go down; a step's queueId names a live queue"
 # Infobip's agent has `status` and `availability`, two names for one thing: given both, they agree.
 AVAILABILITY = "an agent's availability, given with its status, must equal it"
+# An SLA policy's checks no schema says: its expression's grammar, at least one clock, the
+# warning before the shorter clock, a place within the list, and the hours and queue it names existing.
+SLA_POLICY = ("the expression must be valid routing language, a policy needs a clock, warnBeforeSeconds is below "
+              "the shorter one, order is within the list, workingHoursId and onBreach.queueId name what exists")
 # Deliberate exceptions: (method, path) -> the checks not run there, and why. Each is a rule that
 # refuses some input the document calls valid; nowhere is input it calls invalid accepted.
 EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
@@ -82,6 +86,8 @@ EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
     ("PATCH", "/ccaas/1/working-hours/{working_hours_id}"): ([POSITIVE], WORKING_HOURS),
     ("POST", "/ccaas/1/working-hours/{working_hours_id}/holiday"): (
         [POSITIVE], "a holiday's endDate may not come before its startDate"),
+    ("POST", "/ccaas/1/sla-policies"): ([POSITIVE], SLA_POLICY),
+    ("PUT", "/ccaas/1/sla-policies/{sla_policy_id}"): ([POSITIVE], SLA_POLICY),
 }
 
 
@@ -181,9 +187,13 @@ def ids(live: LiveStack) -> dict[str, str]:
              "holidays": [{"id": "fuzz", "name": "Fuzzed holiday", "startDate": "2026-12-25"}]}
     working_hours = live.post("/ccaas/1/working-hours", hours)
     spare_working_hours = live.post("/ccaas/1/working-hours", {**hours, "name": "Fuzzed hours to delete"})
+    policy = {"name": "Fuzzed policy", "expression": {"$eq": {"message.channel": "EMAIL"}}, "firstResponseSeconds": 60}
+    sla_policy = live.post("/ccaas/1/sla-policies", policy)
+    spare_sla_policy = live.post("/ccaas/1/sla-policies", {**policy, "name": "Fuzzed policy to delete"})
     return {
         "working_hours_id": working_hours["id"], "spare:working_hours_id": spare_working_hours["id"],
         "holiday_id": "fuzz",
+        "sla_policy_id": sla_policy["id"], "spare:sla_policy_id": spare_sla_policy["id"],
         "spare:queue_id": spare_queue["id"], "spare:bot_id": spare_bot["id"],
         "spare:person_id": str(spare_person["id"]), "spare:agent_id": spare_agent["id"], "spare:tag_name": "fuzz-spare",
         "spare:conversation_id": spare_conversation["id"], "spare:webhook_id": spare_webhook["id"],

@@ -86,6 +86,11 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    async def fresh_sla_policy(self) -> str:
+        response = await self.stack.http.post(SLA, json=SLA_POLICY)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
     async def fresh_working_hours(self) -> str:
         response = await self.stack.http.post(WH, json={**WORKING_HOURS, "holidays": [HOLIDAY]})
         assert response.status_code == 201, response.text
@@ -186,6 +191,8 @@ WH = "/ccaas/1/working-hours"
 WORKING_HOURS = {"name": "Office", "timezone": "Europe/Zagreb", "message": "Closed", "workWeek": {
     day: {"startTime": 540, "endTime": 1020, "enabled": True}
     for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")}}
+SLA = "/ccaas/1/sla-policies"
+SLA_POLICY = {"name": "Telegram", "expression": {"$eq": {"message.channel": "TELEGRAM"}}, "firstResponseSeconds": 60}
 HOLIDAY = {"id": "christmas", "name": "Christmas", "startDate": "2026-12-25"}
 # A reply (OUTBOUND, the default): every role that may write messages may write this one.
 MESSAGE = {"channel": "LIVE_CHAT", "from": "support", "to": "+447700900123", "contentType": "TEXT",
@@ -288,6 +295,12 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
         on("POST", "fresh_working_hours", WH + "/{}/holiday", {"name": "New year", "startDate": "2027-01-01"}),
         SUPERVISORS),
     ("DELETE", WH + "/{working_hours_id}/holiday/{holiday_id}"): (a_holiday, SUPERVISORS),
+    # SLA policies: the spec's "skills of agents, SLA policies" row: read by all, written by supervisors.
+    ("GET", SLA): (fixed("GET", SLA), EVERYONE),
+    ("POST", SLA): (fixed("POST", SLA, SLA_POLICY), SUPERVISORS),
+    ("GET", SLA + "/{sla_policy_id}"): (on("GET", "fresh_sla_policy", SLA + "/{}"), EVERYONE),
+    ("PUT", SLA + "/{sla_policy_id}"): (on("PUT", "fresh_sla_policy", SLA + "/{}", SLA_POLICY), SUPERVISORS),
+    ("DELETE", SLA + "/{sla_policy_id}"): (on("DELETE", "fresh_sla_policy", SLA + "/{}"), SUPERVISORS),
 }
 
 

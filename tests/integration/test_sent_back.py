@@ -13,6 +13,7 @@ from tests.helpers import create_conversation, create_queue, put_routing, rule, 
 
 A, B, C, Q = "/ccaas/1/agents", "/ccaas/1/bots", "/ccaas/1/conversations", "/ccaas/1/queues"
 R, WH, WEBHOOKS, PERSONS = "/ccaas/1/routing", "/ccaas/1/working-hours", "/ccaas/1/webhooks", "/people/2/persons"
+SLA = "/ccaas/1/sla-policies"
 # What a PUT may move: the time of the change.
 MOVES = {"updatedAt", "modifiedAt"}
 DAY = {"startTime": 540, "endTime": 1020, "enabled": True,
@@ -85,6 +86,13 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
         "city": "Zagreb", "preferredLanguage": "hr", "tags": ["vip"], "customAttributes": {"tier": "gold", "n": 2},
         "contactInformation": {"phone": [{"number": "+385911234567"}], "email": [{"address": "ana@example.com"}]},
     })
+    await made(stack, SLA, {"name": unique("first"), "expression": {"$exists": {"message.channel": True}},
+                            "resolutionSeconds": 86400})
+    policy = await made(stack, SLA, {
+        "name": unique("sla"), "expression": {"$eq": {"message.channel": "TELEGRAM"}}, "firstResponseSeconds": 600,
+        "resolutionSeconds": 86400, "workingHoursId": hours["id"], "warnBeforeSeconds": 120,
+        "onBreach": {"priority": "URGENT", "queueId": target["id"]}, "enabled": False, "order": 1,
+    })
     unassigned = await create_conversation(stack.http, topic="Card", summary="Lost", priority="HIGH",
                                            channel="TELEGRAM", tags=["vip"], externalId=unique("c"),
                                            queueId=target["id"], customer={"identifier": "+385911234567",
@@ -104,6 +112,7 @@ async def test_every_fetched_object_is_accepted_back_unchanged(stack: Stack):
     await sent_back(stack, f"{WEBHOOKS}/{webhook['id']}")
     await sent_back(stack, f"{PERSONS}/{person['id']}", ("PUT", "PATCH"))
     await sent_back(stack, f"{R}/settings")
+    await sent_back(stack, f"{SLA}/{policy['id']}")
     for conversation in (unassigned, with_agent):
         await sent_back(stack, f"{C}/{conversation['id']}", ("PUT", "PATCH"))
 
