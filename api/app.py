@@ -28,6 +28,7 @@ from api import (
     routing_simulation,
     skills,
     sla_policies,
+    staffing,
     statistics,
     tags,
     webhooks,
@@ -116,7 +117,8 @@ def create_app(
 
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [
-        statistics.router, queues.router, bots.router, agents.router, skills.router, routing_simulation.router,
+        statistics.router, staffing.router, queues.router,
+        bots.router, agents.router, skills.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, eligible_agents.router, offers.router,
         people.router,
         tags.router, messages.router, assignment.router, webhooks.router, event_stream.router,

@@ -28,10 +28,13 @@ class Access(str, Enum):
     OWN_CONVERSATION = "own conversation"
     # An agent acting on itself (e.g. its own status).
     SELF = "self"
+    # Agent: a queue it is a member of.
+    OWN_QUEUE = "own queue"
 
 
 S, A, B = ActorType.SUPERVISOR, ActorType.AGENT, ActorType.BOT
 ALLOW, DENY, OWN, SELF = Access.ALLOW, Access.DENY, Access.OWN_CONVERSATION, Access.SELF
+OWN_QUEUE = Access.OWN_QUEUE
 
 EVERYONE = {S: ALLOW, A: ALLOW, B: ALLOW}
 SUPERVISORS = {S: ALLOW, A: DENY, B: DENY}
@@ -46,6 +49,8 @@ ITSELF = {S: ALLOW, A: SELF, B: DENY}
 ASSIGN = {S: ALLOW, A: OWN, B: DENY}
 # Answering an offer: agents only; whether it is the offered one is the workflow's to say.
 ANSWER = {S: DENY, A: ALLOW, B: DENY}
+# The spec's "staffing, eligible agents, wallboard" for a queue: any queue, an agent its own.
+QUEUE_WORK = {S: ALLOW, A: OWN_QUEUE, B: DENY}
 
 Q, R, C, G, P = "/ccaas/1/queues", "/ccaas/1/routing", "/ccaas/1/conversations", "/ccaas/1/agents", "/people/2/persons"
 BOTS = "/ccaas/1/bots"
@@ -58,6 +63,7 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", Q): EVERYONE,
     ("GET", f"{Q}/statistics"): EVERYONE,
     ("GET", f"{Q}/{{queue_id}}/statistics"): EVERYONE,
+    ("GET", f"{Q}/{{queue_id}}/staffing"): QUEUE_WORK,
     ("POST", Q): SUPERVISORS,
     ("GET", f"{Q}/{{queue_id}}"): EVERYONE,
     ("PUT", f"{Q}/{{queue_id}}"): SUPERVISORS,
@@ -177,6 +183,14 @@ def may_work(engine: Engine, principal: Principal, conversation_id: str) -> bool
         return queue is not None and queue.bot_id == actor_id
 
 
+def in_own_queue(engine: Engine, principal: Principal, queue_id: str) -> bool:
+    """Whether the agent is a member of the queue (a transaction of its own, as `may_work`)."""
+    actor_id = principal.actor.id
+    assert actor_id is not None  # every principal has one (api.auth.principal_for_key)
+    with session_scope(engine) as session:
+        return queue_id in agent_store.agent_queue_ids(session, actor_id)
+
+
 def visible_queues(engine: Engine, principal: Principal) -> tuple[list[str], str | None] | None:
     """What a caller may list: None for everything, else (queue ids, assigned agent id)."""
     if principal.is_supervisor:
@@ -206,6 +220,10 @@ async def authorize(request: Request) -> None:
         return
     if access == OWN and await run_in_threadpool(
         may_work, request.app.state.engine, principal, request.path_params["conversation_id"]
+    ):
+        return
+    if access == OWN_QUEUE and await run_in_threadpool(
+        in_own_queue, request.app.state.engine, principal, request.path_params["queue_id"]
     ):
         return
     raise ApiError(403, "Not allowed")

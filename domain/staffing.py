@@ -34,10 +34,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Sums of the Erlang A chain stop when a term is this small next to the sum (past the mode),
-# or after MAX_TERMS terms (only an extreme overload with a very long patience gets there).
+# Sums of the Erlang A chain stop when a term is this small next to the sum (past the mode).
+# A chain whose mass lies beyond MAX_TERMS waiting (an overload with a patience long next to
+# the time between arrivals) is not computed: no figures, as Erlang C past its load.
 EPSILON = 1e-16
-MAX_TERMS = 1_000_000
+MAX_TERMS = 100_000
 # A target counts as met within this (so a 100 % target is reachable in floating point).
 TOLERANCE = 1e-9
 
@@ -45,7 +46,7 @@ TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Figures:
     """What `servers` servers give. For Erlang C with servers <= load, all but `servers` are
-    None (the queue grows without bound)."""
+    None (the queue grows without bound); so for Erlang A beyond MAX_TERMS waiting."""
 
     servers: int
     service_level: float | None
@@ -124,15 +125,19 @@ def erlang_a(
     lam = load * mu
     x = n * mu / theta
     y = lam / theta
+    if y - x >= MAX_TERMS:  # the mode of the chain's waiting states, y - x, is beyond reach
+        return Figures(n, None, None, None, None)
     # log π(N+j)/π(N) for j = 0, 1, ...: logs, since in an overload they can pass 1e308.
     logs = [0.0]
     log_term, total_max = 0.0, 0.0
-    for k in range(1, MAX_TERMS):
+    for k in range(1, MAX_TERMS + 1):
         log_term += math.log(y / (x + k))
         logs.append(log_term)
         total_max = max(total_max, log_term)
         if y < x + k and log_term < total_max + math.log(EPSILON):
             break
+    else:
+        return Figures(n, None, None, None, None)
     inverse_b = 1.0
     for k in range(1, n + 1):
         inverse_b = 1 + inverse_b * k / load
@@ -174,7 +179,7 @@ def erlang_a(
     answered = 1 - abandoned
     return Figures(
         servers=n,
-        service_level=(answered_at_once + answered_in_time) / (1 - abandoned_in_time),
+        service_level=min(1.0, max(0.0, (answered_at_once + answered_in_time) / (1 - abandoned_in_time))),
         average_wait_seconds=wait_answered / answered if answered > 0 else None,
         occupancy=min(1.0, load * answered / n) if n > 0 else None,
         probability_of_waiting=waiting,
@@ -185,8 +190,10 @@ def erlang_a(
 def servers_erlang_a(
     load: float, handle_seconds: float, target_seconds: float, target: float, patience_seconds: float
 ) -> Figures:
-    """The least N whose Erlang A service level reaches `target`: by bisection below Erlang
-    C's answer (abandonment only shortens waits), the service level rising with N."""
+    """The least N whose Erlang A service level reaches `target`, the service level rising
+    with N: below Erlang C's answer (abandonment only shortens waits), stepping down 1, 2, 4...
+    (near it the chain's sums are short; deep in an overload with a long patience they are
+    long), then by bisection."""
     if load <= 0:
         return _no_traffic(0)
     high = servers_erlang_c(load, handle_seconds, target_seconds, target).servers
@@ -194,7 +201,14 @@ def servers_erlang_a(
     while not _meets(best, target):  # not expected; kept so the answer always meets it
         high += 1
         best = erlang_a(high, load, handle_seconds, target_seconds, patience_seconds)
-    low = 0  # N = 0 answers nobody
+    step, low = 1, 0  # N = 0 answers nobody
+    while high - step > 0:
+        figures = erlang_a(high - step, load, handle_seconds, target_seconds, patience_seconds)
+        if not _meets(figures, target):
+            low = high - step
+            break
+        high, best = high - step, figures
+        step *= 2
     while high - low > 1:
         middle = (low + high) // 2
         figures = erlang_a(middle, load, handle_seconds, target_seconds, patience_seconds)

@@ -12,7 +12,8 @@ event whose from and to differ; a stay begins at a move into the queue). Over th
   end, the move out or `now`, each clipped to the window (the answered and the still waiting
   are censored observations). None when none was abandoned (then Erlang C), and always in a
   bot's queue, where the SPEC counts no stay abandoned. An out-of-hours close is no abandon.
-- **average capacity**: the mean capacity of the queue's enabled members (1 with none);
+- **average capacity**: the mean capacity of the queue's enabled members (1 with none, or
+  when none may hold any);
   **agents available**: enabled members whose status is ACTIVE.
 
 SOLVED is a STATUS_CHANGED event; its body does not carry the status, only the reason, which is
@@ -100,7 +101,8 @@ def observed(session: Session, queue: QueueRow, now: datetime, window: timedelta
         abandoned=tally.abandoned if queue.bot_id is None else 0,
         waiting_seconds=round(tally.waiting, 3),
         patience_seconds=patience,
-        capacity=sum(capacities) / len(capacities) if capacities else 1.0,
+        # Members who may hold nothing (capacity 0) only: as with none.
+        capacity=sum(capacities) / len(capacities) if sum(capacities) else 1.0,
         enabled_members=len(members),
         agents_available=sum(1 for agent in members if agent.status == AgentStatus.ACTIVE.value),
     )

@@ -88,6 +88,9 @@ EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
         [POSITIVE], "a holiday's endDate may not come before its startDate"),
     ("POST", "/ccaas/1/sla-policies"): ([POSITIVE], SLA_POLICY),
     ("PUT", "/ccaas/1/sla-policies/{sla_policy_id}"): ([POSITIVE], SLA_POLICY),
+    ("GET", "/ccaas/1/queues/{queue_id}/staffing"): (
+        [POSITIVE], "the window is more than nothing and at most P31D (the pattern says only its form); the load "
+        "(arrivals × handle time) at most 10000 Erlangs"),
 }
 
 

@@ -41,6 +41,8 @@ REPORT = {"bot"}
 OWN_STATUS = {"supervisor", "agent"}
 # A supervisor assigns anyone; the agent takes for itself (a member) or releases its own.
 ASSIGN = {"supervisor", "agent"}
+# A queue's staffing: any queue, an agent its own (the stranger is no member), no bot.
+QUEUE_WORK = {"supervisor", "agent"}
 
 
 @dataclass
@@ -138,6 +140,10 @@ def on_conversation(method: str, suffix: str = "", body: Any = None, **fields: A
     return build
 
 
+async def the_worked_queue(world: World):
+    return "GET", f"/ccaas/1/queues/{world.queue['id']}/staffing", None
+
+
 async def settings_body(world: World):
     default = (await world.stack.http.get("/ccaas/1/routing/settings")).json()["defaultQueueId"]
     return "PUT", "/ccaas/1/routing/settings", {"defaultQueueId": default}
@@ -202,6 +208,7 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", Q): (fixed("GET", Q), EVERYONE),
     ("GET", Q + "/statistics"): (fixed("GET", Q + "/statistics"), EVERYONE),
     ("GET", Q + "/{queue_id}/statistics"): (on("GET", "fresh_queue", Q + "/{}/statistics"), EVERYONE),
+    ("GET", Q + "/{queue_id}/staffing"): (the_worked_queue, QUEUE_WORK),
     ("POST", Q): (fixed("POST", Q, {"name": "new"}), SUPERVISORS),
     ("GET", Q + "/{queue_id}"): (on("GET", "fresh_queue", Q + "/{}"), EVERYONE),
     ("PUT", Q + "/{queue_id}"): (on("PUT", "fresh_queue", Q + "/{}", {"name": "renamed"}), SUPERVISORS),
