@@ -167,6 +167,8 @@ class EventOut(ApiModel):
     route_id: str | None
     routing_version: int | None
     reason: str | None
+    # STATUS_CHANGED and CLOSED: the status taken (null in conversations from before it was kept).
+    status: Status | None = None
     agent_id: str | None
     trace: list[TraceOut] | None
     # Rules tried beyond the first 99 and the last, left out of `trace`.

@@ -164,6 +164,9 @@ class ConversationEvent(BaseModel):
     route_id: str | None = None
     routing_version: int | None = None
     reason: str | None = None
+    # STATUS_CHANGED and CLOSED: the status taken (None in histories recorded before it was kept:
+    # there a STATUS_CHANGED's reason was the status unless the caller gave one).
+    status: Status | None = None
     # ASSIGNED: the agent it was given to; UNASSIGNED: the agent it was taken from (histories
     # recorded before UNASSIGNED existed have ASSIGNED with None).
     agent_id: str | None = None

@@ -676,9 +676,9 @@ class ConversationCore:
         if status == Status.CLOSED:
             state.bot_wait = None
             state.closed_at = self._clock()
-            self.record(EventType.CLOSED, actor, reason=reason)
+            self.record(EventType.CLOSED, actor, reason=reason, status=status)
         else:
-            self.record(EventType.STATUS_CHANGED, actor, reason=reason or status.value)
+            self.record(EventType.STATUS_CHANGED, actor, reason=reason or status.value, status=status)
         self._on_indexed_change(state)
 
     def edit(self, edit: Edit) -> None:

@@ -128,7 +128,8 @@ async def test_a_customer_message_reopens_a_solved_conversation_and_a_reply_does
 
     await post(stack.http, cid, message("Thanks, but one more thing", direction="INBOUND"))
     assert (await stack.http.get(f"{C}/{cid}")).json()["status"] == "OPEN"
-    reopened = [e for e in await events_of(stack.http, cid) if e["type"] == "STATUS_CHANGED"][-1]
+    solving, reopened = [e for e in await events_of(stack.http, cid) if e["type"] == "STATUS_CHANGED"][-2:]
+    assert (solving["status"], reopened["status"]) == ("SOLVED", "OPEN")
     assert reopened["reason"] == "the customer wrote again"
 
     assert (await stack.http.patch(f"{C}/{cid}", json={"status": "SOLVED"})).status_code == 200
