@@ -16,9 +16,10 @@ event whose from and to differ; a stay begins at a move into the queue). Over th
   when none may hold any);
   **agents available**: enabled members whose status is ACTIVE.
 
-SOLVED is a STATUS_CHANGED event; its body does not carry the status, only the reason, which is
-the status' name unless the change gave one: a SOLVED with a reason of its own is not seen (its
-stay ends at CLOSED instead). A reopening is not read as a new stay.
+SOLVED is a STATUS_CHANGED event carrying the status taken; in timelines from before events kept
+it, its reason, which is the status' name unless the change gave one (there a SOLVED with a
+reason of its own is not seen: its stay ends at CLOSED instead). A reopening is not read as a
+new stay.
 
 Cost: one query for the conversations the window touches (the window's events through
 `ix_conversation_events_type_at`, each checked for a move into the queue through the events'
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -128,7 +129,7 @@ def _timelines(session: Session, queue_id: str, start: datetime, now: datetime) 
     )
     rows = session.connection().execute(
         select_columns(EVENTS.c.conversation_id, EVENTS.c.type, EVENTS.c.at, _from_queue(EVENTS), _to_queue(EVENTS),
-               EVENTS.c.body["agent_id"].as_string(), EVENTS.c.body["reason"].as_string())
+               EVENTS.c.body["agent_id"].as_string(), _status_taken(EVENTS))
         .where(EVENTS.c.type.in_(READ), EVENTS.c.at <= now,
                or_(EVENTS.c.conversation_id.in_(touched), EVENTS.c.conversation_id.in_(waiting)))
         .order_by(EVENTS.c.conversation_id, EVENTS.c.seq)
@@ -137,6 +138,11 @@ def _timelines(session: Session, queue_id: str, start: datetime, now: datetime) 
     for row in rows:
         timelines[row[0]].append(row[1:])
     return timelines
+
+
+def _status_taken(events: Any) -> Any:
+    """A STATUS_CHANGED's status; in timelines from before events kept it, the reason."""
+    return func.coalesce(events.c.body["status"].as_string(), events.c.body["reason"].as_string())
 
 
 def _walk(events: list[Any], queue: QueueRow, start: datetime, now: datetime, tally: _Tally) -> None:
@@ -150,7 +156,7 @@ def _walk(events: list[Any], queue: QueueRow, start: datetime, now: datetime, ta
         begin, end = max(stay.entered, start), min(until, now)
         tally.waiting += max(0.0, (end - begin).total_seconds())
 
-    for type_, at, from_queue, to_queue, agent_id, reason in events:
+    for type_, at, from_queue, to_queue, agent_id, status in events:
         at = as_utc(at)
         in_window = start <= at <= now
         if type_ in MOVES:
@@ -172,7 +178,7 @@ def _walk(events: list[Any], queue: QueueRow, start: datetime, now: datetime, ta
         elif type_ == OUT_OF_HOURS:
             out_of_hours = True
             continue
-        elif (type_ == CLOSED or (type_ == STATUS_CHANGED and reason == SOLVED)) and stay is not None:
+        elif (type_ == CLOSED or (type_ == STATUS_CHANGED and status == SOLVED)) and stay is not None:
             if stay.answered is None:
                 waited(at)
                 if in_window and not (type_ == CLOSED and out_of_hours):

@@ -64,9 +64,9 @@ def into(queue_id: str, from_queue: str | None = None) -> dict[str, Any]:
 
 def test_observed_figures(engine: Engine) -> None:
     q, other = make_queue(engine), make_queue(engine)
-    # Waited 60 s, answered, solved 540 s later.
+    # Waited 60 s, answered, solved 540 s later (with a reason of the agent's own).
     timeline(engine, [(50, E.ROUTED, into(q)), (49, E.ASSIGNED, {"agent_id": "x"}),
-                      (40, E.STATUS_CHANGED, {"reason": "SOLVED"})], Status.SOLVED, q, "x")
+                      (40, E.STATUS_CHANGED, {"status": "SOLVED", "reason": "fixed"})], Status.SOLVED, q, "x")
     # Waited 30 s, answered, closed 600 s later.
     timeline(engine, [(30, E.ROUTED, into(q)), (29.5, E.ASSIGNED, {"agent_id": "x"}),
                       (19.5, E.CLOSED, {})], Status.CLOSED, q, "x")
@@ -83,7 +83,7 @@ def test_observed_figures(engine: Engine) -> None:
     # Closed out of hours at once: no abandon.
     timeline(engine, [(5, E.ROUTED, into(q)), (5, E.OUT_OF_HOURS, {"to_queue_id": q}), (5, E.CLOSED, {})],
              Status.CLOSED, q)
-    # Solved before the window: no handle time.
+    # Solved before the window: no handle time (a timeline from before events kept the status).
     timeline(engine, [(80, E.ROUTED, into(q)), (79, E.ASSIGNED, {"agent_id": "x"}),
                       (61, E.STATUS_CHANGED, {"reason": "SOLVED"})], Status.SOLVED, q, "x")
     make_agent(engine, q, AgentStatus.ACTIVE, 2)
