@@ -7,14 +7,22 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.activity_stubs import DESCRIBE_QUEUE, PERMANENT_ROUTING_FAILURE, ROUTE_CONVERSATION
+from domain.activity_stubs import (
+    DESCRIBE_QUEUE,
+    MATCH_SLA_POLICY,
+    PERMANENT_ROUTING_FAILURE,
+    ROUTE_CONVERSATION,
+    SlaMatchRequest,
+)
 from domain.conversation import QueueRef, RouteRequest
 from domain.expressions import ExpressionError
 from domain.models import RoutingDecision
 from domain.routing import RoutingValidationError, bounded
+from domain.sla_clocks import SlaTerms
 from store.db import session_scope
 from store.queues import live_queue, queue_ref_of
 from store.routing import RoutingLoader
+from store.sla_policies import terms_for
 
 # Trace entries a ROUTED event keeps: every rule up to the 100th tried is explained in full;
 # GET /conversations/{id}/simulate-routing explains any decision again with every rule.
@@ -51,3 +59,9 @@ class RoutingActivities:
         with session_scope(self._engine) as session:
             row = live_queue(session, queue_id)
             return queue_ref_of(session, row) if row is not None else None
+
+    @activity.defn(name=MATCH_SLA_POLICY.name)
+    def match_sla_policy(self, request: SlaMatchRequest) -> SlaTerms | None:
+        """The SLA policy a conversation gets at its first placement, as terms it keeps."""
+        with session_scope(self._engine) as session:
+            return terms_for(session, request.facts)

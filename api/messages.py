@@ -269,6 +269,8 @@ async def create_message(
     recorded = MessageRecorded(
         actor=principal.actor, channel=row.channel, from_=row.from_, to=row.to, content=text,
         from_customer=row.author_type == AuthorType.CUSTOMER.value,
+        # The first agent reply (SPEC "Service level"): a supervisor's or a bot's does not count.
+        from_agent=row.direction == Direction.OUTBOUND.value and principal.actor.type == ActorType.AGENT,
     )
     try:
         await run_update(request, client, conversation_id, ConversationWorkflow.record_message, recorded)

@@ -12,6 +12,7 @@ from domain.audience import Audience, event_for
 from domain.conversation import ConversationEvent, EventType
 from domain.models import ActorType, Authentication, Priority, Status, TraceOutcome, as_utc
 from domain.skills import RequiredSkill, relaxes_at
+from domain.sla_clocks import ClockStatus, SlaClock
 
 
 class ConversationRecord(Protocol):
@@ -35,6 +36,7 @@ class ConversationRecord(Protocol):
     routed_version: int | None
     queued_at: datetime | None
     required_skills: list[dict[str, Any]] | None
+    sla: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -69,6 +71,38 @@ def required_skills_out(required: list[dict[str, Any]] | None, queued_at: dateti
     ]
 
 
+class SlaClockOut(ApiModel):
+    """An SLA clock: when it is due (null while PAUSED) and, while PAUSED, the seconds of the
+    policy's working time it has left."""
+
+    due_at: UtcTime | None
+    status: ClockStatus
+    remaining_seconds: int | None = None
+
+
+class SlaOut(ApiModel):
+    policy_id: str
+    first_response: SlaClockOut | None
+    resolution: SlaClockOut | None
+
+
+def sla_out(stored: dict[str, Any] | None) -> SlaOut | None:
+    """The conversation's clocks as projected (store.conversations: the policy id and each
+    domain.sla_clocks.SlaClock)."""
+    if stored is None:
+        return None
+
+    def clock(name: str) -> SlaClockOut | None:
+        if stored.get(name) is None:
+            return None
+        held = SlaClock.model_validate(stored[name])
+        remaining = round(held.remaining_seconds) if held.remaining_seconds is not None else None
+        return SlaClockOut(due_at=held.due_at, status=held.status, remaining_seconds=remaining)
+
+    return SlaOut(policy_id=stored["policy_id"], first_response=clock("first_response"),
+                  resolution=clock("resolution"))
+
+
 class ConversationOut(ApiModel):
     id: str
     external_id: str | None
@@ -91,6 +125,8 @@ class ConversationOut(ApiModel):
     # 1-based place in its queue's waiting order while it waits unassigned; else null.
     queue_position: int | None = Field(default=None, ge=1)
     required_skills: list[RequiredSkillOut] = Field(default_factory=list)
+    # The SLA clocks of the policy matched at its first placement; null: none matched.
+    sla: SlaOut | None = None
 
 
 def conversation_out(row: ConversationRecord, queue_position: int | None = None) -> dict[str, Any]:
@@ -118,6 +154,7 @@ def conversation_out(row: ConversationRecord, queue_position: int | None = None)
         closed_at=row.closed_at,
         queue_position=queue_position,
         required_skills=required_skills_out(row.required_skills, row.queued_at),
+        sla=sla_out(row.sla),
     ).model_dump(by_alias=True)
 
 
@@ -183,6 +220,8 @@ class EventOut(ApiModel):
     due_at: UtcTime | None = None
     # OFFERED: when the offer lapses; an ASSIGNED that accepted an offer carries it too.
     expires_at: UtcTime | None = None
+    # SLA_WARNING, SLA_BREACHED, SLA_MET: the clock (firstResponse, resolution), with its dueAt.
+    clock: str | None = None
 
 
 def event_out(event: ConversationEvent, audience: Audience) -> dict[str, Any]:

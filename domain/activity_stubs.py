@@ -25,11 +25,13 @@ from domain.conversation import (
     RouteRequest,
 )
 from domain.models import RoutingDecision
+from domain.sla_clocks import SlaTerms
 
 A = TypeVar("A")
 R = TypeVar("R")
 
 REFRESH_ACTIVITY = "refresh_working_hours_status"
+MATCH_SLA_ACTIVITY = "match_sla_policy"
 # The failure type of a stored routing that cannot be read: retrying cannot mend it.
 PERMANENT_ROUTING_FAILURE = "PermanentRoutingFailure"
 
@@ -46,6 +48,12 @@ class StatusRefreshed(BaseModel):
     closed: list[str] = Field(default_factory=list)
     # The next boundary; named so in the clock's recorded histories (an activity's result).
     next_change_at: datetime | None = None
+
+
+class SlaMatchRequest(BaseModel):
+    """A conversation's routing facts at its first placement, which the SLA policies match."""
+
+    facts: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -71,4 +79,8 @@ REFRESH_WORKING_HOURS_STATUS: ActivityStub[StatusRefreshRequest, StatusRefreshed
     REFRESH_ACTIVITY, StatusRefreshRequest, StatusRefreshed
 )
 
-ALL = (ROUTE_CONVERSATION, DESCRIBE_QUEUE, PROJECT_CONVERSATION, REFRESH_WORKING_HOURS_STATUS)
+MATCH_SLA_POLICY: ActivityStub[SlaMatchRequest, SlaTerms | None] = ActivityStub(
+    MATCH_SLA_ACTIVITY, SlaMatchRequest, SlaTerms | None
+)
+
+ALL = (ROUTE_CONVERSATION, DESCRIBE_QUEUE, PROJECT_CONVERSATION, REFRESH_WORKING_HOURS_STATUS, MATCH_SLA_POLICY)

@@ -21,6 +21,7 @@ from domain.models import (
     TraceEntry,
 )
 from domain.skills import RequiredSkill, SkillRequirement
+from domain.sla_clocks import Sla
 
 # Activity names: fixed, as recorded histories name them.
 ROUTE_ACTIVITY = "route_conversation"
@@ -105,6 +106,9 @@ class EventType(str, Enum):
     OFFER_DECLINED = "OFFER_DECLINED"
     OFFER_EXPIRED = "OFFER_EXPIRED"
     OFFER_WITHDRAWN = "OFFER_WITHDRAWN"
+    SLA_WARNING = "SLA_WARNING"
+    SLA_BREACHED = "SLA_BREACHED"
+    SLA_MET = "SLA_MET"
 
 
 class EscalationTaken(BaseModel):
@@ -184,6 +188,8 @@ class ConversationEvent(BaseModel):
     due_at: datetime | None = None
     # OFFERED: when the offer lapses (OFFER_EXPIRED carries the same moment as `due_at`).
     expires_at: datetime | None = None
+    # SLA_WARNING, SLA_BREACHED, SLA_MET: the clock (firstResponse, resolution); due_at its due moment.
+    clock: str | None = None
 
 
 class BotWait(BaseModel):
@@ -260,6 +266,8 @@ class ConversationState(BaseModel):
     passed_over: list[PassedOver] = Field(default_factory=list)
     # The agent offered it last, answered or not: their answer to no offer is a 409, another's a 403.
     last_offered_agent_id: str | None = None
+    # The SLA clocks of the policy matched at the first placement (None: no policy matched).
+    sla: Sla | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -466,6 +474,9 @@ class MessageRecorded(BaseModel):
     content: str | None = None
     # A customer's message: reopens a SOLVED conversation.
     from_customer: bool = False
+    # An agent's reply (OUTBOUND, written with an agent's key or console session): meets
+    # the first-response SLA clock.
+    from_agent: bool = False
 
 
 class RouteAgain(BaseModel):

@@ -59,6 +59,7 @@ from domain.models import (
     Status,
 )
 from domain.skills import RequiredSkill, SkillRequirement, described, merged, relaxes_at, replaced
+from domain.sla_clocks import ClockStatus, SlaClock, SlaTerms, next_moment, pause, resume, started
 
 
 class Refused(Exception):
@@ -94,6 +95,10 @@ def new_state(new: NewConversation) -> ConversationState:
 def new_run(new: NewConversation) -> ConversationRun:
     """A new conversation's run: its first state, not yet placed, nothing projected."""
     return ConversationRun(state=new_state(new))
+
+
+def _of_business_time(terms: SlaTerms) -> str:
+    return " of the policy's working hours" if terms.hours is not None else ""
 
 
 def edit_of(by_names: EditByNames) -> Edit:
@@ -224,6 +229,8 @@ class ConversationCore:
             self.record(EventType.UPDATED, message.actor, reason="first message: routing facts")
         if message.from_customer and state.status == Status.SOLVED:
             self.set_status(Status.OPEN, message.actor, "the customer wrote again")
+        if message.from_agent and state.sla is not None and state.sla.first_response is not None:
+            self._meet(state.sla.first_response, message.actor, "the first agent reply")
 
     def route_again(
         self, decision: RoutingDecision, actor: Actor, unassign: bool = True, record_kept: bool = True
@@ -402,7 +409,7 @@ class ConversationCore:
         next step (whose clock stands while a bot serves the conversation), a required skill
         relaxing, or a pending offer lapsing."""
         return earliest(self._bot_timeout(), self._escalation_deadline(), self._relaxation_deadline(),
-                        self._offer_deadline())
+                        self._offer_deadline(), self.sla_deadline())
 
     def _bot_timeout(self) -> Deadline | None:
         wait = self.state.bot_wait
@@ -429,6 +436,101 @@ class ConversationCore:
     def _offer_deadline(self) -> Deadline | None:
         offer = self.state.offer
         return Deadline(DeadlineKind.OFFER_LAPSE, offer.expires_at, seq=offer.seq) if offer is not None else None
+
+    # ---- SLA clocks (SPEC "Service level"; domain.sla_clocks)
+
+    def start_sla(self, terms: SlaTerms | None) -> None:
+        """The matched policy's clocks start at the first placement (its entry into the queue);
+        a conversation placed WAITING has its resolution clock paused at once."""
+        state = self.state
+        if terms is None or state.closed:
+            return
+        state.sla = started(terms, state.queued_at or self._clock())
+        self._sla_follows_status()
+
+    def sla_deadline(self) -> Deadline | None:
+        """The next warning or breach of a running clock."""
+        sla = self.state.sla
+        moment = next_moment(sla) if sla is not None else None
+        if moment is None:
+            return None
+        at, clock, warning = moment
+        return Deadline(DeadlineKind.SLA_WARNING if warning else DeadlineKind.SLA_BREACH, at, clock=clock.name)
+
+    def sla_breach_queue(self, deadline: Deadline) -> str | None:
+        """The queue a breach due at `deadline` moves the conversation to (the workflow reads
+        it from the store first), if it is still due and moves it elsewhere."""
+        sla = self.state.sla
+        if sla is None or deadline.kind is not DeadlineKind.SLA_BREACH or self.sla_deadline() != deadline:
+            return None
+        on_breach = sla.terms.on_breach
+        queue_id = on_breach.queue_id if on_breach is not None else None
+        return queue_id if queue_id != self.state.queue_id else None
+
+    def sla_due(self, deadline: Deadline, target: QueueRef | None = None) -> None:
+        """A clock's warning (SLA_WARNING) or breach (SLA_BREACHED, then `onBreach` as an
+        escalation step applies it, `target` being its queue as the workflow found it). Nothing
+        if a change meanwhile moved the moment (checked again under the workflow's lock)."""
+        sla = self.state.sla
+        if sla is None or deadline.clock is None or self.sla_deadline() != deadline:
+            return
+        clock = sla.clock(deadline.clock)
+        if deadline.kind is DeadlineKind.SLA_WARNING:
+            clock.warned, clock.warn_at = True, None
+            self.record(EventType.SLA_WARNING, SYSTEM_ACTOR, clock=clock.name, due_at=clock.due_at,
+                        reason=f"{clock.name} due in {sla.terms.warn_before_seconds} s{_of_business_time(sla.terms)}")
+            return
+        clock.status, clock.warn_at = ClockStatus.BREACHED, None
+        self._breach(clock, target)
+
+    def _breach(self, clock: SlaClock, target: QueueRef | None) -> None:
+        """SLA_BREACHED, raising the priority to `onBreach`'s (never lowering it) and moving to
+        `target`: one event, as an escalation step's ESCALATED."""
+        state = self.state
+        on_breach = state.sla.terms.on_breach if state.sla is not None else None
+        done = [f"{clock.name} not met by its due moment"]
+        raised = False
+        if on_breach is not None and on_breach.priority is not None:
+            raised = on_breach.priority.rank > state.priority.rank
+            if raised:
+                state.priority = on_breach.priority
+            done.append(f"priority raised to {on_breach.priority.value}" if raised
+                        else f"priority already {state.priority.value}")
+        moves = target is not None and target.id != state.queue_id
+        if on_breach is not None and on_breach.queue_id is not None:
+            done.append(f"moved to queue {on_breach.queue_id}" if moves
+                        else "target queue no longer exists" if target is None else "already there")
+        fields: dict[str, Any] = dict(clock=clock.name, due_at=clock.due_at, reason=", ".join(done))
+        if moves:
+            assert target is not None
+            state.routed_by = None
+            self.move(EventType.SLA_BREACHED, SYSTEM_ACTOR, target, **fields)
+        else:
+            self.record(EventType.SLA_BREACHED, SYSTEM_ACTOR, priority=state.priority, **fields)
+            if raised:
+                self._on_indexed_change(state)
+
+    def _meet(self, clock: SlaClock, actor: Actor, by: str) -> None:
+        """A clock not yet met nor breached is met: SLA_MET, once."""
+        if clock.status not in (ClockStatus.ACTIVE, ClockStatus.PAUSED):
+            return
+        clock.status, clock.warn_at, clock.remaining_seconds = ClockStatus.MET, None, None
+        self.record(EventType.SLA_MET, actor, clock=clock.name, due_at=clock.due_at, reason=f"{clock.name} met by {by}")
+
+    def _sla_follows_status(self, actor: Actor = SYSTEM_ACTOR) -> None:
+        """The resolution clock pauses while the conversation is WAITING (on the customer) and
+        from SOLVED until a reopening, runs again with the open time it had left, and is met
+        at CLOSED."""
+        state = self.state
+        clock = state.sla.resolution if state.sla is not None else None
+        if clock is None or state.sla is None:
+            return
+        if state.status == Status.CLOSED:
+            self._meet(clock, actor, "closing")
+        elif state.status in (Status.WAITING, Status.SOLVED):
+            pause(state.sla.terms, clock, self._clock())
+        else:
+            resume(state.sla.terms, clock, self._clock())
 
     # ---- offers (SPEC "Offers")
 
@@ -679,6 +781,7 @@ class ConversationCore:
             self.record(EventType.CLOSED, actor, reason=reason, status=status)
         else:
             self.record(EventType.STATUS_CHANGED, actor, reason=reason or status.value, status=status)
+        self._sla_follows_status(actor)
         self._on_indexed_change(state)
 
     def edit(self, edit: Edit) -> None:

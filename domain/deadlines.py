@@ -2,8 +2,8 @@
 
 The core answers the earliest (`ConversationCore.next_deadline`); the workflow waits for it on
 one durable timer, ended early by anything that moves it (a bot's report, a move, an
-assignment, closing), and acts by its kind once it is due. SLA clocks come as further kinds
-(SPEC, "Timers in the conversation's workflow").
+assignment, closing), and acts by its kind once it is due (SPEC, "Timers in the conversation's
+workflow").
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class DeadlineKind(str, Enum):
     SKILL_RELAXATION = "SKILL_RELAXATION"
     # An offer to an agent lapses unanswered.
     OFFER_LAPSE = "OFFER_LAPSE"
+    # An SLA clock's warning, and its breach (domain.sla_clocks).
+    SLA_WARNING = "SLA_WARNING"
+    SLA_BREACH = "SLA_BREACH"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Deadline:
     # bot's hand-off: its BOT_STARTED seq): a new one is another deadline, and the wait starts
     # anew for it, as it always has. None where the time alone says which (escalation).
     seq: int | None = None
+    # The SLA clock a warning or breach is of (domain.sla_clocks names).
+    clock: str | None = None
 
 
 def earliest(*deadlines: Deadline | None) -> Deadline | None:

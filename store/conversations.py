@@ -81,6 +81,8 @@ def apply_projection(
         escalation=state.escalation.model_dump(mode="json") if state.escalation else None,
         required_skills=[r.model_dump(mode="json") for r in state.required_skills] or None,
         passed_over=[entry.model_dump(mode="json") for entry in state.passed_over] or None,
+        sla=state.sla.model_dump(mode="json", exclude={"terms"}) | {"policy_id": state.sla.terms.policy_id}
+        if state.sla else None,
         last_seq=reaches,
         created_at=state.created_at,
         updated_at=state.updated_at,

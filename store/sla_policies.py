@@ -5,13 +5,17 @@ Policies are few (a page of the largest limit at most), so a write reads them al
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from domain.models import as_utc
-from domain.sla import OnBreach, SlaPolicy
+from domain.sla import OnBreach, SlaPolicy, matching_policy
+from domain.sla_clocks import SlaTerms
 from store.db import take_write_lock
-from store.tables import SlaPolicyRow
+from store.tables import SlaPolicyRow, WorkingHoursRow
+from store.working_hours import hours_of
 
 # The advisory lock that writes of SLA policies take turns by (a fixed key of ours).
 POLICIES_LOCK = 0x5B_0D_5A_A9_01_1C
@@ -55,6 +59,18 @@ def policy_of(row: SlaPolicyRow) -> SlaPolicy:
 def policies(session: Session) -> list[SlaPolicy]:
     """Every policy, in order: what domain.sla.matching_policy chooses among."""
     return [policy_of(row) for row in ordered(session)]
+
+
+def terms_for(session: Session, facts: dict[str, Any]) -> SlaTerms | None:
+    """The terms of the policy a conversation with these routing facts gets (None: none
+    matches), with its working hours as they are now: the conversation keeps them."""
+    policy = matching_policy(policies(session), facts)
+    if policy is None:
+        return None
+    hours = session.get(WorkingHoursRow, policy.working_hours_id) if policy.working_hours_id else None
+    return SlaTerms(policy_id=policy.id, first_response_seconds=policy.first_response_seconds,
+                    resolution_seconds=policy.resolution_seconds, warn_before_seconds=policy.warn_before_seconds,
+                    on_breach=policy.on_breach, hours=hours_of(hours) if hours is not None else None)
 
 
 def naming_working_hours(session: Session, working_hours_id: str) -> list[str]:

@@ -228,6 +228,9 @@ class ConversationRow(SQLModel, table=True):
     # Agents who declined it or let its offer lapse during this stay in its queue, with when
     # (domain.conversation.PassedOver): the claim offers it to others first.
     passed_over: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Its SLA clocks as its workflow holds them (domain.sla_clocks.Sla without the policy's
+    # terms: policy id and each clock). None: no policy matched.
+    sla: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()

@@ -90,8 +90,8 @@ def build_worker(
         task_queue=task_queue,
         workflows=[ConversationWorkflow, WorkingHoursClock],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=[routing.route_conversation, routing.describe_queue, projection.project_conversation,
-                    working_hours.refresh_working_hours_status],
+        activities=[routing.route_conversation, routing.describe_queue, routing.match_sla_policy,
+                    projection.project_conversation, working_hours.refresh_working_hours_status],
         activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )

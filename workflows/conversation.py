@@ -25,10 +25,12 @@ from temporalio.exceptions import ApplicationError, CancelledError, FailureError
 with workflow.unsafe.imports_passed_through():
     from domain.activity_stubs import (
         DESCRIBE_QUEUE,
+        MATCH_SLA_POLICY,
         PERMANENT_ROUTING_FAILURE,
         PROJECT_CONVERSATION,
         ROUTE_CONVERSATION,
         ActivityStub,
+        SlaMatchRequest,
     )
     from domain.conversation import (
         UNAVAILABLE,
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.conversation_core import ConversationCore, Refused, edit_of, new_run
     from domain.deadlines import Deadline, DeadlineKind
     from domain.models import Authentication, RoutingDecision
+    from domain.sla_clocks import SlaTerms
     from workflows import search_attributes as sa
 
 # Routing only reads, so it runs as a local activity: in the worker, recorded in history as a
@@ -102,6 +105,9 @@ ROUTE_AGAIN_RECORDS_KEPT = "route-again-records-kept"
 # answered and closed a conversation under its agent, and recorded OUT_OF_HOURS before
 # unassigning an agent who did not come along.
 AGENTS_KEEP_OUT_OF_HOURS = "agents-keep-out-of-hours"
+# At its first placement a conversation's SLA policy is matched (a local activity: a marker
+# in its history) and its clocks start; a history recorded before has no marker there.
+SLA_CLOCKS = "sla-clocks"
 
 
 def search_attribute_updates(state: ConversationState) -> list[SearchAttributeUpdate]:
@@ -357,7 +363,15 @@ class ConversationWorkflow:
             if new.queue is None:
                 decision = await self._decide_when_possible(self._core.route_request())
             self._core.place_new(new, decision)
+            if not self._state.closed and workflow.patched(SLA_CLOCKS):
+                self._core.start_sla(await self._match_sla_when_possible())
         await self._project()
+
+    async def _match_sla_when_possible(self) -> SlaTerms | None:
+        """The matched policy's terms, read once: the workflow computes every clock moment
+        from them (and never reads the policy again, so a later edit leaves these clocks be)."""
+        request = SlaMatchRequest(facts=self._state.facts())
+        return await self._when_possible(lambda: self._local(MATCH_SLA_POLICY, request, "matching SLA policies"))
 
     def _should_continue_as_new(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
@@ -395,6 +409,8 @@ class ConversationWorkflow:
             await self._relax_skills(deadline)
         elif deadline.kind is DeadlineKind.OFFER_LAPSE:
             await self._lapse_offer(deadline)
+        elif deadline.kind is DeadlineKind.SLA_WARNING or deadline.kind is DeadlineKind.SLA_BREACH:
+            await self._sla_due(deadline)
         else:
             assert_never(deadline.kind)
 
@@ -421,6 +437,17 @@ class ConversationWorkflow:
         # No history recorded before skills has a requirement, so none reaches this: no patch.
         async with self._moves:
             self._core.relax_skills(deadline)
+        await self._project()
+
+    async def _sla_due(self, deadline: Deadline) -> None:
+        """An SLA clock's warning or breach; a breach moving the conversation reads its queue
+        as an escalation step does. (Only conversations with SLA clocks get here: no patch.)"""
+        async with self._moves:
+            target = None
+            queue_id = self._core.sla_breach_queue(deadline)
+            if queue_id is not None:
+                target = await self._describe_queue_when_possible(queue_id)
+            self._core.sla_due(deadline, target)
         await self._project()
 
     async def _escalate(self) -> None:

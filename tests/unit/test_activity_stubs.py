@@ -20,6 +20,7 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     activity_stubs.ROUTE_CONVERSATION.name: RoutingActivities.route_conversation,
     activity_stubs.DESCRIBE_QUEUE.name: RoutingActivities.describe_queue,
     activity_stubs.PROJECT_CONVERSATION.name: ProjectionActivities.project_conversation,
+    activity_stubs.MATCH_SLA_POLICY.name: RoutingActivities.match_sla_policy,
     activity_stubs.REFRESH_WORKING_HOURS_STATUS.name:
         WorkingHoursActivities.refresh_working_hours_status,
 }

@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 # Passed through: the workflow below is defined here, so the sandbox re-imports this module,
 # and its types must be the very classes the workflow module uses.
 with workflow.unsafe.imports_passed_through():
+    from domain.activity_stubs import MATCH_SLA_ACTIVITY, SlaMatchRequest
     from domain.conversation import (
         DEFAULT_BOT_TIMEOUT_SECONDS,
         PROJECT_ACTIVITY,
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         RouteRequest,
     )
     from domain.models import SYSTEM_ACTOR, Priority, RoutingDecision
+    from domain.sla_clocks import SlaTerms
 from workflows import search_attributes
 from workflows.conversation import ConversationWorkflow
 
@@ -59,6 +61,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     ))
     yield environment
     await environment.shutdown()
+
+
+@activity.defn(name=MATCH_SLA_ACTIVITY)
+async def no_sla_policy(request: SlaMatchRequest) -> SlaTerms | None:
+    """No SLA policy matches: the timer tests' conversations have no SLA clocks."""
+    return None
 
 
 @dataclass
@@ -85,7 +93,7 @@ class FakeStore:
             for event in request.events:
                 self.events[event.seq] = event
 
-        return [route, project]
+        return [route, project, no_sla_policy]
 
     def timeline(self) -> list[ConversationEvent]:
         return [self.events[seq] for seq in sorted(self.events)]

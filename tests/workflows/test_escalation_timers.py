@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.workflows.test_conversation_timers import env, types, until
+from tests.workflows.test_conversation_timers import env, no_sla_policy, types, until
 
 with workflow.unsafe.imports_passed_through():
     from domain.conversation import (
@@ -68,7 +68,7 @@ class FakeStore:
             for event in request.events:
                 self.events[event.seq] = event
 
-        return [route, describe, project]
+        return [route, describe, project, no_sla_policy]
 
     def timeline(self) -> list[ConversationEvent]:
         return [self.events[seq] for seq in sorted(self.events)]

@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.workflows.test_conversation_timers import env, until
+from tests.workflows.test_conversation_timers import env, no_sla_policy, until
 
 with workflow.unsafe.imports_passed_through():
     from domain.conversation import (
@@ -54,7 +54,7 @@ class FakeStore:
             for event in request.events:
                 self.events[event.seq] = event
 
-        return [route, project]
+        return [route, project, no_sla_policy]
 
     def of_type(self, type_: str) -> list[ConversationEvent]:
         return [self.events[seq] for seq in sorted(self.events) if self.events[seq].type.value == type_]

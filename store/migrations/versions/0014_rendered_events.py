@@ -69,7 +69,8 @@ timeline = sa.table(
 def _recorded(conversation: dict[str, Any]) -> ConversationRecord:
     """A conversation as an event of the old format stored it, with the fields it did not
     have yet (later migrations' columns) empty."""
-    return cast(ConversationRecord, SimpleNamespace(**{"queued_at": None, "required_skills": None, **conversation}))
+    later = {"queued_at": None, "required_skills": None, "sla": None}
+    return cast(ConversationRecord, SimpleNamespace(**{**later, **conversation}))
 
 
 def _rendered(type_: str, at: Any, payload: dict[str, Any]) -> tuple[str, str | None]:
