@@ -209,6 +209,21 @@ async def record(client: Client, http: httpx.AsyncClient, as_bot: httpx.AsyncCli
     await close(cid)
     print(await save_runs(client, "offered_withdrawn", cid))
 
+    # SLA clocks: a policy matches at the first placement; first response warns and breaches
+    # (onBreach raises the priority and moves it), resolution pauses while WAITING, runs
+    # again, and is met at CLOSED.
+    cid = await create(queueId=places["front"], channel="TELEGRAM")
+
+    async def breached() -> bool:
+        events = (await http.get(f"{C}/{cid}/events")).json()["events"]
+        return any(event["type"] == "SLA_BREACHED" for event in events)
+
+    await until(breached)
+    await ok(await http.patch(f"{C}/{cid}", json={"status": "WAITING"}))
+    await ok(await http.patch(f"{C}/{cid}", json={"status": "OPEN"}))
+    await close(cid)
+    print(await save_runs(client, "sla_breached_paused_met", cid))
+
     # A long conversation continues as new, then is closed in its second run.
     cid = await create(channel="SMS")
     for index in range(12):
@@ -278,6 +293,11 @@ async def main() -> None:
                      "requiredSkills": [{"name": "es", "minLevel": 2, "relaxAfterSeconds": 1}]},
                 ]
                 assert (await http.put("/ccaas/1/routing", json=rules)).status_code == 200
+                policy = await http.post("/ccaas/1/sla-policies", json={
+                    "name": "telegram", "expression": {"$eq": {"message.channel": "TELEGRAM"}},
+                    "firstResponseSeconds": 2, "resolutionSeconds": 3600, "warnBeforeSeconds": 1,
+                    "onBreach": {"priority": "HIGH", "queueId": places["other"]}})
+                assert policy.status_code == 201, policy.text
                 async with httpx.AsyncClient(transport=transport, base_url=base,
                                              headers={"Authorization": f"App {bot['apiKey']}"}) as as_bot, \
                         httpx.AsyncClient(transport=transport, base_url=base,

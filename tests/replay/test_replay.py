@@ -27,7 +27,7 @@ PATHS = {
     "routed_changed_closed", "placed_and_rerouted", "bot_completed", "bot_timed_out", "continued_as_new",
     "created_with_agent_and_message", "auto_assigned_released_rerouted", "escalated",
     "out_of_hours", "routed_again_in_place", "out_of_hours_with_agent", "skills_required_relaxed",
-    "offered_declined_lapsed_accepted", "offered_withdrawn",
+    "offered_declined_lapsed_accepted", "offered_withdrawn", "sla_breached_paused_met",
 }
 
 
