@@ -71,7 +71,7 @@ class ConversationChangeIn(ApiInput):
     required_skills: RequiredSkillsIn | None = Field(default=None, json_schema_extra=not_nullable)
     # A fetched conversation sent back (Infobip's PUT body is its ConversationApiModel): the
     # answer's other fields are tolerated and ignored. Tags change through /tags, the queue
-    # position and routing by routing.
+    # position and routing by routing, the SLA clocks by the conversation's workflow.
     id: str | None = read_only()
     external_id: Echoed = read_only()
     channel: Echoed = read_only()
@@ -82,6 +82,7 @@ class ConversationChangeIn(ApiInput):
     authentication: Echoed = read_only()
     routed_by: Echoed = read_only()
     queue_position: Echoed = read_only()
+    sla: Echoed = read_only()
     created_at: IsoTime | None = read_only()
     updated_at: IsoTime | None = read_only()
     closed_at: IsoTime | None = read_only()
