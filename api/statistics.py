@@ -3,19 +3,28 @@
 What a supervisor watches: the open conversations of each queue by status and priority, the
 one waiting longest (counted from when it last entered the queue), the traffic of the last
 hour, and how work reaches agents (waiting, assigned, eligible agents, time to first
-assignment). The definitions and the cost are in `store.statistics`.
+assignment). One queue's also answer over a window (`from`, `to`; the last hour by default)
+by stays: entered, answered, abandoned, first agent replies, the service level against the
+queue's target, and offers. The definitions and the cost are in `store.statistics` and
+`domain.stays`.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import SessionDep, default_capacity
-from api.errors import not_found
-from api.schemas import ApiModel, UtcTime
+from api.errors import bad_request, not_found
+from api.query_params import TIME_FORMS
+from api.schemas import ApiModel, IsoTime, UtcTime, as_utc
 from domain.models import utcnow
 from store import statistics as statistics_store
 from store.tables import QueueRow
+
+# The longest window one request may ask for.
+MAX_WINDOW = timedelta(days=31)
 
 # Included before the queues router, so `statistics` is never taken for a queue id.
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
@@ -52,10 +61,55 @@ class QueueStatisticsOut(ApiModel):
     # rank); null when none was.
     time_to_first_assignment_p50_seconds_last_hour: float | None
     time_to_first_assignment_p90_seconds_last_hour: float | None
+    # Waiting (OPEN or WAITING, no agent, no offer pending) now, every key present, highest
+    # first: URGENT, HIGH, NORMAL, LOW.
+    waiting_by_priority: dict[str, int]
+
+
+class TimingOut(ApiModel):
+    """Seconds: mean, p50 and p90 (nearest rank); each null with nothing timed."""
+
+    average: float | None
+    p50: float | None
+    p90: float | None
+
+
+class OffersOut(ApiModel):
+    """Offer events in the window: OFFERED, accepts (ASSIGNED carrying the offer's expiresAt),
+    OFFER_DECLINED, OFFER_EXPIRED, OFFER_WITHDRAWN; time to accept from each accept's OFFERED."""
+
+    made: int
+    accepted: int
+    declined: int
+    lapsed: int
+    withdrawn: int
+    time_to_accept: TimingOut
 
 
 class OneQueueStatisticsOut(QueueStatisticsOut):
     generated_at: UtcTime
+    # The window the stay figures count, [windowStart, windowEnd] (both included).
+    window_start: UtcTime
+    window_end: UtcTime
+    # Stays entered in the window; answered (first ASSIGNED) and abandoned (ended unassigned by
+    # SOLVED or CLOSED, not out of hours, not with a bot) in it; first agent replies in it.
+    stays_entered: int
+    stays_answered: int
+    stays_abandoned: int
+    first_agent_replies: int
+    answered_within_target: int
+    abandoned_after_target: int
+    # answeredWithinTarget / (staysAnswered + abandonedAfterTarget); null with neither.
+    service_level: float | None
+    # serviceLevel * 100 >= serviceLevelTargetPercent; null with no service level.
+    service_level_met: bool | None
+    service_level_target_seconds: int
+    service_level_target_percent: int
+    # From the stay's entry to its answer / its first agent reply.
+    time_to_answer: TimingOut
+    time_to_first_reply: TimingOut
+    # Null when no offer event fell in the window.
+    offers: OffersOut | None
 
 
 class AllQueuesStatisticsOut(ApiModel):
@@ -85,7 +139,48 @@ def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
         eligible_agents=stats.eligible_agents,
         time_to_first_assignment_p50_seconds_last_hour=stats.first_assignment_p50_seconds,
         time_to_first_assignment_p90_seconds_last_hour=stats.first_assignment_p90_seconds,
+        waiting_by_priority=dict(stats.waiting_by_priority),
     )
+
+
+def timing_out(timing: statistics_store.Timing) -> TimingOut:
+    return TimingOut(average=timing.average, p50=timing.p50, p90=timing.p90)
+
+
+def stays_out(figures: statistics_store.StayFigures) -> dict:
+    offers = OffersOut(
+        made=figures.offers_made, accepted=figures.offers_accepted,
+        declined=figures.offers_declined, lapsed=figures.offers_lapsed,
+        withdrawn=figures.offers_withdrawn, time_to_accept=timing_out(figures.time_to_accept),
+    ) if figures.any_offer else None
+    return dict(
+        stays_entered=figures.entered,
+        stays_answered=figures.answered,
+        stays_abandoned=figures.abandoned,
+        first_agent_replies=figures.first_replies,
+        answered_within_target=figures.answered_within_target,
+        abandoned_after_target=figures.abandoned_after_target,
+        service_level=figures.service_level,
+        service_level_met=figures.service_level_met,
+        service_level_target_seconds=figures.target_seconds,
+        service_level_target_percent=figures.target_percent,
+        time_to_answer=timing_out(figures.time_to_answer),
+        time_to_first_reply=timing_out(figures.time_to_first_reply),
+        offers=offers,
+    )
+
+
+def window_of(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """[from, to]: `to` defaults to now, `from` to an hour before `to`; from < to, at most
+    MAX_WINDOW apart (a 400 at the parameter given last in that order)."""
+    end_at = as_utc(end) if end is not None else now
+    start_at = as_utc(start) if start is not None else end_at - statistics_store.WINDOW
+    blamed = "to" if end is not None else "from"
+    if start_at >= end_at:
+        raise bad_request(blamed, "`from` must be before `to`")
+    if end_at - start_at > MAX_WINDOW:
+        raise bad_request(blamed, "`from` and `to` are at most 31 days apart")
+    return start_at, end_at
 
 
 @router.get("/statistics", response_model=AllQueuesStatisticsOut)
@@ -106,12 +201,24 @@ def all_queues_statistics(
 
 @router.get("/{queue_id}/statistics", response_model=OneQueueStatisticsOut)
 def queue_statistics(
-    queue_id: str, session: SessionDep, capacity: int = Depends(default_capacity)
+    queue_id: str, session: SessionDep, capacity: int = Depends(default_capacity),
+    start: IsoTime | None = Query(
+        default=None, alias="from",
+        description=f"Start of the stays' window, included (default: an hour before `to`; {TIME_FORMS})"),
+    end: IsoTime | None = Query(
+        default=None, alias="to",
+        description=f"End of the stays' window, included (default: now; at most 31 days after `from`; {TIME_FORMS})"),
 ) -> OneQueueStatisticsOut:
-    """Statistics of one queue; a deleted queue may still be asked (its last hour's moves)."""
+    """Statistics of one queue; a deleted queue may still be asked (its last hour's moves). The
+    `…LastHour` fields always count the hour before now; the stay figures count the window."""
+    now = utcnow()
+    window_start, window_end = window_of(start, end, now)
     row = session.get(QueueRow, queue_id)
     if row is None:
         raise not_found("Queue")
-    now = utcnow()
     [stats] = statistics_store.queue_statistics(session, [row], now, default_capacity=capacity)
-    return OneQueueStatisticsOut(**statistics_out(stats), generated_at=now)
+    figures = statistics_store.window_stays(session, row, window_start, window_end)
+    return OneQueueStatisticsOut(
+        **statistics_out(stats), **stays_out(figures), generated_at=now,
+        window_start=window_start, window_end=window_end,
+    )

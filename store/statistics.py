@@ -27,6 +27,28 @@ Definitions (every time is UTC; `now` is a parameter, so a caller or a test fixe
   entry) in seconds, None when no stay ended. Closing a conversation does not end a stay (the
   conversation is not routed anywhere), so each stay counted is one of `routedOut` (all of
   them, unless a move out has no earlier move in, which the workflow never writes).
+- **Waiting by priority**: the waiting (as above, no offer pending), per priority.
+
+Over a window [start, end] (one queue's answer; both ends included), by **stays**
+(`domain.stays`: one conversation's time in one queue, from a move into it, or a reopening
+that leaves it unassigned, to a move out, SOLVED or CLOSED). Each figure counts the stays
+whose own moment falls in the window, so a stay entered before it may be answered in it:
+- **entered**: stays entering the queue in the window;
+- **answered**: stays whose first ASSIGNED (with offers, the accept) is in it; **time to
+  answer** = that ASSIGNED - the entry;
+- **abandoned**: stays ended in it by SOLVED or CLOSED while unassigned and never answered,
+  except with the queue's bot (a BOT_STARTED for it in the stay) or by an out-of-hours close;
+- **first agent reply**: the first message of the stay (entry <= createdAt < its end) that is
+  OUTBOUND, written as AGENT by an agent whose role is AGENT (read now: a message stores no
+  role, so a supervisor's reply is told apart by its author's current role; a bot's is BOT),
+  counted when it is in the window; **time to first reply** = it - the entry;
+- **service level** = answered within the target (time to answer <= the queue's
+  `service_level_target_seconds`) / (answered + abandoned after the target), None with
+  neither; met when service level x 100 >= `service_level_target_percent`;
+- **offers**: OFFERED, accepts (ASSIGNED carrying `expires_at`), OFFER_DECLINED,
+  OFFER_EXPIRED (lapsed), OFFER_WITHDRAWN with `at` in the window, of the queue the
+  conversation was in then; **time to accept** = the accept - its OFFERED;
+- averages, p50 and p90 (nearest rank) in seconds; None with no value.
 
 Cost, per request, with Q the queues asked about (plans checked on SQLite and PostgreSQL):
 - counts: one GROUP BY over the conversations of Q with status in (OPEN, WAITING, SOLVED),
@@ -40,6 +62,19 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
   its stay began: O(moves in the window x events per conversation). The range on
   `conversation_events.at` is bounded only with an index on (type, at) or (at); without one
   this query scans the events table (the one part that reads all history).
+- waiting by priority: one GROUP BY over the same open conversations, each with one primary-
+  key look-up of its assignment row.
+- the window's stays (one queue): three set-based queries, none per conversation.
+  Candidates: the conversations with an event of a type a stay reads (`STAY_EVENT_TYPES`) in
+  the window, through `ix_conversation_events_type_at`, or an agent reply in it, each kept
+  only if it moved into the queue by the window's end (a primary-key look-up of its events).
+  Then the candidates' events of those types up to the window's end (primary key, in order),
+  and their agent replies up to it (`ix_messages_conversation_created`, plus the author's
+  agent row); a replay in Python (`domain.stays.replay`) makes the stays. O(events of the
+  conversations active in the window, from their start): a conversation's whole earlier
+  history is read to know its state when the window opens. The messages' created_at range
+  for candidates has no index of its own (it reads the replies of conversations found by
+  their events, and scans messages for those found only by a reply).
 """
 
 from __future__ import annotations
@@ -51,13 +86,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import EventType
-from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
+from domain.messages import AuthorType, Direction
+from domain.models import OPEN_STATUSES, PRIORITY_RANK, ActorType, Priority, as_utc
+from domain.stays import MOVE_TYPES, STAY_EVENT_TYPES, OfferEvent, Stay, StayEvent, replay
 from store.assignment import HOLDING, OFFERED, eligible_agents_count
-from store.tables import AssignmentRow, ConversationEventRow, ConversationRow, QueueRow
+from store.tables import (
+    AgentRow,
+    AssignmentRow,
+    ConversationEventRow,
+    ConversationRow,
+    MessageRow,
+    QueueRow,
+)
 
 WINDOW = timedelta(hours=1)
 MOVES = (EventType.ROUTED.value, EventType.REROUTED.value)
@@ -68,6 +113,9 @@ PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}
 # SQLModel makes __table__ for every table=True class but does not declare it.
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
+ASSIGNMENTS: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[attr-defined]
+AGENTS: Table = AgentRow.__table__  # type: ignore[attr-defined]
 UTC_TIME = DateTime(timezone=True)
 
 
@@ -76,6 +124,59 @@ class LongestWaiting:
     conversation_id: str
     since: datetime
     age_seconds: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds: mean, p50 and p90 (nearest rank); None each with no value."""
+
+    average: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+
+    @staticmethod
+    def of(values: list[float]) -> Timing:
+        if not values:
+            return Timing()
+        return Timing(round(sum(values) / len(values), 3), _nearest_rank(values, 0.5),
+                      _nearest_rank(values, 0.9))
+
+
+@dataclass
+class StayFigures:
+    """A queue's stays and offers over a window (see the module's definitions)."""
+
+    target_seconds: int
+    target_percent: int
+    entered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_within_target: int = 0
+    abandoned_after_target: int = 0
+    first_replies: int = 0
+    time_to_answer: Timing = field(default_factory=Timing)
+    time_to_first_reply: Timing = field(default_factory=Timing)
+    offers_made: int = 0
+    offers_accepted: int = 0
+    offers_declined: int = 0
+    offers_lapsed: int = 0
+    offers_withdrawn: int = 0
+    time_to_accept: Timing = field(default_factory=Timing)
+
+    @property
+    def service_level(self) -> float | None:
+        counted = self.answered + self.abandoned_after_target
+        return round(self.answered_within_target / counted, 6) if counted else None
+
+    @property
+    def service_level_met(self) -> bool | None:
+        level = self.service_level
+        return None if level is None else level * 100 >= self.target_percent
+
+    @property
+    def any_offer(self) -> bool:
+        return bool(self.offers_made or self.offers_accepted or self.offers_declined
+                    or self.offers_lapsed or self.offers_withdrawn)
 
 
 @dataclass
@@ -98,6 +199,11 @@ class QueueStatistics:
     eligible_agents: int = 0
     first_assignment_p50_seconds: float | None = None
     first_assignment_p90_seconds: float | None = None
+    waiting_by_priority: dict[str, int] = field(
+        default_factory=lambda: {priority.value: 0 for priority in PRIORITIES}
+    )
+    # Over the asked window (`window_stays`); None until it is asked.
+    stays: StayFigures | None = None
 
     @property
     def open_conversations(self) -> int:
@@ -144,6 +250,159 @@ def queue_statistics(
     _window(session, ids, stats, now, window)
     _assignment(session, ids, stats, now, window, default_capacity)
     return [stats[queue.id] for queue in queues]
+
+
+def window_stays(
+    session: Session, queue: QueueRow, start: datetime, end: datetime
+) -> StayFigures:
+    """The stay figures of `queue` over [start, end] (see the module's definitions)."""
+    start, end = as_utc(start), as_utc(end)
+    figures = StayFigures(target_seconds=queue.service_level_target_seconds,
+                          target_percent=queue.service_level_target_percent)
+    stays: list[Stay] = []
+    offers: list[OfferEvent] = []
+    events = _stay_events(session, queue.id, start, end)
+    replies = _agent_replies(session, queue.id, start, end)
+    for conversation_id, timeline in events.items():
+        replayed = replay(conversation_id, timeline, replies.get(conversation_id, ()))
+        stays.extend(stay for stay in replayed.stays if stay.queue_id == queue.id)
+        offers.extend(offer for offer in replayed.offers if offer.queue_id == queue.id)
+    _count_stays(figures, stays, start, end)
+    _count_offers(figures, offers, start, end)
+    return figures
+
+
+def _candidates(queue_id: str, start: datetime, end: datetime) -> Any:
+    """The conversations that may have a stay figure or offer of the queue in the window:
+    an event a replay reads, or a message, in it, and a move into the queue by its end."""
+    by_event = select(EVENTS.c.conversation_id).where(
+        EVENTS.c.type.in_(STAY_EVENT_TYPES), EVENTS.c.at >= start, EVENTS.c.at <= end,
+        _moved_into(queue_id, EVENTS.c.conversation_id, end),
+    )
+    by_reply = select(MESSAGES.c.conversation_id).where(
+        *_agent_reply_conditions(), MESSAGES.c.created_at >= start, MESSAGES.c.created_at <= end,
+        _moved_into(queue_id, MESSAGES.c.conversation_id, end),
+    )
+    return by_event.union(by_reply).subquery("candidates")
+
+
+def _moved_into(queue_id: str, conversation_id: Any, end: datetime) -> Any:
+    """Whether the conversation moved into the queue by `end` (primary-key look-ups)."""
+    entered = EVENTS.alias("entered")
+    return select(entered.c.seq).where(
+        entered.c.conversation_id == conversation_id,
+        entered.c.type.in_(MOVE_TYPES),
+        entered.c.at <= end,
+        _to_queue(entered) == queue_id,
+    ).exists()
+
+
+def _agent_reply_conditions() -> tuple[Any, ...]:
+    # An agent's reply: written OUTBOUND as AGENT (an agent-role key or console session; a
+    # supervisor's too, told apart only by the author's role, read now: none is stored with
+    # the message), by an agent whose role is AGENT.
+    agent_role = select(AGENTS.c.id).where(
+        AGENTS.c.id == MESSAGES.c.author_id, AGENTS.c.role == ActorType.AGENT.value,
+    ).exists()
+    return (
+        MESSAGES.c.direction == Direction.OUTBOUND.value,
+        MESSAGES.c.author_type == AuthorType.AGENT.value,
+        agent_role,
+    )
+
+
+def _stay_events(
+    session: Session, queue_id: str, start: datetime, end: datetime
+) -> dict[str, list[StayEvent]]:
+    candidates = _candidates(queue_id, start, end)
+    body = EVENTS.c.body
+    # SQLAlchemy's select: SQLModel's types it for at most four columns.
+    rows = session.execute(
+        sa_select(
+            EVENTS.c.conversation_id, EVENTS.c.seq, EVENTS.c.type, EVENTS.c.at,
+            _from_queue(EVENTS), _to_queue(EVENTS), body["agent_id"].as_string(),
+            body["expires_at"].as_string(), body["status"].as_string(), body["reason"].as_string(),
+            body[("out_of_hours", "close_conversation")].as_boolean(),
+        )
+        .where(
+            EVENTS.c.conversation_id.in_(select(candidates.c.conversation_id)),
+            EVENTS.c.type.in_(STAY_EVENT_TYPES),
+            EVENTS.c.at <= end,
+        )
+        .order_by(EVENTS.c.conversation_id, EVENTS.c.seq)
+    ).all()
+    timelines: defaultdict[str, list[StayEvent]] = defaultdict(list)
+    for (conversation_id, seq, type_, at, from_queue, to_queue, agent_id, expires_at, status,
+         reason, closes) in rows:
+        timelines[conversation_id].append(StayEvent(
+            seq=seq, type=type_, at=as_utc(at), from_queue_id=from_queue, to_queue_id=to_queue,
+            agent_id=agent_id,
+            expires_at=as_utc(datetime.fromisoformat(expires_at)) if expires_at else None,
+            status=status or reason if type_ == EventType.STATUS_CHANGED.value else None,
+            closes=bool(closes),
+        ))
+    return timelines
+
+
+def _agent_replies(
+    session: Session, queue_id: str, start: datetime, end: datetime
+) -> dict[str, list[datetime]]:
+    candidates = _candidates(queue_id, start, end)
+    rows = session.exec(
+        select(MESSAGES.c.conversation_id, MESSAGES.c.created_at).where(
+            MESSAGES.c.conversation_id.in_(select(candidates.c.conversation_id)),
+            *_agent_reply_conditions(),
+            MESSAGES.c.created_at <= end,
+        )
+    ).all()
+    replies: defaultdict[str, list[datetime]] = defaultdict(list)
+    for conversation_id, created_at in rows:
+        replies[conversation_id].append(as_utc(created_at))
+    return replies
+
+
+def _count_stays(figures: StayFigures, stays: list[Stay], start: datetime, end: datetime) -> None:
+    def within(at: datetime | None) -> bool:
+        return at is not None and start <= at <= end
+
+    target = figures.target_seconds
+    answers: list[float] = []
+    first_replies: list[float] = []
+    for stay in stays:
+        if within(stay.entered_at):
+            figures.entered += 1
+        if stay.answered_at is not None and within(stay.answered_at):
+            waited = (stay.answered_at - stay.entered_at).total_seconds()
+            answers.append(waited)
+            figures.answered_within_target += waited <= target
+        if stay.abandoned_at is not None and within(stay.abandoned_at):
+            figures.abandoned += 1
+            figures.abandoned_after_target += (stay.abandoned_at - stay.entered_at).total_seconds() > target
+        if stay.first_reply_at is not None and within(stay.first_reply_at):
+            first_replies.append((stay.first_reply_at - stay.entered_at).total_seconds())
+    figures.answered = len(answers)
+    figures.first_replies = len(first_replies)
+    figures.time_to_answer = Timing.of(answers)
+    figures.time_to_first_reply = Timing.of(first_replies)
+
+
+def _count_offers(figures: StayFigures, offers: list[OfferEvent], start: datetime, end: datetime) -> None:
+    accepts: list[float] = []
+    counters = {
+        EventType.OFFERED.value: "offers_made", EventType.OFFER_DECLINED.value: "offers_declined",
+        EventType.OFFER_EXPIRED.value: "offers_lapsed", EventType.OFFER_WITHDRAWN.value: "offers_withdrawn",
+    }
+    for offer in offers:
+        if not start <= offer.at <= end:
+            continue
+        if offer.type == EventType.ASSIGNED.value:
+            figures.offers_accepted += 1
+            if offer.accept_seconds is not None:
+                accepts.append(offer.accept_seconds)
+        else:
+            name = counters[offer.type]
+            setattr(figures, name, getattr(figures, name) + 1)
+    figures.time_to_accept = Timing.of(accepts)
 
 
 def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatistics]) -> None:
@@ -289,6 +548,17 @@ def _assignment(
             stats[queue_id].waiting -= count
     for queue_id in ids:
         stats[queue_id].eligible_agents = eligible_agents_count(session, queue_id, default_capacity)
+    offered_now = select(ASSIGNMENTS.c.conversation_id).where(
+        ASSIGNMENTS.c.conversation_id == CONVERSATIONS.c.id, ASSIGNMENTS.c.state == OFFERED,
+    ).exists()
+    by_priority = session.exec(
+        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank, func.count())
+        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(HOLDING),
+               CONVERSATIONS.c.agent_id.is_(None), ~offered_now)
+        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank)
+    ).all()
+    for queue_id, rank, count in by_priority:
+        stats[queue_id].waiting_by_priority[PRIORITY_BY_RANK[rank].value] += count
 
     earlier = EVENTS.alias("earlier")
     first_assigned = select(EVENTS.c.at, CONVERSATIONS.c.created_at, CONVERSATIONS.c.queue_id).join(
