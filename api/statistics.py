@@ -62,8 +62,11 @@ class QueueStatisticsOut(ApiModel):
     time_to_first_assignment_p50_seconds_last_hour: float | None
     time_to_first_assignment_p90_seconds_last_hour: float | None
     # Waiting (OPEN or WAITING, no agent, no offer pending) now, every key present, highest
-    # first: URGENT, HIGH, NORMAL, LOW.
+    # first: URGENT, HIGH, NORMAL, LOW; the one of them that entered the queue first.
     waiting_by_priority: dict[str, int]
+    longest_waiting_unassigned: LongestWaitingOut | None
+    # Enabled ACTIVE members, with room or not (eligibleAgents: those with room).
+    active_member_agents: int
 
 
 class TimingOut(ApiModel):
@@ -117,19 +120,22 @@ class AllQueuesStatisticsOut(ApiModel):
     generated_at: UtcTime
 
 
+def longest_out(waiting: statistics_store.LongestWaiting | None) -> LongestWaitingOut | None:
+    return None if waiting is None else LongestWaitingOut(
+        conversation_id=waiting.conversation_id,
+        age_seconds=waiting.age_seconds,
+        since=waiting.since,
+    )
+
+
 def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
-    waiting = stats.longest_waiting
     return dict(
         queue_id=stats.queue_id,
         queue_name=stats.queue_name,
         open_conversations=stats.open_conversations,
         by_status=dict(stats.by_status),
         by_priority=dict(stats.by_priority),
-        longest_waiting=None if waiting is None else LongestWaitingOut(
-            conversation_id=waiting.conversation_id,
-            age_seconds=waiting.age_seconds,
-            since=waiting.since,
-        ),
+        longest_waiting=longest_out(stats.longest_waiting),
         routed_in_last_hour=stats.routed_in,
         routed_out_last_hour=stats.routed_out,
         mean_time_in_queue_seconds_last_hour=stats.mean_time_in_queue_seconds,
@@ -140,6 +146,8 @@ def statistics_out(stats: statistics_store.QueueStatistics) -> dict:
         time_to_first_assignment_p50_seconds_last_hour=stats.first_assignment_p50_seconds,
         time_to_first_assignment_p90_seconds_last_hour=stats.first_assignment_p90_seconds,
         waiting_by_priority=dict(stats.waiting_by_priority),
+        longest_waiting_unassigned=longest_out(stats.longest_unassigned),
+        active_member_agents=stats.active_members,
     )
 
 

@@ -469,11 +469,11 @@ def queue_positions(session: Session, conversation_ids: list[str]) -> dict[str, 
     return {conversation_id: int(before) + 1 for conversation_id, before in rows}
 
 
-def eligible_agents_count(session: Session, queue_id: str, default_capacity: int) -> int:
-    """Agents that could take one more of this queue's conversations now."""
+def member_counts(session: Session, queue_id: str, default_capacity: int) -> tuple[int, int]:
+    """The queue's enabled ACTIVE members, and how many of them could take one more now."""
     members = [agent for agent, _ in session.exec(_active_members(queue_id)).all()]
     loads = loads_of(session, [agent.id for agent in members])
-    return sum(1 for agent in members if loads.get(agent.id, 0) < capacity_of(agent, default_capacity))
+    return len(members), sum(1 for agent in members if loads.get(agent.id, 0) < capacity_of(agent, default_capacity))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,10 @@ Definitions (every time is UTC; `now` is a parameter, so a caller or a test fixe
   entry) in seconds, None when no stay ended. Closing a conversation does not end a stay (the
   conversation is not routed anywhere), so each stay counted is one of `routedOut` (all of
   them, unless a move out has no earlier move in, which the workflow never writes).
-- **Waiting by priority**: the waiting (as above, no offer pending), per priority.
+- **Waiting by priority**: the waiting (as above, no offer pending), per priority;
+  **longest unassigned**: among those, the one that entered earliest (as longest waiting);
+  **active members**: the queue's enabled ACTIVE members, with room or not (the eligible
+  agents are those of them with room).
 
 Over a window [start, end] (one queue's answer; both ends included), by **stays**
 (`domain.stays`: one conversation's time in one queue, from a move into it, or a reopening
@@ -101,7 +104,7 @@ from domain.conversation import EventType
 from domain.messages import AuthorType, Direction
 from domain.models import OPEN_STATUSES, PRIORITY_RANK, ActorType, Priority, as_utc
 from domain.stays import MOVE_TYPES, STAY_EVENT_TYPES, OfferEvent, Stay, StayEvent, replay
-from store.assignment import HOLDING, OFFERED, eligible_agents_count
+from store.assignment import HOLDING, OFFERED, member_counts
 from store.tables import (
     AgentRow,
     AssignmentRow,
@@ -206,6 +209,10 @@ class QueueStatistics:
     eligible_agents: int = 0
     first_assignment_p50_seconds: float | None = None
     first_assignment_p90_seconds: float | None = None
+    # The waiting conversation (as `waiting`) that entered the queue first.
+    longest_unassigned: LongestWaiting | None = None
+    # Enabled ACTIVE members, with room or not (`eligible_agents` are those with room).
+    active_members: int = 0
     waiting_by_priority: dict[str, int] = field(
         default_factory=lambda: {priority.value: 0 for priority in PRIORITIES}
     )
@@ -254,6 +261,7 @@ def queue_statistics(
     ids = list(stats)
     _count_open(session, ids, stats)
     _longest_waiting(session, ids, stats, now)
+    _longest_waiting(session, ids, stats, now, unassigned=True)
     _window(session, ids, stats, now, window)
     _assignment(session, ids, stats, now, window, default_capacity)
     return [stats[queue.id] for queue in queues]
@@ -426,8 +434,10 @@ def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatisti
 
 
 def _longest_waiting(
-    session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime
+    session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime,
+    unassigned: bool = False,
 ) -> None:
+    """The open conversation that entered each queue first, or (`unassigned`) the waiting one."""
     # The latest real move into the conversation's current queue: its entry. A correlated
     # look-up through the events' primary key, once per open conversation.
     entered = (
@@ -449,7 +459,10 @@ def _longest_waiting(
             type_coerce(func.coalesce(entered, CONVERSATIONS.c.created_at), UTC_TIME)
             .label("since"),
         )
-        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(OPEN_STATUSES))
+        .where(CONVERSATIONS.c.queue_id.in_(ids), *(
+            (CONVERSATIONS.c.status.in_(HOLDING), CONVERSATIONS.c.agent_id.is_(None), ~_offered_now())
+            if unassigned else (CONVERSATIONS.c.status.in_(OPEN_STATUSES),)
+        ))
         .cte("waiting")
         .prefix_with("MATERIALIZED")
     )
@@ -466,11 +479,15 @@ def _longest_waiting(
     ).all()
     for conversation_id, queue_id, since in rows:
         since = as_utc(since)
-        stats[queue_id].longest_waiting = LongestWaiting(
+        longest = LongestWaiting(
             conversation_id=conversation_id,
             since=since,
             age_seconds=max(0.0, _seconds(now - since)),
         )
+        if unassigned:
+            stats[queue_id].longest_unassigned = longest
+        else:
+            stats[queue_id].longest_waiting = longest
 
 
 def _window(
@@ -554,14 +571,12 @@ def _assignment(
             stats[queue_id].pending_offers = count
             stats[queue_id].waiting -= count
     for queue_id in ids:
-        stats[queue_id].eligible_agents = eligible_agents_count(session, queue_id, default_capacity)
-    offered_now = select(ASSIGNMENTS.c.conversation_id).where(
-        ASSIGNMENTS.c.conversation_id == CONVERSATIONS.c.id, ASSIGNMENTS.c.state == OFFERED,
-    ).exists()
+        stats[queue_id].active_members, stats[queue_id].eligible_agents = member_counts(
+            session, queue_id, default_capacity)
     by_priority = session.exec(
         select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank, func.count())
         .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(HOLDING),
-               CONVERSATIONS.c.agent_id.is_(None), ~offered_now)
+               CONVERSATIONS.c.agent_id.is_(None), ~_offered_now())
         .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank)
     ).all()
     for queue_id, rank, count in by_priority:
@@ -589,6 +604,13 @@ def _assignment(
     for queue_id, seconds in waits.items():
         stats[queue_id].first_assignment_p50_seconds = _nearest_rank(seconds, 0.5)
         stats[queue_id].first_assignment_p90_seconds = _nearest_rank(seconds, 0.9)
+
+
+def _offered_now() -> Any:
+    """Whether the conversation has an offer pending (its assignment row is OFFERED)."""
+    return select(ASSIGNMENTS.c.conversation_id).where(
+        ASSIGNMENTS.c.conversation_id == CONVERSATIONS.c.id, ASSIGNMENTS.c.state == OFFERED,
+    ).exists()
 
 
 def _nearest_rank(values: list[float], q: float) -> float:

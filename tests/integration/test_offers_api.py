@@ -83,6 +83,14 @@ async def test_an_offer_is_accepted_declined_or_lapses_and_goes_on_to_the_next_a
     # The next offer within a second of the lapse.
     again = [e for e in events if e["type"] == "OFFERED"][2]
     assert (parse_time(again["at"]) - parse_time(expired["at"])).total_seconds() < 1.5
+    # The queue's statistics count the same offers, and the accept from its OFFERED.
+    stats = (await stack.http.get(f"/ccaas/1/queues/{queue['id']}/statistics")).json()
+    accept = next(e for e in events if e["type"] == "ASSIGNED")
+    waited = (parse_time(accept["at"]) - parse_time(again["at"])).total_seconds()
+    assert {key: value for key, value in stats["offers"].items() if key != "timeToAccept"} == {
+        "made": 3, "accepted": 1, "declined": 1, "lapsed": 1, "withdrawn": 0}
+    assert abs(stats["offers"]["timeToAccept"]["p50"] - waited) <= 0.002
+    assert (stats["staysEntered"], stats["staysAnswered"]) == (1, 1)
     await as_ana.aclose()
     await as_bo.aclose()
 

@@ -20,7 +20,8 @@ STATISTICS_FIELDS = {
     "queueId", "queueName", "openConversations", "byStatus", "byPriority", "longestWaiting",
     "routedInLastHour", "routedOutLastHour", "meanTimeInQueueSecondsLastHour",
     "waitingUnassigned", "assigned", "pendingOffers", "eligibleAgents", "timeToFirstAssignmentP50SecondsLastHour",
-    "timeToFirstAssignmentP90SecondsLastHour", "waitingByPriority",
+    "timeToFirstAssignmentP90SecondsLastHour", "waitingByPriority", "longestWaitingUnassigned",
+    "activeMemberAgents",
 }
 # One queue's answer adds its stay figures over the window (tests/integration/test_stay_statistics_api.py).
 WINDOW_FIELDS = {

@@ -179,6 +179,8 @@ async def test_the_endpoint_agrees_with_the_figures_rebuilt_from_the_timelines(s
     assert stats["routedInLastHour"] == 5 and stats["routedOutLastHour"] == 1
     # Waiting now: the one answered is held, the others closed, solved or moved.
     assert stats["waitingByPriority"] == {"URGENT": 0, "HIGH": 0, "NORMAL": 0, "LOW": 0}
+    assert stats["longestWaitingUnassigned"] is None
+    assert stats["activeMemberAgents"] == 2
 
     # A window before all of it counts nothing.
     earlier = {"from": iso(start - timedelta(hours=2)), "to": iso(start - timedelta(hours=1))}

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 
 from domain.conversation import ConversationEvent, ConversationState, EventType
 from domain.messages import AuthorType, Direction
-from domain.models import SYSTEM_ACTOR, ActorType, OutOfHours, Status
+from domain.models import SYSTEM_ACTOR, ActorType, OutOfHours, Priority, Status
 from store import statistics
 from store.conversations import apply_projection
 from store.db import migrate, session_scope
-from store.tables import AgentRow, MessageRow, QueueRow
+from store.tables import AgentQueueRow, AgentRow, AssignmentRow, MessageRow, QueueRow
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 E = EventType
@@ -177,3 +177,46 @@ def test_stays_answered_abandoned_replies_offers_and_the_service_level(db: Engin
     assert (early.entered, early.answered, early.abandoned, early.first_replies) == (3, 3, 0, 1)
     assert early.time_to_answer == statistics.Timing(round((2100 + 30 + 10) / 3, 3), 30.0, 2100.0)
     assert early.offers_made == 0 and not early.any_offer
+
+
+def waiting_conversation(db: Engine, queue: str, entered_minutes_ago: float, priority: Priority,
+                         agent: str | None = None, status: Status = Status.OPEN) -> str:
+    conversation_id = str(uuid.uuid4())
+    created = ago(entered_minutes_ago)
+    events = [ConversationEvent(seq=1, type=E.CREATED, at=created, actor=SYSTEM_ACTOR),
+              ConversationEvent(seq=2, type=E.ROUTED, at=created, actor=SYSTEM_ACTOR, to_queue_id=queue)]
+    state = ConversationState(id=conversation_id, created_request_id="r", queue_id=queue, status=status,
+                              priority=priority, agent_id=agent, created_at=created, updated_at=created,
+                              last_seq=2)
+    with session_scope(db) as session:
+        apply_projection(session, state, events)
+    return conversation_id
+
+
+def test_live_waiting_by_priority_the_longest_unassigned_and_active_members(db: Engine):
+    queue = make_queue(db, "Live")
+    active, away, disabled = (make_agent(db, ActorType.AGENT) for _ in range(3))
+    with session_scope(db) as session:
+        for agent in (active, away, disabled):
+            session.add(AgentQueueRow(agent_id=agent, queue_id=queue, created_at=ago(600)))
+        session.get_one(AgentRow, away).status = "AWAY"
+        session.get_one(AgentRow, disabled).enabled = False
+    # Assigned: the longest in the queue, not waiting.
+    held = waiting_conversation(db, queue, 50, Priority.URGENT, agent=active)
+    # Offered to an agent: not waiting either, though unassigned.
+    offered = waiting_conversation(db, queue, 40, Priority.HIGH)
+    with session_scope(db) as session:
+        session.add(AssignmentRow(conversation_id=offered, agent_id=active, queue_id=queue,
+                                  state="OFFERED", at=ago(1), expires_at=ago(-1)))
+    waiting_conversation(db, queue, 35, Priority.LOW, status=Status.SOLVED)  # solved: not waiting
+    first = waiting_conversation(db, queue, 30, Priority.HIGH, status=Status.WAITING)
+    waiting_conversation(db, queue, 20, Priority.HIGH)
+    waiting_conversation(db, queue, 10, Priority.LOW)
+
+    with session_scope(db) as session:
+        [stats] = statistics.queue_statistics(session, [session.get_one(QueueRow, queue)], NOW)
+    assert stats.waiting_by_priority == {"URGENT": 0, "HIGH": 2, "NORMAL": 0, "LOW": 1}
+    assert stats.waiting == sum(stats.waiting_by_priority.values())
+    assert stats.longest_waiting is not None and stats.longest_waiting.conversation_id == held
+    assert stats.longest_unassigned == statistics.LongestWaiting(first, ago(30), 30 * 60.0)
+    assert stats.active_members == 1
