@@ -91,6 +91,8 @@ EXCEPTIONS: dict[tuple[str, str], tuple[list[Any], str]] = {
     ("GET", "/ccaas/1/queues/{queue_id}/staffing"): (
         [POSITIVE], "the window is more than nothing and at most P31D (the pattern says only its form); the load "
         "(arrivals × handle time) at most 10000 Erlangs"),
+    ("GET", "/ccaas/1/queues/{queue_id}/statistics"): (
+        [POSITIVE], "the window's `from` comes before its `to`, at most 31 days apart"),
 }
 
 
