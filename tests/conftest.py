@@ -69,13 +69,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "unmigrated: the test's database has no tables (it tests the migrations themselves)"
     )
+    config.addinivalue_line(
+        "markers", "sqlite_only: a refusal decided before the store is touched; its PostgreSQL variant "
+        "would test nothing more (the store's own behaviour is tested on both)"
+    )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The tests of the migrations, in modules named so, run the history themselves.
     for item in items:
         if "migration" in item.path.name:
             item.add_marker(pytest.mark.unmigrated)
+    # Bad input is refused the same way whatever the database: checked once, on SQLite.
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgresql = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        (dropped if on_postgresql and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

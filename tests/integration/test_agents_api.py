@@ -248,6 +248,7 @@ async def test_list_orders_by_display_name_descending(stack: Stack):
     ],
     ids=lambda value: str(value) if not isinstance(value, str) else value,
 )
+@pytest.mark.sqlite_only
 async def test_list_refuses_bad_parameters_at_the_parameter(stack: Stack, params, field):
     await new_agent(stack)
     assert_error(await stack.http.get(AGENTS, params=params), 400, "BAD_REQUEST", field)
@@ -342,6 +343,7 @@ async def test_another_agent_may_not_set_an_agents_status(stack: Stack):
 
 @pytest.mark.parametrize("body", [{"status": "ASLEEP"}, {"status": None}, {}, {"status": "busy"}],
                          ids=["ASLEEP", "null", "missing", "lower case"])
+@pytest.mark.sqlite_only
 async def test_a_bad_status_is_400_at_status_and_changes_nothing(stack: Stack, body):
     agent = await new_agent(stack, status="AWAY")
     async with acting_as(stack, agent["apiKey"]) as me:
@@ -386,6 +388,7 @@ def invalid_body(overrides: dict) -> dict:
 
 
 @pytest.mark.parametrize("overrides, field", INVALID)
+@pytest.mark.sqlite_only
 async def test_create_refuses_an_invalid_body_at_the_field(stack: Stack, overrides, field):
     response = await stack.http.post(AGENTS, json=invalid_body(overrides))
     assert_error(response, 400, "BAD_REQUEST", field)
@@ -393,6 +396,7 @@ async def test_create_refuses_an_invalid_body_at_the_field(stack: Stack, overrid
 
 
 @pytest.mark.parametrize("overrides, field", INVALID)
+@pytest.mark.sqlite_only
 async def test_put_refuses_an_invalid_body_at_the_field_and_changes_nothing(stack: Stack, overrides, field):
     agent = await new_agent(stack)
     response = await stack.http.put(f"{AGENTS}/{agent['id']}", json=invalid_body(overrides))

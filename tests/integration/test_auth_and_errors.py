@@ -12,6 +12,9 @@ from store import keys
 from store.db import session_scope
 from tests.helpers import assert_error, create_queue, put_routing, rule, unique
 
+# Authentication and the error shape come before the store: checked on SQLite (conftest: sqlite_only).
+pytestmark = pytest.mark.sqlite_only
+
 QUEUES = "/ccaas/1/queues"
 ROUTING = "/ccaas/1/routing"
 SETTINGS = "/ccaas/1/routing/settings"

@@ -198,6 +198,7 @@ async def test_the_list_filters_and_pages_in_waiting_order(stack: Stack):
         ({"createdAfter": "yesterday"}, "createdAfter"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_bad_list_parameters_are_refused_at_their_name(stack: Stack, params, field):
     assert_error(await stack.http.get("/ccaas/1/conversations", params=params), 400, "BAD_REQUEST", field)
 
@@ -266,6 +267,7 @@ async def test_a_rule_into_a_queue_deleted_since_the_save_is_skipped(stack: Stac
         ({"chanel": "SMS"}, "chanel"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_bad_conversations_are_refused_at_their_field_and_nothing_starts(
     stack: Stack, body, field
 ):

@@ -267,6 +267,7 @@ async def _completed(handle) -> bool:
         ({"reason": "x" * 1025}, "reason"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_a_bad_change_is_refused_at_its_field_and_changes_nothing(
     stack: Stack, scenario: Scenario, body, field
 ):

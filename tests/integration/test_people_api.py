@@ -152,6 +152,7 @@ async def test_the_list_pages_and_orders_persons(stack):
         ({"page": -1}, "page"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_bad_paging_is_refused_at_its_parameter(stack, params, field):
     assert_error(await stack.http.get(PERSONS, params=params), 400, "BAD_REQUEST", field)
 
@@ -219,6 +220,7 @@ async def test_look_up_of_nobody_is_404(stack):
         ({"identifier": "", "type": "PHONE"}, "identifier"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_a_half_or_bad_look_up_is_refused_at_its_parameter(stack, params, field):
     assert_error(await stack.http.get(PERSONS, params=params), 400, "BAD_REQUEST", field)
 
@@ -440,6 +442,7 @@ INVALID = [
 
 
 @pytest.mark.parametrize("body, field", INVALID)
+@pytest.mark.sqlite_only
 async def test_a_bad_person_is_refused_at_its_field_and_nothing_is_written(stack, body, field):
     assert_error(await stack.http.post(PERSONS, json=body), 400, "BAD_REQUEST", field)
     assert await total(stack.http) == 0
@@ -456,6 +459,7 @@ async def test_a_bad_person_is_refused_at_its_field_and_nothing_is_written(stack
         ({"nickname": "Ana"}, "nickname"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_a_bad_change_is_refused_at_its_field_and_the_person_is_unchanged(stack, method, body, field):
     person = await create_person(stack.http, **full_person())
     response = await stack.http.request(method, f"{PERSONS}/{person['id']}", json=body)

@@ -248,6 +248,7 @@ def _body(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("overrides", "field"), INVALID_ON_CREATE + INVALID)
+@pytest.mark.sqlite_only
 async def test_create_refuses_invalid_bodies(stack, overrides, field):
     body = _body(overrides)
     response = await stack.http.post(QUEUES, json=body)
@@ -256,6 +257,7 @@ async def test_create_refuses_invalid_bodies(stack, overrides, field):
 
 
 @pytest.mark.parametrize(("overrides", "field"), INVALID)
+@pytest.mark.sqlite_only
 async def test_put_refuses_invalid_bodies(stack, overrides, field):
     queue = await create_queue(stack.http, botTimeoutSeconds=120)
     response = await stack.http.put(f"{QUEUES}/{queue['id']}", json=_body(overrides))

@@ -161,6 +161,7 @@ async def test_unknown_version_is_404(stack, number):
 
 
 @pytest.mark.parametrize("number", ["latest", "-1", "1.5"])
+@pytest.mark.sqlite_only
 async def test_version_that_is_not_a_version_number_is_400(stack, number):
     assert_error(await stack.http.get(f"{VERSIONS}/{number}"), 400, "BAD_REQUEST", "number")
 
@@ -177,6 +178,7 @@ async def test_version_number_beyond_the_database_range_is_400(stack, number):
     ("params", "field"),
     [({"limit": 0}, "limit"), ({"page": -1}, "page"), ({"orderBy": "name:asc"}, "orderBy")],
 )
+@pytest.mark.sqlite_only
 async def test_versions_list_refuses_bad_paging(stack, params, field):
     assert_error(await stack.http.get(VERSIONS, params=params), 400, "BAD_REQUEST", field)
 
@@ -303,6 +305,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("mutate", "field"), REFUSALS)
+@pytest.mark.sqlite_only
 async def test_bad_put_is_refused_and_the_routing_in_force_is_unchanged(stack, mutate, field):
     queues = await three_queues(stack.http)
     current = await put_routing(stack.http, three_rules(queues))
@@ -378,6 +381,7 @@ async def test_schema_and_semantic_errors_are_reported_together(stack):
         pytest.param(None, id="null"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_put_needs_a_json_array(stack, body):
     queues = await three_queues(stack.http)
     current = await put_routing(stack.http, three_rules(queues))
@@ -499,6 +503,7 @@ async def test_settings_put_moves_the_default_queue(stack):
         ),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_settings_put_refusals_change_nothing(stack, make_body, field):
     live = await create_queue(stack.http)
     deleted = await create_queue(stack.http)

@@ -327,6 +327,7 @@ async def test_an_unknown_version_is_404(stack, a, b, text):
         pytest.param("1", str(2**63), "b", id="b beyond the range"),
     ],
 )
+@pytest.mark.sqlite_only
 async def test_a_version_that_is_not_a_version_number_is_400_at_its_parameter(stack, a, b, field):
     queue = await create_queue(stack.http)
     await put_routing(stack.http, [rule("r", queue["id"], TELEGRAM)])

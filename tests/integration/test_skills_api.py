@@ -157,6 +157,7 @@ async def test_skills_given_to_a_member_let_it_take_a_conversation_that_needs_th
     ({"skills": [], "extra": 1}, "extra"),
 ], ids=["level 0", "level 6", "level as text", "fraction", "no level", "no name", "empty name",
         "space", "punctuation", "too long", "unknown field", "too many", "null", "missing", "unknown top field"])
+@pytest.mark.sqlite_only
 async def test_bad_skills_are_400_at_the_field_and_change_nothing(stack: Stack, body: dict, field: str):
     agent = await new_agent(stack)
     await put_skills(stack.http, agent["id"], [{"name": "kept", "level": 2}])

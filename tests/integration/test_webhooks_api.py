@@ -144,6 +144,7 @@ BAD_SYNTAX = [
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_SYNTAX, ids=[field for _, field in BAD_SYNTAX])
+@pytest.mark.sqlite_only
 async def test_a_bad_webhook_is_refused_at_its_field_and_nothing_is_saved(stack: Stack, body, field) -> None:
     error = assert_error(await stack.http.post(H, json=body), 400, "BAD_REQUEST", field)
     if field == "eventTypes[1]":
@@ -166,6 +167,7 @@ PRIVATE = ["http://127.0.0.1/", "http://10.0.0.1/", "http://192.168.1.20:8080/ho
 
 
 @pytest.mark.parametrize("url", PRIVATE)
+@pytest.mark.sqlite_only
 async def test_private_addresses_are_refused_unless_allowed(stack: Stack, strict: httpx.AsyncClient, url) -> None:
     error = assert_error(await strict.post(H, json={"url": url}), 400, "BAD_REQUEST", "url")
     assert "public addresses only" in error["validationErrors"]["url"][0]
