@@ -64,6 +64,7 @@ PERMISSIONS: dict[tuple[str, str], dict[ActorType, Access]] = {
     ("GET", f"{Q}/statistics"): EVERYONE,
     ("GET", f"{Q}/{{queue_id}}/statistics"): EVERYONE,
     ("GET", f"{Q}/{{queue_id}}/staffing"): QUEUE_WORK,
+    ("GET", f"{Q}/{{queue_id}}/service-level-today"): QUEUE_WORK,
     ("POST", Q): SUPERVISORS,
     ("GET", f"{Q}/{{queue_id}}"): EVERYONE,
     ("PUT", f"{Q}/{{queue_id}}"): SUPERVISORS,
