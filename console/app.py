@@ -17,13 +17,23 @@ from api.errors import ApiError, error_response, validation_errors_of
 from api.feed_reader import FeedReader
 from api.limits import BodySizeLimit
 from api.stream_slots import StreamSlots
-from console import CONSOLE_PATH, board, conversations, directory, live, my_conversations, routing_editor, signing
+from console import (
+    CONSOLE_PATH,
+    board,
+    conversations,
+    directory,
+    live,
+    my_conversations,
+    routing_editor,
+    signing,
+    wallboard,
+)
 from console.client import ApiFailed
 from console.render import HERE, page, redirect
 from console.session import AgentsOnly, CsrfRefused, SignInRequired, SupervisorsOnly
 
 PAGES = [signing.router, board.router, my_conversations.router, conversations.router, routing_editor.router,
-         directory.router, live.router]
+         directory.router, wallboard.router, live.router]
 
 
 def create_console(

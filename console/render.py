@@ -123,3 +123,20 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 def redirect(url: str) -> RedirectResponse:
     """After a form: the page to see its effect (post, redirect, get)."""
     return RedirectResponse(url, status_code=303)
+
+
+def sla_words(clock: dict[str, Any]) -> str:
+    """An SLA clock of a conversation in words: its status, and when it is due or how much of
+    its time is left."""
+    status = clock["status"]
+    if status == "PAUSED":
+        return f"paused, {duration(clock.get('remainingSeconds'))} left"
+    due = clock.get("dueAt")
+    if status == "ACTIVE" and due:
+        left = (parse_time(due) - datetime.now(UTC)).total_seconds()  # type: ignore[operator]
+        return f"due {when(due)} (in {duration(left)})" if left > 0 else f"due {when(due)} (now)"
+    words = {"MET": "met", "BREACHED": "breached"}.get(status, status.lower())
+    return f"{words} (was due {when(due)})" if due else words
+
+
+templates.env.globals["sla_words"] = sla_words
