@@ -15,7 +15,7 @@ from markupsafe import Markup
 from console.render import parse_time
 
 WIDTH, HEIGHT = 960, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 76, 12, 14, 36
 HOURS = 24
 
 

@@ -41,7 +41,8 @@ REPORT = {"bot"}
 OWN_STATUS = {"supervisor", "agent"}
 # A supervisor assigns anyone; the agent takes for itself (a member) or releases its own.
 ASSIGN = {"supervisor", "agent"}
-# A queue's staffing: any queue, an agent its own (the stranger is no member), no bot.
+# A queue's staffing and service level today (the wallboard): any queue, an agent its own (the
+# stranger is no member), no bot.
 QUEUE_WORK = {"supervisor", "agent"}
 
 
@@ -140,8 +141,10 @@ def on_conversation(method: str, suffix: str = "", body: Any = None, **fields: A
     return build
 
 
-async def the_worked_queue(world: World):
-    return "GET", f"/ccaas/1/queues/{world.queue['id']}/staffing", None
+def the_worked_queue(suffix: str) -> Request:
+    async def build(world: World):
+        return "GET", f"/ccaas/1/queues/{world.queue['id']}/{suffix}", None
+    return build
 
 
 async def settings_body(world: World):
@@ -208,7 +211,8 @@ ROWS: dict[tuple[str, str], tuple[Request, set[str]]] = {
     ("GET", Q): (fixed("GET", Q), EVERYONE),
     ("GET", Q + "/statistics"): (fixed("GET", Q + "/statistics"), EVERYONE),
     ("GET", Q + "/{queue_id}/statistics"): (on("GET", "fresh_queue", Q + "/{}/statistics"), EVERYONE),
-    ("GET", Q + "/{queue_id}/staffing"): (the_worked_queue, QUEUE_WORK),
+    ("GET", Q + "/{queue_id}/staffing"): (the_worked_queue("staffing"), QUEUE_WORK),
+    ("GET", Q + "/{queue_id}/service-level-today"): (the_worked_queue("service-level-today"), QUEUE_WORK),
     ("POST", Q): (fixed("POST", Q, {"name": "new"}), SUPERVISORS),
     ("GET", Q + "/{queue_id}"): (on("GET", "fresh_queue", Q + "/{}"), EVERYONE),
     ("PUT", Q + "/{queue_id}"): (on("PUT", "fresh_queue", Q + "/{}", {"name": "renamed"}), SUPERVISORS),
