@@ -29,7 +29,7 @@ async def queue_figures(client: Api, stats: dict[str, Any]) -> dict[str, Any]:
     needed = staffing["needed"]
     return {
         "id": queue_id, "name": stats["queueName"], "day": day, "chart": service_level_chart(day),
-        "waiting": stats["waitingUnassigned"], "longest": stats["longestWaiting"],
+        "waiting": stats["waitingUnassigned"], "longest": stats["longestWaitingUnassigned"],
         "needed": needed["agents"] if needed else None,
         "available": staffing["atCurrentStaffing"]["agentsAvailable"],
         "staffing_window": staffing["window"],

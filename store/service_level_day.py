@@ -2,22 +2,20 @@
 "Service level", the wallboard).
 
 The day starts at midnight in the zone of the queue's working hours (its own, else the
-default hours every queue without its own keeps), else UTC. Stays are read as for staffing
-(`store.staffing`: the same timelines, the same moves, the same SOLVED). A stay is counted in
-the hour its outcome falls in: **answered** at its first ASSIGNED with an agent (or at the
-entry, when it came in assigned), timed from the entry; **abandoned** when SOLVED or CLOSED
-while unassigned (never in a bot's queue, nor an out-of-hours close). Service level =
-answered within the target / (answered + abandoned after the target); None with neither.
+default hours every queue without its own keeps), else UTC. Stays are the statistics' own
+(`domain.stays` replayed from `store.statistics`' reading of the timelines), so the day's
+figures are those `window_stays` gives for [midnight, now]: each stay counts in the hour its
+answer or its abandon falls in, timed from its entry. Service level = answered within the
+target / (answered + abandoned after the target); None with neither.
 
-TODO: once store.statistics offers service level over a window, this should ask it per hour
-instead of walking the stays itself.
+One query for the day's stays (not one `window_stays` per hour), which is why the hours are
+counted here: should store.statistics offer its figures by interval, this should ask it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as select_columns
@@ -25,8 +23,8 @@ from sqlmodel import Session
 
 from domain.conversation import EventType
 from domain.models import as_utc
-from store.staffing import ASSIGNED, CLOSED, OUT_OF_HOURS, SOLVED, STATUS_CHANGED, UNASSIGNED, _timelines
-from store.statistics import EVENTS, MOVES, _from_queue, _to_queue
+from domain.stays import replay
+from store.statistics import EVENTS, MOVES, _from_queue, _stay_events, _to_queue
 from store.tables import QueueRow
 from store.working_hours import working_hours_of_queue
 
@@ -95,11 +93,14 @@ def service_level_today(session: Session, queue: QueueRow, now: datetime) -> Day
     while moment < now:
         day.intervals.append(Interval(moment, min(moment + INTERVAL, now)))
         moment += INTERVAL
-    for events in _timelines(session, queue.id, start, now).values():
-        for outcome, at, waited in _outcomes(events, queue):
-            if start <= at <= now and day.intervals:
-                _count(day.intervals[min(int((at - start) / INTERVAL), len(day.intervals) - 1)],
-                       outcome, waited, queue.service_level_target_seconds)
+    for conversation_id, timeline in _stay_events(session, queue.id, start, now).items():
+        for stay in replay(conversation_id, timeline).stays:
+            if stay.queue_id != queue.id:
+                continue
+            for outcome, at in (("answered", stay.answered_at), ("abandoned", stay.abandoned_at)):
+                if at is not None and start <= at <= now and day.intervals:
+                    _count(day.intervals[min(int((at - start) / INTERVAL), len(day.intervals) - 1)],
+                           outcome, (at - stay.entered_at).total_seconds(), queue.service_level_target_seconds)
     day.sla_breaches = _breaches(session, queue.id, start, now)
     return day
 
@@ -111,42 +112,6 @@ def _count(interval: Interval, outcome: str, waited: float, target: int) -> None
     else:
         interval.abandoned += 1
         interval.abandoned_after_target += waited > target
-
-
-def _outcomes(events: list[Any], queue: QueueRow) -> list[tuple[str, datetime, float]]:
-    """One conversation's stays in the queue that were answered or abandoned: (outcome, when,
-    seconds from the entry)."""
-    found: list[tuple[str, datetime, float]] = []
-    entered: datetime | None = None  # the stay in the queue still unanswered
-    agent: str | None = None
-    out_of_hours = False
-    for type_, at, from_queue, to_queue, agent_id, status in events:
-        at = as_utc(at)
-        if type_ in MOVES:
-            if from_queue == to_queue:
-                continue
-            entered = None
-            if to_queue == queue.id:
-                if agent is not None:
-                    found.append(("answered", at, 0.0))
-                else:
-                    entered = at
-        elif type_ == ASSIGNED and agent_id is not None:
-            agent = agent_id
-            if entered is not None:
-                found.append(("answered", at, (at - entered).total_seconds()))
-                entered = None
-        elif type_ in (ASSIGNED, UNASSIGNED):
-            agent = None
-        elif type_ == OUT_OF_HOURS:
-            out_of_hours = True
-            continue
-        elif type_ == CLOSED or (type_ == STATUS_CHANGED and status == SOLVED):
-            if entered is not None and queue.bot_id is None and not (type_ == CLOSED and out_of_hours):
-                found.append(("abandoned", at, (at - entered).total_seconds()))
-            entered = None
-        out_of_hours = False
-    return found
 
 
 def _breaches(session: Session, queue_id: str, start: datetime, now: datetime) -> int:

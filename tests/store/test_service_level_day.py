@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from domain.models import Status
 from store.db import session_scope
 from store.service_level_day import day_start, service_level_today
+from store.statistics import window_stays
 from store.tables import QueueRow
 from tests.store.test_staffing_store import NOW, E, into, make_queue, timeline
 
@@ -38,6 +39,7 @@ def test_service_level_by_hour_and_breaches_since_midnight(engine: Engine) -> No
         queue = session.get(QueueRow, q)
         assert queue is not None
         day = service_level_today(session, queue, NOW)
+        whole_day = window_stays(session, queue, day.start, NOW)
     assert (day.time_zone, day.start) == ("UTC", datetime(2024, 5, 1, tzinfo=UTC))
     assert len(day.intervals) == 12  # 00:00 to noon, by hour
     by_hour = {interval.start.hour: interval for interval in day.intervals}
@@ -49,6 +51,10 @@ def test_service_level_by_hour_and_breaches_since_midnight(engine: Engine) -> No
     assert (day.answered, day.abandoned) == (2, 2)
     assert day.service_level == 1 / 3
     assert day.sla_breaches == 2
+    # The hours add up to what the statistics count over the day.
+    assert (whole_day.answered, whole_day.abandoned) == (day.answered, day.abandoned)
+    assert (whole_day.answered_within_target, whole_day.abandoned_after_target) == (
+        sum(i.answered_within_target for i in day.intervals), sum(i.abandoned_after_target for i in day.intervals))
 
 
 def test_the_day_starts_at_midnight_in_the_zone() -> None:
