@@ -26,7 +26,6 @@ from api import (
     queues,
     routing,
     routing_simulation,
-    service_level_today,
     skills,
     sla_policies,
     staffing,
@@ -118,7 +117,7 @@ def create_app(
 
     # statistics first: /ccaas/1/queues/statistics must not be taken for a queue id.
     routers = [
-        statistics.router, staffing.router, service_level_today.router, queues.router,
+        statistics.router, staffing.router, queues.router,
         bots.router, agents.router, skills.router, routing_simulation.router,
         routing.router, conversations.router, conversation_actions.router, eligible_agents.router, offers.router,
         people.router,

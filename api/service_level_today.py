@@ -1,11 +1,10 @@
 """GET /ccaas/1/queues/{queueId}/service-level-today: the queue's service level since midnight
 in its working hours' zone, hour by hour, against its target, and its SLA breaches today
-(store.service_level_day), for the console's wallboard. Who may ask is api.permissions' (the
+(store.service_level_day), for the console's wallboard. Served by api.staffing's router, under
+/ccaas/1/queues beside the staffing route. Who may ask is api.permissions' (the
 spec's "wallboard": supervisors any queue, an agent its own, bots not)."""
 
 from __future__ import annotations
-
-from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.errors import not_found
@@ -14,7 +13,7 @@ from domain.models import utcnow
 from store.service_level_day import service_level_today
 from store.tables import QueueRow
 
-router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
+PATH = "/{queue_id}/service-level-today"
 
 
 class ServiceLevelIntervalOut(ApiModel):
@@ -45,11 +44,6 @@ class ServiceLevelTodayOut(ApiModel):
     intervals: list[ServiceLevelIntervalOut]
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
-
-
-@router.get("/{queue_id}/service-level-today", response_model=ServiceLevelTodayOut)
 def queue_service_level_today(queue_id: str, session: SessionDep) -> ServiceLevelTodayOut:
     """Service level today, by hour (stays counted in the hour they were answered or abandoned),
     and the SLA breaches today of conversations in the queue at their breach."""
@@ -57,16 +51,16 @@ def queue_service_level_today(queue_id: str, session: SessionDep) -> ServiceLeve
     if queue is None:
         raise not_found("Queue")
     day = service_level_today(session, queue, utcnow())
-    level = day.service_level
+    level = day.figures.service_level
     return ServiceLevelTodayOut(
         queue_id=queue.id, queue_name=queue.name, time_zone=day.time_zone, day_start=day.start,
         generated_at=day.now, target_seconds=queue.service_level_target_seconds,
-        target_percent=queue.service_level_target_percent, answered=day.answered, abandoned=day.abandoned,
-        service_level=_rounded(level),
-        meets_target=None if level is None else level * 100 >= queue.service_level_target_percent,
+        target_percent=queue.service_level_target_percent, answered=day.figures.answered,
+        abandoned=day.figures.abandoned, service_level=level, meets_target=day.figures.service_level_met,
         sla_breaches=day.sla_breaches,
         intervals=[ServiceLevelIntervalOut(
-            start=i.start, end=i.end, answered=i.answered, answered_within_target=i.answered_within_target,
-            abandoned=i.abandoned, abandoned_after_target=i.abandoned_after_target,
-            service_level=_rounded(i.service_level)) for i in day.intervals],
+            start=i.start, end=i.end, answered=i.figures.answered,
+            answered_within_target=i.figures.answered_within_target, abandoned=i.figures.abandoned,
+            abandoned_after_target=i.figures.abandoned_after_target, service_level=i.figures.service_level)
+            for i in day.intervals],
     )

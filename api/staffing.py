@@ -11,6 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from api import service_level_today
 from api.deps import SessionDep, default_capacity
 from api.errors import bad_request, not_found
 from api.schemas import ApiModel, UtcTime
@@ -20,6 +21,9 @@ from store import staffing as staffing_store
 from store.tables import QueueRow
 
 router = APIRouter(prefix="/ccaas/1/queues", tags=["queues"])
+# The wallboard's service level today: a queue's figures read by the same people as its staffing.
+router.add_api_route(service_level_today.PATH, service_level_today.queue_service_level_today, methods=["GET"],
+                     response_model=service_level_today.ServiceLevelTodayOut)
 
 MAX_WINDOW = timedelta(days=31)
 # Beyond this load (Erlangs) the answer would take long to compute; no queue here is that big.

@@ -5,11 +5,9 @@ The day starts at midnight in the zone of the queue's working hours (its own, el
 default hours every queue without its own keeps), else UTC. Stays are the statistics' own
 (`domain.stays` replayed from `store.statistics`' reading of the timelines), so the day's
 figures are those `window_stays` gives for [midnight, now]: each stay counts in the hour its
-answer or its abandon falls in, timed from its entry. Service level = answered within the
-target / (answered + abandoned after the target); None with neither.
-
-One query for the day's stays (not one `window_stays` per hour), which is why the hours are
-counted here: should store.statistics offer its figures by interval, this should ask it.
+answer or its abandon falls in, timed from its entry, counted by the statistics' own
+`_count_stays`. One query for the day's stays, not one `window_stays` per hour: should
+store.statistics offer its figures by interval, this should ask it.
 """
 
 from __future__ import annotations
@@ -23,27 +21,22 @@ from sqlmodel import Session
 
 from domain.conversation import EventType
 from domain.models import as_utc
-from domain.stays import replay
-from store.statistics import EVENTS, MOVES, _from_queue, _stay_events, _to_queue
+from domain.stays import Stay, replay
+from store.statistics import EVENTS, MOVES, StayFigures, _count_stays, _from_queue, _stay_events, _to_queue
 from store.tables import QueueRow
 from store.working_hours import working_hours_of_queue
 
 INTERVAL = timedelta(hours=1)
 BREACHED = EventType.SLA_BREACHED.value
+# Each hour ends just before the next begins: a stay answered on the hour counts once.
+TICK = timedelta(microseconds=1)
 
 
 @dataclass
 class Interval:
     start: datetime
     end: datetime
-    answered: int = 0
-    answered_within_target: int = 0
-    abandoned: int = 0
-    abandoned_after_target: int = 0
-
-    @property
-    def service_level(self) -> float | None:
-        return service_level(self.answered_within_target, self.answered, self.abandoned_after_target)
+    figures: StayFigures
 
 
 @dataclass
@@ -51,26 +44,9 @@ class Day:
     time_zone: str
     start: datetime
     now: datetime
+    figures: StayFigures  # the whole day, as the statistics' window [start, now] counts it
     intervals: list[Interval] = field(default_factory=list)
     sla_breaches: int = 0
-
-    @property
-    def answered(self) -> int:
-        return sum(interval.answered for interval in self.intervals)
-
-    @property
-    def abandoned(self) -> int:
-        return sum(interval.abandoned for interval in self.intervals)
-
-    @property
-    def service_level(self) -> float | None:
-        return service_level(sum(i.answered_within_target for i in self.intervals), self.answered,
-                             sum(i.abandoned_after_target for i in self.intervals))
-
-
-def service_level(within: int, answered: int, abandoned_after: int) -> float | None:
-    counted = answered + abandoned_after
-    return within / counted if counted else None
 
 
 def zone_of(session: Session, queue: QueueRow) -> str:
@@ -88,30 +64,24 @@ def service_level_today(session: Session, queue: QueueRow, now: datetime) -> Day
     now = as_utc(now)
     zone_name = zone_of(session, queue)
     start = day_start(now, ZoneInfo(zone_name))
-    day = Day(time_zone=zone_name, start=start, now=now)
+    stays: list[Stay] = []
+    for conversation_id, timeline in _stay_events(session, queue.id, start, now).items():
+        stays.extend(stay for stay in replay(conversation_id, timeline).stays if stay.queue_id == queue.id)
+
+    def figures(begin: datetime, end: datetime) -> StayFigures:
+        counted = StayFigures(target_seconds=queue.service_level_target_seconds,
+                              target_percent=queue.service_level_target_percent)
+        _count_stays(counted, stays, begin, end)
+        return counted
+
+    day = Day(time_zone=zone_name, start=start, now=now, figures=figures(start, now))
     moment = start
     while moment < now:
-        day.intervals.append(Interval(moment, min(moment + INTERVAL, now)))
+        end = min(moment + INTERVAL - TICK, now)
+        day.intervals.append(Interval(moment, end, figures(moment, end)))
         moment += INTERVAL
-    for conversation_id, timeline in _stay_events(session, queue.id, start, now).items():
-        for stay in replay(conversation_id, timeline).stays:
-            if stay.queue_id != queue.id:
-                continue
-            for outcome, at in (("answered", stay.answered_at), ("abandoned", stay.abandoned_at)):
-                if at is not None and start <= at <= now and day.intervals:
-                    _count(day.intervals[min(int((at - start) / INTERVAL), len(day.intervals) - 1)],
-                           outcome, (at - stay.entered_at).total_seconds(), queue.service_level_target_seconds)
     day.sla_breaches = _breaches(session, queue.id, start, now)
     return day
-
-
-def _count(interval: Interval, outcome: str, waited: float, target: int) -> None:
-    if outcome == "answered":
-        interval.answered += 1
-        interval.answered_within_target += waited <= target
-    else:
-        interval.abandoned += 1
-        interval.abandoned_after_target += waited > target
 
 
 def _breaches(session: Session, queue_id: str, start: datetime, now: datetime) -> int:

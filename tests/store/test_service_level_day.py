@@ -40,21 +40,21 @@ def test_service_level_by_hour_and_breaches_since_midnight(engine: Engine) -> No
         assert queue is not None
         day = service_level_today(session, queue, NOW)
         whole_day = window_stays(session, queue, day.start, NOW)
+    by_hour = {interval.start.hour: interval.figures for interval in day.intervals}
     assert (day.time_zone, day.start) == ("UTC", datetime(2024, 5, 1, tzinfo=UTC))
     assert len(day.intervals) == 12  # 00:00 to noon, by hour
-    by_hour = {interval.start.hour: interval for interval in day.intervals}
     assert (by_hour[11].answered, by_hour[11].answered_within_target) == (1, 1)
     assert (by_hour[11].abandoned, by_hour[11].abandoned_after_target) == (2, 1)
     assert by_hour[11].service_level == 0.5
     assert (by_hour[10].answered, by_hour[10].service_level) == (1, 0.0)
     assert by_hour[3].service_level is None
-    assert (day.answered, day.abandoned) == (2, 2)
-    assert day.service_level == 1 / 3
+    assert (day.figures.answered, day.figures.abandoned) == (2, 2)
+    assert day.figures.service_level == round(1 / 3, 6)
     assert day.sla_breaches == 2
-    # The hours add up to what the statistics count over the day.
-    assert (whole_day.answered, whole_day.abandoned) == (day.answered, day.abandoned)
-    assert (whole_day.answered_within_target, whole_day.abandoned_after_target) == (
-        sum(i.answered_within_target for i in day.intervals), sum(i.abandoned_after_target for i in day.intervals))
+    # The day is what the statistics count over it, and the hours add up to it.
+    assert day.figures == whole_day
+    for name in ("answered", "answered_within_target", "abandoned", "abandoned_after_target"):
+        assert sum(getattr(hour, name) for hour in by_hour.values()) == getattr(whole_day, name), name
 
 
 def test_the_day_starts_at_midnight_in_the_zone() -> None:
