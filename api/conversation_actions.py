@@ -82,6 +82,7 @@ class ConversationChangeIn(ApiInput):
     authentication: Echoed = read_only()
     routed_by: Echoed = read_only()
     queue_position: Echoed = read_only()
+    estimated_wait_seconds: Echoed = read_only()
     sla: Echoed = read_only()
     created_at: IsoTime | None = read_only()
     updated_at: IsoTime | None = read_only()

@@ -22,7 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Principal
 from api.conversation_fields import DEFAULT_ORDER, MAX_TOPIC, Tag
-from api.deps import DEADLINE_PASSED, PrincipalDep, SessionDep, TemporalDep, engine_of
+from api.deps import DEADLINE_PASSED, PrincipalDep, SessionDep, TemporalDep, default_capacity, engine_of
 from api.errors import ApiError, bad_request, not_found, unavailable
 from api.paging import DEFAULT_LIMIT, order_by_param, parse_paging
 from api.permissions import may_work, visible_queues
@@ -266,14 +266,14 @@ def list_conversations(
         limit=paging.limit,
     )
     return {
-        "conversations": conversation_store.conversations_out(session, rows),
+        "conversations": conversation_store.conversations_out(session, rows, default_capacity(request)),
         "pagination": pagination(total, paging.page, paging.limit, paging.order_by),
     }
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: str, request: Request):
-    answer = conversation_store.read_answer(engine_of(request), conversation_id)
+    answer = conversation_store.read_answer(engine_of(request), conversation_id, default_capacity(request))
     if answer is None:
         raise not_found("Conversation")
     return answer

@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import DEADLINE_PASSED, engine_of
+from api.deps import DEADLINE_PASSED, default_capacity, engine_of
 from api.errors import ApiError, not_found, unavailable
 from domain.conversation import CLOSED_TEXT, workflow_id
 from domain.models import Status
@@ -54,7 +54,8 @@ async def run_update(request: Request, client: Client, conversation_id: str, upd
                 raise ApiError(409, CLOSED_TEXT) from None
             raise not_found("Conversation") from None
         raise
-    answer = await run_in_threadpool(conversation_store.read_answer, engine_of(request), conversation_id)
+    answer = await run_in_threadpool(
+        conversation_store.read_answer, engine_of(request), conversation_id, default_capacity(request))
     # The update returns only after its workflow has projected the conversation (its row is
     # written then and never deleted).
     assert answer is not None, f"conversation {conversation_id} updated but not in the store"

@@ -124,12 +124,18 @@ class ConversationOut(ApiModel):
     closed_at: UtcTime | None
     # 1-based place in its queue's waiting order while it waits unassigned; else null.
     queue_position: int | None = Field(default=None, ge=1)
+    # While it waits: seconds until it is expected to be answered, from its position and the
+    # queue's recent answer rate (domain.estimated_wait); null when not waiting, or when the
+    # queue had no answer in the last hour to estimate from. Read-only.
+    estimated_wait_seconds: float | None = Field(default=None, ge=0)
     required_skills: list[RequiredSkillOut] = Field(default_factory=list)
     # The SLA clocks of the policy matched at its first placement; null: none matched.
     sla: SlaOut | None = None
 
 
-def conversation_out(row: ConversationRecord, queue_position: int | None = None) -> dict[str, Any]:
+def conversation_out(
+    row: ConversationRecord, queue_position: int | None = None, estimated_wait_seconds: float | None = None,
+) -> dict[str, Any]:
     routed_by = None
     if row.routed_version is not None:
         routed_by = RoutedByOut(route_id=row.routed_route_id, routing_version=row.routed_version)
@@ -153,6 +159,7 @@ def conversation_out(row: ConversationRecord, queue_position: int | None = None)
         updated_at=row.updated_at,
         closed_at=row.closed_at,
         queue_position=queue_position,
+        estimated_wait_seconds=estimated_wait_seconds,
         required_skills=required_skills_out(row.required_skills, row.queued_at),
         sla=sla_out(row.sla),
     ).model_dump(by_alias=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, UnaryExpression, delete, func, or_
@@ -14,8 +14,10 @@ from contract.conversations import conversation_out
 from contract.events import conversation_event
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
+from domain.estimated_wait import estimated_wait_seconds
 from domain.events_out import conversation_event_type
-from store import events_out, missed_offers
+from domain.models import as_utc
+from store import estimated_wait, events_out, missed_offers
 from store.assignment import HOLDING, keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
@@ -89,6 +91,8 @@ def apply_projection(
         closed_at=state.closed_at,
     )
     previous_tags = list(row.tags) if row is not None else []
+    entered = state.queued_at is not None and (
+        row is None or row.queued_at is None or as_utc(row.queued_at) != as_utc(state.queued_at))
     if row is None:
         session.add(ConversationRow(id=state.id, **values))
     else:
@@ -106,11 +110,28 @@ def apply_projection(
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
     keep_in_step(session, state)
+    if entered:
+        _record_entry_estimate(session, state, default_capacity)
     # The auto-reply of an OUT_OF_HOURS event is a message of the conversation.
     messages = out_of_hours_messages(session, state, events)
     session.add_all(messages)
     status_changes = missed_offers.count(session, state.queue_id, new_events, default_capacity)
     events_out.publish(session, _events_out(state, values, events, messages) + status_changes)
+
+
+def _record_entry_estimate(session: Session, state: ConversationState, default_capacity: int) -> None:
+    """On entering a queue, the estimate it is given then, kept to be measured against its wait
+    (store.estimated_wait); none when it is not left waiting (answered at once)."""
+    session.flush()
+    row = session.get(ConversationRow, state.id)
+    assert row is not None
+    position = _positions(session, [row]).get(row.id)
+    estimate = None
+    if position is not None and row.queue_id is not None and state.queued_at is not None:
+        rate = estimated_wait.answer_rate(session, row.queue_id, state.queued_at, default_capacity)
+        estimate = estimated_wait_seconds(position, rate)
+    row.entry_wait_estimate_seconds = estimate
+    session.add(row)
 
 
 def _events_out(
@@ -261,17 +282,28 @@ def read_by_external_id(engine: Engine, external_id: str) -> ConversationRow | N
         return by_external_id(session, external_id)
 
 
-def conversations_out(session: Session, rows: list[ConversationRow]) -> list[dict[str, Any]]:
-    """The answers for these rows, with the queue position of those waiting."""
+def conversations_out(
+    session: Session, rows: list[ConversationRow], default_capacity: int = DEFAULT_AGENT_CAPACITY,
+) -> list[dict[str, Any]]:
+    """The answers for these rows, with the queue position and estimated wait of those waiting."""
+    positions = _positions(session, rows)
+    waiting = {row.id: (row.queue_id, positions[row.id]) for row in rows
+               if row.id in positions and row.queue_id is not None}
+    waits = estimated_wait.estimates(session, waiting, datetime.now(UTC), default_capacity)
+    return [conversation_out(row, positions.get(row.id), waits.get(row.id)) for row in rows]
+
+
+def _positions(session: Session, rows: list[ConversationRow]) -> dict[str, int]:
     # Only one with a queue and no agent, open or waiting, can have a place in its queue.
-    positions = queue_positions(session, [
+    return queue_positions(session, [
         row.id for row in rows if row.queue_id is not None and row.agent_id is None and row.status in HOLDING
     ])
-    return [conversation_out(row, positions.get(row.id)) for row in rows]
 
 
-def read_answer(engine: Engine, conversation_id: str) -> dict[str, Any] | None:
+def read_answer(
+    engine: Engine, conversation_id: str, default_capacity: int = DEFAULT_AGENT_CAPACITY,
+) -> dict[str, Any] | None:
     """The conversation as GET answers it, or None, read in a transaction of its own."""
     with session_scope(engine) as session:
         row = session.get(ConversationRow, conversation_id)
-        return conversations_out(session, [row])[0] if row is not None else None
+        return conversations_out(session, [row], default_capacity)[0] if row is not None else None

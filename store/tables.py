@@ -231,6 +231,9 @@ class ConversationRow(SQLModel, table=True):
     # Its SLA clocks as its workflow holds them (domain.sla_clocks.Sla without the policy's
     # terms: policy id and each clock). None: no policy matched.
     sla: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The estimated wait given when it entered its current queue waiting (store.estimated_wait),
+    # kept to measure the estimate against the wait; None: entered answered, or before estimates.
+    entry_wait_estimate_seconds: float | None = None
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
