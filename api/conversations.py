@@ -199,7 +199,7 @@ async def create_conversation(
             raise not_found("Conversation")
         return await _found(engine, principal, row)
     # One read for a new conversation: its answer is all the response needs.
-    answer = await run_in_threadpool(conversation_store.read_answer, engine, conversation_id)
+    answer = await run_in_threadpool(conversation_store.read_answer, engine, conversation_id, default_capacity(request))
     if answer is None:
         raise not_found("Conversation")
     return JSONResponse(answer, status_code=201)

@@ -113,15 +113,18 @@ async def test_closing_a_conversation_hands_the_oldest_waiting_one_to_that_agent
     await wait_for(lambda: assigned_to(stack, first["id"]), timeout=10)
     oldest = await create_conversation(stack.http, queueId=queue["id"])
     newer = await create_conversation(stack.http, queueId=queue["id"])
-    assert (await conversation(stack, oldest["id"]))["queuePosition"] == 1
-    assert (await conversation(stack, newer["id"]))["queuePosition"] == 2
+    # Estimated waits: one answer in the last 30 minutes (1800 s per answer), no agent with room.
+    shown = [await conversation(stack, one["id"]) for one in (oldest, newer)]
+    assert [(one["queuePosition"], one["estimatedWaitSeconds"]) for one in shown] == [(1, 1800.0), (2, 3600.0)]
 
     closed = await stack.http.patch(f"{C}/{first['id']}", json={"status": "CLOSED"})
     assert closed.status_code == 200, closed.text
     await wait_for(lambda: assigned_to(stack, oldest["id"]), timeout=10)
     assert await assigned_to(stack, oldest["id"]) == agent["id"]
     await not_assigned_after_a_pass(stack, newer)
-    assert (await conversation(stack, newer["id"]))["queuePosition"] == 1
+    # First now, after two answers in the last 30 minutes; the assigned one has no estimate.
+    shown = [await conversation(stack, one["id"]) for one in (oldest, newer)]
+    assert [(one["queuePosition"], one["estimatedWaitSeconds"]) for one in shown] == [(None, None), (1, 900.0)]
 
 
 async def test_round_robin_takes_turns_and_sticky_brings_a_customer_back(stack: Stack):
