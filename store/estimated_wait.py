@@ -12,7 +12,7 @@
 
 Cost, per queue asked about: one query counting its answers in the last hour through
 `ix_conversation_events_type_at` (each event checked against its conversation's row by primary
-key), and those of `eligible_agents_count` for the agents with room.
+key), and those of `member_counts` for the agents with room.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlmodel import Session
 from domain.conversation import EventType
 from domain.estimated_wait import FALLBACK, RECENT, AnswerRate, estimated_wait_seconds
 from domain.models import as_utc
-from store.assignment import eligible_agents_count
+from store.assignment import member_counts
 from store.tables import ConversationEventRow, ConversationRow
 
 EVENTS: Any = ConversationEventRow.__table__  # type: ignore[attr-defined]
@@ -61,8 +61,8 @@ def answer_rate(session: Session, queue_id: str, now: datetime, default_capacity
             func.count(distinct(answers.c.id)),
         ).where(in_window)
     ).one()
-    return AnswerRate(answers_recent=int(counted[0]), answers_fallback=int(counted[1]),
-                      agents_with_room=eligible_agents_count(session, queue_id, default_capacity))
+    _, with_room = member_counts(session, queue_id, default_capacity)
+    return AnswerRate(answers_recent=int(counted[0]), answers_fallback=int(counted[1]), agents_with_room=with_room)
 
 
 def estimates(
