@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_skills_claim --summary $(BENCH_SUMMARY)
 	$(BIN)/python -m bench.bench_webhooks --summary $(BENCH_SUMMARY)
 	$(BIN)/python -m bench.bench_streams --summary $(BENCH_SUMMARY)
-	$(BIN)/python -m bench.bench_statistics --summary $(BENCH_SUMMARY)
+	$(BIN)/python -m bench.bench_statistics --conversations 10000 --requests 10 --summary $(BENCH_SUMMARY)
 	$(BIN)/python -m bench.summary $(BENCH_SUMMARY)
 
 # Resolve pyproject.toml's ranges (and the test extra) anew, for every platform, with hashes.
