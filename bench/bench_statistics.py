@@ -204,6 +204,10 @@ def setup(engine: Engine, args: argparse.Namespace) -> tuple[str, dict[str, str]
                     if rows:
                         session.execute(insert(table), rows)
             events[name] += len(fill.events)
+    # The planner's statistics, as autovacuum would gather them after such a fill (it is off
+    # on some machines, this one included): without them it plans for empty tables.
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     return key, queues, events
 
 

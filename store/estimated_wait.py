@@ -10,9 +10,10 @@
   estimate, the median of |entry estimate - (answer - entry)| in seconds; None when there is
   none. A conversation's earlier stays (before its current one) are not kept.
 
-Cost, per queue asked about: one query counting its answers in the last hour through
-`ix_conversation_events_type_at` (each event checked against its conversation's row by primary
-key), and those of `member_counts` for the agents with room.
+Cost, per queue asked about: one query counting its answers in the last hour, driven by that
+hour's ASSIGNED events through `ix_conversation_events_type_at` (each checked against its
+conversation's row and earlier events by primary key; it read the queue's whole history
+before, in every projection entering the queue), and those of `member_counts`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, distinct, func
+from sqlalchemy import distinct, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session
 
@@ -36,14 +37,28 @@ CONVERSATIONS: Any = ConversationRow.__table__  # type: ignore[attr-defined]
 ASSIGNED = EventType.ASSIGNED.value
 
 
-def _answered_at() -> Any:
-    """Per conversation of the queue bound as `queue_id`: its first answer in its current stay."""
+def _answered_at(since: datetime, until: datetime) -> Any:
+    """Per conversation: its first answer in its current stay, when that falls in [since,
+    until]. Read from the window's ASSIGNED events (`ix_conversation_events_type_at`), each
+    conversation checked for an answer before the window through its own events' primary key,
+    so the cost follows the window's answers, not the queue's history."""
+    earlier = EVENTS.alias("earlier")
+    answered_before = (
+        select_columns(earlier.c.seq)
+        .where(
+            earlier.c.conversation_id == CONVERSATIONS.c.id, earlier.c.type == ASSIGNED,
+            earlier.c.body["agent_id"].as_string().is_not(None),
+            earlier.c.at >= CONVERSATIONS.c.queued_at, earlier.c.at < since,
+        )
+        .exists()
+    )
     return (
         select_columns(CONVERSATIONS.c.id, func.min(EVENTS.c.at).label("answered_at"))
         .join(EVENTS, EVENTS.c.conversation_id == CONVERSATIONS.c.id)
         .where(
             EVENTS.c.type == ASSIGNED, EVENTS.c.body["agent_id"].as_string().is_not(None),
-            EVENTS.c.at >= CONVERSATIONS.c.queued_at,
+            EVENTS.c.at >= since, EVENTS.c.at <= until, EVENTS.c.at >= CONVERSATIONS.c.queued_at,
+            ~answered_before,
         )
         .group_by(CONVERSATIONS.c.id)
     )
@@ -53,13 +68,12 @@ def answer_rate(session: Session, queue_id: str, now: datetime, default_capacity
     """What the queue's estimates at `now` are computed from."""
     now = as_utc(now)
     recent, fallback = now - RECENT, now - FALLBACK
-    answers = _answered_at().where(CONVERSATIONS.c.queue_id == queue_id).subquery()
-    in_window = and_(answers.c.answered_at >= fallback, answers.c.answered_at <= now)
+    answers = _answered_at(fallback, now).where(CONVERSATIONS.c.queue_id == queue_id).subquery()
     counted = session.connection().execute(
         select_columns(
             func.count(distinct(answers.c.id)).filter(answers.c.answered_at >= recent),
             func.count(distinct(answers.c.id)),
-        ).where(in_window)
+        )
     ).one()
     _, with_room = member_counts(session, queue_id, default_capacity)
     return AnswerRate(answers_recent=int(counted[0]), answers_fallback=int(counted[1]), agents_with_room=with_room)
@@ -78,13 +92,12 @@ def estimates(
 
 def estimate_error_seconds(session: Session, queue_id: str, start: datetime, end: datetime) -> float | None:
     """The median absolute error of the entry estimates of the queue's answers in [start, end]."""
-    answers = _answered_at().where(
+    answers = _answered_at(as_utc(start), as_utc(end)).where(
         CONVERSATIONS.c.queue_id == queue_id, CONVERSATIONS.c.entry_wait_estimate_seconds.is_not(None),
     ).subquery()
     rows = session.connection().execute(
         select_columns(CONVERSATIONS.c.queued_at, CONVERSATIONS.c.entry_wait_estimate_seconds, answers.c.answered_at)
         .join(answers, answers.c.id == CONVERSATIONS.c.id)
-        .where(answers.c.answered_at >= as_utc(start), answers.c.answered_at <= as_utc(end))
     ).all()
     errors = [abs(estimate - (as_utc(answered) - as_utc(entered)).total_seconds())
               for entered, estimate, answered in rows]
