@@ -20,7 +20,6 @@ from api.errors import bad_request, not_found
 from api.query_params import TIME_FORMS
 from api.schemas import ApiModel, IsoTime, UtcTime, as_utc
 from domain.models import utcnow
-from store import estimated_wait
 from store import statistics as statistics_store
 from store.tables import QueueRow
 
@@ -114,9 +113,6 @@ class OneQueueStatisticsOut(QueueStatisticsOut):
     time_to_first_reply: TimingOut
     # Null when no offer event fell in the window.
     offers: OffersOut | None
-    # How wrong the estimated waits were: median |estimate given at entry - wait| over the
-    # queue's conversations answered in the window (store.estimated_wait); null with none.
-    estimated_wait_error_seconds: float | None
 
 
 class AllQueuesStatisticsOut(ApiModel):
@@ -233,5 +229,4 @@ def queue_statistics(
     return OneQueueStatisticsOut(
         **statistics_out(stats), **stays_out(figures), generated_at=now,
         window_start=window_start, window_end=window_end,
-        estimated_wait_error_seconds=estimated_wait.estimate_error_seconds(session, row.id, window_start, window_end),
     )

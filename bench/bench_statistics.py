@@ -154,7 +154,7 @@ def conversations(rng: random.Random, queue_id: str, agents: list[str], count: i
         fill.conversations.append(dict(
             id=conversation_id, status=status.value, priority=Priority.NORMAL.value,
             priority_rank=Priority.NORMAL.rank, queue_id=queue_id, agent_id=holding, channel="LIVE_CHAT",
-            tags=[], queued_at=created, entry_wait_estimate_seconds=rng.uniform(0, 180),
+            tags=[], queued_at=created,
             last_seq=events[-1]["seq"], created_at=created, updated_at=events[-1]["at"], closed_at=closed,
         ))
         fill.events.extend({"conversation_id": conversation_id, **e} for e in events)

@@ -14,9 +14,7 @@ from contract.conversations import conversation_out
 from contract.events import conversation_event
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
-from domain.estimated_wait import estimated_wait_seconds
 from domain.events_out import conversation_event_type
-from domain.models import as_utc
 from store import estimated_wait, events_out, missed_offers
 from store.assignment import HOLDING, keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
@@ -91,8 +89,6 @@ def apply_projection(
         closed_at=state.closed_at,
     )
     previous_tags = list(row.tags) if row is not None else []
-    entered = state.queued_at is not None and (
-        row is None or row.queued_at is None or as_utc(row.queued_at) != as_utc(state.queued_at))
     if row is None:
         session.add(ConversationRow(id=state.id, **values))
     else:
@@ -110,28 +106,11 @@ def apply_projection(
     # Tagging with a name that does not exist yet creates the tag (at creation or later).
     ensure_tags(session, state.tags)
     keep_in_step(session, state)
-    if entered:
-        _record_entry_estimate(session, state, default_capacity)
     # The auto-reply of an OUT_OF_HOURS event is a message of the conversation.
     messages = out_of_hours_messages(session, state, events)
     session.add_all(messages)
     status_changes = missed_offers.count(session, state.queue_id, new_events, default_capacity)
     events_out.publish(session, _events_out(state, values, events, messages) + status_changes)
-
-
-def _record_entry_estimate(session: Session, state: ConversationState, default_capacity: int) -> None:
-    """On entering a queue, the estimate it is given then, kept to be measured against its wait
-    (store.estimated_wait); none when it is not left waiting (answered at once)."""
-    session.flush()
-    row = session.get(ConversationRow, state.id)
-    assert row is not None
-    position = _positions(session, [row]).get(row.id)
-    estimate = None
-    if position is not None and row.queue_id is not None and state.queued_at is not None:
-        rate = estimated_wait.answer_rate(session, row.queue_id, state.queued_at, default_capacity)
-        estimate = estimated_wait_seconds(position, rate)
-    row.entry_wait_estimate_seconds = estimate
-    session.add(row)
 
 
 def _events_out(

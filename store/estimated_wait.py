@@ -3,12 +3,10 @@
 - **Answers** of a queue in a window: its conversations (those whose current queue it is)
   whose first ASSIGNED with an agent since they entered it (`queued_at`) is in the window. A
   conversation moved on since is no longer counted in the queue it left.
-- **Entry estimate**: the projection records, when a conversation enters a queue and is left
-  waiting there, the estimate it would have been answered at then
-  (`conversations.entry_wait_estimate_seconds`); one answered in the same step has none.
-- **Estimate error** over a window: over the queue's answers in the window that have an entry
-  estimate, the median of |entry estimate - (answer - entry)| in seconds; None when there is
-  none. A conversation's earlier stays (before its current one) are not kept.
+- **Not yet measured against the waits**: recording each conversation's estimate at entry in
+  the projection (`conversations.entry_wait_estimate_seconds`, migration 0020) made make
+  bench's webhook p99 in a burst 1.6 s -> 11-14 s, so it was taken out; the column waits for a
+  recording outside the projection's transaction (and `estimatedWaitErrorSeconds` with it).
 
 Cost, per queue asked about: one query counting its answers in the last hour, driven by that
 hour's ASSIGNED events through `ix_conversation_events_type_at` (each checked against its
@@ -18,7 +16,6 @@ before, in every projection entering the queue), and those of `member_counts`.
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime
 from typing import Any
 
@@ -52,10 +49,13 @@ def _answered_at(since: datetime, until: datetime) -> Any:
         )
         .exists()
     )
+    in_window = select_columns(EVENTS.c.conversation_id).where(
+        EVENTS.c.type == ASSIGNED, EVENTS.c.at >= since, EVENTS.c.at <= until)
     return (
         select_columns(CONVERSATIONS.c.id, func.min(EVENTS.c.at).label("answered_at"))
         .join(EVENTS, EVENTS.c.conversation_id == CONVERSATIONS.c.id)
         .where(
+            CONVERSATIONS.c.id.in_(in_window),  # first: the planners start from the window's events
             EVENTS.c.type == ASSIGNED, EVENTS.c.body["agent_id"].as_string().is_not(None),
             EVENTS.c.at >= since, EVENTS.c.at <= until, EVENTS.c.at >= CONVERSATIONS.c.queued_at,
             ~answered_before,
@@ -88,17 +88,3 @@ def estimates(
              for queue_id in {queue_id for queue_id, _ in waiting.values()}}
     return {conversation_id: estimated_wait_seconds(position, rates[queue_id])
             for conversation_id, (queue_id, position) in waiting.items()}
-
-
-def estimate_error_seconds(session: Session, queue_id: str, start: datetime, end: datetime) -> float | None:
-    """The median absolute error of the entry estimates of the queue's answers in [start, end]."""
-    answers = _answered_at(as_utc(start), as_utc(end)).where(
-        CONVERSATIONS.c.queue_id == queue_id, CONVERSATIONS.c.entry_wait_estimate_seconds.is_not(None),
-    ).subquery()
-    rows = session.connection().execute(
-        select_columns(CONVERSATIONS.c.queued_at, CONVERSATIONS.c.entry_wait_estimate_seconds, answers.c.answered_at)
-        .join(answers, answers.c.id == CONVERSATIONS.c.id)
-    ).all()
-    errors = [abs(estimate - (as_utc(answered) - as_utc(entered)).total_seconds())
-              for entered, estimate, answered in rows]
-    return round(statistics.median(errors), 3) if errors else None
