@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.queues import DEFAULT_MAX_MISSED_OFFERS, QueueIn
+from api.queues import DEFAULT_MAX_MISSED_OFFERS, DEFAULT_TARGET_PERCENT, DEFAULT_TARGET_SECONDS, QueueIn
 from console.client import Api, Refusal, api
 from console.forms import FormProblem, act, indexed_rows, item_errors, numbered_rows, optional, whole_number
 from console.lookups import live_queues, queues_by_id, visible_queue_ids
@@ -59,17 +59,23 @@ def bounds(model: type[BaseModel], field: str) -> tuple[int, int]:
 FORM_CHOICES = {"algorithm_choices": ALGORITHM_CHOICES, "sticky_days": bounds(QueueIn, "sticky_agent_timeout_days"),
                 "default_sticky_days": DEFAULT_STICKY_DAYS, "offer_seconds": bounds(QueueIn, "offer_timeout_seconds"),
                 "missed_offers": bounds(QueueIn, "max_missed_offers"),
-                "default_missed_offers": DEFAULT_MAX_MISSED_OFFERS}
+                "default_missed_offers": DEFAULT_MAX_MISSED_OFFERS,
+                "service_level": {"seconds": bounds(QueueIn, "service_level_target_seconds"),
+                                  "percent": bounds(QueueIn, "service_level_target_percent"),
+                                  "default_seconds": DEFAULT_TARGET_SECONDS, "default_percent": DEFAULT_TARGET_PERCENT}}
+# The service level target's boxes: like "missed offers", empty is not sent (the default on POST, kept on PUT).
+TARGET_FIELDS = ("serviceLevelTargetSeconds", "serviceLevelTargetPercent")
 
 
 def queue_body(values: dict[str, str]) -> dict:
     """The form as the API's body, for POST and for PUT (which changes only the fields given,
     so what the console does not edit, like externalId, keeps its value). Empty boxes are the
     API's defaults: a bot timeout of 600 seconds, sticky for 7 days (null: PUT clears it), no
-    offers (null: PUT turns them off). An empty "missed offers" is not sent: the default on
-    POST, the value kept on PUT (which refuses null there)."""
+    offers (null: PUT turns them off). An empty "missed offers" or service level target is not
+    sent: the default on POST, the value kept on PUT (which refuses null there)."""
     timeout = whole_number(values, "botTimeoutSeconds")
     missed = whole_number(values, "maxMissedOffers")
+    targets = {name: whole_number(values, name) for name in TARGET_FIELDS}
     return {
         "name": values.get("name", "").strip(), "botId": optional(values, "botId"),
         "botTimeoutSeconds": DEFAULT_BOT_TIMEOUT_SECONDS if timeout is None else timeout,
@@ -79,6 +85,7 @@ def queue_body(values: dict[str, str]) -> dict:
         "stickyAgentTimeoutDays": whole_number(values, "stickyAgentTimeoutDays"),
         "offerTimeoutSeconds": whole_number(values, "offerTimeoutSeconds"),
         **({"maxMissedOffers": missed} if missed is not None else {}),
+        **{name: target for name, target in targets.items() if target is not None},
         # Both forms have the escalation rows; a form posted without them keeps the ladder.
         **({"escalation": escalation_body(values)} if ESCALATION in values else {}),
         # Only the settings form has these (none: the default hours, if any).
@@ -97,6 +104,7 @@ def queue_values(queue: dict) -> dict[str, str]:
             "stickyAgentTimeoutDays": str(queue["stickyAgentTimeoutDays"] or ""),
             "offerTimeoutSeconds": str(queue["offerTimeoutSeconds"] or ""),
             "maxMissedOffers": str(queue["maxMissedOffers"]),
+            **{name: str(queue[name]) for name in TARGET_FIELDS},
             "workingHoursId": queue["workingHoursId"] or "",
             OUTSIDE_HOURS: "on" if queue["isAutoAssignmentOutsideOfWorkingHoursEnabled"] else "",
             ESCALATION: "rows"} | numbered_rows(ESCALATION, [

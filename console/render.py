@@ -71,8 +71,14 @@ def offers(queue: dict[str, Any]) -> str:
     return f"{duration(timeout)} to accept or decline; AWAY after {queue.get('maxMissedOffers')} missed in a row"
 
 
+def service_level_target(queue: dict[str, Any]) -> str:
+    """A queue's service level target in a few words: "80% answered within 1m"."""
+    within = duration(queue.get("serviceLevelTargetSeconds"))
+    return f"{queue.get('serviceLevelTargetPercent')}% answered within {within}"
+
+
 templates.env.filters.update(when=when, age=age, duration=duration, auto_assignment=auto_assignment,
-                             offers=offers, agent_names=with_agent_names)
+                             offers=offers, service_level_target=service_level_target, agent_names=with_agent_names)
 # The levels a skill row offers (skill_macros.html).
 templates.env.globals["skill_levels"] = list(range(MIN_LEVEL, MAX_LEVEL + 1))
 
