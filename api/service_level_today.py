@@ -6,10 +6,11 @@ spec's "wallboard": supervisors any queue, an agent its own, bots not)."""
 
 from __future__ import annotations
 
+from fastapi import Request
+
 from api.deps import SessionDep
 from api.errors import not_found
 from api.schemas import ApiModel, UtcTime
-from domain.models import utcnow
 from store.service_level_day import service_level_today
 from store.tables import QueueRow
 
@@ -44,13 +45,14 @@ class ServiceLevelTodayOut(ApiModel):
     intervals: list[ServiceLevelIntervalOut]
 
 
-def queue_service_level_today(queue_id: str, session: SessionDep) -> ServiceLevelTodayOut:
+def queue_service_level_today(queue_id: str, session: SessionDep, request: Request) -> ServiceLevelTodayOut:
     """Service level today, by hour (stays counted in the hour they were answered or abandoned),
-    and the SLA breaches today of conversations in the queue at their breach."""
+    and the SLA breaches today of conversations in the queue at their breach. "Today" is the
+    app's clock's (app.state.clock, which tests fix), as the working hours' status is."""
     queue = session.get(QueueRow, queue_id)
     if queue is None:
         raise not_found("Queue")
-    day = service_level_today(session, queue, utcnow())
+    day = service_level_today(session, queue, request.app.state.clock())
     level = day.figures.service_level
     return ServiceLevelTodayOut(
         queue_id=queue.id, queue_name=queue.name, time_zone=day.time_zone, day_start=day.start,
