@@ -18,6 +18,7 @@ from domain.conversation import QueueRef, RouteRequest
 from domain.expressions import ExpressionError
 from domain.models import RoutingDecision
 from domain.routing import RoutingValidationError, bounded
+from domain.sla import PolicyPredicates
 from domain.sla_clocks import SlaTerms
 from store.db import session_scope
 from store.queues import live_queue, queue_ref_of
@@ -34,6 +35,8 @@ class RoutingActivities:
     def __init__(self, engine: Engine, loader: RoutingLoader | None = None) -> None:
         self._engine = engine
         self._loader = loader or RoutingLoader()
+        # The SLA policies' compiled expressions, kept between matches as the routing's are.
+        self._sla_predicates = PolicyPredicates()
 
     @activity.defn(name=ROUTE_CONVERSATION.name)
     def route_conversation(self, request: RouteRequest) -> RoutingDecision:
@@ -64,4 +67,4 @@ class RoutingActivities:
     def match_sla_policy(self, request: SlaMatchRequest) -> SlaTerms | None:
         """The SLA policy a conversation gets at its first placement, as terms it keeps."""
         with session_scope(self._engine) as session:
-            return terms_for(session, request.facts)
+            return terms_for(session, request.facts, self._sla_predicates)

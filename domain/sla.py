@@ -8,13 +8,15 @@ breaches) are not built yet; business time (domain.business_time) is what they w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from domain.expressions import ExpressionError, compile_expression
+from domain.expressions import ExpressionError, Predicate, compile_expression
 from domain.models import Priority
 
 # A clock's target: a second to a year (of business time, when the policy has working hours).
@@ -66,11 +68,47 @@ def clock_problems(first_response_seconds: int | None, resolution_seconds: int |
     return {}
 
 
-def matching_policy(policies: Sequence[SlaPolicy], facts: Mapping[str, Any]) -> SlaPolicy | None:
+def compiled_anew(policy: SlaPolicy) -> Predicate:
+    return compile_expression(policy.expression)
+
+
+def matching_policy(policies: Sequence[SlaPolicy], facts: Mapping[str, Any],
+                    predicate: Callable[[SlaPolicy], Predicate] = compiled_anew) -> SlaPolicy | None:
     """The first enabled policy, by `order`, whose expression holds for `facts` (a
     conversation's routing facts, as domain.routing evaluates them); None if none does.
+    `predicate` gives a policy's compiled expression (PolicyPredicates' keeps them).
     Saved policies' expressions are valid (checked at save), so this never raises for them."""
     for policy in sorted(policies, key=lambda policy: policy.order):
-        if policy.enabled and compile_expression(policy.expression)(facts):
+        if policy.enabled and predicate(policy)(facts):
             return policy
     return None
+
+
+class PolicyPredicates:
+    """The policies' compiled expressions, each compiled once, as store.routing.RoutingLoader
+    compiles each routing version once (a lock, as activities run in threads). Policies are
+    edited in place where routing versions are not, so a policy's is kept with the text of the
+    expression it was compiled from: an edit that changes the expression compiles it again, and
+    a policy no longer among those matched is forgotten."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[str, Predicate]] = {}
+        self._lock = threading.Lock()
+
+    def predicate(self, policy: SlaPolicy) -> Predicate:
+        text = json.dumps(policy.expression, separators=(",", ":"))
+        with self._lock:
+            cached = self._compiled.get(policy.id)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        compiled = compiled_anew(policy)
+        with self._lock:
+            self._compiled[policy.id] = (text, compiled)
+        return compiled
+
+    def matching(self, policies: Sequence[SlaPolicy], facts: Mapping[str, Any]) -> SlaPolicy | None:
+        """matching_policy with the expressions kept here; the deleted policies' dropped."""
+        with self._lock:
+            for gone in self._compiled.keys() - {policy.id for policy in policies}:
+                del self._compiled[gone]
+        return matching_policy(policies, facts, self.predicate)

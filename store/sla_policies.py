@@ -11,7 +11,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from domain.models import as_utc
-from domain.sla import OnBreach, SlaPolicy, matching_policy
+from domain.sla import OnBreach, PolicyPredicates, SlaPolicy
 from domain.sla_clocks import SlaTerms
 from store.db import take_write_lock
 from store.tables import SlaPolicyRow, WorkingHoursRow
@@ -61,10 +61,11 @@ def policies(session: Session) -> list[SlaPolicy]:
     return [policy_of(row) for row in ordered(session)]
 
 
-def terms_for(session: Session, facts: dict[str, Any]) -> SlaTerms | None:
+def terms_for(session: Session, facts: dict[str, Any], predicates: PolicyPredicates) -> SlaTerms | None:
     """The terms of the policy a conversation with these routing facts gets (None: none
-    matches), with its working hours as they are now: the conversation keeps them."""
-    policy = matching_policy(policies(session), facts)
+    matches), with its working hours as they are now: the conversation keeps them. The
+    policies' expressions are compiled by `predicates`, which keeps them between matches."""
+    policy = predicates.matching(policies(session), facts)
     if policy is None:
         return None
     hours = session.get(WorkingHoursRow, policy.working_hours_id) if policy.working_hours_id else None

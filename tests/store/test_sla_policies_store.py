@@ -1,6 +1,6 @@
 """SLA policies in SQL (store.sla_policies) on SQLite and PostgreSQL: written under the lock,
 numbered densely, read back in order with their JSON (expression, onBreach) as domain policies,
-and found by the working hours and queue they name."""
+and found by the working hours and queue they name; the match activity sees an edit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from activities.routing import RoutingActivities
+from domain.activity_stubs import SlaMatchRequest
 from domain.models import Priority, utcnow
 from domain.sla import OnBreach, matching_policy
 from store import sla_policies
@@ -55,3 +57,30 @@ def test_policies_round_trip_in_order(engine: Engine):
         assert sla_policies.breaching_into(session, hours_id) == []
         assert matching_policy(policies, {"message.channel": "TELEGRAM"}) == telegram
         assert matching_policy(policies, {"message.channel": "EMAIL"}) == policies[1]
+
+
+def test_the_match_activity_sees_an_edited_expression(engine: Engine):
+    """The activity keeps the policies' compiled expressions between matches (domain.sla.
+    PolicyPredicates); an edit of the expression in the store applies to the next match."""
+    activities = RoutingActivities(engine)
+    telegram = row("telegram", TELEGRAM, first_response_seconds=60)
+    policy_id = telegram.id
+    with session_scope(engine) as session:
+        sla_policies.take_policies_lock(session)
+        session.add(telegram)
+        sla_policies.place(session, [telegram])
+    on_telegram, on_email = SlaMatchRequest(facts={"message.channel": "TELEGRAM"}), SlaMatchRequest(
+        facts={"message.channel": "EMAIL"})
+    matched = activities.match_sla_policy(on_telegram)
+    assert matched is not None and matched.policy_id == policy_id
+    assert activities.match_sla_policy(on_email) is None
+
+    with session_scope(engine) as session:
+        stored = session.get(SlaPolicyRow, policy_id)
+        assert stored is not None
+        stored.expression = {"$eq": {"message.channel": "EMAIL"}}
+        stored.updated_at = utcnow()
+        session.add(stored)
+    assert activities.match_sla_policy(on_telegram) is None
+    matched = activities.match_sla_policy(on_email)
+    assert matched is not None and matched.policy_id == policy_id
