@@ -10,8 +10,7 @@ from contextlib import AsyncExitStack
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.projection import ProjectionActivities
 from activities.routing import RoutingActivities
@@ -23,14 +22,15 @@ from services.working_hours_clock import start_working_hours_clock
 from workflows.conversation import ConversationWorkflow
 from workflows.working_hours_clock import WorkingHoursClock
 
-# The sandbox re-imports a workflow's module for every run, to catch non-deterministic calls
-# in it (time, randomness, I/O) when they happen. That was a quarter of a loaded worker's
-# time, so a worker imports `workflows` (and the `domain` it uses) once. Every worker runs so,
-# the integration tests' included: what runs is what is tested. The full sandbox, which would
-# catch such a call, runs the time-skipping tests and the replay of every recorded history.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
-)
+# Workflows run without Temporal's sandbox. The sandbox re-imports a workflow's module for
+# every run and runs each activation through it, to catch non-deterministic calls (time,
+# randomness, I/O) when they happen: a quarter of a loaded worker's time, and, once the module
+# was imported only once (passed through), still a quarter of what was left (py-spy: each
+# activation and each payload's serialization context executed as code in the sandbox). Every
+# worker runs so, the integration tests' included: what runs is what is tested. The sandbox,
+# which would catch such a call, runs the time-skipping tests and the replay of every
+# recorded history.
+WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 
 
 class WorkerProcess:
