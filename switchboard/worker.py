@@ -19,6 +19,7 @@ from domain.assignment import DEFAULT_AGENT_CAPACITY
 from services.dispatcher import Dispatcher
 from services.loops import running
 from services.working_hours_clock import start_working_hours_clock
+from switchboard import payload_visits
 from workflows.conversation import ConversationWorkflow
 from workflows.working_hours_clock import WorkingHoursClock
 
@@ -79,6 +80,7 @@ def build_worker(
     client: Client, engine: Engine, task_queue: str, *,
     default_capacity: int = DEFAULT_AGENT_CAPACITY,
 ) -> WorkerProcess:
+    payload_visits.install()
     dispatcher = Dispatcher(engine, client, default_capacity)
     routing = RoutingActivities(engine)
     projection = ProjectionActivities(engine, on_projected=dispatcher.wake, default_capacity=default_capacity)
