@@ -27,12 +27,12 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_workflow import BareWorkflow
 from bench.load import One, Result, drive
 from store.db import make_engine
+from switchboard.temporal import DATA_CONVERTER
 from workflows import search_attributes
 
 SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
@@ -66,7 +66,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server with Switchboard's search attributes; its client speaks pydantic."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL), search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter, dev_server_log_level="error",
+        data_converter=DATA_CONVERTER, dev_server_log_level="error",
     )
     try:
         yield env

@@ -17,13 +17,13 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.composition import api_app, courier_process, worker_process
 from switchboard.settings import Settings
+from switchboard.temporal import DATA_CONVERTER
 from switchboard.worker import WorkerProcess
 from tests.databases import PostgresqlDatabase, copy_sqlite_file, migrated_sqlite_file
 from tests.settings import stack_settings
@@ -53,7 +53,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BINARY),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_log_level="error",
     )
     yield env

@@ -20,13 +20,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode, checks
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.bootstrap import bootstrap
 from store.db import make_engine
 from switchboard.composition import api_app, worker_process
 from switchboard.settings import Settings
+from switchboard.temporal import DATA_CONVERTER
 from tests.settings import stack_settings
 from tests.sse import hang_up_on_streams
 
@@ -113,7 +113,7 @@ class LiveStack:
         self.run(self._start(temporal_target, namespace))
 
     async def _start(self, target: str, namespace: str) -> None:
-        self.client = await Client.connect(target, namespace=namespace, data_converter=pydantic_data_converter)
+        self.client = await Client.connect(target, namespace=namespace, data_converter=DATA_CONVERTER)
         self.worker = worker_process(self.stack_settings, self.engine, self.client)
         self.worker_task = asyncio.create_task(self.worker.run())
         app = api_app(self.stack_settings, self.engine, self.client)

@@ -11,12 +11,12 @@ import httpx
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.bootstrap import bootstrap
 from switchboard.composition import api_app, worker_process
 from switchboard.settings import Settings
+from switchboard.temporal import DATA_CONVERTER
 from tests.conftest import TEMPORAL_BINARY
 from tests.helpers import assert_error, create_conversation, create_queue, put_routing, rule, unique, wait_for
 from tests.settings import stack_settings
@@ -57,7 +57,7 @@ async def test_the_timeline_is_read_from_the_store_with_no_worker_and_no_tempora
     has dropped a closed conversation's history."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BINARY), search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter, dev_server_log_level="error",
+        data_converter=DATA_CONVERTER, dev_server_log_level="error",
     )
     key, settings = bootstrap(engine), stack_settings(database_url, f"test-{uuid.uuid4()}")
     app = api_app(settings, engine, env.client)

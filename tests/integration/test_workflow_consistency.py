@@ -15,7 +15,6 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from contract.conversations import EventOut
@@ -24,6 +23,7 @@ from store.bootstrap import bootstrap
 from store.db import make_engine, session_scope
 from store.tables import ConversationEventRow
 from switchboard.composition import api_app, worker_process
+from switchboard.temporal import DATA_CONVERTER
 from tests.conftest import Stack
 from tests.helpers import create_conversation, create_queue, put_routing, rule, unique
 from tests.settings import stack_settings
@@ -113,7 +113,7 @@ async def stack_continuing_as_new_after(
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_log_level="error",
         dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={events}"],
     )

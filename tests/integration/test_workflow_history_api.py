@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.conversation import workflow_id
+from switchboard.temporal import DATA_CONVERTER
 from tests.conftest import Stack
 from tests.helpers import assert_error, create_conversation, create_queue
 from workflows.conversation import ConversationWorkflow
@@ -31,7 +31,7 @@ async def test_the_downloaded_history_replays_and_links_to_the_temporal_ui(stack
     assert event_types[-1] in ("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED", "WorkflowExecutionCompleted")
 
     history = WorkflowHistory.from_json(body["workflowId"], body["history"])
-    replayer = Replayer(workflows=[ConversationWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ConversationWorkflow], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history)
 
 

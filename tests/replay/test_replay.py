@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+
+from switchboard.temporal import DATA_CONVERTER
 
 # Passed through: a workflow below is defined here, so the sandbox re-imports this module,
 # and its types must be the very classes the workflow module uses.
@@ -46,7 +47,7 @@ def test_every_workflow_path_has_a_recording_of_the_current_code():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=name)
 async def test_recorded_history_replays_on_the_current_workflow(path: Path):
-    replayer = Replayer(workflows=[ConversationWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ConversationWorkflow], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history(path))
 
 
@@ -63,7 +64,7 @@ class ConversationWorkflowWithAnExtraTimer(ConversationWorkflow):
 
 async def test_a_non_deterministic_change_fails_the_replay():
     replayer = Replayer(
-        workflows=[ConversationWorkflowWithAnExtraTimer], data_converter=pydantic_data_converter
+        workflows=[ConversationWorkflowWithAnExtraTimer], data_converter=DATA_CONVERTER
     )
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(history(HISTORIES[0]))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from switchboard.temporal import DATA_CONVERTER
 from workflows.working_hours_clock import ClockStart, WorkingHoursClock
 
 HERE = Path(__file__).parent / "working_hours_clock"
@@ -30,7 +30,7 @@ def test_the_clock_has_a_recording():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: str(path.relative_to(HERE).with_suffix("")))
 async def test_recorded_history_replays_on_the_current_clock(path: Path):
-    replayer = Replayer(workflows=[WorkingHoursClock], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[WorkingHoursClock], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history(path))
 
 
@@ -45,6 +45,6 @@ class ClockWithAnExtraTimer(WorkingHoursClock):
 
 
 async def test_a_non_deterministic_change_fails_the_replay():
-    replayer = Replayer(workflows=[ClockWithAnExtraTimer], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ClockWithAnExtraTimer], data_converter=DATA_CONVERTER)
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(history(HISTORIES[0]))

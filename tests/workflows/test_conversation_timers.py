@@ -16,10 +16,11 @@ from temporalio import activity, workflow
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+
+from switchboard.temporal import DATA_CONVERTER
 
 # Passed through: the workflow below is defined here, so the sandbox re-imports this module,
 # and its types must be the very classes the workflow module uses.
@@ -52,7 +53,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     could hold the server's time skipping, and a later test's env.sleep hung on it (seen
     in the full suite: the call timed out)."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER
     )
     await environment.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
         namespace=environment.client.namespace,

@@ -19,12 +19,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.working_hours import Holiday
 from store.db import make_engine, migrate, session_scope
 from store.tables import WorkingHoursRow
+from switchboard.temporal import DATA_CONVERTER
 from tests.workflows.test_working_hours_clock import (
     RecordingActivities,
     add_hours,
@@ -41,7 +41,7 @@ TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER
     )
     try:
         with tempfile.TemporaryDirectory() as home:
