@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func
+from sqlalchemy import bindparam, distinct, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session
 
@@ -64,17 +64,23 @@ def _answered_at(since: datetime, until: datetime) -> Any:
     )
 
 
+# Built once: a statement made per call cost more Python than the query's SQL (py-spy on a
+# loaded API: the estimate was an eighth of its time, a third of that building it).
+_NOW, _RECENT_SINCE, _FALLBACK_SINCE, _QUEUE = (
+    bindparam("now"), bindparam("recent_since"), bindparam("fallback_since"), bindparam("queue_id"))
+_ANSWERS = _answered_at(_FALLBACK_SINCE, _NOW).where(CONVERSATIONS.c.queue_id == _QUEUE).subquery()
+_COUNT_ANSWERS = select_columns(
+    func.count(distinct(_ANSWERS.c.id)).filter(_ANSWERS.c.answered_at >= _RECENT_SINCE),
+    func.count(distinct(_ANSWERS.c.id)),
+)
+
+
 def answer_rate(session: Session, queue_id: str, now: datetime, default_capacity: int) -> AnswerRate:
     """What the queue's estimates at `now` are computed from."""
     now = as_utc(now)
-    recent, fallback = now - RECENT, now - FALLBACK
-    answers = _answered_at(fallback, now).where(CONVERSATIONS.c.queue_id == queue_id).subquery()
-    counted = session.connection().execute(
-        select_columns(
-            func.count(distinct(answers.c.id)).filter(answers.c.answered_at >= recent),
-            func.count(distinct(answers.c.id)),
-        )
-    ).one()
+    counted = session.connection().execute(_COUNT_ANSWERS, {
+        "now": now, "recent_since": now - RECENT, "fallback_since": now - FALLBACK, "queue_id": queue_id,
+    }).one()
     _, with_room = member_counts(session, queue_id, default_capacity)
     return AnswerRate(answers_recent=int(counted[0]), answers_fallback=int(counted[1]), agents_with_room=with_room)
 
