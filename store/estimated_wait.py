@@ -34,7 +34,7 @@ CONVERSATIONS: Any = ConversationRow.__table__  # type: ignore[attr-defined]
 ASSIGNED = EventType.ASSIGNED.value
 
 
-def _answered_at(since: datetime, until: datetime) -> Any:
+def _answered_at(since: Any, until: Any) -> Any:  # bound parameters, bound per call
     """Per conversation: its first answer in its current stay, when that falls in [since,
     until]. Read from the window's ASSIGNED events (`ix_conversation_events_type_at`), each
     conversation checked for an answer before the window through its own events' primary key,
@@ -66,8 +66,10 @@ def _answered_at(since: datetime, until: datetime) -> Any:
 
 # Built once: a statement made per call cost more Python than the query's SQL (py-spy on a
 # loaded API: the estimate was an eighth of its time, a third of that building it).
-_NOW, _RECENT_SINCE, _FALLBACK_SINCE, _QUEUE = (
-    bindparam("now"), bindparam("recent_since"), bindparam("fallback_since"), bindparam("queue_id"))
+_NOW: Any = bindparam("now")
+_RECENT_SINCE: Any = bindparam("recent_since")
+_FALLBACK_SINCE: Any = bindparam("fallback_since")
+_QUEUE: Any = bindparam("queue_id")
 _ANSWERS = _answered_at(_FALLBACK_SINCE, _NOW).where(CONVERSATIONS.c.queue_id == _QUEUE).subquery()
 _COUNT_ANSWERS = select_columns(
     func.count(distinct(_ANSWERS.c.id)).filter(_ANSWERS.c.answered_at >= _RECENT_SINCE),
