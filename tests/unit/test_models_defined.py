@@ -1,8 +1,9 @@
 """Every pydantic model the workflows send or receive is fully defined when its module is
-imported. The deployed worker runs `workflows` (and so `domain`) outside the sandbox, where
-the data converter's TypeAdapter does not rebuild a model whose annotations named a class
-defined further down (it did not when they were passed through the sandbox either): a PATCH naming several fields (an `Edit`) failed to decode there and the
-API answered 500, while the suite's full sandbox, importing afresh, rebuilt it and passed."""
+imported. The deployed worker runs `workflows` (and so `domain`) outside the sandbox (it
+passed them through it before), where the data converter's TypeAdapter does not rebuild a
+model whose annotations named a class defined further down: a PATCH naming several fields
+(an `Edit`) failed to decode there and the API answered 500, while the suite's full sandbox,
+importing afresh, rebuilt it and passed."""
 
 from __future__ import annotations
 
