@@ -15,6 +15,9 @@ What it prints:
 - Under load: `--conversations` creates with `--concurrency` in flight, per side: the rate
   (per s), the p50 and p99 latency of one create (+ GET), and Switchboard's rate ratio
   and p50 ratio against each bare variant (rate ratio < 1 and p50 ratio > 1 are its cost).
+- CPU per create under load, per process (Temporal server, workers, Switchboard's API and
+  courier), read from /proc over the same creates (bench/cpu.py): what the stack spends,
+  which a busy machine moves far less than the rates.
 - One at a time: `--sequential` creates with one in flight, which is what a single
   client sees: p50 and p99 for Switchboard and for the bare workflow with a regular
   activity (`execute_workflow`, awaited before the next starts), and their ratios.
@@ -33,8 +36,8 @@ What it prints:
 with a few runs first, so no figure carries first-use costs. Workers read their modules'
 bytecode as on a usual machine; `--no-bytecode` keeps PYTHONDONTWRITEBYTECODE as set (CI
 sets it), which costs the baseline a compile of its workflow module per run. Its summary
-rows (bench/summary.py): the creates' rate under load and the one-at-a-time p99, each
-against the bare workflow with a regular activity.
+rows (bench/summary.py): the creates' rate under load, the CPU per create of all processes,
+and the one-at-a-time p99, each against the bare workflow with a regular activity.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ import httpx
 from temporalio.worker import Worker
 
 from bench import stack, summary
+from bench.cpu import CpuMeter, pid_of, temporal_server_pid
 from bench.load import HEADER, One, Result, drive
 from bench.stack import WARM_UP, address_of, bare_worker, free_port
 
@@ -74,8 +78,12 @@ def memory_mb(pid: int) -> dict[str, float]:
 @dataclass
 class Setup:
     create: One  # create a conversation over HTTP, then GET it routed
-    worker_pid: int
+    pids: dict[str, int]  # the stack's processes by name (bench.stack.PROCESSES)
     metrics: str  # the worker's Prometheus endpoint
+
+    @property
+    def worker_pid(self) -> int:
+        return self.pids["worker"]
 
 
 @asynccontextmanager
@@ -98,7 +106,7 @@ async def switchboard(address: str, concurrency: int, home: Path, bytecode: bool
                 assert seen.json()["queueId"] == queue["id"]
 
             await drive("warm-up", WARM_UP, 8, create)
-            yield Setup(create, running.pids["worker"], f"http://127.0.0.1:{metrics_port}/metrics")
+            yield Setup(create, running.pids, f"http://127.0.0.1:{metrics_port}/metrics")
 
 
 async def cached_runs(metrics: str) -> int:
@@ -139,6 +147,16 @@ async def open_conversations(setup: Setup, count: int, concurrency: int) -> None
           f"evicted runs are replayed from history on their next task)")
 
 
+def print_cpu(cpu: dict[str, dict[str, float]]) -> None:
+    """CPU per create under load by process: where the stack's time goes, whatever the load."""
+    names = list(dict.fromkeys(name for per_process in cpu.values() for name in per_process))
+    print("\nCPU per create under load, ms, from /proc (a figure load moves far less than rates)\n")
+    print(f"{'':<34}" + "".join(f"{name:>16}" for name in names) + f"{'total':>10}")
+    for side, per_process in cpu.items():
+        cells = "".join(f"{per_process[name]:>16.1f}" if name in per_process else f"{'-':>16}" for name in names)
+        print(f"{side:<34}{cells}{sum(per_process.values()):>10.1f}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=400, help="creates under load, per side")
@@ -161,14 +179,21 @@ async def main() -> None:
         address = address_of(env)
         with tempfile.TemporaryDirectory() as folder:
             home = Path(folder)
+            server = temporal_server_pid(address)
             async with bare_worker(env.client, address, local=False, logs=home, bytecode=bytecode) as one:
+                bare_cpu = CpuMeter({"temporal server": server, "worker": pid_of("bench.bare_workflow")})
+                bare_cpu.start()
                 baselines = [await drive("bare workflow, regular activity", n, c, one)]
+                cpu = {baselines[0].name: bare_cpu.per(n)}
                 if args.sequential:
                     sequential.append(await drive(baselines[0].name, args.sequential, 1, one))
             async with bare_worker(env.client, address, local=True, logs=home, bytecode=bytecode) as one:
                 baselines.append(await drive("bare workflow, local activity", n, c, one))
             async with switchboard(address, c, home, bytecode) as running:
+                our_cpu = CpuMeter({"temporal server": server, **running.pids})
+                our_cpu.start()
                 ours = await drive(NAME, n, c, running.create)
+                cpu[NAME] = our_cpu.per(n)
                 if args.sequential:
                     sequential.append(await drive(NAME, args.sequential, 1, running.create))
 
@@ -182,6 +207,10 @@ async def main() -> None:
                       f"p50 ratio {ours.percentile(0.5) / base.percentile(0.5):.2f}")
             rows.append(summary.Row(f"creates per s, {c} in flight, vs bare workflow", ours.rate, "/s",
                                     baselines[0].rate, summary.ratio_at_least(0.8)))
+            print_cpu(cpu)
+            totals = [sum(per_process.values()) for per_process in cpu.values()]
+            rows.append(summary.Row(f"CPU per create, {c} in flight, all processes, vs bare", totals[1], "ms",
+                                    totals[0]))
             if sequential:
                 base, seq = sequential
                 print(f"\nOne at a time (a single client): {args.sequential} each, 1 in flight\n")
