@@ -8,7 +8,8 @@ Run: .venv/bin/python -m bench.bench_statistics [--conversations 100000] [--base
 PostgreSQL by default: the server at --database-url, else SWITCHBOARD_BENCH_DATABASE_URL,
 else postgresql://postgres@127.0.0.1:5432/test, in a fresh schema dropped after (`--sqlite`:
 a file in a temporary folder). No Temporal: the tables are filled directly, as the projection
-writes them (store.conversations.apply_projection's rows, in bulk), and the three reads never
+writes them (store.conversations.apply_projection's rows, in bulk; the stays' rows by
+store.stays.rebuild, the replay the migration backfills with), and the three reads never
 reach a workflow, so the app is built without a client. Requests go through httpx's ASGI
 transport to switchboard.composition.api_app in this process, with the supervisor's key.
 
@@ -60,6 +61,7 @@ from domain.messages import AuthorType, Direction
 from domain.models import SYSTEM_ACTOR, Priority, Status, utcnow
 from store.bootstrap import bootstrap
 from store.db import make_engine, session_scope
+from store.stays import rebuild
 from store.tables import (
     AgentQueueRow,
     AgentRow,
@@ -203,6 +205,8 @@ def setup(engine: Engine, args: argparse.Namespace) -> tuple[str, dict[str, str]
                                     (MessageRow, fill.messages), (AssignmentRow, fill.assignments)):
                     if rows:
                         session.execute(insert(table), rows)
+                # The stays as the projection would have written them (the migration's replay).
+                rebuild(session.connection(), [row["id"] for row in fill.conversations])
             events[name] += len(fill.events)
     # The planner's statistics, as autovacuum would gather them after such a fill (it is off
     # on some machines, this one included): without them it plans for empty tables.

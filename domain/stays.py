@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.conversation import EventType
 from domain.models import Status
@@ -63,6 +64,24 @@ class StayEvent:
     closes: bool = False
 
 
+# How a stay ended (None while it goes on).
+MOVED = "MOVED"  # by a move out: neither answered nor abandoned by that
+ABANDONED = "ABANDONED"  # SOLVED or CLOSED unassigned, never answered (as the SPEC counts it)
+ENDED = "ENDED"  # SOLVED or CLOSED otherwise: answered, or an agent came along
+BOT = "BOT"  # SOLVED or CLOSED unassigned and unanswered, but the queue's bot took it
+OUT_OF_HOURS = "OUT_OF_HOURS"  # closed out of hours, unassigned and unanswered
+# Staffing's stays (store.staffing) end by SOLVED or CLOSED as HANDLED (answered, an agent
+# still on it), ENDED (answered, no agent by then), ABANDONED or OUT_OF_HOURS.
+HANDLED = "HANDLED"
+# Staffing counts a stay from each ROUTED or REROUTED into the queue (not ESCALATED), in any
+# status, answered at once when an agent comes along, and no reopening (store.staffing).
+STAFFING_MOVES = frozenset({EventType.ROUTED.value, EventType.REROUTED.value})
+STAFFING_TYPES = frozenset({
+    *STAFFING_MOVES, EventType.ASSIGNED.value, EventType.UNASSIGNED.value, EventType.CLOSED.value,
+    EventType.STATUS_CHANGED.value, EventType.OUT_OF_HOURS.value,
+})
+
+
 @dataclass
 class Stay:
     conversation_id: str
@@ -73,6 +92,26 @@ class Stay:
     ended_at: datetime | None = None
     first_reply_at: datetime | None = None
     with_bot: bool = False
+    seq: int = 0  # the event that began it
+    ended_by: str | None = None
+
+
+@dataclass
+class StaffingStay:
+    """A stay as staffing reads it: from a ROUTED or REROUTED into the queue to the next
+    one out of it, SOLVED or CLOSED; `waited_until` the first of its answer and its end."""
+
+    conversation_id: str
+    queue_id: str
+    entered_at: datetime
+    seq: int
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+    @property
+    def waited_until(self) -> datetime | None:
+        return self.answered_at or self.ended_at
 
 
 @dataclass(frozen=True)
@@ -83,85 +122,186 @@ class OfferEvent:
     type: str
     at: datetime
     accept_seconds: float | None = None
+    seq: int = 0
 
 
 @dataclass
 class Replay:
     stays: list[Stay] = field(default_factory=list)
     offers: list[OfferEvent] = field(default_factory=list)
+    staffing: list[StaffingStay] = field(default_factory=list)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _text(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Tracker:
+    """One conversation's stays, event by event: what a replay folds over a whole timeline,
+    and what the projection carries from one batch of events to the next (`state`, a JSON
+    object; the stays still open come back from it, `restored`)."""
+
+    def __init__(self, conversation_id: str, state: dict[str, Any] | None = None) -> None:
+        self.conversation_id = conversation_id
+        state = state or {}
+        self.queue: str | None = state.get("queue")
+        self.agent: str | None = state.get("agent")
+        self.status: str = state.get("status", Status.OPEN.value)
+        self.offered_at = _time(state.get("offered_at"))
+        self.closes_now: bool = state.get("closes_now", False)
+        self.staffing_out_of_hours: bool = state.get("staffing_out_of_hours", False)
+        self.stays: list[Stay] = []
+        self.staffing: list[StaffingStay] = []
+        self.offers: list[OfferEvent] = []
+        self.stay: Stay | None = None
+        self.staffing_stay: StaffingStay | None = None
+        if (open_ := state.get("stay")) is not None:
+            self.stay = Stay(conversation_id, open_["queue"], _time(open_["entered_at"]),  # type: ignore[arg-type]
+                             answered_at=_time(open_.get("answered_at")), with_bot=open_.get("with_bot", False),
+                             seq=open_["seq"])
+            self.stays.append(self.stay)
+        if (open_ := state.get("staffing")) is not None:
+            self.staffing_stay = StaffingStay(conversation_id, open_["queue"], _time(open_["entered_at"]),  # type: ignore[arg-type]
+                                              open_["seq"], answered_at=_time(open_.get("answered_at")))
+            self.staffing.append(self.staffing_stay)
+        # The stays that were open before this tracker's events (already stored).
+        self.restored = {id(stay) for stay in (self.stay, self.staffing_stay) if stay is not None}
+
+    def state(self) -> dict[str, Any]:
+        stay, staffing = self.stay, self.staffing_stay
+        return {
+            "queue": self.queue, "agent": self.agent, "status": self.status,
+            "offered_at": _text(self.offered_at), "closes_now": self.closes_now,
+            "staffing_out_of_hours": self.staffing_out_of_hours,
+            "stay": None if stay is None else {
+                "queue": stay.queue_id, "entered_at": _text(stay.entered_at), "seq": stay.seq,
+                "answered_at": _text(stay.answered_at), "with_bot": stay.with_bot,
+            },
+            "staffing": None if staffing is None else {
+                "queue": staffing.queue_id, "entered_at": _text(staffing.entered_at), "seq": staffing.seq,
+                "answered_at": _text(staffing.answered_at),
+            },
+        }
+
+    def _end(self, at: datetime, by_status: bool, out_of_hours: bool = False) -> None:
+        stay = self.stay
+        if stay is None:
+            return
+        stay.ended_at = at
+        if not by_status:
+            stay.ended_by = MOVED
+        elif self.agent is not None or stay.answered_at is not None:
+            stay.ended_by = ENDED
+        elif stay.with_bot:
+            stay.ended_by = BOT
+        elif out_of_hours:
+            stay.ended_by = OUT_OF_HOURS
+        else:
+            stay.ended_by = ABANDONED
+            stay.abandoned_at = at
+        self.stay = None
+
+    def apply(self, event: StayEvent) -> None:
+        """One event, in seq order; events of other types than STAY_EVENT_TYPES are ignored."""
+        kind = event.type
+        if kind not in STAY_EVENT_TYPES:
+            return
+        if kind in STAFFING_TYPES:
+            self._staffing(event)
+        out_of_hours, self.closes_now = self.closes_now, False
+        if kind in MOVE_TYPES:
+            if event.to_queue_id is None or event.from_queue_id == event.to_queue_id:
+                return  # priority only, or routing kept the queue: no move
+            self._end(event.at, by_status=False)
+            self.queue = event.to_queue_id
+            if self.status in WAITING_STATUSES:
+                self.stay = Stay(self.conversation_id, self.queue, event.at, seq=event.seq)
+                self.stays.append(self.stay)
+        elif kind == EventType.ASSIGNED.value and event.agent_id is not None:
+            self.agent = event.agent_id
+            if self.stay is not None and self.stay.answered_at is None:
+                self.stay.answered_at = event.at
+            if event.expires_at is not None and self.queue is not None:
+                offered_at = self.offered_at
+                waited = (event.at - offered_at).total_seconds() if offered_at is not None else None
+                self.offers.append(OfferEvent(self.queue, kind, event.at, waited, event.seq))
+                self.offered_at = None
+        elif kind in (EventType.ASSIGNED.value, EventType.UNASSIGNED.value):
+            self.agent = None  # an ASSIGNED without an agent: an unassignment recorded before UNASSIGNED
+        elif kind == EventType.BOT_STARTED.value:
+            if self.stay is not None and event.to_queue_id == self.stay.queue_id:
+                self.stay.with_bot = True
+        elif kind == EventType.OUT_OF_HOURS.value:
+            self.closes_now = event.closes
+        elif kind == EventType.STATUS_CHANGED.value:
+            new = event.status if event.status in STATUS_NAMES else None
+            if new is None or new == self.status:
+                return
+            if new == Status.SOLVED.value:
+                self._end(event.at, by_status=True)
+            elif (self.status == Status.SOLVED.value and self.agent is None and self.queue is not None
+                  and self.stay is None):
+                self.stay = Stay(self.conversation_id, self.queue, event.at, seq=event.seq)
+                self.stays.append(self.stay)
+            self.status = new
+        elif kind == EventType.CLOSED.value:
+            self._end(event.at, by_status=True, out_of_hours=out_of_hours)
+            self.status = Status.CLOSED.value
+        elif kind == EventType.OFFERED.value and self.queue is not None:
+            self.offered_at = event.at
+            self.offers.append(OfferEvent(self.queue, kind, event.at, seq=event.seq))
+        elif kind in OFFER_ENDS and self.queue is not None:
+            self.offered_at = None
+            self.offers.append(OfferEvent(self.queue, kind, event.at, seq=event.seq))
+
+    def _staffing(self, event: StayEvent) -> None:
+        """Staffing's reading (store.staffing): before the shared state moves on, since an
+        ASSIGNED there answers a stay an agent came along into, and its agent is the same."""
+        kind, stay = event.type, self.staffing_stay
+        out_of_hours, self.staffing_out_of_hours = self.staffing_out_of_hours, False
+        if kind in STAFFING_MOVES:
+            if event.from_queue_id == event.to_queue_id:
+                self.staffing_out_of_hours = out_of_hours
+                return
+            if stay is not None:
+                stay.ended_at, stay.ended_by = event.at, MOVED
+            self.staffing_stay = None
+            if event.to_queue_id is not None:
+                self.staffing_stay = StaffingStay(
+                    self.conversation_id, event.to_queue_id, event.at, event.seq,
+                    answered_at=event.at if self.agent is not None else None)
+                self.staffing.append(self.staffing_stay)
+        elif kind == EventType.ASSIGNED.value and event.agent_id is not None:
+            if stay is not None and stay.answered_at is None:
+                stay.answered_at = event.at
+        elif kind == EventType.OUT_OF_HOURS.value:
+            self.staffing_out_of_hours = True
+        elif stay is not None and (kind == EventType.CLOSED.value or (
+                kind == EventType.STATUS_CHANGED.value and event.status == Status.SOLVED.value)):
+            stay.ended_at = event.at
+            if stay.answered_at is None:
+                stay.ended_by = OUT_OF_HOURS if kind == EventType.CLOSED.value and out_of_hours else ABANDONED
+            else:
+                stay.ended_by = HANDLED if self.agent is not None else ENDED
+            self.staffing_stay = None
 
 
 def replay(conversation_id: str, events: Iterable[StayEvent], replies: Iterable[datetime] = ()) -> Replay:
     """The stays and offers of one conversation, from its events in seq order (of the types
     in STAY_EVENT_TYPES; others are ignored) and its agent replies' times."""
-    out = Replay()
-    queue: str | None = None
-    agent: str | None = None
-    status = Status.OPEN.value
-    stay: Stay | None = None
-    offered_at: datetime | None = None
-    closes_now = False
-
-    def end(at: datetime, by_status: bool, out_of_hours: bool = False) -> None:
-        nonlocal stay
-        if stay is None:
-            return
-        stay.ended_at = at
-        if by_status and agent is None and stay.answered_at is None and not stay.with_bot and not out_of_hours:
-            stay.abandoned_at = at
-        stay = None
-
+    tracker = Tracker(conversation_id)
     for event in sorted(events, key=lambda e: e.seq):
-        kind = event.type
-        out_of_hours, closes_now = closes_now, False
-        if kind in MOVE_TYPES:
-            if event.to_queue_id is None or event.from_queue_id == event.to_queue_id:
-                continue  # priority only, or routing kept the queue: no move
-            end(event.at, by_status=False)
-            queue = event.to_queue_id
-            if status in WAITING_STATUSES:
-                stay = Stay(conversation_id, queue, event.at)
-                out.stays.append(stay)
-        elif kind == EventType.ASSIGNED.value and event.agent_id is not None:
-            agent = event.agent_id
-            if stay is not None and stay.answered_at is None:
-                stay.answered_at = event.at
-            if event.expires_at is not None and queue is not None:
-                waited = (event.at - offered_at).total_seconds() if offered_at is not None else None
-                out.offers.append(OfferEvent(queue, kind, event.at, waited))
-                offered_at = None
-        elif kind in (EventType.ASSIGNED.value, EventType.UNASSIGNED.value):
-            agent = None  # an ASSIGNED without an agent: an unassignment recorded before UNASSIGNED
-        elif kind == EventType.BOT_STARTED.value:
-            if stay is not None and event.to_queue_id == stay.queue_id:
-                stay.with_bot = True
-        elif kind == EventType.OUT_OF_HOURS.value:
-            closes_now = event.closes
-        elif kind == EventType.STATUS_CHANGED.value:
-            new = event.status if event.status in STATUS_NAMES else None
-            if new is None or new == status:
-                continue
-            if new == Status.SOLVED.value:
-                end(event.at, by_status=True)
-            elif status == Status.SOLVED.value and agent is None and queue is not None and stay is None:
-                stay = Stay(conversation_id, queue, event.at)
-                out.stays.append(stay)
-            status = new
-        elif kind == EventType.CLOSED.value:
-            end(event.at, by_status=True, out_of_hours=out_of_hours)
-            status = Status.CLOSED.value
-        elif kind == EventType.OFFERED.value and queue is not None:
-            offered_at = event.at
-            out.offers.append(OfferEvent(queue, kind, event.at))
-        elif kind in OFFER_ENDS and queue is not None:
-            offered_at = None
-            out.offers.append(OfferEvent(queue, kind, event.at))
-
-    _first_replies(out.stays, sorted(replies))
-    return out
+        tracker.apply(event)
+    first_replies(tracker.stays, sorted(replies))
+    return Replay(tracker.stays, tracker.offers, tracker.staffing)
 
 
-def _first_replies(stays: list[Stay], replies: list[datetime]) -> None:
+def first_replies(stays: list[Stay], replies: list[datetime]) -> None:
+    """Each stay's first reply among `replies` (in time order): entry <= it < the end."""
     for stay in stays:
         for at in replies:
             if at >= stay.entered_at and (stay.ended_at is None or at < stay.ended_at):

@@ -15,7 +15,7 @@ from contract.events import conversation_event
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import ConversationEvent, ConversationState, CustomerRef, routing_facts
 from domain.events_out import conversation_event_type
-from store import estimated_wait, events_out, missed_offers
+from store import estimated_wait, events_out, missed_offers, stays
 from store.assignment import HOLDING, keep_in_step, queue_positions
 from store.db import insert_ignoring_duplicates, session_scope
 from store.events_out import NewEvent
@@ -89,11 +89,15 @@ def apply_projection(
         closed_at=state.closed_at,
     )
     previous_tags = list(row.tags) if row is not None else []
+    # The stays the new events begin, answer or end (store.stays; the events are inserted above).
+    stays_state = stays.project(session, state.id, row.stays_state if row is not None else None,
+                                row is not None, new_events)
     if row is None:
-        session.add(ConversationRow(id=state.id, **values))
+        session.add(ConversationRow(id=state.id, stays_state=stays_state, **values))
     else:
         for key, value in values.items():
             setattr(row, key, value)
+        row.stays_state = stays_state
         session.add(row)
     # The tag rows mirror `tags`, written with it: unchanged tags (most projections) and a
     # new conversation's none need no statement.

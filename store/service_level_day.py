@@ -3,11 +3,9 @@
 
 The day starts at midnight in the zone of the queue's working hours (its own, else the
 default hours every queue without its own keeps), else UTC. Stays are the statistics' own
-(`domain.stays` replayed from `store.statistics`' reading of the timelines), so the day's
-figures are those `window_stays` gives for [midnight, now]: each stay counts in the hour its
-answer or its abandon falls in, timed from its entry, counted by the statistics' own
-`_count_stays`. One query for the day's stays, not one `window_stays` per hour: should
-store.statistics offer its figures by interval, this should ask it.
+rows (store.stays): the day's figures are `window_stays` over [midnight, now], and each hour's
+are `figures_by_interval`'s (a stay counts in the hour its answer or its abandon falls in,
+timed from its entry): one aggregate query for the answers and one for the abandons, by hour.
 """
 
 from __future__ import annotations
@@ -21,23 +19,21 @@ from sqlmodel import Session
 
 from domain.conversation import EventType
 from domain.models import as_utc
-from domain.stays import Stay, replay
-from store.statistics import EVENTS, MOVES, StayFigures, _count_stays, _from_queue, _stay_events, _to_queue
+from store.statistics import (
+    EVENTS,
+    MOVES,
+    IntervalFigures,
+    StayFigures,
+    _from_queue,
+    _to_queue,
+    figures_by_interval,
+    window_stays,
+)
 from store.tables import QueueRow
 from store.working_hours import working_hours_of_queue
 
 INTERVAL = timedelta(hours=1)
 BREACHED = EventType.SLA_BREACHED.value
-# Each hour ends just before the next begins: a stay answered on the hour counts once.
-TICK = timedelta(microseconds=1)
-
-
-@dataclass
-class Interval:
-    start: datetime
-    end: datetime
-    figures: StayFigures
-
 
 @dataclass
 class Day:
@@ -45,7 +41,7 @@ class Day:
     start: datetime
     now: datetime
     figures: StayFigures  # the whole day, as the statistics' window [start, now] counts it
-    intervals: list[Interval] = field(default_factory=list)
+    intervals: list[IntervalFigures] = field(default_factory=list)
     sla_breaches: int = 0
 
 
@@ -64,22 +60,8 @@ def service_level_today(session: Session, queue: QueueRow, now: datetime) -> Day
     now = as_utc(now)
     zone_name = zone_of(session, queue)
     start = day_start(now, ZoneInfo(zone_name))
-    stays: list[Stay] = []
-    for conversation_id, timeline in _stay_events(session, queue.id, start, now).items():
-        stays.extend(stay for stay in replay(conversation_id, timeline).stays if stay.queue_id == queue.id)
-
-    def figures(begin: datetime, end: datetime) -> StayFigures:
-        counted = StayFigures(target_seconds=queue.service_level_target_seconds,
-                              target_percent=queue.service_level_target_percent)
-        _count_stays(counted, stays, begin, end)
-        return counted
-
-    day = Day(time_zone=zone_name, start=start, now=now, figures=figures(start, now))
-    moment = start
-    while moment < now:
-        end = min(moment + INTERVAL - TICK, now)
-        day.intervals.append(Interval(moment, end, figures(moment, end)))
-        moment += INTERVAL
+    day = Day(time_zone=zone_name, start=start, now=now, figures=window_stays(session, queue, start, now),
+              intervals=figures_by_interval(session, queue, start, now, INTERVAL))
     day.sla_breaches = _breaches(session, queue.id, start, now)
     return day
 

@@ -95,22 +95,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
+from sqlalchemy import DateTime, Table, case, extract, func, or_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from domain.conversation import EventType
-from domain.messages import AuthorType, Direction
-from domain.models import OPEN_STATUSES, PRIORITY_RANK, ActorType, Priority, as_utc
-from domain.stays import MOVE_TYPES, STAY_EVENT_TYPES, OfferEvent, Stay, StayEvent, replay
+from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
+from domain.stays import ABANDONED
 from store.assignment import HOLDING, OFFERED, member_counts
+from store.stays import OFFERS, STAYS, on_postgresql
 from store.tables import (
-    AgentRow,
     AssignmentRow,
     ConversationEventRow,
     ConversationRow,
-    MessageRow,
     QueueRow,
 )
 
@@ -124,9 +122,9 @@ PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
 ASSIGNMENTS: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
-MESSAGES: Table = MessageRow.__table__  # type: ignore[attr-defined]
-AGENTS: Table = AgentRow.__table__  # type: ignore[attr-defined]
 UTC_TIME = DateTime(timezone=True)
+# An interval ends just before the next begins: a stay answered on the boundary counts once.
+TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -274,150 +272,149 @@ def window_stays(
     start, end = as_utc(start), as_utc(end)
     figures = StayFigures(target_seconds=queue.service_level_target_seconds,
                           target_percent=queue.service_level_target_percent)
-    stays: list[Stay] = []
-    offers: list[OfferEvent] = []
-    events = _stay_events(session, queue.id, start, end)
-    replies = _agent_replies(session, queue.id, start, end)
-    for conversation_id, timeline in events.items():
-        replayed = replay(conversation_id, timeline, replies.get(conversation_id, ()))
-        stays.extend(stay for stay in replayed.stays if stay.queue_id == queue.id)
-        offers.extend(offer for offer in replayed.offers if offer.queue_id == queue.id)
-    _count_stays(figures, stays, start, end)
-    _count_offers(figures, offers, start, end)
+    target = figures.target_seconds
+    figures.entered = session.connection().execute(
+        sa_select(func.count()).where(STAYS.c.queue_id == queue.id, STAYS.c.entered_at.between(start, end))
+    ).scalar_one()
+    answers = _timed(session, STAYS.c.entered_at, STAYS.c.answered_at, target,
+                     STAYS.c.queue_id == queue.id, STAYS.c.answered_at.between(start, end))
+    figures.answered, figures.answered_within_target, figures.time_to_answer = answers
+    abandoned, within, _ = _timed(session, STAYS.c.entered_at, STAYS.c.ended_at, target,
+                                  STAYS.c.queue_id == queue.id, STAYS.c.ended_at.between(start, end),
+                                  STAYS.c.ended_by == ABANDONED, timing=False)
+    figures.abandoned, figures.abandoned_after_target = abandoned, abandoned - within
+    figures.first_replies, _, figures.time_to_first_reply = _timed(
+        session, STAYS.c.entered_at, STAYS.c.first_reply_at, target,
+        STAYS.c.queue_id == queue.id, STAYS.c.first_reply_at.between(start, end))
+    _count_offers(session, figures, queue.id, start, end)
     return figures
 
 
-def _candidates(queue_id: str, start: datetime, end: datetime) -> Any:
-    """The conversations that may have a stay figure or offer of the queue in the window:
-    an event a replay reads, or a message, in it, and a move into the queue by its end."""
-    by_event = select(EVENTS.c.conversation_id).where(
-        EVENTS.c.type.in_(STAY_EVENT_TYPES), EVENTS.c.at >= start, EVENTS.c.at <= end,
-        _moved_into(queue_id, EVENTS.c.conversation_id, end),
-    )
-    by_reply = select(MESSAGES.c.conversation_id).where(
-        *_agent_reply_conditions(), MESSAGES.c.created_at >= start, MESSAGES.c.created_at <= end,
-        _moved_into(queue_id, MESSAGES.c.conversation_id, end),
-    )
-    return by_event.union(by_reply).subquery("candidates")
+@dataclass
+class IntervalFigures:
+    start: datetime
+    end: datetime
+    figures: StayFigures  # the service level's counts: answered, abandoned, each against the target
 
 
-def _moved_into(queue_id: str, conversation_id: Any, end: datetime) -> Any:
-    """Whether the conversation moved into the queue by `end` (primary-key look-ups)."""
-    entered = EVENTS.alias("entered")
-    return select(entered.c.seq).where(
-        entered.c.conversation_id == conversation_id,
-        entered.c.type.in_(MOVE_TYPES),
-        entered.c.at <= end,
-        _to_queue(entered) == queue_id,
-    ).exists()
+def figures_by_interval(
+    session: Session, queue: QueueRow, start: datetime, end: datetime, interval: timedelta,
+) -> list[IntervalFigures]:
+    """The service level's counts (answered, within the target, abandoned, after it) of
+    `queue` in each interval of [start, end]: [start, start + interval), and so on, the last
+    one ending at `end` (included); each stay counts in the interval its answer or abandon
+    is in, as `window_stays` counts it over that interval. One query of each kind, by
+    interval in SQL on PostgreSQL."""
+    start, end = as_utc(start), as_utc(end)
+    intervals: list[IntervalFigures] = []
+    moment = start
+    while moment < end:
+        intervals.append(IntervalFigures(moment, min(moment + interval - TICK, end), StayFigures(
+            target_seconds=queue.service_level_target_seconds,
+            target_percent=queue.service_level_target_percent)))
+        moment += interval
+    if not intervals:
+        return intervals
+    target = queue.service_level_target_seconds
+    step = interval.total_seconds()
+    for moment_column, extra, answered in ((STAYS.c.answered_at, (), True),
+                                           (STAYS.c.ended_at, (STAYS.c.ended_by == ABANDONED,), False)):
+        conditions = (STAYS.c.queue_id == queue.id, moment_column.between(start, end), *extra)
+        for place, count, within in _counts_by_interval(session, moment_column, start, step, target, conditions,
+                                                               len(intervals)):
+            figures = intervals[place].figures
+            if answered:
+                figures.answered, figures.answered_within_target = count, within
+            else:
+                figures.abandoned, figures.abandoned_after_target = count, count - within
+    return intervals
 
 
-def _agent_reply_conditions() -> tuple[Any, ...]:
-    # An agent's reply: written OUTBOUND as AGENT (an agent-role key or console session; a
-    # supervisor's too, told apart only by the author's role, read now: none is stored with
-    # the message), by an agent whose role is AGENT.
-    agent_role = select(AGENTS.c.id).where(
-        AGENTS.c.id == MESSAGES.c.author_id, AGENTS.c.role == ActorType.AGENT.value,
-    ).exists()
-    return (
-        MESSAGES.c.direction == Direction.OUTBOUND.value,
-        MESSAGES.c.author_type == AuthorType.AGENT.value,
-        agent_role,
-    )
+def _seconds_between(begin: Any, moment: Any) -> Any:
+    return extract("epoch", moment - begin)
 
 
-def _stay_events(
-    session: Session, queue_id: str, start: datetime, end: datetime
-) -> dict[str, list[StayEvent]]:
-    candidates = _candidates(queue_id, start, end)
-    body = EVENTS.c.body
-    # SQLAlchemy's select: SQLModel's types it for at most four columns.
-    rows = session.execute(
-        sa_select(
-            EVENTS.c.conversation_id, EVENTS.c.seq, EVENTS.c.type, EVENTS.c.at,
-            _from_queue(EVENTS), _to_queue(EVENTS), body["agent_id"].as_string(),
-            body["expires_at"].as_string(), body["status"].as_string(), body["reason"].as_string(),
-            body[("out_of_hours", "close_conversation")].as_boolean(),
-        )
-        .where(
-            EVENTS.c.conversation_id.in_(select(candidates.c.conversation_id)),
-            EVENTS.c.type.in_(STAY_EVENT_TYPES),
-            EVENTS.c.at <= end,
-        )
-        .order_by(EVENTS.c.conversation_id, EVENTS.c.seq)
-    ).all()
-    timelines: defaultdict[str, list[StayEvent]] = defaultdict(list)
-    for (conversation_id, seq, type_, at, from_queue, to_queue, agent_id, expires_at, status,
-         reason, closes) in rows:
-        timelines[conversation_id].append(StayEvent(
-            seq=seq, type=type_, at=as_utc(at), from_queue_id=from_queue, to_queue_id=to_queue,
-            agent_id=agent_id,
-            expires_at=as_utc(datetime.fromisoformat(expires_at)) if expires_at else None,
-            status=status or reason if type_ == EventType.STATUS_CHANGED.value else None,
-            closes=bool(closes),
-        ))
-    return timelines
+def _counts_by_interval(
+    session: Session, moment: Any, start: datetime, step: float, target: int, conditions: tuple[Any, ...],
+    places: int,
+) -> list[tuple[int, int, int]]:
+    """(interval's place, stays, stays waited at most `target`) by interval of `moment`."""
+    if on_postgresql(session):
+        place = func.floor(_seconds_between(start, moment) / step)
+        waited = _seconds_between(STAYS.c.entered_at, moment)
+        rows = session.connection().execute(
+            sa_select(place, func.count(), func.count().filter(waited <= target))
+            .where(*conditions).group_by(place)
+        ).all()
+        found = [(int(at), count, within) for at, count, within in rows]
+    else:
+        found = _counted_in_python(session, moment, start, step, target, conditions)
+    # A moment exactly at the end of the last whole interval belongs to none (as it would
+    # start the next).
+    return [row for row in found if 0 <= row[0] < places]
 
 
-def _agent_replies(
-    session: Session, queue_id: str, start: datetime, end: datetime
-) -> dict[str, list[datetime]]:
-    candidates = _candidates(queue_id, start, end)
-    rows = session.exec(
-        select(MESSAGES.c.conversation_id, MESSAGES.c.created_at).where(
-            MESSAGES.c.conversation_id.in_(select(candidates.c.conversation_id)),
-            *_agent_reply_conditions(),
-            MESSAGES.c.created_at <= end,
-        )
-    ).all()
-    replies: defaultdict[str, list[datetime]] = defaultdict(list)
-    for conversation_id, created_at in rows:
-        replies[conversation_id].append(as_utc(created_at))
-    return replies
+def _counted_in_python(
+    session: Session, moment: Any, start: datetime, step: float, target: int, conditions: tuple[Any, ...],
+) -> list[tuple[int, int, int]]:
+    counts: Counter[int] = Counter()
+    within: Counter[int] = Counter()
+    for entered_at, at in session.connection().execute(sa_select(STAYS.c.entered_at, moment).where(*conditions)):
+        at = as_utc(at)
+        place = math.floor((at - start).total_seconds() / step)
+        counts[place] += 1
+        within[place] += (at - as_utc(entered_at)).total_seconds() <= target
+    return [(place, count, within[place]) for place, count in counts.items()]
 
 
-def _count_stays(figures: StayFigures, stays: list[Stay], start: datetime, end: datetime) -> None:
-    def within(at: datetime | None) -> bool:
-        return at is not None and start <= at <= end
-
-    target = figures.target_seconds
-    answers: list[float] = []
-    first_replies: list[float] = []
-    for stay in stays:
-        if within(stay.entered_at):
-            figures.entered += 1
-        if stay.answered_at is not None and within(stay.answered_at):
-            waited = (stay.answered_at - stay.entered_at).total_seconds()
-            answers.append(waited)
-            figures.answered_within_target += waited <= target
-        if stay.abandoned_at is not None and within(stay.abandoned_at):
-            figures.abandoned += 1
-            figures.abandoned_after_target += (stay.abandoned_at - stay.entered_at).total_seconds() > target
-        if stay.first_reply_at is not None and within(stay.first_reply_at):
-            first_replies.append((stay.first_reply_at - stay.entered_at).total_seconds())
-    figures.answered = len(answers)
-    figures.first_replies = len(first_replies)
-    figures.time_to_answer = Timing.of(answers)
-    figures.time_to_first_reply = Timing.of(first_replies)
+def _timed(
+    session: Session, begin: Any, moment: Any, target: int, *conditions: Any, timing: bool = True,
+) -> tuple[int, int, Timing]:
+    """Over the stays meeting `conditions`: how many, how many waited at most `target` from
+    `begin` to `moment`, and the timing of those waits (when asked). PostgreSQL counts and
+    ranks in SQL (percentile_disc is the nearest rank); SQLite reads the two columns."""
+    if on_postgresql(session):
+        waited = _seconds_between(begin, moment)
+        columns = [func.count(), func.count().filter(waited <= target)]
+        if timing:
+            columns += [func.avg(waited), func.percentile_disc(0.5).within_group(waited),
+                        func.percentile_disc(0.9).within_group(waited)]
+        row = session.connection().execute(sa_select(*columns).where(*conditions)).one()
+        count, within = row[0], row[1]
+        if not timing or not count:
+            return count, within, Timing()
+        average, p50, p90 = (round(float(value), 3) for value in row[2:])
+        return count, within, Timing(average, p50, p90)
+    rows = session.connection().execute(sa_select(begin, moment).where(*conditions)).all()
+    values = [(as_utc(at) - as_utc(began)).total_seconds() for began, at in rows]
+    return len(values), sum(value <= target for value in values), Timing.of(values) if timing else Timing()
 
 
-def _count_offers(figures: StayFigures, offers: list[OfferEvent], start: datetime, end: datetime) -> None:
-    accepts: list[float] = []
+def _count_offers(session: Session, figures: StayFigures, queue_id: str, start: datetime, end: datetime) -> None:
+    in_window = (OFFERS.c.queue_id == queue_id, OFFERS.c.at.between(start, end))
     counters = {
         EventType.OFFERED.value: "offers_made", EventType.OFFER_DECLINED.value: "offers_declined",
         EventType.OFFER_EXPIRED.value: "offers_lapsed", EventType.OFFER_WITHDRAWN.value: "offers_withdrawn",
+        EventType.ASSIGNED.value: "offers_accepted",
     }
-    for offer in offers:
-        if not start <= offer.at <= end:
-            continue
-        if offer.type == EventType.ASSIGNED.value:
-            figures.offers_accepted += 1
-            if offer.accept_seconds is not None:
-                accepts.append(offer.accept_seconds)
-        else:
-            name = counters[offer.type]
-            setattr(figures, name, getattr(figures, name) + 1)
-    figures.time_to_accept = Timing.of(accepts)
+    for type_, count in session.connection().execute(
+        sa_select(OFFERS.c.type, func.count()).where(*in_window).group_by(OFFERS.c.type)
+    ).all():
+        setattr(figures, counters[type_], count)
+    if not figures.offers_accepted:
+        return
+    accepts = (*in_window, OFFERS.c.type == EventType.ASSIGNED.value, OFFERS.c.accept_seconds.is_not(None))
+    if on_postgresql(session):
+        seconds = OFFERS.c.accept_seconds
+        count, average, p50, p90 = session.connection().execute(sa_select(
+            func.count(), func.avg(seconds), func.percentile_disc(0.5).within_group(seconds),
+            func.percentile_disc(0.9).within_group(seconds),
+        ).where(*accepts)).one()
+        if count:
+            figures.time_to_accept = Timing(round(float(average), 3), round(float(p50), 3), round(float(p90), 3))
+        return
+    values = list(session.connection().execute(sa_select(OFFERS.c.accept_seconds).where(*accepts)).scalars())
+    figures.time_to_accept = Timing.of(values)
 
 
 def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatistics]) -> None:

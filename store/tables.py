@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, false, text, true
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, event, false, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
@@ -234,11 +234,74 @@ class ConversationRow(SQLModel, table=True):
     # The estimated wait given when it entered its current queue waiting (store.estimated_wait),
     # kept to measure the estimate against the wait; None: entered answered, or before estimates.
     entry_wait_estimate_seconds: float | None = None
+    # Where its stays stand after `last_seq` (domain.stays.Tracker.state): what the projection
+    # goes on from to write `stays`, `staffing_stays` and `stay_offers`.
+    stays_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     closed_at: datetime | None = _utc_column(nullable=True)
+
+
+class StayRow(SQLModel, table=True):
+    """One stay of a conversation in a queue (SPEC "Service level", domain.stays): written by
+    the projection as its events are (store.stays), its first agent reply as the message is
+    stored. The statistics count these by queue and moment."""
+
+    __tablename__ = "stays"
+    __table_args__ = (
+        Index("ix_stays_queue_entered", "queue_id", "entered_at"),
+        Index("ix_stays_queue_answered", "queue_id", "answered_at", "entered_at"),
+        Index("ix_stays_queue_ended", "queue_id", "ended_at", "ended_by", "entered_at"),
+        Index("ix_stays_queue_first_reply", "queue_id", "first_reply_at", "entered_at"),
+    )
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # the event that began it
+    queue_id: str = Field(max_length=36)
+    entered_at: datetime = _utc_column()
+    answered_at: datetime | None = _utc_column(nullable=True)  # its first ASSIGNED
+    ended_at: datetime | None = _utc_column(nullable=True)
+    # domain.stays: MOVED, ABANDONED, ENDED, BOT, OUT_OF_HOURS; null while it goes on.
+    ended_by: str | None = Field(default=None, max_length=16)
+    first_reply_at: datetime | None = _utc_column(nullable=True)  # its first agent reply
+    with_bot: bool = False
+
+
+class StaffingStayRow(SQLModel, table=True):
+    """A stay as staffing reads it (domain.stays.StaffingStay, store.staffing)."""
+
+    __tablename__ = "staffing_stays"
+    __table_args__ = (
+        Index("ix_staffing_stays_queue_entered", "queue_id", "entered_at"),
+        Index("ix_staffing_stays_queue_ended", "queue_id", "ended_at", "ended_by", "answered_at"),
+        Index("ix_staffing_stays_queue_waited", "queue_id", "waited_until", "entered_at"),
+    )
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    queue_id: str = Field(max_length=36)
+    entered_at: datetime = _utc_column()
+    answered_at: datetime | None = _utc_column(nullable=True)
+    ended_at: datetime | None = _utc_column(nullable=True)
+    ended_by: str | None = Field(default=None, max_length=16)  # MOVED, HANDLED, ENDED, ABANDONED, OUT_OF_HOURS
+    waited_until: datetime | None = _utc_column(nullable=True)  # its answer or end; null while waiting
+
+
+class StayOfferRow(SQLModel, table=True):
+    """An offer's event (OFFERED, an accept, OFFER_DECLINED, _EXPIRED, _WITHDRAWN) with the
+    queue the conversation was in (domain.stays.OfferEvent), for the statistics' offers."""
+
+    __tablename__ = "stay_offers"
+    __table_args__ = (Index("ix_stay_offers_queue_at", "queue_id", "at"),)
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    queue_id: str = Field(max_length=36)
+    type: str = Field(max_length=32)
+    at: datetime = _utc_column()
+    accept_seconds: float | None = None
 
 
 class AssignmentRow(SQLModel, table=True):
@@ -522,3 +585,18 @@ class SlaPolicyRow(SQLModel, table=True):
     position: int
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
+
+
+# A stay's first agent reply is written with the message, whoever stores it (store.stays).
+@event.listens_for(MessageRow, "after_insert")
+def _message_stored(mapper: Any, connection: Any, message: MessageRow) -> None:
+    from store import stays  # it reads these tables
+
+    stays.reply_written(connection, message)
+
+
+@event.listens_for(MessageRow, "after_delete")
+def _message_removed(mapper: Any, connection: Any, message: MessageRow) -> None:
+    from store import stays
+
+    stays.reply_removed(connection, message)

@@ -1,0 +1,256 @@
+"""Stays as rows (SPEC "Service level"): `stays`, `staffing_stays` and `stay_offers`, written
+as a conversation's events are projected, so the statistics, staffing and the service level
+of the day count rows by queue and moment instead of replaying timelines.
+
+The rules are domain.stays' alone (`Tracker`): the projection goes on from where the
+conversation's stays stood (`conversations.stays_state`, read with the row it locks anyway),
+applies the new events and writes what they changed: an insert per stay or offer begun, an
+update by primary key of a stay that was open. No aggregate is read in the projection's
+transaction; the one other read is, for a stay begun in a conversation that already existed,
+its first agent reply among its own messages (`ix_messages_conversation_created`), for a
+reply stored before the projection that began the stay.
+
+A stay's first agent reply is written when the message is stored (`reply_written`, called
+by a listener on MessageRow's inserts in store.tables, so in the message's own transaction,
+whoever writes it): an indexed update of the conversation's stay around its `created_at`.
+An agent reply is an OUTBOUND message written as AGENT by an agent whose role is AGENT when
+it is written (a replay reads the role when it runs: the migration's backfill). A message
+removed (its workflow refused it) gives its stay the next reply, if any (`reply_removed`).
+
+`rebuild` replays whole timelines (domain.stays.replay's reading): the migration's backfill,
+and a projection that finds a conversation without `stays_state` (none once migrated).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from domain.conversation import ConversationEvent, EventType
+from domain.messages import AuthorType, Direction
+from domain.models import ActorType, as_utc
+from domain.stays import STAY_EVENT_TYPES, OfferEvent, StaffingStay, Stay, StayEvent, Tracker, first_replies
+from store.tables import (
+    AgentRow,
+    ConversationEventRow,
+    ConversationRow,
+    MessageRow,
+    StaffingStayRow,
+    StayOfferRow,
+    StayRow,
+)
+
+# SQLModel makes __table__ for every table=True class but does not declare it.
+STAYS: Table = StayRow.__table__  # type: ignore[attr-defined]
+STAFFING_STAYS: Table = StaffingStayRow.__table__  # type: ignore[attr-defined]
+OFFERS: Table = StayOfferRow.__table__  # type: ignore[attr-defined]
+EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[attr-defined]
+AGENTS: Table = AgentRow.__table__  # type: ignore[attr-defined]
+CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
+
+
+def on_postgresql(session: Session) -> bool:
+    """Whether the reads may count and rank in SQL (on SQLite they read the columns)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def agent_reply_conditions() -> tuple[Any, ...]:
+    """An agent's reply: written OUTBOUND as AGENT (an agent-role key or console session; a
+    supervisor's too, told apart only by the author's role: none is stored with the message),
+    by an agent whose role is AGENT."""
+    agent_role = select(AGENTS.c.id).where(
+        AGENTS.c.id == MESSAGES.c.author_id, AGENTS.c.role == ActorType.AGENT.value,
+    ).exists()
+    return (
+        MESSAGES.c.direction == Direction.OUTBOUND.value,
+        MESSAGES.c.author_type == AuthorType.AGENT.value,
+        agent_role,
+    )
+
+
+def stay_event(event: ConversationEvent) -> StayEvent:
+    """The parts of a projected event a stay reads (as `timelines` reads a stored one)."""
+    status = None
+    if event.type == EventType.STATUS_CHANGED:
+        status = event.status.value if event.status is not None else event.reason
+    return StayEvent(
+        seq=event.seq, type=event.type.value, at=as_utc(event.at), from_queue_id=event.from_queue_id,
+        to_queue_id=event.to_queue_id, agent_id=event.agent_id,
+        expires_at=as_utc(event.expires_at) if event.expires_at is not None else None,
+        status=status, closes=bool(event.out_of_hours and event.out_of_hours.close_conversation),
+    )
+
+
+def project(
+    session: Session, conversation_id: str, state: dict[str, Any] | None, existed: bool,
+    events: Sequence[ConversationEvent],
+) -> dict[str, Any]:
+    """Writes what `events` (new, in seq order, already inserted) change in the conversation's
+    stays, from `state` (its `stays_state`); returns the state after them. A conversation that
+    `existed` without a state is rebuilt from its whole timeline."""
+    if existed and state is None:
+        return rebuild(session.connection(), [conversation_id])[conversation_id]
+    tracker = Tracker(conversation_id, state)
+    before = {id(stay): (stay.answered_at, stay.with_bot) for stay in tracker.stays}
+    before_staffing = {id(stay): stay.answered_at for stay in tracker.staffing}
+    for event in events:
+        tracker.apply(stay_event(event))
+    connection = session.connection()
+    new_stays = []
+    for stay in tracker.stays:
+        if id(stay) not in tracker.restored:
+            if existed:
+                stay.first_reply_at = _first_reply(connection, stay)
+            new_stays.append(stay)
+        elif stay.ended_at is not None or before[id(stay)] != (stay.answered_at, stay.with_bot):
+            values: dict[str, Any] = dict(answered_at=stay.answered_at, with_bot=stay.with_bot)
+            if stay.ended_at is not None:
+                # A reply stored before the end was projected may lie past it: not this stay's.
+                values.update(ended_at=stay.ended_at, ended_by=stay.ended_by, first_reply_at=case(
+                    (STAYS.c.first_reply_at >= stay.ended_at, None), else_=STAYS.c.first_reply_at))
+            connection.execute(update(STAYS).where(
+                STAYS.c.conversation_id == conversation_id, STAYS.c.seq == stay.seq).values(**values))
+    new_staffing = []
+    for staffing in tracker.staffing:
+        if id(staffing) not in tracker.restored:
+            new_staffing.append(staffing)
+        elif staffing.ended_at is not None or before_staffing[id(staffing)] != staffing.answered_at:
+            connection.execute(update(STAFFING_STAYS).where(
+                STAFFING_STAYS.c.conversation_id == conversation_id, STAFFING_STAYS.c.seq == staffing.seq,
+            ).values(answered_at=staffing.answered_at, ended_at=staffing.ended_at, ended_by=staffing.ended_by,
+                     waited_until=staffing.waited_until))
+    _insert(connection, new_stays, new_staffing, ((conversation_id, offer) for offer in tracker.offers))
+    return tracker.state()
+
+
+def _first_reply(connection: Connection, stay: Stay) -> datetime | None:
+    conditions = [MESSAGES.c.conversation_id == stay.conversation_id, MESSAGES.c.created_at >= stay.entered_at,
+                  *agent_reply_conditions()]
+    if stay.ended_at is not None:
+        conditions.append(MESSAGES.c.created_at < stay.ended_at)
+    first = connection.execute(select(func.min(MESSAGES.c.created_at)).where(*conditions)).scalar()
+    return as_utc(first) if first is not None else None
+
+
+def _insert(connection: Connection, stays: Iterable[Stay], staffing: Iterable[StaffingStay],
+            offers: Iterable[tuple[str, OfferEvent]]) -> None:
+    rows: list[dict[str, Any]] = [dict(
+        conversation_id=stay.conversation_id, seq=stay.seq, queue_id=stay.queue_id, entered_at=stay.entered_at,
+        answered_at=stay.answered_at, ended_at=stay.ended_at, ended_by=stay.ended_by,
+        first_reply_at=stay.first_reply_at, with_bot=stay.with_bot,
+    ) for stay in stays]
+    if rows:
+        connection.execute(insert(STAYS), rows)
+    rows = [dict(
+        conversation_id=stay.conversation_id, seq=stay.seq, queue_id=stay.queue_id, entered_at=stay.entered_at,
+        answered_at=stay.answered_at, ended_at=stay.ended_at, ended_by=stay.ended_by,
+        waited_until=stay.waited_until,
+    ) for stay in staffing]
+    if rows:
+        connection.execute(insert(STAFFING_STAYS), rows)
+    rows = [dict(conversation_id=conversation_id, seq=offer.seq, queue_id=offer.queue_id, type=offer.type,
+                 at=offer.at, accept_seconds=offer.accept_seconds) for conversation_id, offer in offers]
+    if rows:
+        connection.execute(insert(OFFERS), rows)
+
+
+def reply_written(connection: Connection, message: MessageRow) -> None:
+    """A message stored (store.tables' listener, in its transaction): if it is an agent's
+    reply, the first of the stay around its `created_at` unless an earlier one is (one
+    indexed update; none for other messages)."""
+    if message.direction != Direction.OUTBOUND.value or message.author_type != AuthorType.AGENT.value:
+        return
+    role = connection.execute(select(AGENTS.c.role).where(AGENTS.c.id == message.author_id)).scalar()
+    if role != ActorType.AGENT.value:
+        return
+    at = as_utc(message.created_at)
+    connection.execute(update(STAYS).where(
+        STAYS.c.conversation_id == message.conversation_id, STAYS.c.entered_at <= at,
+        STAYS.c.ended_at.is_(None) | (STAYS.c.ended_at > at),
+        STAYS.c.first_reply_at.is_(None) | (STAYS.c.first_reply_at > at),
+    ).values(first_reply_at=at))
+
+
+def reply_removed(connection: Connection, message: MessageRow) -> None:
+    """A message removed (its workflow refused it): the stay it was the first reply of takes
+    its next one, if any."""
+    at = as_utc(message.created_at)
+    stays = connection.execute(select(STAYS.c.seq, STAYS.c.entered_at, STAYS.c.ended_at).where(
+        STAYS.c.conversation_id == message.conversation_id, STAYS.c.first_reply_at == at)).all()
+    for seq, entered_at, ended_at in stays:
+        stay = Stay(message.conversation_id, "", as_utc(entered_at), seq=seq,
+                    ended_at=as_utc(ended_at) if ended_at is not None else None)
+        connection.execute(update(STAYS).where(
+            STAYS.c.conversation_id == message.conversation_id, STAYS.c.seq == seq,
+        ).values(first_reply_at=_first_reply(connection, stay)))
+
+
+def timelines(connection: Connection, conversation_ids: Any) -> dict[str, list[StayEvent]]:
+    """The events a replay reads of these conversations (a list or a select of ids), in seq
+    order."""
+    body = EVENTS.c.body
+    query = select(
+        EVENTS.c.conversation_id, EVENTS.c.seq, EVENTS.c.type, EVENTS.c.at,
+        body["from_queue_id"].as_string(), body["to_queue_id"].as_string(), body["agent_id"].as_string(),
+        body["expires_at"].as_string(), body["status"].as_string(), body["reason"].as_string(),
+        body[("out_of_hours", "close_conversation")].as_boolean(),
+    ).where(
+        EVENTS.c.conversation_id.in_(conversation_ids), EVENTS.c.type.in_(STAY_EVENT_TYPES),
+    ).order_by(EVENTS.c.conversation_id, EVENTS.c.seq)
+    found: defaultdict[str, list[StayEvent]] = defaultdict(list)
+    for (conversation_id, seq, type_, at, from_queue, to_queue, agent_id, expires_at, status,
+         reason, closes) in connection.execute(query).all():
+        found[conversation_id].append(StayEvent(
+            seq=seq, type=type_, at=as_utc(at), from_queue_id=from_queue, to_queue_id=to_queue,
+            agent_id=agent_id,
+            expires_at=as_utc(datetime.fromisoformat(expires_at)) if expires_at else None,
+            status=status or reason if type_ == EventType.STATUS_CHANGED.value else None,
+            closes=bool(closes),
+        ))
+    return found
+
+
+def agent_replies(connection: Connection, conversation_ids: Any) -> dict[str, list[datetime]]:
+    rows = connection.execute(select(MESSAGES.c.conversation_id, MESSAGES.c.created_at).where(
+        MESSAGES.c.conversation_id.in_(conversation_ids), *agent_reply_conditions())).all()
+    replies: defaultdict[str, list[datetime]] = defaultdict(list)
+    for conversation_id, created_at in rows:
+        replies[conversation_id].append(as_utc(created_at))
+    return replies
+
+
+def rebuild(connection: Connection, conversation_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Replaces these conversations' stays, staffing stays and offers by a replay of their
+    stored events and agent replies, and sets their `stays_state`; returns each one's state."""
+    events = timelines(connection, conversation_ids)
+    replies = agent_replies(connection, conversation_ids)
+    for table in (STAYS, STAFFING_STAYS, OFFERS):
+        connection.execute(delete(table).where(table.c.conversation_id.in_(conversation_ids)))
+    states: dict[str, dict[str, Any]] = {}
+    stays: list[Stay] = []
+    staffing: list[StaffingStay] = []
+    offers: list[tuple[str, OfferEvent]] = []
+    for conversation_id in conversation_ids:
+        tracker = Tracker(conversation_id)
+        for event in events.get(conversation_id, ()):
+            tracker.apply(event)
+        first_replies(tracker.stays, sorted(replies.get(conversation_id, ())))
+        stays.extend(tracker.stays)
+        staffing.extend(tracker.staffing)
+        offers.extend((conversation_id, offer) for offer in tracker.offers)
+        states[conversation_id] = tracker.state()
+    _insert(connection, stays, staffing, offers)
+    if states:
+        connection.execute(
+            update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("conversation"))
+            .values(stays_state=bindparam("state")),
+            [{"conversation": conversation_id, "state": state} for conversation_id, state in states.items()])
+    return states
+
