@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import extract, func, or_
+from sqlalchemy import func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -45,7 +45,7 @@ from domain.models import AgentStatus, as_utc
 from domain.stays import ABANDONED, HANDLED
 from store.assignment import capacity_of
 from store.stays import STAFFING_STAYS as STAFFING
-from store.stays import on_postgresql
+from store.stays import on_postgresql, seconds_between
 from store.tables import AgentQueueRow, AgentRow, QueueRow
 
 
@@ -103,7 +103,7 @@ def _handled(session: Session, ended: tuple[Any, ...]) -> tuple[int, float]:
     conditions = (*ended, STAFFING.c.ended_by == HANDLED)
     if on_postgresql(session):
         count, total = session.connection().execute(select_columns(
-            func.count(), func.sum(extract("epoch", STAFFING.c.ended_at - STAFFING.c.answered_at)),
+            func.count(), func.sum(seconds_between(STAFFING.c.answered_at, STAFFING.c.ended_at)),
         ).where(*conditions)).one()
         return count, float(total or 0)
     rows = session.connection().execute(
@@ -117,7 +117,7 @@ def _waiting(session: Session, mine: Any, start: datetime, now: datetime) -> flo
                    or_(STAFFING.c.waited_until.is_(None), STAFFING.c.waited_until >= start))
     if on_postgresql(session):
         until = func.least(func.coalesce(STAFFING.c.waited_until, now), now)
-        waited = extract("epoch", until - func.greatest(STAFFING.c.entered_at, start))
+        waited = seconds_between(func.greatest(STAFFING.c.entered_at, start), until)
         total = session.connection().execute(
             select_columns(func.sum(func.greatest(waited, 0))).where(*overlapping)).scalar()
         return float(total or 0)

@@ -42,9 +42,10 @@ whose own moment falls in the window, so a stay entered before it may be answere
 - **abandoned**: stays ended in it by SOLVED or CLOSED while unassigned and never answered,
   except with the queue's bot (a BOT_STARTED for it in the stay) or by an out-of-hours close;
 - **first agent reply**: the first message of the stay (entry <= createdAt < its end) that is
-  OUTBOUND, written as AGENT by an agent whose role is AGENT (read now: a message stores no
-  role, so a supervisor's reply is told apart by its author's current role; a bot's is BOT),
-  counted when it is in the window; **time to first reply** = it - the entry;
+  OUTBOUND, written as AGENT by an agent whose role is AGENT (a message stores no role, so a
+  supervisor's reply is told apart by its author's role when the message is stored, which is
+  when its stay takes it; a bot's is BOT), counted when it is in the window; **time to first
+  reply** = it - the entry;
 - **service level** = answered within the target (time to answer <= the queue's
   `service_level_target_seconds`) / (answered + abandoned after the target), None with
   neither; met when service level x 100 >= `service_level_target_percent`;
@@ -67,24 +68,16 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
   this query scans the events table (the one part that reads all history).
 - waiting by priority: one GROUP BY over the same open conversations, each with one primary-
   key look-up of its assignment row.
-- the window's stays (one queue): three set-based queries, none per conversation.
-  Candidates: the conversations with an event of a type a stay reads (`STAY_EVENT_TYPES`) in
-  the window, through `ix_conversation_events_type_at`, or an agent reply in it, each kept
-  only if it moved into the queue by the window's end (a primary-key look-up of its events).
-  Then the candidates' events of those types up to the window's end (primary key, in order),
-  and their agent replies up to it (`ix_messages_conversation_created`, plus the author's
-  agent row); a replay in Python (`domain.stays.replay`) makes the stays. O(events of the
-  conversations active in the window, from their start): a conversation's whole earlier
-  history is read to know its state when the window opens. The messages' created_at range
-  has no index of its own: PostgreSQL drives it from the conversations that moved into the
-  queue (the pair index), SQLite may scan messages. PostgreSQL also plans "moved into the
-  queue by the end" as a semi-join over every move into the queue up to the end (the
-  (type, at) index, then `body->>'to_queue_id'`): O(moves into the queue in all history).
-  Measured (2 shared cores, 10,000 conversations each with 6 events and a reply in the
-  window): 1.3-3.8 s on PostgreSQL, 1.5-2.9 s on SQLite, about a third in the replay. Far from
-  issue 24's aim (100,000 in 200 ms p99): that needs the stays projected as rows when their
-  events are (entry, answer, end, first reply per stay, indexed by queue and each moment), so
-  the window is a few aggregates.
+- the window's stays (one queue): the rows of `stays` and `stay_offers` (store.stays: written
+  by the projection as the events are, by `domain.stays`' rules; each stay's first agent
+  reply as the message is stored), counted by moment through an index by (queue, moment):
+  entries by `entered_at`, answers by `answered_at`, abandons by `ended_at` (and `ended_by`),
+  first replies by `first_reply_at`, offers by `at`. On PostgreSQL each is one aggregate
+  (count, within the target, average, and `percentile_disc`, which is the nearest rank;
+  seconds as float8, `date_part`, as Python's);
+  on SQLite the entry and the moment are read and counted here. O(stays with a moment in the
+  window), nothing from before it. `figures_by_interval` counts the answers and abandons of
+  [start, end] by interval (GROUP BY the interval on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -95,7 +88,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Table, case, extract, func, or_, type_coerce
+from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -104,7 +97,7 @@ from domain.conversation import EventType
 from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
 from domain.stays import ABANDONED
 from store.assignment import HOLDING, OFFERED, member_counts
-from store.stays import OFFERS, STAYS, on_postgresql
+from store.stays import OFFERS, STAYS, nearest_ranks, on_postgresql, seconds_between
 from store.tables import (
     AssignmentRow,
     ConversationEventRow,
@@ -330,18 +323,14 @@ def figures_by_interval(
     return intervals
 
 
-def _seconds_between(begin: Any, moment: Any) -> Any:
-    return extract("epoch", moment - begin)
-
-
 def _counts_by_interval(
     session: Session, moment: Any, start: datetime, step: float, target: int, conditions: tuple[Any, ...],
     places: int,
 ) -> list[tuple[int, int, int]]:
     """(interval's place, stays, stays waited at most `target`) by interval of `moment`."""
     if on_postgresql(session):
-        place = func.floor(_seconds_between(start, moment) / step)
-        waited = _seconds_between(STAYS.c.entered_at, moment)
+        place = func.floor(seconds_between(start, moment) / step)
+        waited = seconds_between(STAYS.c.entered_at, moment)
         rows = session.connection().execute(
             sa_select(place, func.count(), func.count().filter(waited <= target))
             .where(*conditions).group_by(place)
@@ -374,20 +363,22 @@ def _timed(
     `begin` to `moment`, and the timing of those waits (when asked). PostgreSQL counts and
     ranks in SQL (percentile_disc is the nearest rank); SQLite reads the two columns."""
     if on_postgresql(session):
-        waited = _seconds_between(begin, moment)
-        columns = [func.count(), func.count().filter(waited <= target)]
+        waited = seconds_between(begin, moment)
+        columns: list[Any] = [func.count(), func.count().filter(waited <= target)]
         if timing:
-            columns += [func.avg(waited), func.percentile_disc(0.5).within_group(waited),
-                        func.percentile_disc(0.9).within_group(waited)]
+            columns += [func.avg(waited), nearest_ranks(waited)]
         row = session.connection().execute(sa_select(*columns).where(*conditions)).one()
         count, within = row[0], row[1]
         if not timing or not count:
             return count, within, Timing()
-        average, p50, p90 = (round(float(value), 3) for value in row[2:])
-        return count, within, Timing(average, p50, p90)
+        return count, within, _timing(row[2], row[3])
     rows = session.connection().execute(sa_select(begin, moment).where(*conditions)).all()
     values = [(as_utc(at) - as_utc(began)).total_seconds() for began, at in rows]
     return len(values), sum(value <= target for value in values), Timing.of(values) if timing else Timing()
+
+
+def _timing(average: float, ranks: list[float]) -> Timing:
+    return Timing(round(average, 3), round(ranks[0], 3), round(ranks[1], 3))
 
 
 def _count_offers(session: Session, figures: StayFigures, queue_id: str, start: datetime, end: datetime) -> None:
@@ -406,12 +397,10 @@ def _count_offers(session: Session, figures: StayFigures, queue_id: str, start: 
     accepts = (*in_window, OFFERS.c.type == EventType.ASSIGNED.value, OFFERS.c.accept_seconds.is_not(None))
     if on_postgresql(session):
         seconds = OFFERS.c.accept_seconds
-        count, average, p50, p90 = session.connection().execute(sa_select(
-            func.count(), func.avg(seconds), func.percentile_disc(0.5).within_group(seconds),
-            func.percentile_disc(0.9).within_group(seconds),
-        ).where(*accepts)).one()
+        count, average, ranks = session.connection().execute(
+            sa_select(func.count(), func.avg(seconds), nearest_ranks(seconds)).where(*accepts)).one()
         if count:
-            figures.time_to_accept = Timing(round(float(average), 3), round(float(p50), 3), round(float(p90), 3))
+            figures.time_to_accept = _timing(average, ranks)
         return
     values = list(session.connection().execute(sa_select(OFFERS.c.accept_seconds).where(*accepts)).scalars())
     figures.time_to_accept = Timing.of(values)

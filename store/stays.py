@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, literal_column, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -56,9 +56,38 @@ AGENTS: Table = AgentRow.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
 
 
+# The projection's statements, built once (compiled once, cached): a stay answered, or ended,
+# by primary key; a reply stored before the end was projected may lie past it, then it is
+# not this stay's. A staffing stay's changes.
+_THIS_STAY = (STAYS.c.conversation_id == bindparam("key_conversation"), STAYS.c.seq == bindparam("key_seq"))
+STAY_ANSWERED = update(STAYS).where(*_THIS_STAY).values(
+    answered_at=bindparam("answered_at"), with_bot=bindparam("with_bot"))
+STAY_ENDED = update(STAYS).where(*_THIS_STAY).values(
+    answered_at=bindparam("answered_at"), with_bot=bindparam("with_bot"), ended_at=bindparam("ended_at"),
+    ended_by=bindparam("ended_by"),
+    first_reply_at=case((STAYS.c.first_reply_at >= bindparam("end", type_=STAYS.c.ended_at.type), None),
+                        else_=STAYS.c.first_reply_at))
+STAFFING_CHANGED = update(STAFFING_STAYS).where(
+    STAFFING_STAYS.c.conversation_id == bindparam("key_conversation"), STAFFING_STAYS.c.seq == bindparam("key_seq"),
+).values(answered_at=bindparam("answered_at"), ended_at=bindparam("ended_at"), ended_by=bindparam("ended_by"),
+         waited_until=bindparam("waited_until"))
+INSERTS = {table: insert(table) for table in (STAYS, STAFFING_STAYS, OFFERS)}
+
+
 def on_postgresql(session: Session) -> bool:
     """Whether the reads may count and rank in SQL (on SQLite they read the columns)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def seconds_between(begin: Any, moment: Any) -> Any:
+    """PostgreSQL: seconds from `begin` to `moment`, a float8 as Python's total_seconds()."""
+    return func.date_part("epoch", moment - begin)
+
+
+def nearest_ranks(values: Any) -> Any:
+    """PostgreSQL: [p50, p90] of `values`, nearest rank (the ceil(q*n)-th smallest: what
+    percentile_disc picks), in one sort."""
+    return func.percentile_disc(literal_column("ARRAY[0.5, 0.9]")).within_group(values)
 
 
 def agent_reply_conditions() -> tuple[Any, ...]:
@@ -110,22 +139,21 @@ def project(
                 stay.first_reply_at = _first_reply(connection, stay)
             new_stays.append(stay)
         elif stay.ended_at is not None or before[id(stay)] != (stay.answered_at, stay.with_bot):
-            values: dict[str, Any] = dict(answered_at=stay.answered_at, with_bot=stay.with_bot)
-            if stay.ended_at is not None:
-                # A reply stored before the end was projected may lie past it: not this stay's.
-                values.update(ended_at=stay.ended_at, ended_by=stay.ended_by, first_reply_at=case(
-                    (STAYS.c.first_reply_at >= stay.ended_at, None), else_=STAYS.c.first_reply_at))
-            connection.execute(update(STAYS).where(
-                STAYS.c.conversation_id == conversation_id, STAYS.c.seq == stay.seq).values(**values))
+            keys = dict(key_conversation=conversation_id, key_seq=stay.seq, answered_at=stay.answered_at,
+                        with_bot=stay.with_bot)
+            if stay.ended_at is None:
+                connection.execute(STAY_ANSWERED, keys)
+            else:
+                connection.execute(STAY_ENDED, keys | dict(ended_at=stay.ended_at, ended_by=stay.ended_by,
+                                                           end=stay.ended_at))
     new_staffing = []
     for staffing in tracker.staffing:
         if id(staffing) not in tracker.restored:
             new_staffing.append(staffing)
         elif staffing.ended_at is not None or before_staffing[id(staffing)] != staffing.answered_at:
-            connection.execute(update(STAFFING_STAYS).where(
-                STAFFING_STAYS.c.conversation_id == conversation_id, STAFFING_STAYS.c.seq == staffing.seq,
-            ).values(answered_at=staffing.answered_at, ended_at=staffing.ended_at, ended_by=staffing.ended_by,
-                     waited_until=staffing.waited_until))
+            connection.execute(STAFFING_CHANGED, dict(
+                key_conversation=conversation_id, key_seq=staffing.seq, answered_at=staffing.answered_at,
+                ended_at=staffing.ended_at, ended_by=staffing.ended_by, waited_until=staffing.waited_until))
     _insert(connection, new_stays, new_staffing, ((conversation_id, offer) for offer in tracker.offers))
     return tracker.state()
 
@@ -147,18 +175,18 @@ def _insert(connection: Connection, stays: Iterable[Stay], staffing: Iterable[St
         first_reply_at=stay.first_reply_at, with_bot=stay.with_bot,
     ) for stay in stays]
     if rows:
-        connection.execute(insert(STAYS), rows)
+        connection.execute(INSERTS[STAYS], rows)
     rows = [dict(
         conversation_id=stay.conversation_id, seq=stay.seq, queue_id=stay.queue_id, entered_at=stay.entered_at,
         answered_at=stay.answered_at, ended_at=stay.ended_at, ended_by=stay.ended_by,
         waited_until=stay.waited_until,
     ) for stay in staffing]
     if rows:
-        connection.execute(insert(STAFFING_STAYS), rows)
+        connection.execute(INSERTS[STAFFING_STAYS], rows)
     rows = [dict(conversation_id=conversation_id, seq=offer.seq, queue_id=offer.queue_id, type=offer.type,
                  at=offer.at, accept_seconds=offer.accept_seconds) for conversation_id, offer in offers]
     if rows:
-        connection.execute(insert(OFFERS), rows)
+        connection.execute(INSERTS[OFFERS], rows)
 
 
 def reply_written(connection: Connection, message: MessageRow) -> None:
