@@ -36,14 +36,15 @@ def make_engine(url: str) -> Engine:
         return create_engine(
             parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
         )
+    pool: dict[str, Any] = {}
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # As many connections kept as threads may ask at once (the API's thread pool, the worker's
-    # activity threads): past SQLAlchemy's default pool of 5 each connection was opened (its
-    # pragmas run) and closed again per request, a tenth of a loaded API's time.
+        # As many connections kept as threads may ask at once (the API's thread pool, the
+        # worker's activity threads): past SQLAlchemy's default pool of 5 each connection was
+        # opened (its pragmas run) and closed again per request, a tenth of a loaded API's time.
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
     engine = create_engine(
-        parsed, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
-        pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+        parsed, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **pool,
     )
 
     @event.listens_for(engine, "connect")
