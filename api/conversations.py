@@ -54,7 +54,7 @@ from store import queues as queue_store
 from store.routing import RoutingLoader
 from store.tables import ConversationRow
 from workflows import search_attributes as sa
-from workflows.conversation import ConversationWorkflow
+from workflows.conversation import TASK_TIMEOUT, ConversationWorkflow
 
 router = APIRouter(prefix="/ccaas/1/conversations", tags=["conversations"])
 
@@ -167,6 +167,7 @@ async def create_conversation(
         ConversationStart(new=new),
         id=workflow_id(conversation_id),
         task_queue=request.app.state.task_queue,
+        task_timeout=TASK_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # A conversation whose workflow failed may be created again; an ended one may not.
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
