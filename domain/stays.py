@@ -115,6 +115,19 @@ class StaffingStay:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A ROUTED or REROUTED from one queue (or none) to another (or none), as the last hour's
+    routed in and out count it; `from_entered_at`: the latest such move into the queue it
+    leaves before it (None: none, or it left no queue)."""
+
+    seq: int
+    at: datetime
+    from_queue_id: str | None
+    to_queue_id: str | None
+    from_entered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OfferEvent:
     """An OFFERED, an offer's end, or an accept (ASSIGNED; `waited` from its OFFERED)."""
 
@@ -130,6 +143,7 @@ class Replay:
     stays: list[Stay] = field(default_factory=list)
     offers: list[OfferEvent] = field(default_factory=list)
     staffing: list[StaffingStay] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -154,6 +168,13 @@ class Tracker:
         self.offered_at = _time(state.get("offered_at"))
         self.closes_now: bool = state.get("closes_now", False)
         self.staffing_out_of_hours: bool = state.get("staffing_out_of_hours", False)
+        # The latest ROUTED or REROUTED into each queue it has been in (a move, not a stay: in
+        # any status), and its first ASSIGNED (None: none yet, or the first had no agent).
+        self.moved_in: dict[str, datetime] = {
+            queue: datetime.fromisoformat(at) for queue, at in state.get("moved_in", {}).items()}
+        self.assigned_seen: bool = state.get("assigned_seen", False)
+        self.first_assigned_at = _time(state.get("first_assigned_at"))
+        self.moves: list[Move] = []
         self.stays: list[Stay] = []
         self.staffing: list[StaffingStay] = []
         self.offers: list[OfferEvent] = []
@@ -177,6 +198,8 @@ class Tracker:
             "queue": self.queue, "agent": self.agent, "status": self.status,
             "offered_at": _text(self.offered_at), "closes_now": self.closes_now,
             "staffing_out_of_hours": self.staffing_out_of_hours,
+            "moved_in": {queue: at.isoformat() for queue, at in self.moved_in.items()},
+            "assigned_seen": self.assigned_seen, "first_assigned_at": _text(self.first_assigned_at),
             "stay": None if stay is None else {
                 "queue": stay.queue_id, "entered_at": _text(stay.entered_at), "seq": stay.seq,
                 "answered_at": _text(stay.answered_at), "with_bot": stay.with_bot,
@@ -212,6 +235,15 @@ class Tracker:
             return
         if kind in STAFFING_TYPES:
             self._staffing(event)
+        if kind in STAFFING_MOVES and event.from_queue_id != event.to_queue_id:
+            left = event.from_queue_id
+            self.moves.append(Move(event.seq, event.at, left, event.to_queue_id,
+                                   self.moved_in.get(left) if left is not None else None))
+            if event.to_queue_id is not None:
+                self.moved_in[event.to_queue_id] = event.at
+        if kind == EventType.ASSIGNED.value and not self.assigned_seen:
+            self.assigned_seen = True
+            self.first_assigned_at = event.at if event.agent_id is not None else None
         out_of_hours, self.closes_now = self.closes_now, False
         if kind in MOVE_TYPES:
             if event.to_queue_id is None or event.from_queue_id == event.to_queue_id:
@@ -297,7 +329,7 @@ def replay(conversation_id: str, events: Iterable[StayEvent], replies: Iterable[
     for event in sorted(events, key=lambda e: e.seq):
         tracker.apply(event)
     first_replies(tracker.stays, sorted(replies))
-    return Replay(tracker.stays, tracker.offers, tracker.staffing)
+    return Replay(tracker.stays, tracker.offers, tracker.staffing, tracker.moves)
 
 
 def first_replies(stays: list[Stay], replies: list[datetime]) -> None:

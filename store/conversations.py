@@ -89,15 +89,14 @@ def apply_projection(
         closed_at=state.closed_at,
     )
     previous_tags = list(row.tags) if row is not None else []
-    # The stays the new events begin, answer or end (store.stays; the events are inserted above).
-    stays_state = stays.project(session, state.id, row.stays_state if row is not None else None,
-                                row is not None, new_events)
+    # The stays and moves the new events make (store.stays; the events are inserted above).
+    values |= stays.project(session, state.id, row.stays_state if row is not None else None, row is not None,
+                            new_events, state.queue_id, state.created_at)
     if row is None:
-        session.add(ConversationRow(id=state.id, stays_state=stays_state, **values))
+        session.add(ConversationRow(id=state.id, **values))
     else:
         for key, value in values.items():
             setattr(row, key, value)
-        row.stays_state = stays_state
         session.add(row)
     # The tag rows mirror `tags`, written with it: unchanged tags (most projections) and a
     # new conversation's none need no statement.

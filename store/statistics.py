@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Table, case, func, or_, type_coerce
+from sqlalchemy import Table, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -97,6 +97,7 @@ from domain.conversation import EventType
 from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
 from domain.stays import ABANDONED
 from store.assignment import HOLDING, OFFERED, member_counts
+from store.stays import MOVES as QUEUE_MOVES
 from store.stays import OFFERS, STAYS, nearest_ranks, on_postgresql, seconds_between
 from store.tables import (
     AssignmentRow,
@@ -115,7 +116,6 @@ PRIORITY_BY_RANK = {rank: priority for priority, rank in PRIORITY_RANK.items()}
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[attr-defined]
 ASSIGNMENTS: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
-UTC_TIME = DateTime(timezone=True)
 # An interval ends just before the next begins: a stay answered on the boundary counts once.
 TICK = timedelta(microseconds=1)
 
@@ -423,53 +423,23 @@ def _longest_waiting(
     session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime,
     unassigned: bool = False,
 ) -> None:
-    """The open conversation that entered each queue first, or (`unassigned`) the waiting one."""
-    # The latest real move into the conversation's current queue: its entry. A correlated
-    # look-up through the events' primary key, once per open conversation.
-    entered = (
-        select(func.max(EVENTS.c.at))
-        .where(
-            EVENTS.c.conversation_id == CONVERSATIONS.c.id,
-            EVENTS.c.type.in_(MOVES),
-            _to_queue(EVENTS) == CONVERSATIONS.c.queue_id,
-            or_(_from_queue(EVENTS).is_(None), _from_queue(EVENTS) != CONVERSATIONS.c.queue_id),
-        )
-        .scalar_subquery()
-    )
-    # Materialized, so a planner that inlines it does not run the look-up twice a row (once
-    # for the ranking, once for the output).
-    waiting = (
-        select(
-            CONVERSATIONS.c.id,
-            CONVERSATIONS.c.queue_id,
-            type_coerce(func.coalesce(entered, CONVERSATIONS.c.created_at), UTC_TIME)
-            .label("since"),
-        )
-        .where(CONVERSATIONS.c.queue_id.in_(ids), *(
-            (CONVERSATIONS.c.status.in_(HOLDING), CONVERSATIONS.c.agent_id.is_(None), ~_offered_now())
-            if unassigned else (CONVERSATIONS.c.status.in_(OPEN_STATUSES),)
-        ))
-        .cte("waiting")
-        .prefix_with("MATERIALIZED")
-    )
-    ranked = select(
-        waiting.c.id,
-        waiting.c.queue_id,
-        waiting.c.since,
-        func.row_number()
-        .over(partition_by=waiting.c.queue_id, order_by=(waiting.c.since, waiting.c.id))
-        .label("place"),
-    ).subquery()
-    rows = session.exec(
-        select(ranked.c.id, ranked.c.queue_id, ranked.c.since).where(ranked.c.place == 1)
-    ).all()
-    for conversation_id, queue_id, since in rows:
-        since = as_utc(since)
-        longest = LongestWaiting(
-            conversation_id=conversation_id,
-            since=since,
-            age_seconds=max(0.0, _seconds(now - since)),
-        )
+    """The open conversation that entered each queue first, or (`unassigned`) the waiting one:
+    its `queue_entered_at` (the latest move into its queue, else its creation) is the
+    smallest, then its id; one look-up per queue in that order (ix_conversations_queue_entered)."""
+    for queue_id in ids:
+        found = session.connection().execute(
+            sa_select(CONVERSATIONS.c.id, CONVERSATIONS.c.queue_entered_at)
+            .where(CONVERSATIONS.c.queue_id == queue_id, *(
+                (CONVERSATIONS.c.status.in_(HOLDING), CONVERSATIONS.c.agent_id.is_(None), ~_offered_now())
+                if unassigned else (CONVERSATIONS.c.status.in_(OPEN_STATUSES),)
+            ))
+            .order_by(CONVERSATIONS.c.queue_entered_at, CONVERSATIONS.c.id)
+            .limit(1)
+        ).first()
+        if found is None:
+            continue
+        since = as_utc(found[1])
+        longest = LongestWaiting(conversation_id=found[0], since=since, age_seconds=max(0.0, _seconds(now - since)))
         if unassigned:
             stats[queue_id].longest_unassigned = longest
         else:
@@ -483,54 +453,36 @@ def _window(
     now: datetime,
     window: timedelta,
 ) -> None:
-    prior = EVENTS.alias("prior")
-    left = _from_queue(EVENTS)
-    # Where the stay that this move ends began: the latest real move into the queue it leaves.
-    entry = (
-        select(func.max(prior.c.at))
-        .where(
-            prior.c.conversation_id == EVENTS.c.conversation_id,
-            prior.c.seq < EVENTS.c.seq,
-            prior.c.type.in_(MOVES),
-            _to_queue(prior) == left,
-            or_(_from_queue(prior).is_(None), _from_queue(prior) != left),
-        )
-        .scalar_subquery()
-    )
-    query = select(
-        EVENTS.c.at,
-        left.label("from_queue_id"),
-        _to_queue(EVENTS).label("to_queue_id"),
-        type_coerce(
-            case((left.is_not(None) & (left != _to_queue(EVENTS)), entry), else_=None), UTC_TIME
-        ).label("entered_at"),
-    ).where(
-        EVENTS.c.type.in_(MOVES),
-        EVENTS.c.at >= now - window,
-        EVENTS.c.at <= now,
-    )
-    if len(ids) == 1:
-        query = query.where(or_(left == ids[0], _to_queue(EVENTS) == ids[0]))
-
-    routed_in: Counter[str] = Counter()
-    routed_out: Counter[str] = Counter()
-    stays: defaultdict[str, list[float]] = defaultdict(list)
-    for at, from_queue, to_queue, entered_at in session.exec(query).all():
-        if from_queue == to_queue:
-            continue
-        if to_queue in stats:
-            routed_in[to_queue] += 1
-        if from_queue in stats:
-            routed_out[from_queue] += 1
+    """Moves in and out of the window by the `queue_moves` rows (indexed by queue and time),
+    and the mean time in the queue of the stays ended by a move out."""
+    connection = session.connection()
+    in_window = QUEUE_MOVES.c.at.between(now - window, now)
+    routed_in: dict[str, int] = dict(connection.execute(
+        sa_select(QUEUE_MOVES.c.to_queue_id, func.count())
+        .where(QUEUE_MOVES.c.to_queue_id.in_(ids), in_window).group_by(QUEUE_MOVES.c.to_queue_id)
+    ).all())
+    routed_out: dict[str, int] = {}
+    means: dict[str, float | None] = {}
+    left = QUEUE_MOVES.c.from_queue_id
+    if on_postgresql(session):
+        for queue_id, count, mean in connection.execute(
+            sa_select(left, func.count(), func.avg(seconds_between(QUEUE_MOVES.c.from_entered_at, QUEUE_MOVES.c.at)))
+            .where(left.in_(ids), in_window).group_by(left)
+        ).all():
+            routed_out[queue_id], means[queue_id] = count, None if mean is None else round(mean, 3)
+    else:
+        stays: defaultdict[str, list[float]] = defaultdict(list)
+        for queue_id, at, entered_at in connection.execute(
+            sa_select(left, QUEUE_MOVES.c.at, QUEUE_MOVES.c.from_entered_at).where(left.in_(ids), in_window)
+        ).all():
+            routed_out[queue_id] = routed_out.get(queue_id, 0) + 1
             if entered_at is not None:
-                stays[from_queue].append((as_utc(at) - as_utc(entered_at)).total_seconds())
+                stays[queue_id].append((as_utc(at) - as_utc(entered_at)).total_seconds())
+        means = {queue_id: round(sum(values) / len(values), 3) for queue_id, values in stays.items()}
     for queue_id, queue in stats.items():
-        queue.routed_in = routed_in[queue_id]
-        queue.routed_out = routed_out[queue_id]
-        durations = stays.get(queue_id)
-        queue.mean_time_in_queue_seconds = (
-            round(sum(durations) / len(durations), 3) if durations else None
-        )
+        queue.routed_in = routed_in.get(queue_id, 0)
+        queue.routed_out = routed_out.get(queue_id, 0)
+        queue.mean_time_in_queue_seconds = means.get(queue_id)
 
 
 def _assignment(
@@ -568,24 +520,24 @@ def _assignment(
     for queue_id, rank, count in by_priority:
         stats[queue_id].waiting_by_priority[PRIORITY_BY_RANK[rank].value] += count
 
-    earlier = EVENTS.alias("earlier")
-    first_assigned = select(EVENTS.c.at, CONVERSATIONS.c.created_at, CONVERSATIONS.c.queue_id).join(
-        CONVERSATIONS, CONVERSATIONS.c.id == EVENTS.c.conversation_id,
-    ).where(
-        EVENTS.c.type == EventType.ASSIGNED.value,
-        # Before UNASSIGNED existed, an unassignment was ASSIGNED without an agent.
-        EVENTS.c.body["agent_id"].as_string().is_not(None),
-        EVENTS.c.at >= now - window,
-        EVENTS.c.at <= now,
-        CONVERSATIONS.c.queue_id.in_(ids),
-        ~select(earlier.c.seq).where(
-            earlier.c.conversation_id == EVENTS.c.conversation_id,
-            earlier.c.seq < EVENTS.c.seq,
-            earlier.c.type == EventType.ASSIGNED.value,
-        ).exists(),
-    )
+    # The first ASSIGNED of each conversation now in the queue, when it gave an agent and is in
+    # the window (`first_assigned_at`), from the conversation's creation.
+    first = (CONVERSATIONS.c.queue_id.in_(ids),
+             CONVERSATIONS.c.first_assigned_at.between(now - window, now))
+    if on_postgresql(session):
+        waited = func.greatest(seconds_between(CONVERSATIONS.c.created_at, CONVERSATIONS.c.first_assigned_at), 0)
+        for queue_id, ranks in session.connection().execute(
+            sa_select(CONVERSATIONS.c.queue_id, nearest_ranks(waited)).where(*first)
+            .group_by(CONVERSATIONS.c.queue_id)
+        ).all():
+            stats[queue_id].first_assignment_p50_seconds = round(ranks[0], 3)
+            stats[queue_id].first_assignment_p90_seconds = round(ranks[1], 3)
+        return
     waits: defaultdict[str, list[float]] = defaultdict(list)
-    for at, created_at, queue_id in session.exec(first_assigned).all():
+    for at, created_at, queue_id in session.connection().execute(
+        sa_select(CONVERSATIONS.c.first_assigned_at, CONVERSATIONS.c.created_at, CONVERSATIONS.c.queue_id)
+        .where(*first)
+    ).all():
         waits[queue_id].append(max(0.0, (as_utc(at) - as_utc(created_at)).total_seconds()))
     for queue_id, seconds in waits.items():
         stats[queue_id].first_assignment_p50_seconds = _nearest_rank(seconds, 0.5)

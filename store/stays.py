@@ -35,12 +35,13 @@ from sqlmodel import Session
 from domain.conversation import ConversationEvent, EventType
 from domain.messages import AuthorType, Direction
 from domain.models import ActorType, as_utc
-from domain.stays import STAY_EVENT_TYPES, OfferEvent, StaffingStay, Stay, StayEvent, Tracker, first_replies
+from domain.stays import STAY_EVENT_TYPES, Move, OfferEvent, StaffingStay, Stay, StayEvent, Tracker, first_replies
 from store.tables import (
     AgentRow,
     ConversationEventRow,
     ConversationRow,
     MessageRow,
+    QueueMoveRow,
     StaffingStayRow,
     StayOfferRow,
     StayRow,
@@ -50,6 +51,7 @@ from store.tables import (
 STAYS: Table = StayRow.__table__  # type: ignore[attr-defined]
 STAFFING_STAYS: Table = StaffingStayRow.__table__  # type: ignore[attr-defined]
 OFFERS: Table = StayOfferRow.__table__  # type: ignore[attr-defined]
+MOVES: Table = QueueMoveRow.__table__  # type: ignore[attr-defined]
 EVENTS: Table = ConversationEventRow.__table__  # type: ignore[attr-defined]
 MESSAGES: Table = MessageRow.__table__  # type: ignore[attr-defined]
 AGENTS: Table = AgentRow.__table__  # type: ignore[attr-defined]
@@ -71,7 +73,7 @@ STAFFING_CHANGED = update(STAFFING_STAYS).where(
     STAFFING_STAYS.c.conversation_id == bindparam("key_conversation"), STAFFING_STAYS.c.seq == bindparam("key_seq"),
 ).values(answered_at=bindparam("answered_at"), ended_at=bindparam("ended_at"), ended_by=bindparam("ended_by"),
          waited_until=bindparam("waited_until"))
-INSERTS = {table: insert(table) for table in (STAYS, STAFFING_STAYS, OFFERS)}
+INSERTS = {table: insert(table) for table in (STAYS, STAFFING_STAYS, OFFERS, MOVES)}
 
 
 def on_postgresql(session: Session) -> bool:
@@ -119,13 +121,15 @@ def stay_event(event: ConversationEvent) -> StayEvent:
 
 def project(
     session: Session, conversation_id: str, state: dict[str, Any] | None, existed: bool,
-    events: Sequence[ConversationEvent],
+    events: Sequence[ConversationEvent], queue_id: str | None, created_at: datetime,
 ) -> dict[str, Any]:
     """Writes what `events` (new, in seq order, already inserted) change in the conversation's
-    stays, from `state` (its `stays_state`); returns the state after them. A conversation that
+    stays and moves, from `state` (its `stays_state`); returns its columns after them
+    (`conversation_columns`, for `queue_id`, the queue it is in now). A conversation that
     `existed` without a state is rebuilt from its whole timeline."""
     if existed and state is None:
-        return rebuild(session.connection(), [conversation_id])[conversation_id]
+        rebuilt = rebuild(session.connection(), [conversation_id])[conversation_id]
+        return conversation_columns(Tracker(conversation_id, rebuilt), queue_id, created_at)
     tracker = Tracker(conversation_id, state)
     before = {id(stay): (stay.answered_at, stay.with_bot) for stay in tracker.stays}
     before_staffing = {id(stay): stay.answered_at for stay in tracker.staffing}
@@ -154,8 +158,19 @@ def project(
             connection.execute(STAFFING_CHANGED, dict(
                 key_conversation=conversation_id, key_seq=staffing.seq, answered_at=staffing.answered_at,
                 ended_at=staffing.ended_at, ended_by=staffing.ended_by, waited_until=staffing.waited_until))
-    _insert(connection, new_stays, new_staffing, ((conversation_id, offer) for offer in tracker.offers))
-    return tracker.state()
+    _insert(connection, new_stays, new_staffing, [(conversation_id, offer) for offer in tracker.offers],
+            [(conversation_id, move) for move in tracker.moves])
+    return conversation_columns(tracker, queue_id, created_at)
+
+
+def conversation_columns(tracker: Tracker, queue_id: str | None, created_at: datetime) -> dict[str, Any]:
+    """The conversation's columns the tracker keeps: `stays_state`, `queue_entered_at` (its
+    latest move into `queue_id`, else `created_at`) and `first_assigned_at`."""
+    return {
+        "stays_state": tracker.state(),
+        "queue_entered_at": None if queue_id is None else tracker.moved_in.get(queue_id, as_utc(created_at)),
+        "first_assigned_at": tracker.first_assigned_at,
+    }
 
 
 def _first_reply(connection: Connection, stay: Stay) -> datetime | None:
@@ -168,7 +183,7 @@ def _first_reply(connection: Connection, stay: Stay) -> datetime | None:
 
 
 def _insert(connection: Connection, stays: Iterable[Stay], staffing: Iterable[StaffingStay],
-            offers: Iterable[tuple[str, OfferEvent]]) -> None:
+            offers: Iterable[tuple[str, OfferEvent]], moves: Iterable[tuple[str, Move]]) -> None:
     rows: list[dict[str, Any]] = [dict(
         conversation_id=stay.conversation_id, seq=stay.seq, queue_id=stay.queue_id, entered_at=stay.entered_at,
         answered_at=stay.answered_at, ended_at=stay.ended_at, ended_by=stay.ended_by,
@@ -187,6 +202,11 @@ def _insert(connection: Connection, stays: Iterable[Stay], staffing: Iterable[St
                  at=offer.at, accept_seconds=offer.accept_seconds) for conversation_id, offer in offers]
     if rows:
         connection.execute(INSERTS[OFFERS], rows)
+    rows = [dict(conversation_id=conversation_id, seq=move.seq, at=move.at, from_queue_id=move.from_queue_id,
+                 to_queue_id=move.to_queue_id, from_entered_at=move.from_entered_at)
+            for conversation_id, move in moves]
+    if rows:
+        connection.execute(INSERTS[MOVES], rows)
 
 
 def reply_written(connection: Connection, message: MessageRow) -> None:
@@ -255,16 +275,21 @@ def agent_replies(connection: Connection, conversation_ids: Any) -> dict[str, li
 
 
 def rebuild(connection: Connection, conversation_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Replaces these conversations' stays, staffing stays and offers by a replay of their
-    stored events and agent replies, and sets their `stays_state`; returns each one's state."""
+    """Replaces these conversations' stays, staffing stays, offers and moves by a replay of
+    their stored events and agent replies, and sets their columns (`conversation_columns`);
+    returns each one's `stays_state`."""
     events = timelines(connection, conversation_ids)
     replies = agent_replies(connection, conversation_ids)
-    for table in (STAYS, STAFFING_STAYS, OFFERS):
+    where = {id_: (queue_id, created_at) for id_, queue_id, created_at in connection.execute(select(
+        CONVERSATIONS.c.id, CONVERSATIONS.c.queue_id, CONVERSATIONS.c.created_at,
+    ).where(CONVERSATIONS.c.id.in_(conversation_ids))).all()}
+    for table in (STAYS, STAFFING_STAYS, OFFERS, MOVES):
         connection.execute(delete(table).where(table.c.conversation_id.in_(conversation_ids)))
-    states: dict[str, dict[str, Any]] = {}
+    columns: dict[str, dict[str, Any]] = {}
     stays: list[Stay] = []
     staffing: list[StaffingStay] = []
     offers: list[tuple[str, OfferEvent]] = []
+    moves: list[tuple[str, Move]] = []
     for conversation_id in conversation_ids:
         tracker = Tracker(conversation_id)
         for event in events.get(conversation_id, ()):
@@ -273,12 +298,16 @@ def rebuild(connection: Connection, conversation_ids: list[str]) -> dict[str, di
         stays.extend(tracker.stays)
         staffing.extend(tracker.staffing)
         offers.extend((conversation_id, offer) for offer in tracker.offers)
-        states[conversation_id] = tracker.state()
-    _insert(connection, stays, staffing, offers)
-    if states:
+        moves.extend((conversation_id, move) for move in tracker.moves)
+        if conversation_id in where:
+            columns[conversation_id] = conversation_columns(tracker, *where[conversation_id])
+    _insert(connection, stays, staffing, offers, moves)
+    if columns:
         connection.execute(
-            update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("conversation"))
-            .values(stays_state=bindparam("state")),
-            [{"conversation": conversation_id, "state": state} for conversation_id, state in states.items()])
-    return states
-
+            update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("conversation")).values(
+                stays_state=bindparam("state"), queue_entered_at=bindparam("entered"),
+                first_assigned_at=bindparam("assigned")),
+            [{"conversation": conversation_id, "state": values["stays_state"],
+              "entered": values["queue_entered_at"], "assigned": values["first_assigned_at"]}
+             for conversation_id, values in columns.items()])
+    return {conversation_id: values["stays_state"] for conversation_id, values in columns.items()}

@@ -193,6 +193,9 @@ class ConversationRow(SQLModel, table=True):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_waiting", "queue_id", "status", "priority_rank", "created_at"),
+        # The one that entered its queue first; the last hour's first assignments.
+        Index("ix_conversations_queue_entered", "queue_id", "queue_entered_at", "id"),
+        Index("ix_conversations_queue_first_assigned", "queue_id", "first_assigned_at", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -237,6 +240,11 @@ class ConversationRow(SQLModel, table=True):
     # Where its stays stand after `last_seq` (domain.stays.Tracker.state): what the projection
     # goes on from to write `stays`, `staffing_stays` and `stay_offers`.
     stays_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Its latest ROUTED or REROUTED into its current queue (from another or none), else its
+    # creation; None without a queue. And its first ASSIGNED's moment when that gave it an
+    # agent. Both written by the projection from `stays_state` (store.stays).
+    queue_entered_at: datetime | None = _utc_column(nullable=True)
+    first_assigned_at: datetime | None = _utc_column(nullable=True)
     # Highest event seq applied: a stale or repeated projection never overwrites newer state.
     last_seq: int = 0
     created_at: datetime = _utc_column()
@@ -287,6 +295,25 @@ class StaffingStayRow(SQLModel, table=True):
     ended_at: datetime | None = _utc_column(nullable=True)
     ended_by: str | None = Field(default=None, max_length=16)  # MOVED, HANDLED, ENDED, ABANDONED, OUT_OF_HOURS
     waited_until: datetime | None = _utc_column(nullable=True)  # its answer or end; null while waiting
+
+
+class QueueMoveRow(SQLModel, table=True):
+    """A ROUTED or REROUTED that moved a conversation (domain.stays.Move): the last hour's
+    routed in and out, and the time in the queue left (`from_entered_at`, its latest move into
+    it before)."""
+
+    __tablename__ = "queue_moves"
+    __table_args__ = (
+        Index("ix_queue_moves_to_at", "to_queue_id", "at"),
+        Index("ix_queue_moves_from_at", "from_queue_id", "at", "from_entered_at"),
+    )
+
+    conversation_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _utc_column()
+    from_queue_id: str | None = Field(default=None, max_length=36)
+    to_queue_id: str | None = Field(default=None, max_length=36)
+    from_entered_at: datetime | None = _utc_column(nullable=True)
 
 
 class StayOfferRow(SQLModel, table=True):

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from domain.conversation import ConversationEvent, ConversationState
 from domain.conversation import EventType as E
-from domain.models import SYSTEM_ACTOR, Priority, Status
+from domain.models import SYSTEM_ACTOR, Priority, Status, as_utc
 from store.conversations import apply_projection
 from store.db import alembic_config, session_scope
-from store.statistics import Timing, window_stays
+from store.statistics import CONVERSATIONS, Timing, queue_statistics, window_stays
 from store.stays import STAFFING_STAYS, STAYS
 from store.tables import AgentRow, ConversationEventRow, MessageRow, QueueRow
 
@@ -107,6 +107,11 @@ def test_existing_conversations_get_their_stays_and_the_projection_goes_on(engin
     assert counted.time_to_answer == Timing(25.0, 20.0, 30.0)
     assert counted.time_to_first_reply == Timing(60.0, 60.0, 60.0)
     assert (counted.offers_made, counted.offers_accepted, counted.time_to_accept) == (1, 1, Timing(10.0, 10.0, 10.0))
+    with engine.connect() as connection:
+        columns = {row[0]: tuple(row[1:]) for row in connection.execute(select(
+            CONVERSATIONS.c.id, CONVERSATIONS.c.queue_entered_at, CONVERSATIONS.c.first_assigned_at)).all()}
+    assert {id_: (as_utc(entered), assigned and as_utc(assigned)) for id_, (entered, assigned) in columns.items()} == {
+        ANSWERED: (T0, at(30)), ABANDONED: (T0, None), OFFERED: (T0, at(20))}
 
     # The offered one is moved out, then closed: its stay ends by the move, from the state
     # the backfill left; the figures of the window stand.
@@ -122,6 +127,13 @@ def test_existing_conversations_get_their_stays_and_the_projection_goes_on(engin
     assert moved[0] == "MOVED"
     after = figures(engine)
     assert (after.entered, after.answered, after.abandoned) == (3, 2, 1)
+    with session_scope(engine) as session:
+        queue = session.get(QueueRow, QUEUE)
+        assert queue is not None
+        [live] = queue_statistics(session, [queue], at(600))
+    # In the hour before: three moved in (backfilled), one out after 400 s in the queue.
+    assert (live.routed_in, live.routed_out, live.mean_time_in_queue_seconds) == (3, 1, 400.0)
+    assert (live.first_assignment_p50_seconds, live.first_assignment_p90_seconds) == (30.0, 30.0)
 
 
 def test_the_downgrade_drops_the_stays(engine: Engine) -> None:

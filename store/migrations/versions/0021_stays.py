@@ -3,9 +3,8 @@
 count rows instead of replaying timelines; `conversations.stays_state`, where a conversation's
 stays stand for the projection to go on from.
 
-The backfill replays every existing conversation's events and agent replies with
-domain.stays (store.stays.rebuild), a batch of conversations at a time, so windows over
-conversations from before the upgrade count as they did.
+The rows of the conversations that exist are written by 0022's backfill (store.stays.rebuild
+writes the moves and columns 0022 adds, with these).
 
 Revision ID: 0021_stays
 Revises: 0020_entry_wait_estimates
@@ -76,28 +75,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stays_state', sa.JSON(), nullable=True))
 
     # ### end Alembic commands ###
-    _backfill()
-
-
-BATCH = 500  # conversations replayed per round
-
-
-def _backfill() -> None:
-    # Imported here: only the upgrade that backfills needs the replay.
-    from store.stays import rebuild
-
-    connection = op.get_bind()
-    conversations = sa.table("conversations", sa.column("id", sa.String()))
-    after = ""
-    while True:
-        ids = list(connection.execute(
-            sa.select(conversations.c.id).where(conversations.c.id > after)
-            .order_by(conversations.c.id).limit(BATCH)
-        ).scalars())
-        if not ids:
-            return
-        rebuild(connection, ids)
-        after = ids[-1]
 
 
 def downgrade() -> None:
