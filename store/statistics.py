@@ -58,14 +58,14 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
 - counts: one GROUP BY over the conversations of Q with status in (OPEN, WAITING, SOLVED),
   through `ix_conversations_waiting (queue_id, status, ...)` (covering on SQLite) or
   `ix_conversations_status`: it reads the open conversations, never the closed history;
-- longest waiting: the same open conversations, each with one look-up of its own events
-  through their primary key (conversation_id, seq), ranked per queue in SQL; one row per
-  queue comes back: O(events of the open conversations);
-- the window: the move events with `at` in the last hour, and for each move out one look-up
-  of the same conversation's earlier events (primary key, seq below the move's) to find where
-  its stay began: O(moves in the window x events per conversation). The range on
-  `conversation_events.at` is bounded only with an index on (type, at) or (at); without one
-  this query scans the events table (the one part that reads all history).
+- longest waiting: per queue, one look-up through `ix_conversations_queue_entered (queue_id,
+  queue_entered_at, id)` in that order, the first open (or waiting) one found: its
+  `queue_entered_at` is the entry defined above, written by the projection (store.stays);
+- the window: `queue_moves` (one row per move, written by the projection with when the
+  conversation had entered the queue it leaves) counted by queue and `at`, through
+  `ix_queue_moves_to_at` and `ix_queue_moves_from_at`: O(moves in the window);
+- time to first assignment: the conversations of Q by `first_assigned_at` in the window
+  (`ix_conversations_queue_first_assigned`), ranked in SQL on PostgreSQL;
 - waiting by priority: one GROUP BY over the same open conversations, each with one primary-
   key look-up of its assignment row.
 - the window's stays (one queue): the rows of `stays` and `stay_offers` (store.stays: written
@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, and_, case, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -266,21 +266,50 @@ def window_stays(
     figures = StayFigures(target_seconds=queue.service_level_target_seconds,
                           target_percent=queue.service_level_target_percent)
     target = figures.target_seconds
-    figures.entered = session.connection().execute(
-        sa_select(func.count()).where(STAYS.c.queue_id == queue.id, STAYS.c.entered_at.between(start, end))
-    ).scalar_one()
-    answers = _timed(session, STAYS.c.entered_at, STAYS.c.answered_at, target,
-                     STAYS.c.queue_id == queue.id, STAYS.c.answered_at.between(start, end))
-    figures.answered, figures.answered_within_target, figures.time_to_answer = answers
-    abandoned, within, _ = _timed(session, STAYS.c.entered_at, STAYS.c.ended_at, target,
-                                  STAYS.c.queue_id == queue.id, STAYS.c.ended_at.between(start, end),
-                                  STAYS.c.ended_by == ABANDONED, timing=False)
-    figures.abandoned, figures.abandoned_after_target = abandoned, abandoned - within
-    figures.first_replies, _, figures.time_to_first_reply = _timed(
-        session, STAYS.c.entered_at, STAYS.c.first_reply_at, target,
-        STAYS.c.queue_id == queue.id, STAYS.c.first_reply_at.between(start, end))
+    mine = STAYS.c.queue_id == queue.id
+    entered = STAYS.c.entered_at.between(start, end)
+    # Each figure's moment, with what else it asks, and whether its waits are timed.
+    parts = ((STAYS.c.answered_at, (), True), (STAYS.c.ended_at, (STAYS.c.ended_by == ABANDONED,), False),
+             (STAYS.c.first_reply_at, (), True))
+    if on_postgresql(session):
+        figures.entered, *results = _stays_in_one(session, mine, entered, parts, start, end, target)
+    else:
+        figures.entered = session.connection().execute(sa_select(func.count()).where(mine, entered)).scalar_one()
+        results = [_timed(session, moment, target, mine, moment.between(start, end), *extra, timing=timed)
+                   for moment, extra, timed in parts]
+    (figures.answered, figures.answered_within_target, figures.time_to_answer), abandoned, replies = results
+    figures.abandoned, figures.abandoned_after_target = abandoned[0], abandoned[0] - abandoned[1]
+    figures.first_replies, figures.time_to_first_reply = replies[0], replies[2]
     _count_offers(session, figures, queue.id, start, end)
     return figures
+
+
+def _stays_in_one(
+    session: Session, mine: Any, entered: Any, parts: tuple[tuple[Any, tuple[Any, ...], bool], ...],
+    start: datetime, end: datetime, target: int,
+) -> list[Any]:
+    """PostgreSQL: the stays entered, then for each part how many, how many waited at most
+    `target` and their timing, in one pass over the stays with any of those moments in the
+    window (percentile_disc is the nearest rank)."""
+    columns: list[Any] = [func.count().filter(entered)]
+    conditions = [entered]
+    for moment, extra, timed in parts:
+        condition = and_(moment.between(start, end), *extra)
+        conditions.append(condition)
+        waited = seconds_between(STAYS.c.entered_at, moment)
+        columns += [func.count().filter(condition), func.count().filter(condition & (waited <= target))]
+        if timed:
+            columns += [func.avg(waited).filter(condition), nearest_ranks(waited).filter(condition)]
+    row = list(session.connection().execute(sa_select(*columns).where(mine, or_(*conditions))).one())
+    results: list[Any] = [row.pop(0)]
+    for _, _, timed in parts:
+        count, within = row.pop(0), row.pop(0)
+        timing = Timing()
+        if timed:
+            average, ranks = row.pop(0), row.pop(0)
+            timing = _timing(average, ranks) if count else Timing()
+        results.append((count, within, timing))
+    return results
 
 
 @dataclass
@@ -357,22 +386,11 @@ def _counted_in_python(
 
 
 def _timed(
-    session: Session, begin: Any, moment: Any, target: int, *conditions: Any, timing: bool = True,
+    session: Session, moment: Any, target: int, *conditions: Any, timing: bool = True,
 ) -> tuple[int, int, Timing]:
-    """Over the stays meeting `conditions`: how many, how many waited at most `target` from
-    `begin` to `moment`, and the timing of those waits (when asked). PostgreSQL counts and
-    ranks in SQL (percentile_disc is the nearest rank); SQLite reads the two columns."""
-    if on_postgresql(session):
-        waited = seconds_between(begin, moment)
-        columns: list[Any] = [func.count(), func.count().filter(waited <= target)]
-        if timing:
-            columns += [func.avg(waited), nearest_ranks(waited)]
-        row = session.connection().execute(sa_select(*columns).where(*conditions)).one()
-        count, within = row[0], row[1]
-        if not timing or not count:
-            return count, within, Timing()
-        return count, within, _timing(row[2], row[3])
-    rows = session.connection().execute(sa_select(begin, moment).where(*conditions)).all()
+    """SQLite: over the stays meeting `conditions`, how many, how many waited at most `target`
+    from the entry to `moment`, and the timing of those waits (when asked)."""
+    rows = session.connection().execute(sa_select(STAYS.c.entered_at, moment).where(*conditions)).all()
     values = [(as_utc(at) - as_utc(began)).total_seconds() for began, at in rows]
     return len(values), sum(value <= target for value in values), Timing.of(values) if timing else Timing()
 
@@ -407,16 +425,30 @@ def _count_offers(session: Session, figures: StayFigures, queue_id: str, start: 
 
 
 def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatistics]) -> None:
-    rows = session.exec(
-        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank,
-               func.count())
+    """By status and priority, waiting (no agent; `_assignment` takes the pending offers off)
+    and assigned, and the waiting with no offer pending by priority: one GROUP BY over the
+    open conversations of the queues (the offer looked up only for those with no agent)."""
+    unassigned = CONVERSATIONS.c.status.in_(HOLDING) & CONVERSATIONS.c.agent_id.is_(None)
+    offered = case((unassigned, _offered_now()), else_=false())
+    keys = (CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank,
+            CONVERSATIONS.c.agent_id.is_(None), offered)
+    rows = session.connection().execute(
+        sa_select(*keys, func.count())
         .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(OPEN_STATUSES))
-        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank)
+        .group_by(*keys)
     ).all()
-    for queue_id, status, rank, count in rows:
-        queue = stats[queue_id]
+    for queue_id, status, rank, no_agent, is_offered, count in rows:
+        queue, priority = stats[queue_id], PRIORITY_BY_RANK[rank].value
         queue.by_status[status] += count
-        queue.by_priority[PRIORITY_BY_RANK[rank].value] += count
+        queue.by_priority[priority] += count
+        if status not in HOLDING:
+            continue
+        if no_agent:
+            queue.waiting += count
+            if not is_offered:
+                queue.waiting_by_priority[priority] += count
+        else:
+            queue.assigned += count
 
 
 def _longest_waiting(
@@ -489,16 +521,6 @@ def _assignment(
     session: Session, ids: list[str], stats: dict[str, QueueStatistics], now: datetime,
     window: timedelta, default_capacity: int,
 ) -> None:
-    rows = session.exec(
-        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None), func.count())
-        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(HOLDING))
-        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.agent_id.is_(None))
-    ).all()
-    for queue_id, unassigned, count in rows:
-        if unassigned:
-            stats[queue_id].waiting += count
-        else:
-            stats[queue_id].assigned += count
     offered = session.exec(
         select(AssignmentRow.queue_id, func.count()).where(
             col(AssignmentRow.queue_id).in_(ids), AssignmentRow.state == OFFERED)
@@ -511,14 +533,6 @@ def _assignment(
     for queue_id in ids:
         stats[queue_id].active_members, stats[queue_id].eligible_agents = member_counts(
             session, queue_id, default_capacity)
-    by_priority = session.exec(
-        select(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank, func.count())
-        .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(HOLDING),
-               CONVERSATIONS.c.agent_id.is_(None), ~_offered_now())
-        .group_by(CONVERSATIONS.c.queue_id, CONVERSATIONS.c.priority_rank)
-    ).all()
-    for queue_id, rank, count in by_priority:
-        stats[queue_id].waiting_by_priority[PRIORITY_BY_RANK[rank].value] += count
 
     # The first ASSIGNED of each conversation now in the queue, when it gave an agent and is in
     # the window (`first_assigned_at`), from the conversation's creation.

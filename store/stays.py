@@ -190,23 +190,28 @@ def _insert(connection: Connection, stays: Iterable[Stay], staffing: Iterable[St
         first_reply_at=stay.first_reply_at, with_bot=stay.with_bot,
     ) for stay in stays]
     if rows:
-        connection.execute(INSERTS[STAYS], rows)
+        _insert_rows(connection, STAYS, rows)
     rows = [dict(
         conversation_id=stay.conversation_id, seq=stay.seq, queue_id=stay.queue_id, entered_at=stay.entered_at,
         answered_at=stay.answered_at, ended_at=stay.ended_at, ended_by=stay.ended_by,
         waited_until=stay.waited_until,
     ) for stay in staffing]
     if rows:
-        connection.execute(INSERTS[STAFFING_STAYS], rows)
+        _insert_rows(connection, STAFFING_STAYS, rows)
     rows = [dict(conversation_id=conversation_id, seq=offer.seq, queue_id=offer.queue_id, type=offer.type,
                  at=offer.at, accept_seconds=offer.accept_seconds) for conversation_id, offer in offers]
     if rows:
-        connection.execute(INSERTS[OFFERS], rows)
+        _insert_rows(connection, OFFERS, rows)
     rows = [dict(conversation_id=conversation_id, seq=move.seq, at=move.at, from_queue_id=move.from_queue_id,
                  to_queue_id=move.to_queue_id, from_entered_at=move.from_entered_at)
             for conversation_id, move in moves]
     if rows:
-        connection.execute(INSERTS[MOVES], rows)
+        _insert_rows(connection, MOVES, rows)
+
+
+def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    # One row (a projection's usual lot) as one statement: executemany's batching costs more.
+    connection.execute(INSERTS[table], rows[0] if len(rows) == 1 else rows)
 
 
 def reply_written(connection: Connection, message: MessageRow) -> None:
