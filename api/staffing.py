@@ -9,14 +9,13 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from api import service_level_today
 from api.deps import SessionDep, default_capacity
 from api.errors import bad_request, not_found
 from api.schemas import ApiModel, UtcTime
 from domain import staffing
-from domain.models import utcnow
 from store import staffing as staffing_store
 from store.tables import QueueRow
 
@@ -157,6 +156,7 @@ def _round(value: float | None, digits: int) -> float | None:
 @router.get("/{queue_id}/staffing", response_model=StaffingOut)
 def queue_staffing(
     queue_id: str,
+    request: Request,
     session: SessionDep,
     default: int = Depends(default_capacity),
     service_level_percent: float | None = Query(
@@ -192,7 +192,7 @@ def queue_staffing(
         raise not_found("Queue")
     percent = service_level_percent if service_level_percent is not None else queue.service_level_target_percent
     target_time = target_seconds if target_seconds is not None else queue.service_level_target_seconds
-    now = utcnow()
+    now = request.app.state.clock()
     seen = staffing_store.observed(session, queue, now, span, default)
     inputs = StaffingInputsOut(
         arrivals_per_hour=_input(seen.arrivals_per_hour, arrivals_per_hour),

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import SessionDep, default_capacity
 from api.errors import bad_request, not_found
 from api.query_params import TIME_FORMS
 from api.schemas import ApiModel, IsoTime, UtcTime, as_utc
-from domain.models import utcnow
 from store import statistics as statistics_store
 from store.tables import QueueRow
 
@@ -193,10 +192,10 @@ def window_of(start: datetime | None, end: datetime | None, now: datetime) -> tu
 
 @router.get("/statistics", response_model=AllQueuesStatisticsOut)
 def all_queues_statistics(
-    session: SessionDep, capacity: int = Depends(default_capacity)
+    request: Request, session: SessionDep, capacity: int = Depends(default_capacity)
 ) -> AllQueuesStatisticsOut:
     """Statistics of every live queue, oldest queue first."""
-    now = utcnow()
+    now = request.app.state.clock()
     queues = statistics_store.live_queues(session)
     return AllQueuesStatisticsOut(
         queues=[
@@ -209,7 +208,7 @@ def all_queues_statistics(
 
 @router.get("/{queue_id}/statistics", response_model=OneQueueStatisticsOut)
 def queue_statistics(
-    queue_id: str, session: SessionDep, capacity: int = Depends(default_capacity),
+    queue_id: str, request: Request, session: SessionDep, capacity: int = Depends(default_capacity),
     start: IsoTime | None = Query(
         default=None, alias="from",
         description=f"Start of the stays' window, included (default: an hour before `to`; {TIME_FORMS})"),
@@ -219,7 +218,7 @@ def queue_statistics(
 ) -> OneQueueStatisticsOut:
     """Statistics of one queue; a deleted queue may still be asked (its last hour's moves). The
     `…LastHour` fields always count the hour before now; the stay figures count the window."""
-    now = utcnow()
+    now = request.app.state.clock()
     window_start, window_end = window_of(start, end, now)
     row = session.get(QueueRow, queue_id)
     if row is None:
