@@ -33,13 +33,14 @@ from workflows.working_hours_clock import WorkingHoursClock
 # which would catch such a call, runs the time-skipping tests and the replay of every
 # recorded history.
 WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
-# A workflow task (a due timer: a lapse, an escalation) waits this long on the queue of the
-# worker that has the run cached before Temporal hands it to any worker, which replays the run
-# from its history. Temporal deems a killed worker's (kill -9) queue alive for 10 s, so with
-# the SDK's 10 s its runs' deadlines came up to 10 s late; at 1 s a lapse came 1.1 s late (the
-# timer's own lag added), so half a second. A busy worker's poller takes a task up well within
-# it (the polling is the SDK's own threads); bench_end_to_end showed no cost (README, Operations).
-STICKY_TAKE_OVER = timedelta(milliseconds=500)
+# A workflow task (a due timer: a lapse, an escalation; an assignment) waits this long on the
+# queue of the worker that has the run cached before Temporal hands it to any worker, which
+# replays the run from its history. Temporal deems a killed worker's (kill -9) queue alive for
+# 10 s, so with the SDK's 10 s its runs' deadlines came up to 10 s late. Shorter is not free:
+# a task still queued behind a busy worker's others at the timeout is replayed in full, and
+# bench_assignment's backlog of 300 assignments drained at 49/s with 0.5 s or 1.5 s against
+# 91-103/s with 3 s or 10 s (the burst queues a few seconds of tasks). 3 s keeps the drain.
+STICKY_TAKE_OVER = timedelta(seconds=3)
 
 
 class WorkerProcess:
