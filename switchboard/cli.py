@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from switchboard import heap
 from switchboard.logs import configure_logging
 from switchboard.settings import Settings, SettingsError
 
@@ -32,6 +33,7 @@ async def run_worker(settings: Settings) -> None:
     runtime = metrics_runtime(address) if address else None
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     worker = worker_process(settings, engine, client)
+    heap.settle()
     async with worker:
         logging.getLogger("switchboard").info("worker polling task queue %s", settings.task_queue)
         await _wait_for_signal()
@@ -45,6 +47,7 @@ async def run_courier(settings: Settings) -> None:
     # API has created the schema.
     engine = make_engine(settings.database_url)
     async with courier_process(settings, engine):
+        heap.settle()
         logging.getLogger("switchboard").info("courier delivering webhooks")
         await _wait_for_signal()
 
@@ -76,6 +79,7 @@ async def run_api(settings: Settings) -> None:
         print(f"Supervisor API key (shown once): {new_key}", flush=True)
     client = await connect_with_retry(settings.temporal_address, settings.temporal_namespace)
     app = api_app(settings, engine, client)
+    heap.settle()
     # Our own access lines (api/observability.py) replace uvicorn's, which carry query strings.
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                             log_config=None, access_log=False)
