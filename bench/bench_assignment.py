@@ -26,6 +26,8 @@ What it prints:
    assigned as it arrives. This burst saturates the stack.
 1b. Open loop: `--open-loop` more created at 0.6x (0)'s rate whatever the answers take (as
    independent clients do): CREATED → ASSIGNED p50 and p99, agents with room.
+1c. The same at 0.6x (1)'s own create rate, Switchboard's saturation on this machine (where
+   0.6x the bare workflow's is above it, (1b) measures a queue that only grows).
 2. Fairness: after (1), per queue, the conversations each member holds (all its queues:
    what LOAD_BALANCING evens out) and of that queue only; max/min and their ratio.
 3. A slot freeing: every agent's capacity is set to its load, `--backlog` more conversations
@@ -84,7 +86,7 @@ from workflows.conversation import ConversationWorkflow
 
 C, A = "/ccaas/1/conversations", "/ccaas/1/agents"
 ASSIGNED = "ASSIGNED"
-OPEN_LOOP_SHARE = 0.6  # of the bare workflow's saturation rate (issue 22)
+OPEN_LOOP_SHARE = 0.6  # of a saturation rate: the bare workflow's (1b), Switchboard's own (1c) (issue 22)
 
 
 @dataclass(frozen=True)
@@ -417,7 +419,7 @@ async def main() -> None:
     parser.add_argument("--saturation-runs", type=int, default=400,
                         help="bare workflow runs (--concurrency in flight) that set the open loop's rate")
     parser.add_argument("--open-loop", type=int, default=300,
-                        help="conversations created at 0.6x the bare saturation rate in (1b)")
+                        help="conversations created in (1b) and again in (1c), open loop")
     parser.add_argument("--backlog", type=int, default=400, help="conversations left waiting for (3) and (4)")
     parser.add_argument("--closes", type=int, default=100, help="closes one at a time in (3)")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval of (3)'s visible figure")
@@ -426,11 +428,11 @@ async def main() -> None:
                         help="PostgreSQL server to use (a fresh schema, dropped after); default SQLite")
     summary.add_argument(parser)
     args = parser.parse_args()
-    capacity = args.capacity or 2 * math.ceil((args.conversations + args.open_loop) / args.agents)
+    capacity = args.capacity or 2 * math.ceil((args.conversations + 2 * args.open_loop) / args.agents)
     shape = Shape(args.agents, args.queues, capacity)
     if args.closes > args.backlog:
         parser.error("--closes needs at least as many conversations in --backlog")
-    if args.no_op_updates > args.conversations + args.open_loop:
+    if args.no_op_updates > args.conversations + 2 * args.open_loop:
         parser.error("--no-op-updates needs as many open conversations")
     kind = "PostgreSQL" if args.database_url else "SQLite"
 
@@ -446,6 +448,8 @@ async def main() -> None:
                     stream = await assigned_as_created(setup, args.conversations, concurrency=args.concurrency)
                     fair = fairness(setup, shape)
                     opened = await assigned_as_created(setup, args.open_loop, rate=open_rate)
+                    own_rate = OPEN_LOOP_SHARE * stream["create rate"]
+                    own = await assigned_as_created(setup, args.open_loop, rate=own_rate)
                     slots = await slot_freeing(setup, args.backlog, args.closes, args.concurrency,
                                                args.poll_ms / 1000)
                     drain = await drained(setup, shape, slots["waiting"])
@@ -466,6 +470,9 @@ async def main() -> None:
     print(row(f"(1b) open loop: creates at {OPEN_LOOP_SHARE}x bare", opened["count"], opened["create rate"],
               f"asked {open_rate:.1f}/s; p50 {opened['create p50']:.0f} ms a create"))
     print(row("(1b) open loop: first create to last ASSIGNED", opened["count"], opened["rate"]))
+    print(row(f"(1c) open loop: creates at {OPEN_LOOP_SHARE}x (1)", own["count"], own["create rate"],
+              f"asked {own_rate:.1f}/s; p50 {own['create p50']:.0f} ms a create"))
+    print(row("(1c) open loop: first create to last ASSIGNED", own["count"], own["rate"]))
     print(row("(3) backlog: creates, agents full", args.backlog, slots["create rate"]))
     print(row("(4) backlog drained: capacity PUT to last", drain["count"], drain["rate"],
               f"ratio to baseline {drain['rate'] / base['rate']:.3f}, "
@@ -477,7 +484,8 @@ async def main() -> None:
               f"p50 {no_op['p50']:.0f} ms an update"))
     print(f"\nCREATED → ASSIGNED per conversation, by the events' own times: "
           f"(1) p50 {stream['lag p50']:.1f} ms, p99 {stream['lag p99']:.1f} ms; "
-          f"(1b) p50 {opened['lag p50']:.1f} ms, p99 {opened['lag p99']:.1f} ms")
+          f"(1b) p50 {opened['lag p50']:.1f} ms, p99 {opened['lag p99']:.1f} ms; "
+          f"(1c) p50 {own['lag p50']:.1f} ms, p99 {own['lag p99']:.1f} ms")
     print("\n(2) fairness after (1): conversations held per member agent\n")
     print("\n".join(fair))
     print(f"\n(3) a slot freeing: {slots['closes']} closes one at a time, agents full, "
@@ -497,6 +505,9 @@ async def main() -> None:
         summary.Row(f"CREATED→ASSIGNED p99, open loop {open_rate:.0f}/s (0.6x bare)", opened["lag p99"], "ms",
                     aim=summary.at_most(500, "ms")),
         summary.Row(f"CREATED→ASSIGNED p50, open loop {open_rate:.0f}/s (0.6x bare)", opened["lag p50"], "ms"),
+        summary.Row(f"CREATED→ASSIGNED p99, open loop {own_rate:.0f}/s (0.6x Switchboard's)", own["lag p99"], "ms",
+                    aim=summary.at_most(500, "ms")),
+        summary.Row(f"CREATED→ASSIGNED p50, open loop {own_rate:.0f}/s (0.6x Switchboard's)", own["lag p50"], "ms"),
         summary.Row(f"CREATED→ASSIGNED p99, {args.concurrency} in flight (saturating)", stream["lag p99"], "ms"),
         summary.Row(f"backlog of {drain['count']} drained per s, vs no-op updates", drain["rate"], "/s",
                     no_op["rate"], summary.ratio_at_least(0.5)),
