@@ -5,8 +5,8 @@ one waiting longest (counted from when it last entered the queue), the traffic o
 hour, and how work reaches agents (waiting, assigned, eligible agents, time to first
 assignment). One queue's also answer over a window (`from`, `to`; the last hour by default)
 by stays: entered, answered, abandoned, first agent replies, the service level against the
-queue's target, and offers. The definitions and the cost are in `store.statistics` and
-`domain.stays`.
+queue's target, offers, and how wrong the estimated waits were. The definitions and the cost
+are in `store.statistics`, `store.estimated_wait` and `domain.stays`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from api.deps import SessionDep, default_capacity
 from api.errors import bad_request, not_found
 from api.query_params import TIME_FORMS
 from api.schemas import ApiModel, IsoTime, UtcTime, as_utc
+from store import estimated_wait
 from store import statistics as statistics_store
 from store.tables import QueueRow
 
@@ -112,6 +113,10 @@ class OneQueueStatisticsOut(QueueStatisticsOut):
     time_to_first_reply: TimingOut
     # Null when no offer event fell in the window.
     offers: OffersOut | None
+    # Median (nearest rank) of |estimated wait at entry - wait| over the stays answered in the
+    # window that were given an estimate (abandoned ones are not: their wait is cut short);
+    # null with none (store.estimated_wait).
+    estimated_wait_error_seconds: float | None
 
 
 class AllQueuesStatisticsOut(ApiModel):
@@ -227,5 +232,6 @@ def queue_statistics(
     figures = statistics_store.window_stays(session, row, window_start, window_end)
     return OneQueueStatisticsOut(
         **statistics_out(stats), **stays_out(figures), generated_at=now,
+        estimated_wait_error_seconds=estimated_wait.estimate_error(session, row.id, window_start, window_end),
         window_start=window_start, window_end=window_end,
     )

@@ -11,7 +11,9 @@ workflow answers within CLAIM_GIVE_UP_AFTER is withdrawn. A pass runs
 when a projection in this process may have changed something (a conversation entered a
 queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
 changed (an agent going ACTIVE through the API, joining a queue, a raised capacity), and
-when the working-hours clock opens hours (activities/working_hours.py wakes it). A queue
+when the working-hours clock opens hours (activities/working_hours.py wakes it). Each pass
+first records the estimated wait of the stays that entered waiting since the last
+(store.estimated_wait.record): the one a caller read at the entry, kept to measure it. A queue
 outside its hours is left out by their stored status, which that clock turns with a durable
 timer at each opening and closing: no pass computes the hours.
 """
@@ -31,6 +33,7 @@ from domain.conversation import Assignment, OfferWithdrawal, workflow_id
 from domain.models import SYSTEM_ACTOR, utcnow
 from services.loops import PassLoop
 from store import assignment as assignments
+from store import estimated_wait
 from store.db import session_scope
 from workflows.conversation import ConversationWorkflow
 
@@ -69,6 +72,9 @@ class Dispatcher(PassLoop):
 
     def _claim_all(self) -> tuple[list[assignments.Claim], list[assignments.Withdrawal]]:
         now = utcnow()
+        # First: the estimate of a stay just entered is the one read before it is claimed.
+        with session_scope(self._engine) as session:
+            estimated_wait.record(session, now, self._default_capacity)
         with session_scope(self._engine) as session:
             # Once a PASS_INTERVAL, not at every wake: the changes they answer are the API's
             # (an agent going AWAY, a queue turning offers off), seen within about a second.

@@ -234,9 +234,6 @@ class ConversationRow(SQLModel, table=True):
     # Its SLA clocks as its workflow holds them (domain.sla_clocks.Sla without the policy's
     # terms: policy id and each clock). None: no policy matched.
     sla: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # The estimated wait given when it entered its current queue waiting (store.estimated_wait),
-    # kept to measure the estimate against the wait; None: entered answered, or before estimates.
-    entry_wait_estimate_seconds: float | None = None
     # Where its stays stand after `last_seq` (domain.stays.Tracker.state): what the projection
     # goes on from to write `stays`, `staffing_stays` and `stay_offers`.
     stays_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -252,6 +249,10 @@ class ConversationRow(SQLModel, table=True):
     closed_at: datetime | None = _utc_column(nullable=True)
 
 
+_ESTIMATED = "entry_estimate_seconds IS NOT NULL"
+_ESTIMATE_DUE = "entry_estimate_at IS NULL AND answered_at IS NULL AND ended_at IS NULL"
+
+
 class StayRow(SQLModel, table=True):
     """One stay of a conversation in a queue (SPEC "Service level", domain.stays): written by
     the projection as its events are (store.stays), its first agent reply as the message is
@@ -263,6 +264,14 @@ class StayRow(SQLModel, table=True):
         Index("ix_stays_queue_answered", "queue_id", "answered_at", "entered_at"),
         Index("ix_stays_queue_ended", "queue_id", "ended_at", "ended_by", "entered_at"),
         Index("ix_stays_queue_first_reply", "queue_id", "first_reply_at", "entered_at"),
+        # The waits an estimate is measured against (store.estimated_wait.estimate_error),
+        # covering: only stays with an estimate.
+        Index("ix_stays_queue_answered_estimate", "queue_id", "answered_at", "entered_at", "entry_estimate_seconds",
+              sqlite_where=text(_ESTIMATED), postgresql_where=text(_ESTIMATED)),
+        # The stays waiting whose estimate has yet to be read (store.estimated_wait.record):
+        # a handful, whatever the table holds.
+        Index("ix_stays_estimate_due", "entered_at",
+              sqlite_where=text(_ESTIMATE_DUE), postgresql_where=text(_ESTIMATE_DUE)),
     )
 
     conversation_id: str = Field(primary_key=True, max_length=36)
@@ -275,6 +284,11 @@ class StayRow(SQLModel, table=True):
     ended_by: str | None = Field(default=None, max_length=16)
     first_reply_at: datetime | None = _utc_column(nullable=True)  # its first agent reply
     with_bot: bool = False
+    # The estimated wait a caller read when it entered waiting (store.estimated_wait.record),
+    # and when that was read; the seconds null: no estimate (none could be given, or it was not
+    # waiting unassigned when read, or it ended before). Both null: not read yet.
+    entry_estimate_seconds: float | None = None
+    entry_estimate_at: datetime | None = _utc_column(nullable=True)
 
 
 class StaffingStayRow(SQLModel, table=True):

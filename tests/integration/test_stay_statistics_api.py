@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
-from tests.helpers import assert_error, create_conversation, create_queue, unique
+from tests.helpers import assert_error, create_conversation, create_queue, dispatcher_passed, unique
 
 A = "/ccaas/1/agents"
 C = "/ccaas/1/conversations"
@@ -186,6 +186,37 @@ async def test_the_endpoint_agrees_with_the_figures_rebuilt_from_the_timelines(s
     earlier = {"from": iso(start - timedelta(hours=2)), "to": iso(start - timedelta(hours=1))}
     before = (await stack.http.get(f"{Q}/{queue['id']}/statistics", params=earlier)).json()
     assert (before["staysEntered"], before["staysAnswered"], before["serviceLevel"]) == (0, 0, None)
+
+
+async def test_the_estimate_read_at_entry_is_measured_against_the_wait(stack: Stack):
+    queue = await create_queue(stack.http, unique("Estimates"))
+    # AWAY: it takes conversations by hand only, and gives the queue no agent with room.
+    created = await stack.http.post(A, json={"displayName": unique("agent"), "role": "AGENT", "status": "AWAY"})
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    # Two answers, of stays that entered with no answer before (no estimate): 900 s an answer.
+    answered = [(await create_conversation(stack.http, queueId=queue["id"]))["id"] for _ in range(2)]
+    await dispatcher_passed(stack.worker.dispatcher)
+    for conversation_id in answered:
+        await patch(stack, conversation_id, agentId=agent["id"])
+
+    waiting = (await create_conversation(stack.http, queueId=queue["id"]))["id"]
+    await dispatcher_passed(stack.worker.dispatcher)  # its estimate is read
+    read = (await stack.http.get(f"{C}/{waiting}")).json()
+    assert (read["queuePosition"], read["estimatedWaitSeconds"]) == (1, 900.0)
+    await patch(stack, waiting, agentId=agent["id"])
+
+    events = (await stack.http.get(f"{C}/{waiting}/events")).json()["events"]
+    entry = next(at(e["at"]) for e in events if e["type"] == "ROUTED")
+    answer = next(at(e["at"]) for e in events if e["type"] == "ASSIGNED")
+    stats = (await stack.http.get(f"{Q}/{queue['id']}/statistics", params={"from": iso(start)})).json()
+    assert stats["staysAnswered"] == 3
+    # The only stay with an estimate: |900 s - its wait|.
+    assert close_enough(stats["estimatedWaitErrorSeconds"], abs(900 - (answer - entry).total_seconds())), stats
+    earlier = {"from": iso(start - timedelta(hours=2)), "to": iso(start - timedelta(hours=1))}
+    before = (await stack.http.get(f"{Q}/{queue['id']}/statistics", params=earlier)).json()
+    assert before["estimatedWaitErrorSeconds"] is None
 
 
 async def test_a_bad_window_is_a_400_at_its_parameter(stack: Stack):
