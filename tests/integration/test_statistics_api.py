@@ -28,7 +28,7 @@ WINDOW_FIELDS = {
     "generatedAt", "windowStart", "windowEnd", "staysEntered", "staysAnswered", "staysAbandoned",
     "firstAgentReplies", "answeredWithinTarget", "abandonedAfterTarget", "serviceLevel",
     "serviceLevelMet", "serviceLevelTargetSeconds", "serviceLevelTargetPercent", "timeToAnswer",
-    "timeToFirstReply", "offers",
+    "timeToFirstReply", "offers", "estimatedWaitErrorSeconds",
 }
 
 
