@@ -19,6 +19,8 @@ removed (its workflow refused it) gives its stay the next reply, if any (`reply_
 
 `rebuild` replays whole timelines (domain.stays.replay's reading): the migration's backfill,
 and a projection that finds a conversation without `stays_state` (none once migrated).
+A stay's estimate at entry is no part of its timeline: store.estimated_wait writes it after
+the projection, and a rebuilt stay has none.
 """
 
 from __future__ import annotations
