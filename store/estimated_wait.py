@@ -22,7 +22,7 @@ Cost, per queue asked about: one query counting its answers in the last hour, dr
 hour's ASSIGNED events through `ix_conversation_events_type_at` (each checked against its
 conversation's row and earlier events by primary key; it read the queue's whole history
 before, in every projection entering the queue), and those of `member_counts`. `record`: one
-range of `ix_stays_estimate_due` (the unanswered open stays not yet read: a handful), and for
+range of `ix_stays_estimate_due` (open unanswered stays not yet read, the last minute's), and for
 those found, one positions query, the estimates' queries per queue and one update. The error:
 a range of `ix_stays_queue_answered_estimate` (queue, answer, and the entry and estimate, so
 covering), ranked in SQL on PostgreSQL, in Python on SQLite.

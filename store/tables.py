@@ -268,8 +268,8 @@ class StayRow(SQLModel, table=True):
         # covering: only stays with an estimate.
         Index("ix_stays_queue_answered_estimate", "queue_id", "answered_at", "entered_at", "entry_estimate_seconds",
               sqlite_where=text(_ESTIMATED), postgresql_where=text(_ESTIMATED)),
-        # The stays waiting whose estimate has yet to be read (store.estimated_wait.record):
-        # a handful, whatever the table holds.
+        # The stays whose estimate has yet to be read (store.estimated_wait.record): open and
+        # unanswered ones only, so no more than are waiting, however many stays there are.
         Index("ix_stays_estimate_due", "entered_at",
               sqlite_where=text(_ESTIMATE_DUE), postgresql_where=text(_ESTIMATE_DUE)),
     )
@@ -286,7 +286,7 @@ class StayRow(SQLModel, table=True):
     with_bot: bool = False
     # The estimated wait a caller read when it entered waiting (store.estimated_wait.record),
     # and when that was read; the seconds null: no estimate (none could be given, or it was not
-    # waiting unassigned when read, or it ended before). Both null: not read yet.
+    # waiting unassigned when read). Both null: never read (answered or ended first, or older).
     entry_estimate_seconds: float | None = None
     entry_estimate_at: datetime | None = _utc_column(nullable=True)
 
