@@ -11,9 +11,10 @@ workflow answers within CLAIM_GIVE_UP_AFTER is withdrawn. A pass runs
 when a projection in this process may have changed something (a conversation entered a
 queue, a slot freed) and at least every PASS_INTERVAL, which catches what other processes
 changed (an agent going ACTIVE through the API, joining a queue, a raised capacity), and
-when the working-hours clock opens hours (activities/working_hours.py wakes it). Each pass
-first records the estimated wait of the stays that entered waiting since the last
-(store.estimated_wait.record): the one a caller read at the entry, kept to measure it. A queue
+when the working-hours clock opens hours (activities/working_hours.py wakes it). A pass that
+claims, and one a PASS_INTERVAL, first records the estimated wait of the stays that entered
+waiting since (store.estimated_wait.record): the one a caller read at the entry, kept to
+measure it. A queue
 outside its hours is left out by their stored status, which that clock turns with a durable
 timer at each opening and closing: no pass computes the hours.
 """
@@ -72,9 +73,6 @@ class Dispatcher(PassLoop):
 
     def _claim_all(self) -> tuple[list[assignments.Claim], list[assignments.Withdrawal]]:
         now = utcnow()
-        # First: the estimate of a stay just entered is the one read before it is claimed.
-        with session_scope(self._engine) as session:
-            estimated_wait.record(session, now, self._default_capacity)
         with session_scope(self._engine) as session:
             # Once a PASS_INTERVAL, not at every wake: the changes they answer are the API's
             # (an agent going AWAY, a queue turning offers off), seen within about a second.
@@ -86,6 +84,12 @@ class Dispatcher(PassLoop):
             # and while no queue has room no conversation is read.
             with_room = assignments.queues_with_room(session, self._default_capacity)
             queue_ids = assignments.queues_to_dispatch(session, among=with_room)
+        if periodic or queue_ids:
+            # Before any claim: a stay just entered gets the estimate read before it is
+            # claimed. Otherwise once a PASS_INTERVAL: at every wake of a burst into queues
+            # nobody can take from, the reads and the write halved make bench's creates.
+            with session_scope(self._engine) as session:
+                estimated_wait.record(session, now, self._default_capacity)
         claims = stale
         for queue_id in queue_ids:
             # One transaction a queue: its locks are held for one queue's decisions only.

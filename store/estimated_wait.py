@@ -7,9 +7,10 @@
   the estimate a caller of GET read then, position and answer rate as GET reads them, written
   with when it was read (`entry_estimate_seconds`, `entry_estimate_at`). Not in the projection:
   recording it in the projection's transaction (0020's conversation column, since dropped)
-  made make bench's webhook p99 in a burst 1.6 s -> 11-14 s. The dispatcher reads it at the
-  start of its pass, which each projection wakes: well within a second of the entry, before
-  the pass claims the conversation for an agent. A stay seen no longer waiting unassigned (an
+  made make bench's webhook p99 in a burst 1.6 s -> 11-14 s. The dispatcher reads it before
+  any pass that claims (each projection wakes one) and otherwise once a second: within about
+  a second of the entry, and before the conversation is claimed for an agent (by this
+  process's dispatcher; another's may claim first). A stay seen no longer waiting unassigned (an
   agent came along, it is claimed) gets none; one answered or ended before any pass, and one
   entered more than RECORD_WITHIN before (no worker ran), is left without.
 - **Its error** (`estimate_error`) over a window: the median (nearest rank) of |estimate -

@@ -7,14 +7,18 @@ and offers included, are the store test's (tests/store/test_stay_statistics.py).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from store.db import session_scope
+from store.stays import STAYS
 from tests.conftest import Stack
-from tests.helpers import assert_error, create_conversation, create_queue, dispatcher_passed, unique
+from tests.helpers import assert_error, create_conversation, create_queue, unique, wait_for
 
 A = "/ccaas/1/agents"
 C = "/ccaas/1/conversations"
@@ -194,15 +198,28 @@ async def test_the_estimate_read_at_entry_is_measured_against_the_wait(stack: St
     created = await stack.http.post(A, json={"displayName": unique("agent"), "role": "AGENT", "status": "AWAY"})
     assert created.status_code == 201, created.text
     agent = created.json()
+
+    async def estimate_read(conversation_ids: list[str]) -> None:
+        """Once the dispatcher has read these stays' estimates (a pass a second, none claiming)."""
+        def read() -> bool:
+            with session_scope(stack.engine) as session:
+                return not session.connection().execute(select(STAYS.c.seq).where(
+                    STAYS.c.conversation_id.in_(conversation_ids), STAYS.c.entry_estimate_at.is_(None))).first()
+
+        async def done() -> bool:
+            return await asyncio.to_thread(read)
+
+        await wait_for(done)
+
     start = datetime.now(UTC) - timedelta(seconds=1)
     # Two answers, of stays that entered with no answer before (no estimate): 900 s an answer.
     answered = [(await create_conversation(stack.http, queueId=queue["id"]))["id"] for _ in range(2)]
-    await dispatcher_passed(stack.worker.dispatcher)
+    await estimate_read(answered)
     for conversation_id in answered:
         await patch(stack, conversation_id, agentId=agent["id"])
 
     waiting = (await create_conversation(stack.http, queueId=queue["id"]))["id"]
-    await dispatcher_passed(stack.worker.dispatcher)  # its estimate is read
+    await estimate_read([waiting])
     read = (await stack.http.get(f"{C}/{waiting}")).json()
     assert (read["queuePosition"], read["estimatedWaitSeconds"]) == (1, 900.0)
     await patch(stack, waiting, agentId=agent["id"])
