@@ -5,7 +5,7 @@ The day starts at midnight in the zone of the queue's working hours (its own, el
 default hours every queue without its own keeps), else UTC. Stays are the statistics' own
 rows (store.stays): the day's figures are `window_stays` over [midnight, now], and each hour's
 are `figures_by_interval`'s (a stay counts in the hour its answer or its abandon falls in,
-timed from its entry): one aggregate query for the answers and one for the abandons, by hour.
+timed from its entry): on PostgreSQL one aggregate query for both, by hour.
 """
 
 from __future__ import annotations

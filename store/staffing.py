@@ -29,6 +29,10 @@ Cost: aggregates over the queue's staffing stays through their indexes by (queue
 entries by `entered_at`, handled and abandoned by `ended_at`, waiting by `waited_until`
 (those still waiting, and those whose wait ended in the window or after); summed in SQL on
 PostgreSQL, the two columns read on SQLite. Then the members.
+On PostgreSQL the pass is planned for the window's bounds (`store.stays.plan_for_these_values`:
+a generic plan took the still-waiting branch as every stay entered before now, through
+`ix_staffing_stays_queue_entered`, the queue's whole history). At 100,000 stays in the window
+it reads them all in order; their pages are new or just updated, so no index-only scan helps.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from domain.models import AgentStatus, as_utc
 from domain.stays import ABANDONED, HANDLED
 from store.assignment import capacity_of
 from store.stays import STAFFING_STAYS as STAFFING
-from store.stays import on_postgresql, seconds_between
+from store.stays import on_postgresql, plan_for_these_values, seconds_between
 from store.tables import AgentQueueRow, AgentRow, QueueRow
 
 
@@ -66,6 +70,7 @@ def observed(session: Session, queue: QueueRow, now: datetime, window: timedelta
     now = as_utc(now)
     start = now - window
     if on_postgresql(session):
+        plan_for_these_values(session)
         entered, abandoned, handled, handle, waiting = _figures_in_one(session, queue.id, start, now)
     else:
         entered, abandoned, handled, handle, waiting = _figures(session, queue.id, start, now)

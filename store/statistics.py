@@ -58,6 +58,8 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
 - counts: one GROUP BY over the conversations of Q with status in (OPEN, WAITING, SOLVED),
   through `ix_conversations_waiting (queue_id, status, ...)` (covering on SQLite) or
   `ix_conversations_status`: it reads the open conversations, never the closed history;
+  waiting by priority in the same GROUP BY, each waiting one joined to its assignment row
+  when that is an offer (a hash join of the few offers on PostgreSQL);
 - longest waiting: per queue, one look-up through `ix_conversations_queue_entered (queue_id,
   queue_entered_at, id)` in that order, the first open (or waiting) one found: its
   `queue_entered_at` is the entry defined above, written by the projection (store.stays);
@@ -66,18 +68,30 @@ Cost, per request, with Q the queues asked about (plans checked on SQLite and Po
   `ix_queue_moves_to_at` and `ix_queue_moves_from_at`: O(moves in the window);
 - time to first assignment: the conversations of Q by `first_assigned_at` in the window
   (`ix_conversations_queue_first_assigned`), ranked in SQL on PostgreSQL;
-- waiting by priority: one GROUP BY over the same open conversations, each with one primary-
-  key look-up of its assignment row.
 - the window's stays (one queue): the rows of `stays` and `stay_offers` (store.stays: written
   by the projection as the events are, by `domain.stays`' rules; each stay's first agent
   reply as the message is stored), counted by moment through an index by (queue, moment):
   entries by `entered_at`, answers by `answered_at`, abandons by `ended_at` (and `ended_by`),
-  first replies by `first_reply_at`, offers by `at`. On PostgreSQL each is one aggregate
-  (count, within the target, average, and `percentile_disc`, which is the nearest rank;
-  seconds as float8, `date_part`, as Python's);
-  on SQLite the entry and the moment are read and counted here. O(stays with a moment in the
-  window), nothing from before it. `figures_by_interval` counts the answers and abandons of
-  [start, end] by interval (GROUP BY the interval on PostgreSQL).
+  first replies by `first_reply_at`, offers by `at`. On PostgreSQL the stays are one pass
+  (each row's waits worked out once, then count, within the target, average and
+  `percentile_disc`, which is the nearest rank; seconds as float8, `date_part`, as Python's)
+  and the offers one GROUP BY their type; on SQLite the entry and the moment are read and
+  counted here. O(stays with a moment in the window), nothing from before it.
+  `figures_by_interval` counts the answers and abandons of [start, end] by interval (one
+  pass, GROUPING SETS by each one's interval, on PostgreSQL).
+
+On PostgreSQL every read plans for its own values (`store.stays.plan_for_these_values`):
+psycopg prepares a statement run five times, and the generic plan PostgreSQL then kept read a
+busy hour's rows through bitmap and index scans at 1.3 to 1.6 times the CPU of the plan made
+for the window's bounds (bench.bench_statistics' queue, 100,000 conversations in the hour).
+
+Where the time goes at that size (EXPLAIN ANALYZE, BUFFERS): every read of the window is a
+pass over its rows' heap pages, whatever the index: the last hour's rows are new or just
+updated, so their pages are not all-visible and an index-only scan fetches each row's page
+anyway, slower than reading them in order (135 ms against 70 for the first assignments). What
+is left is the rows' own cost: the stays' pass (the two nearest-rank sorts of ~70,000 waits a
+third of it), the conversations' two (wide rows: 10 to a page, against 50 for a stay), the
+moves' and the offers'.
 """
 
 from __future__ import annotations
@@ -88,7 +102,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, false, func, or_
+from sqlalchemy import Table, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -98,7 +112,7 @@ from domain.models import OPEN_STATUSES, PRIORITY_RANK, Priority, as_utc
 from domain.stays import ABANDONED
 from store.assignment import HOLDING, OFFERED, member_counts
 from store.stays import MOVES as QUEUE_MOVES
-from store.stays import OFFERS, STAYS, nearest_ranks, on_postgresql, seconds_between
+from store.stays import OFFERS, STAYS, nearest_ranks, on_postgresql, plan_for_these_values, seconds_between
 from store.tables import (
     AssignmentRow,
     ConversationEventRow,
@@ -249,6 +263,7 @@ def queue_statistics(
     }
     if not stats:
         return []
+    plan_for_these_values(session)
     ids = list(stats)
     _count_open(session, ids, stats)
     _longest_waiting(session, ids, stats, now)
@@ -263,6 +278,7 @@ def window_stays(
 ) -> StayFigures:
     """The stay figures of `queue` over [start, end] (see the module's definitions)."""
     start, end = as_utc(start), as_utc(end)
+    plan_for_these_values(session)
     figures = StayFigures(target_seconds=queue.service_level_target_seconds,
                           target_percent=queue.service_level_target_percent)
     target = figures.target_seconds
@@ -290,17 +306,24 @@ def _stays_in_one(
 ) -> list[Any]:
     """PostgreSQL: the stays entered, then for each part how many, how many waited at most
     `target` and their timing, in one pass over the stays with any of those moments in the
-    window (percentile_disc is the nearest rank)."""
-    columns: list[Any] = [func.count().filter(entered)]
+    window (percentile_disc is the nearest rank). Each row's waits are worked out once, in
+    a subquery kept apart by OFFSET 0 (merged into the outer query, each aggregate would work
+    them out again: twice the time at 100,000 stays), null outside their part: count, avg and
+    percentile_disc skip nulls, so no aggregate needs a FILTER of its own."""
+    waits: list[Any] = [entered.label("entered")]
     conditions = [entered]
-    for moment, extra, timed in parts:
+    for place, (moment, extra, _) in enumerate(parts):
         condition = and_(moment.between(start, end), *extra)
         conditions.append(condition)
-        waited = seconds_between(STAYS.c.entered_at, moment)
-        columns += [func.count().filter(condition), func.count().filter(condition & (waited <= target))]
+        waits.append(case((condition, seconds_between(STAYS.c.entered_at, moment))).label(f"waited_{place}"))
+    rows = sa_select(*waits).where(mine, or_(*conditions)).offset(0).subquery()
+    columns: list[Any] = [func.count().filter(rows.c.entered)]
+    for place, (_, _, timed) in enumerate(parts):
+        waited = rows.c[f"waited_{place}"]
+        columns += [func.count(waited), func.count().filter(waited <= target)]
         if timed:
-            columns += [func.avg(waited).filter(condition), nearest_ranks(waited).filter(condition)]
-    row = list(session.connection().execute(sa_select(*columns).where(mine, or_(*conditions))).one())
+            columns += [func.avg(waited), nearest_ranks(waited)]
+    row = list(session.connection().execute(sa_select(*columns)).one())
     results: list[Any] = [row.pop(0)]
     for _, _, timed in parts:
         count, within = row.pop(0), row.pop(0)
@@ -325,8 +348,8 @@ def figures_by_interval(
     """The service level's counts (answered, within the target, abandoned, after it) of
     `queue` in each interval of [start, end]: [start, start + interval), and so on, the last
     one ending at `end` (included); each stay counts in the interval its answer or abandon
-    is in, as `window_stays` counts it over that interval. One query of each kind, by
-    interval in SQL on PostgreSQL."""
+    is in, as `window_stays` counts it over that interval. On PostgreSQL one query, by
+    interval in SQL; on SQLite one of each kind, the moments read."""
     start, end = as_utc(start), as_utc(end)
     intervals: list[IntervalFigures] = []
     moment = start
@@ -337,39 +360,59 @@ def figures_by_interval(
         moment += interval
     if not intervals:
         return intervals
+    plan_for_these_values(session)
     target = queue.service_level_target_seconds
     step = interval.total_seconds()
-    for moment_column, extra, answered in ((STAYS.c.answered_at, (), True),
-                                           (STAYS.c.ended_at, (STAYS.c.ended_by == ABANDONED,), False)):
-        conditions = (STAYS.c.queue_id == queue.id, moment_column.between(start, end), *extra)
-        for place, count, within in _counts_by_interval(session, moment_column, start, step, target, conditions,
-                                                               len(intervals)):
+    kinds = ((STAYS.c.answered_at, ()), (STAYS.c.ended_at, (STAYS.c.ended_by == ABANDONED,)))
+    if on_postgresql(session):
+        answers, abandons = _counts_by_interval_in_one(session, queue.id, kinds, start, end, step, target)
+    else:
+        answers, abandons = (
+            _counted_in_python(session, moment, start, step, target,
+                               (STAYS.c.queue_id == queue.id, moment.between(start, end), *extra))
+            for moment, extra in kinds)
+    # A moment exactly at the end of the last whole interval belongs to none (as it would
+    # start the next).
+    for place, count, within in answers:
+        if 0 <= place < len(intervals):
             figures = intervals[place].figures
-            if answered:
-                figures.answered, figures.answered_within_target = count, within
-            else:
-                figures.abandoned, figures.abandoned_after_target = count, count - within
+            figures.answered, figures.answered_within_target = count, within
+    for place, count, within in abandons:
+        if 0 <= place < len(intervals):
+            figures = intervals[place].figures
+            figures.abandoned, figures.abandoned_after_target = count, count - within
     return intervals
 
 
-def _counts_by_interval(
-    session: Session, moment: Any, start: datetime, step: float, target: int, conditions: tuple[Any, ...],
-    places: int,
-) -> list[tuple[int, int, int]]:
-    """(interval's place, stays, stays waited at most `target`) by interval of `moment`."""
-    if on_postgresql(session):
-        place = func.floor(seconds_between(start, moment) / step)
-        waited = seconds_between(STAYS.c.entered_at, moment)
-        rows = session.connection().execute(
-            sa_select(place, func.count(), func.count().filter(waited <= target))
-            .where(*conditions).group_by(place)
-        ).all()
-        found = [(int(at), count, within) for at, count, within in rows]
-    else:
-        found = _counted_in_python(session, moment, start, step, target, conditions)
-    # A moment exactly at the end of the last whole interval belongs to none (as it would
-    # start the next).
-    return [row for row in found if 0 <= row[0] < places]
+def _counts_by_interval_in_one(
+    session: Session, queue_id: str, kinds: tuple[tuple[Any, tuple[Any, ...]], ...], start: datetime,
+    end: datetime, step: float, target: int,
+) -> list[list[tuple[int, int, int]]]:
+    """PostgreSQL: for each kind of moment, (interval's place, stays, stays waited at most
+    `target`) by interval, in one pass over the stays with any of those moments in [start,
+    end]: each row's place and wait worked out once in a subquery kept apart by OFFSET 0
+    (null where the kind does not count), then GROUPING SETS by each kind's place."""
+    columns: list[Any] = []
+    conditions = []
+    for number, (moment, extra) in enumerate(kinds):
+        condition = and_(moment.between(start, end), *extra)
+        conditions.append(condition)
+        columns += [case((condition, func.floor(seconds_between(start, moment) / step))).label(f"place_{number}"),
+                    case((condition, seconds_between(STAYS.c.entered_at, moment) <= target)).label(f"within_{number}")]
+    rows = sa_select(*columns).where(STAYS.c.queue_id == queue_id, or_(*conditions)).offset(0).subquery()
+    places = [rows.c[f"place_{number}"] for number in range(len(kinds))]
+    counts: list[Any] = []
+    for number, place in enumerate(places):
+        counts += [func.count(place), func.count().filter(rows.c[f"within_{number}"])]
+    found: list[list[tuple[int, int, int]]] = [[] for _ in kinds]
+    # Each result row is one kind's set (the other places null): the one place not null says
+    # which; a null place is the stays that kind does not count.
+    for row in session.connection().execute(sa_select(*places, *counts).group_by(func.grouping_sets(*places))):
+        for number, place in enumerate(row[:len(kinds)]):
+            if place is not None:
+                count, within = row[len(kinds) + 2 * number:len(kinds) + 2 * number + 2]
+                found[number].append((int(place), count, within))
+    return found
 
 
 def _counted_in_python(
@@ -406,34 +449,43 @@ def _count_offers(session: Session, figures: StayFigures, queue_id: str, start: 
         EventType.OFFER_EXPIRED.value: "offers_lapsed", EventType.OFFER_WITHDRAWN.value: "offers_withdrawn",
         EventType.ASSIGNED.value: "offers_accepted",
     }
+    accepted = EventType.ASSIGNED.value
+    if on_postgresql(session):
+        # One pass: by type, the accepts' timing with their count (only an accept carries
+        # accept_seconds, and the aggregates skip nulls).
+        seconds = OFFERS.c.accept_seconds
+        for type_, count, timed, average, ranks in session.connection().execute(
+            sa_select(OFFERS.c.type, func.count(), func.count(seconds), func.avg(seconds), nearest_ranks(seconds))
+            .where(*in_window).group_by(OFFERS.c.type)
+        ).all():
+            setattr(figures, counters[type_], count)
+            if type_ == accepted and timed:
+                figures.time_to_accept = _timing(average, ranks)
+        return
     for type_, count in session.connection().execute(
         sa_select(OFFERS.c.type, func.count()).where(*in_window).group_by(OFFERS.c.type)
     ).all():
         setattr(figures, counters[type_], count)
     if not figures.offers_accepted:
         return
-    accepts = (*in_window, OFFERS.c.type == EventType.ASSIGNED.value, OFFERS.c.accept_seconds.is_not(None))
-    if on_postgresql(session):
-        seconds = OFFERS.c.accept_seconds
-        count, average, ranks = session.connection().execute(
-            sa_select(func.count(), func.avg(seconds), nearest_ranks(seconds)).where(*accepts)).one()
-        if count:
-            figures.time_to_accept = _timing(average, ranks)
-        return
-    values = list(session.connection().execute(sa_select(OFFERS.c.accept_seconds).where(*accepts)).scalars())
+    values = list(session.connection().execute(sa_select(OFFERS.c.accept_seconds).where(
+        *in_window, OFFERS.c.type == accepted, OFFERS.c.accept_seconds.is_not(None))).scalars())
     figures.time_to_accept = Timing.of(values)
 
 
 def _count_open(session: Session, ids: list[str], stats: dict[str, QueueStatistics]) -> None:
     """By status and priority, waiting (no agent; `_assignment` takes the pending offers off)
     and assigned, and the waiting with no offer pending by priority: one GROUP BY over the
-    open conversations of the queues (the offer looked up only for those with no agent)."""
+    open conversations of the queues, each waiting one joined to its assignment row if that
+    is an offer (a hash join on PostgreSQL: an EXISTS per row there cost 5 times the
+    planner's threshold for JIT, 10 ms of compiling per request)."""
     unassigned = CONVERSATIONS.c.status.in_(HOLDING) & CONVERSATIONS.c.agent_id.is_(None)
-    offered = case((unassigned, _offered_now()), else_=false())
+    with_offer = CONVERSATIONS.outerjoin(ASSIGNMENTS, and_(
+        ASSIGNMENTS.c.conversation_id == CONVERSATIONS.c.id, ASSIGNMENTS.c.state == OFFERED, unassigned))
     keys = (CONVERSATIONS.c.queue_id, CONVERSATIONS.c.status, CONVERSATIONS.c.priority_rank,
-            CONVERSATIONS.c.agent_id.is_(None), offered)
+            CONVERSATIONS.c.agent_id.is_(None), ASSIGNMENTS.c.conversation_id.is_not(None))
     rows = session.connection().execute(
-        sa_select(*keys, func.count())
+        sa_select(*keys, func.count()).select_from(with_offer)
         .where(CONVERSATIONS.c.queue_id.in_(ids), CONVERSATIONS.c.status.in_(OPEN_STATUSES))
         .group_by(*keys)
     ).all()

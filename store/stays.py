@@ -83,6 +83,19 @@ def on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def plan_for_these_values(session: Session) -> None:
+    """PostgreSQL: plan each statement of this transaction for the values it runs with (the
+    window's bounds), never once for any. psycopg prepares a statement run five times, and
+    PostgreSQL then keeps its generic plan when that looks cheaper; it does for every read of
+    a window, since it guesses a range of times holds a fraction of one per cent of the rows,
+    and so reads 100,000 rows of a busy queue's hour through index and bitmap scans (the
+    server's CPU for staffing's pass: 70 ms against 43 with the plan for the values; the
+    stays' 129 against 98), or takes a still-waiting branch as the queue's whole history.
+    Planning each time costs a fraction of a millisecond."""
+    if on_postgresql(session):
+        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def seconds_between(begin: Any, moment: Any) -> Any:
     """PostgreSQL: seconds from `begin` to `moment`, a float8 as Python's total_seconds()."""
     return func.date_part("epoch", moment - begin)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from domain.conversation import ConversationEvent, ConversationState, EventType
 from domain.messages import AuthorType, Direction
 from domain.models import SYSTEM_ACTOR, ActorType, OutOfHours, Priority, Status
-from store import statistics
+from store import staffing, statistics
 from store.conversations import apply_projection
 from store.db import migrate, session_scope
 from store.tables import AgentQueueRow, AgentRow, AssignmentRow, MessageRow, QueueRow
@@ -220,3 +220,21 @@ def test_live_waiting_by_priority_the_longest_unassigned_and_active_members(db: 
     assert stats.longest_waiting is not None and stats.longest_waiting.conversation_id == held
     assert stats.longest_unassigned == statistics.LongestWaiting(first, ago(30), 30 * 60.0)
     assert stats.active_members == 1
+
+
+def test_each_window_read_plans_for_its_own_bounds_on_postgresql(db: Engine):
+    """psycopg prepares a statement run five times; the generic plan PostgreSQL would then keep
+    reads a busy hour through the wrong scans (store.stays.plan_for_these_values)."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    queue_id = make_queue(db, "plans")
+    reads = (
+        lambda session, queue: statistics.queue_statistics(session, [queue], NOW),
+        lambda session, queue: statistics.window_stays(session, queue, ago(60), NOW),
+        lambda session, queue: statistics.figures_by_interval(session, queue, ago(60), NOW, timedelta(minutes=15)),
+        lambda session, queue: staffing.observed(session, queue, NOW, timedelta(hours=1), 5),
+    )
+    for read in reads:
+        with session_scope(db) as session:
+            read(session, session.get(QueueRow, queue_id))
+            assert session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
