@@ -238,6 +238,14 @@ def pending_offers(session: Session, agent_id: str) -> list[AssignmentRow]:
         AssignmentRow.agent_id == agent_id, AssignmentRow.state == OFFERED).order_by(col(AssignmentRow.at))).all())
 
 
+def offers_lapsing(session: Session, after: datetime, until: datetime) -> list[tuple[str, datetime]]:
+    """(conversation, moment) of each pending offer that lapses after `after`, by `until`."""
+    rows = session.exec(select(AssignmentRow.conversation_id, AssignmentRow.expires_at).where(
+        AssignmentRow.state == OFFERED, col(AssignmentRow.expires_at) > after,
+        col(AssignmentRow.expires_at) <= until)).all()
+    return [(conversation_id, as_utc(expires_at)) for conversation_id, expires_at in rows if expires_at is not None]
+
+
 def offering_agents(session: Session, agent_ids: list[str]) -> set[str]:
     """Agents with an offer pending, or a claim not yet told (it may become one)."""
     if not agent_ids:

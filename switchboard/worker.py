@@ -1,6 +1,7 @@
 """A worker process: the Temporal worker (ConversationWorkflow, the routing, queue and
-projection activities; the working-hours clock and its activity) and the dispatcher that
-assigns waiting conversations to agents. Webhooks and the retention of the event feed are the
+projection activities; the working-hours clock and its activity), the dispatcher that
+assigns waiting conversations to agents, and the loop that unsticks runs before their offers
+lapse (services.lapse_unsticking). Webhooks and the retention of the event feed are the
 courier's, a process of its own (switchboard.courier)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from activities.routing import RoutingActivities
 from activities.working_hours import WorkingHoursActivities
 from domain.assignment import DEFAULT_AGENT_CAPACITY
 from services.dispatcher import Dispatcher
+from services.lapse_unsticking import LapseUnsticker
 from services.loops import running
 from services.working_hours_clock import start_working_hours_clock
 from switchboard import payload_visits
@@ -40,6 +42,7 @@ WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 # a task still queued behind a busy worker's others at the timeout is replayed in full, and
 # bench_assignment's backlog of 300 assignments drained at 49/s with 0.5 s or 1.5 s against
 # 91-103/s with 3 s or 10 s (the burst queues a few seconds of tasks). 3 s keeps the drain.
+# Offers' lapses do not wait for it: services.lapse_unsticking resets their runs beforehand.
 STICKY_TAKE_OVER = timedelta(seconds=3)
 
 
@@ -49,14 +52,16 @@ class WorkerProcess:
     dispatcher's first pass reads it) and starts the working-hours clock of its task queue,
     or signals the one running to decide again."""
 
-    def __init__(self, worker: Worker, dispatcher: Dispatcher, working_hours: WorkingHoursActivities) -> None:
+    def __init__(self, worker: Worker, dispatcher: Dispatcher, working_hours: WorkingHoursActivities,
+                 lapses: LapseUnsticker) -> None:
         self.worker = worker
         self.dispatcher = dispatcher
         self.working_hours = working_hours
+        self.lapses = lapses
         self._loops = AsyncExitStack()
 
     async def _start_loops(self) -> None:
-        await self._loops.enter_async_context(running(self.dispatcher))
+        await self._loops.enter_async_context(running(self.dispatcher, self.lapses))
 
     async def _start_clock(self) -> None:
         await start_working_hours_clock(self.worker.client, self.worker.task_queue, self.working_hours)
@@ -107,4 +112,4 @@ def build_worker(
         max_concurrent_activities=32,
         sticky_queue_schedule_to_start_timeout=STICKY_TAKE_OVER,
     )
-    return WorkerProcess(worker, dispatcher, working_hours)
+    return WorkerProcess(worker, dispatcher, working_hours, LapseUnsticker(engine, client))
